@@ -1,0 +1,160 @@
+/* sppbench: Spatial Pyramid Pooling kernels behind one interface.
+ *
+ * The semantics (bins, ties, NaN, output order, gradients) are those of SPEC.md;
+ * this header is the only one a C program needs to link libspp.
+ *
+ * Typical use:
+ *   spp_problem p;  spp_error e;
+ *   spp_problem_parse("n1c256h13w13_l6.3.2.1_max_adaptive_nchw", &p, &e);
+ *   const spp_kernel *k = spp_kernel_find("naive");
+ *   spp_forward(k, &p, x, y, argmax, 1, &e);      // checks everything, then runs
+ */
+#ifndef SPP_H
+#define SPP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SPP_MAX_LEVELS 8   /* most pyramid levels in one problem */
+#define SPP_MAX_LEVEL 64   /* largest n of a level (n x n bins) */
+
+typedef enum { SPP_POOL_MAX = 0, SPP_POOL_AVG = 1 } spp_pool;
+typedef enum { SPP_BINS_ADAPTIVE = 0, SPP_BINS_SPPNET = 1, SPP_BINS_CAFFE = 2 } spp_bins;
+typedef enum { SPP_LAYOUT_NCHW = 0, SPP_LAYOUT_NHWC = 1 } spp_layout;
+typedef enum { SPP_ISA_SCALAR = 0, SPP_ISA_AVX2 = 1, SPP_ISA_AVX512 = 2 } spp_isa;
+
+#define SPP_LAYOUT_BIT(l) (1u << (l))
+
+typedef enum {
+    SPP_OK = 0,
+    SPP_ERR_NULL,       /* a required pointer is NULL */
+    SPP_ERR_ENUM,       /* pool, bins or layout is not one of the enum values */
+    SPP_ERR_SHAPE,      /* N, C, H or W < 1 */
+    SPP_ERR_LEVELS,     /* no levels, too many, or a level outside 1..SPP_MAX_LEVEL */
+    SPP_ERR_CONVENTION, /* the bin convention is invalid for this (axis, size, level) */
+    SPP_ERR_OVERFLOW,   /* a byte count overflows size_t, or H*W > INT32_MAX */
+    SPP_ERR_OVERLAP,    /* input and output buffers overlap */
+    SPP_ERR_LAYOUT,     /* the kernel does not take this layout */
+    SPP_ERR_ISA,        /* this CPU lacks the kernel's instruction set */
+    SPP_ERR_PARSE,      /* a problem string is malformed */
+    SPP_ERR_ARG,        /* another argument is out of range (threads, names) */
+    SPP_ERR_NOMEM       /* workspace allocation failed */
+} spp_status;
+
+/* Human-readable message for the last failure: names the field, the value and the rule. */
+typedef struct { char msg[256]; } spp_error;
+
+/* An SPP problem. Levels are kept in the caller's order; repeats are allowed. */
+typedef struct {
+    int64_t n, c, h, w;
+    int nlevels;
+    int levels[SPP_MAX_LEVELS];
+    spp_pool pool;
+    spp_bins bins;
+    spp_layout layout;
+} spp_problem;
+
+/* One bin along one axis: rows (or columns) [start, end), and the avg divisor of this axis
+ * (for caffe the divisor counts padding, so it may exceed end - start). */
+typedef struct { int64_t start, end, div; } spp_interval;
+
+typedef struct {
+    int n;              /* n x n bins */
+    int64_t out_offset; /* first output of this level inside a sample: C * sum_{k<l} n_k^2 */
+    spp_interval rows[SPP_MAX_LEVEL];
+    spp_interval cols[SPP_MAX_LEVEL];
+} spp_level_plan;
+
+/* The bin plan: every level's row and column intervals, computed once by spp_plan_init. */
+typedef struct {
+    spp_problem p;
+    int64_t bins_per_channel; /* sum n^2 */
+    int64_t out_per_sample;   /* C * sum n^2 */
+    spp_level_plan lv[SPP_MAX_LEVELS];
+} spp_plan;
+
+/* Per-call execution settings a kernel receives. */
+typedef struct {
+    int threads;          /* >= 1; single-threaded kernels ignore it */
+    void *workspace;      /* kernel->workspace_size bytes, 64-byte aligned, or NULL if 0 */
+} spp_exec;
+
+/* Forward: x in the problem's layout -> y (N, C*sum n^2) in canonical order. For max, argmax
+ * (same shape as y, offsets h*W+w inside the (sample, channel) plane) is written when non-NULL.
+ * Backward: dx (input shape and layout) = gradient of sum(dy * y); dx is overwritten, not
+ * accumulated into. argmax is required for max and ignored for avg. */
+typedef spp_status (*spp_forward_fn)(const spp_plan *plan, const float *x, float *y,
+                                     int32_t *argmax, const spp_exec *ex);
+typedef spp_status (*spp_backward_fn)(const spp_plan *plan, const float *dy,
+                                      const int32_t *argmax, float *dx, const spp_exec *ex);
+typedef size_t (*spp_workspace_fn)(const spp_plan *plan, int threads);
+
+typedef struct spp_kernel {
+    const char *name;       /* "layout__strategy", e.g. nhwc__avx2; the file name matches */
+    unsigned layouts;       /* bitmask of SPP_LAYOUT_BIT(layout) */
+    spp_isa isa;            /* instruction set the kernel needs */
+    int threaded;           /* 1 if it honours spp_exec.threads */
+    const char *summary;    /* one line */
+    spp_forward_fn forward;
+    spp_backward_fn backward;
+    spp_workspace_fn workspace_size; /* NULL: needs none */
+} spp_kernel;
+
+/* ---- registry ---- */
+int spp_kernel_count(void);
+const spp_kernel *spp_kernel_at(int i);
+const spp_kernel *spp_kernel_find(const char *name); /* NULL if unknown */
+int spp_kernel_has_layout(const spp_kernel *k, spp_layout l);
+
+/* ---- CPU ---- */
+int spp_cpu_supports(spp_isa isa); /* 1 if this CPU and OS can run it */
+const char *spp_isa_name(spp_isa isa);
+
+/* ---- names ---- */
+const char *spp_pool_name(spp_pool p);
+const char *spp_bins_name(spp_bins b);
+const char *spp_layout_name(spp_layout l);
+const char *spp_status_name(spp_status s);
+/* name -> enum value; return SPP_ERR_ENUM (with message) on an unknown name */
+spp_status spp_pool_from_name(const char *s, spp_pool *out, spp_error *err);
+spp_status spp_bins_from_name(const char *s, spp_bins *out, spp_error *err);
+spp_status spp_layout_from_name(const char *s, spp_layout *out, spp_error *err);
+
+/* ---- problems ---- */
+/* SPEC.md section 6 (everything that does not need buffers). err may be NULL. */
+spp_status spp_problem_validate(const spp_problem *p, spp_error *err);
+/* n{N}c{C}h{H}w{W}_l{a.b.c}_{pool}_{bins}_{layout}; syntax only (validate separately).
+ * Only the canonical spelling is accepted, so format(parse(s)) == s. */
+spp_status spp_problem_parse(const char *s, spp_problem *p, spp_error *err);
+/* Returns the length the full string needs (like snprintf); writes at most cap bytes. */
+int spp_problem_format(const spp_problem *p, char *buf, size_t cap);
+/* Element counts of a valid problem. */
+int64_t spp_input_elems(const spp_problem *p);
+int64_t spp_output_elems(const spp_problem *p);
+
+/* ---- bins: the one place boundaries are computed (SPEC.md section 2) ---- */
+/* Fills out[0..n) for an axis of length A; axis names the axis in messages ("H", "W"). */
+spp_status spp_axis_bins(int64_t A, int n, spp_bins conv, const char *axis,
+                         spp_interval *out, spp_error *err);
+/* Validates p and fills plan. */
+spp_status spp_plan_init(spp_plan *plan, const spp_problem *p, spp_error *err);
+
+/* ---- checked entry points ----
+ * Validate the problem, the pointers (non-NULL, no overlap), the kernel's layout and ISA,
+ * allocate the kernel's workspace, then run. Nothing is written on a failed check. */
+spp_status spp_forward(const spp_kernel *k, const spp_problem *p, const float *x, float *y,
+                       int32_t *argmax, int threads, spp_error *err);
+spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *dy,
+                        const int32_t *argmax, float *dx, int threads, spp_error *err);
+/* Only the checks of spp_forward / spp_backward, for harnesses that call kernel->forward
+ * directly in a timed loop. */
+spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

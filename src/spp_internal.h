@@ -1,0 +1,53 @@
+/* Shared helpers for the library and the kernels (not installed). */
+#ifndef SPP_INTERNAL_H
+#define SPP_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "spp.h"
+
+/* Record a message in err (may be NULL) and return status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static inline spp_status spp_fail(spp_error *err, spp_status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* Index of input element (b, c, h, w) for either layout. */
+static inline int64_t spp_x_index(const spp_problem *p, int64_t b, int64_t c, int64_t h,
+                                  int64_t w)
+{
+    return p->layout == SPP_LAYOUT_NCHW ? ((b * p->c + c) * p->h + h) * p->w + w
+                                        : ((b * p->h + h) * p->w + w) * p->c + c;
+}
+
+/* Index of output (b, level l, c, i, j) in canonical order. */
+static inline int64_t spp_y_index(const spp_plan *pl, int64_t b, int l, int64_t c, int i, int j)
+{
+    const int n = pl->lv[l].n;
+    return b * pl->out_per_sample + pl->lv[l].out_offset + c * n * n + (int64_t)i * n + j;
+}
+
+/* Max-pool reduction state shared by all kernels, so every kernel breaks ties and NaN the
+ * same way (SPEC.md section 3): first maximum in row-major order; a NaN wins over any number;
+ * among NaNs the last one wins. pos is the element's offset h*W+w, which grows in row-major
+ * order inside a bin, so the rule is a total order and any reduction order gives one answer. */
+static inline int spp_max_better(float v, int64_t pos, float best, int64_t best_pos)
+{
+    if (v != v)
+        return best != best ? pos > best_pos : 1;
+    if (best != best)
+        return 0;
+    return v > best || (v == best && pos < best_pos);
+}
+
+#endif
