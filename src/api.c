@@ -45,6 +45,7 @@ typedef struct { spp_plan plan; spp_exec ex; void *ws; } run_ctx;
 static spp_status prepare(run_ctx *c, const spp_kernel *k, const spp_problem *p, int threads,
                           spp_error *err)
 {
+    c->ws = NULL; /* the caller frees it on every path */
     spp_status st = spp_check_kernel(k, p, err);
     if (st != SPP_OK)
         return st;
@@ -52,7 +53,7 @@ static spp_status prepare(run_ctx *c, const spp_kernel *k, const spp_problem *p,
         return spp_fail(err, SPP_ERR_ARG, "threads=%d: must be >= 1", threads);
     spp_plan_init(&c->plan, p, err);
     c->ex.threads = threads;
-    c->ex.workspace = c->ws = NULL;
+    c->ex.workspace = NULL;
     size_t bytes = k->workspace_size ? k->workspace_size(&c->plan, threads) : 0;
     if (bytes) {
         c->ws = aligned_alloc(64, (bytes + 63) / 64 * 64);
