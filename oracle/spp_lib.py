@@ -1,0 +1,321 @@
+"""ctypes binding to $SPP_BUILD/libspp.so (default build/): the registry, the bin plan, the
+problem string and the checked entry points spp_forward / spp_backward.
+
+API (stable; other helpers use it):
+  lib_path() -> str; LIB (the ctypes CDLL)
+  kernels() -> list of KernelInfo(name, layouts, isa, threaded, summary, runnable)
+  axis_bins(A, n, conv, axis="H") -> list of (start, end, div)            (C spp_axis_bins)
+  plan(problem) -> list per level of dict(n, out_offset, rows, cols)    (C spp_plan_init)
+  validate(problem) -> (status, message)                               (C spp_problem_validate)
+  parse_problem(s) -> dict; format_problem(problem) -> str               (C parse / format)
+  run_forward(name, problem, x, threads=1, offset=0, want_argmax=True) -> (y, argmax or None)
+      (argmax is None for avg, and for max when want_argmax=False: argmax=NULL is passed)
+  run_backward(name, problem, dy, argmax, threads=1, offset=0) -> dx (float32, x's shape)
+  SppError(status, message): raised on any non-OK status; .status is the int, .name its name.
+A problem is the dict of spp_oracle.parse_problem (n, c, h, w, levels, pool, bins, layout).
+
+Buffers: every array handed to the library is copied into a fresh buffer placed `offset`
+floats after a 64-byte boundary, with GUARD sentinel elements on both sides; outputs are
+pre-filled with the sentinel too. After each call the guards must be intact and the inputs
+unchanged (GuardError otherwise): out-of-bounds writes and writes to inputs are caught.
+"""
+import ctypes as ct
+import os
+from collections import namedtuple
+
+import numpy as np
+
+MAX_LEVELS = 8
+MAX_LEVEL = 64
+GUARD = 64
+F32_SENTINEL = np.uint32(0xFFA5A5A5)   # a NaN bit pattern no kernel produces from our inputs
+I32_SENTINEL = np.int32(0x7F7F7F7F)
+
+STATUS = ["SPP_OK", "SPP_ERR_NULL", "SPP_ERR_ENUM", "SPP_ERR_SHAPE", "SPP_ERR_LEVELS",
+          "SPP_ERR_CONVENTION", "SPP_ERR_OVERFLOW", "SPP_ERR_OVERLAP", "SPP_ERR_LAYOUT",
+          "SPP_ERR_ISA", "SPP_ERR_PARSE", "SPP_ERR_ARG", "SPP_ERR_NOMEM"]
+(OK, ERR_NULL, ERR_ENUM, ERR_SHAPE, ERR_LEVELS, ERR_CONVENTION, ERR_OVERFLOW, ERR_OVERLAP,
+ ERR_LAYOUT, ERR_ISA, ERR_PARSE, ERR_ARG, ERR_NOMEM) = range(len(STATUS))   # spp_status values
+
+POOLS = ("max", "avg")
+CONVENTIONS = ("adaptive", "sppnet", "caffe")
+LAYOUTS = ("nchw", "nhwc")
+ISAS = ("scalar", "avx2", "avx512")
+
+
+class spp_problem(ct.Structure):
+    _fields_ = [("n", ct.c_int64), ("c", ct.c_int64), ("h", ct.c_int64), ("w", ct.c_int64),
+                ("nlevels", ct.c_int), ("levels", ct.c_int * MAX_LEVELS),
+                ("pool", ct.c_int), ("bins", ct.c_int), ("layout", ct.c_int)]
+
+
+class spp_interval(ct.Structure):
+    _fields_ = [("start", ct.c_int64), ("end", ct.c_int64), ("div", ct.c_int64)]
+
+
+class spp_level_plan(ct.Structure):
+    _fields_ = [("n", ct.c_int), ("out_offset", ct.c_int64),
+                ("rows", spp_interval * MAX_LEVEL), ("cols", spp_interval * MAX_LEVEL)]
+
+
+class spp_plan(ct.Structure):
+    _fields_ = [("p", spp_problem), ("bins_per_channel", ct.c_int64),
+                ("out_per_sample", ct.c_int64), ("lv", spp_level_plan * MAX_LEVELS)]
+
+
+class spp_error(ct.Structure):
+    _fields_ = [("msg", ct.c_char * 256)]
+
+
+class spp_exec(ct.Structure):
+    _fields_ = [("threads", ct.c_int), ("workspace", ct.c_void_p)]
+
+
+FWD_FN = ct.CFUNCTYPE(ct.c_int, ct.POINTER(spp_plan), ct.c_void_p, ct.c_void_p, ct.c_void_p,
+                      ct.POINTER(spp_exec))
+BWD_FN = ct.CFUNCTYPE(ct.c_int, ct.POINTER(spp_plan), ct.c_void_p, ct.c_void_p, ct.c_void_p,
+                      ct.POINTER(spp_exec))
+WS_FN = ct.CFUNCTYPE(ct.c_size_t, ct.POINTER(spp_plan), ct.c_int)
+
+
+class spp_kernel(ct.Structure):
+    _fields_ = [("name", ct.c_char_p), ("layouts", ct.c_uint), ("isa", ct.c_int),
+                ("threaded", ct.c_int), ("summary", ct.c_char_p),
+                ("forward", ct.c_void_p), ("backward", ct.c_void_p),
+                ("workspace_size", ct.c_void_p)]
+
+
+def lib_path():
+    return os.path.join(os.environ.get("SPP_BUILD", "build"), "libspp.so")
+
+
+def _load():
+    lib = ct.CDLL(os.path.abspath(lib_path()))
+    P, K, E = ct.POINTER(spp_problem), ct.POINTER(spp_kernel), ct.POINTER(spp_error)
+    sig = {
+        "spp_kernel_count": (ct.c_int, []),
+        "spp_kernel_at": (K, [ct.c_int]),
+        "spp_kernel_find": (K, [ct.c_char_p]),
+        "spp_kernel_has_layout": (ct.c_int, [K, ct.c_int]),
+        "spp_cpu_supports": (ct.c_int, [ct.c_int]),
+        "spp_status_name": (ct.c_char_p, [ct.c_int]),
+        "spp_problem_validate": (ct.c_int, [P, E]),
+        "spp_problem_parse": (ct.c_int, [ct.c_char_p, P, E]),
+        "spp_problem_format": (ct.c_int, [P, ct.c_char_p, ct.c_size_t]),
+        "spp_input_elems": (ct.c_int64, [P]),
+        "spp_output_elems": (ct.c_int64, [P]),
+        "spp_axis_bins": (ct.c_int, [ct.c_int64, ct.c_int, ct.c_int, ct.c_char_p,
+                                     ct.POINTER(spp_interval), E]),
+        "spp_plan_init": (ct.c_int, [ct.c_void_p, P, E]),
+        "spp_forward": (ct.c_int, [K, P, ct.c_void_p, ct.c_void_p, ct.c_void_p, ct.c_int, E]),
+        "spp_backward": (ct.c_int, [K, P, ct.c_void_p, ct.c_void_p, ct.c_void_p, ct.c_int, E]),
+        "spp_check_kernel": (ct.c_int, [K, P, E]),
+    }
+    for name, (res, args) in sig.items():
+        f = getattr(lib, name)
+        f.restype, f.argtypes = res, args
+    return lib
+
+
+LIB = _load()
+
+
+class SppError(Exception):
+    def __init__(self, status, message):
+        self.status = int(status)
+        self.name = STATUS[self.status] if 0 <= self.status < len(STATUS) else str(status)
+        self.message = message
+        super().__init__(f"{self.name}: {message}")
+
+
+class GuardError(AssertionError):
+    pass
+
+
+KernelInfo = namedtuple("KernelInfo", "name layouts isa threaded summary runnable")
+
+
+def _kernel_ptr(name):
+    k = LIB.spp_kernel_find(name.encode())
+    if not k:
+        raise SppError(ERR_ARG, f"kernel={name}: not in the registry")
+    return k
+
+
+def kernels():
+    out = []
+    for i in range(LIB.spp_kernel_count()):
+        k = LIB.spp_kernel_at(i).contents
+        layouts = tuple(l for b, l in enumerate(LAYOUTS) if k.layouts & (1 << b))
+        isa = ISAS[k.isa] if 0 <= k.isa < len(ISAS) else str(k.isa)
+        out.append(KernelInfo(k.name.decode(), layouts, isa, bool(k.threaded),
+                              k.summary.decode() if k.summary else "",
+                              bool(LIB.spp_cpu_supports(k.isa))))
+    return out
+
+
+def to_struct(d):
+    """Problem dict -> spp_problem. Enum fields may be names or raw ints (to test bad enums)."""
+    p = spp_problem()
+    p.n, p.c, p.h, p.w = d["n"], d["c"], d["h"], d["w"]
+    lv = list(d["levels"])
+    p.nlevels = d.get("nlevels", len(lv))
+    for i, v in enumerate(lv[:MAX_LEVELS]):
+        p.levels[i] = v
+    for field, names in (("pool", POOLS), ("bins", CONVENTIONS), ("layout", LAYOUTS)):
+        v = d[field]
+        setattr(p, field, names.index(v) if isinstance(v, str) else v)
+    return p
+
+
+def from_struct(p):
+    return dict(n=p.n, c=p.c, h=p.h, w=p.w, levels=[p.levels[i] for i in range(p.nlevels)],
+                pool=POOLS[p.pool], bins=CONVENTIONS[p.bins], layout=LAYOUTS[p.layout])
+
+
+def axis_bins(A, n, conv, axis="H"):
+    out = (spp_interval * max(int(n), 1))()
+    err = spp_error()
+    c = CONVENTIONS.index(conv) if isinstance(conv, str) else conv
+    st = LIB.spp_axis_bins(A, n, c, axis.encode(), out, ct.byref(err))
+    if st:
+        raise SppError(st, err.msg.decode())
+    return [(iv.start, iv.end, iv.div) for iv in out[:n]]
+
+
+def plan_struct(d):
+    pl, err = spp_plan(), spp_error()
+    st = LIB.spp_plan_init(ct.byref(pl), ct.byref(to_struct(d)), ct.byref(err))
+    if st:
+        raise SppError(st, err.msg.decode())
+    return pl
+
+
+def plan(d):
+    pl = plan_struct(d)
+    return [dict(n=lv.n, out_offset=lv.out_offset,
+                 rows=[(r.start, r.end, r.div) for r in lv.rows[:lv.n]],
+                 cols=[(r.start, r.end, r.div) for r in lv.cols[:lv.n]])
+            for lv in pl.lv[:pl.p.nlevels]]
+
+
+def validate(d):
+    err = spp_error()
+    st = LIB.spp_problem_validate(ct.byref(to_struct(d)), ct.byref(err))
+    return st, err.msg.decode() if st else ""
+
+
+def parse_problem(s):
+    p, err = spp_problem(), spp_error()
+    st = LIB.spp_problem_parse(s.encode() if isinstance(s, str) else s, ct.byref(p), ct.byref(err))
+    if st:
+        raise SppError(st, err.msg.decode())
+    return from_struct(p)
+
+
+def format_problem(d):
+    p = to_struct(d)
+    n = LIB.spp_problem_format(ct.byref(p), None, 0)
+    buf = ct.create_string_buffer(n + 1)
+    LIB.spp_problem_format(ct.byref(p), buf, n + 1)
+    return buf.value.decode()
+
+
+# ---- guarded buffers ------------------------------------------------------------------------
+
+class Guarded:
+    """`count` elements of dtype at `offset` elements past a 64-byte boundary, GUARD sentinels
+    before and after. .arr is the payload view; .check() verifies the guards."""
+
+    def __init__(self, count, dtype, offset=0, fill=None):
+        dtype = np.dtype(dtype)
+        self.sentinel = (F32_SENTINEL.view(np.float32) if dtype == np.float32 else I32_SENTINEL)
+        total = count + 2 * GUARD + offset
+        raw = np.empty(total * dtype.itemsize + 64, dtype=np.uint8)
+        shift = (-raw.ctypes.data) % 64
+        self.buf = raw[shift:shift + total * dtype.itemsize].view(dtype)
+        self.buf.view(np.uint32)[:] = self.sentinel.view(np.uint32)
+        self.lo = GUARD + offset
+        self.arr = self.buf[self.lo:self.lo + count]
+        if fill is not None:
+            self.arr[:] = np.asarray(fill, dtype=dtype).ravel()
+        self.count = count
+
+    @property
+    def ptr(self):
+        return self.arr.ctypes.data
+
+    def check(self, what):
+        u = self.buf.view(np.uint32)
+        s = self.sentinel.view(np.uint32)
+        for lo, hi, side in ((0, self.lo, "before"), (self.lo + self.count, len(u), "after")):
+            bad = np.nonzero(u[lo:hi] != s)[0]
+            if bad.size:
+                raise GuardError(f"{what}: {bad.size} guard element(s) overwritten {side} the "
+                                 f"buffer (first at element {int(bad[0]) + lo - self.lo})")
+
+    def untouched(self):
+        return bool(np.all(self.buf.view(np.uint32) == self.sentinel.view(np.uint32)))
+
+
+def _raise(st, err):
+    if st:
+        raise SppError(st, err.msg.decode())
+
+
+def _shapes(d):
+    ins = (d["n"], d["c"], d["h"], d["w"]) if d["layout"] == "nchw" else \
+        (d["n"], d["h"], d["w"], d["c"])
+    return ins, (d["n"], d["c"] * sum(v * v for v in d["levels"]))
+
+
+def run_forward(name, d, x, threads=1, offset=0, want_argmax=True):
+    """Runs spp_forward of kernel `name`; returns (y float32, argmax int32 or None)."""
+    k = _kernel_ptr(name)
+    ins, outs = _shapes(d)
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape != ins:
+        raise ValueError(f"x: shape {x.shape}, expected {ins} for {format_problem(d)}")
+    gx = Guarded(x.size, np.float32, offset, x)
+    xbits = gx.buf.view(np.uint32).copy()
+    ny = outs[0] * outs[1]
+    gy = Guarded(ny, np.float32, offset)
+    ga = Guarded(ny, np.int32, offset) if d["pool"] == "max" and want_argmax else None
+    err = spp_error()
+    st = LIB.spp_forward(k, ct.byref(to_struct(d)), gx.ptr, gy.ptr, ga.ptr if ga else None,
+                         threads, ct.byref(err))
+    if st:
+        if not (gy.untouched() and (ga is None or ga.untouched())):
+            raise GuardError(f"{name}: failed with {STATUS[st]} but wrote to an output")
+    _raise(st, err)
+    gy.check(f"{name} y")
+    if ga:
+        ga.check(f"{name} argmax")
+    if not np.array_equal(gx.buf.view(np.uint32), xbits):
+        raise GuardError(f"{name}: forward modified its input x")
+    return gy.arr.reshape(outs).copy(), (ga.arr.reshape(outs).copy() if ga else None)
+
+
+def run_backward(name, d, dy, argmax, threads=1, offset=0):
+    """Runs spp_backward of kernel `name`; returns dx (float32, the input's shape)."""
+    k = _kernel_ptr(name)
+    ins, outs = _shapes(d)
+    dy = np.asarray(dy, dtype=np.float32)
+    if dy.shape != outs:
+        raise ValueError(f"dy: shape {dy.shape}, expected {outs}")
+    gdy = Guarded(dy.size, np.float32, offset, dy)
+    ga = Guarded(dy.size, np.int32, offset, argmax) if argmax is not None else None
+    before = [g.buf.view(np.uint32).copy() for g in (gdy, ga) if g]
+    nx = int(np.prod(ins))
+    gdx = Guarded(nx, np.float32, offset)
+    err = spp_error()
+    st = LIB.spp_backward(k, ct.byref(to_struct(d)), gdy.ptr, ga.ptr if ga else None, gdx.ptr,
+                          threads, ct.byref(err))
+    if st and not gdx.untouched():
+        raise GuardError(f"{name}: backward failed with {STATUS[st]} but wrote to dx")
+    _raise(st, err)
+    gdx.check(f"{name} dx")
+    for g, b in zip([g for g in (gdy, ga) if g], before):
+        if not np.array_equal(g.buf.view(np.uint32), b):
+            raise GuardError(f"{name}: backward modified its input dy or argmax")
+    return gdx.arr.reshape(ins).copy()
