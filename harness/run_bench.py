@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Runs one benchmark sweep end to end and stores it as ONE Google-Benchmark JSON file.
+
+    .venv/bin/python harness/run_bench.py --config configs/quick.ini [--repetitions 5]
+        [--out results/runs/<UTC>-<host>.json] [--no-peers] [--filter REGEX]
+        [--report-out results/latest | --no-report] [-- SPP-BENCH ARGS...]
+
+Steps:
+ 1. `$SPP_BUILD/spp-bench --config C --list-problems` -> the points file (`problem threads
+    direction` per line), so the peers time exactly the points spp-bench times;
+ 2. spp-bench itself, with R repetitions, per-repetition rows kept in the JSON
+    (--benchmark_display_aggregates_only, not report_aggregates_only: compare.py's U test needs
+    them); its console table and progress go to the terminal;
+ 3. the peers, when present: harness/peers/torch_peer.py and $SPP_BUILD/spp-peer-onednn, each
+    `--points FILE --repetitions R --out TMP.json --min-time T` (T: spp-bench's effective
+    per-repetition minimum time). A missing or failing peer is a warning, not an error;
+ 4. one merged JSON (spp-bench's context plus a `peers` note; all rows) written atomically
+    (temporary file in the same directory, then rename) to --out;
+ 5. harness/report.py RUN --out results/latest (tables and plots), unless --no-report.
+
+--filter is spp-bench's --benchmark_filter (regex over row names); it also selects the peers'
+points (a point is kept when the filter matches a kernel's or a peer's row name for it).
+Arguments after `--` go to spp-bench unchanged (e.g. -- --benchmark_min_time=0.01).
+Interrupting (Ctrl-C, SIGTERM) stops the children and removes only this run's temporary files:
+earlier results are never touched. Exit: 0 ok; 1 spp-bench reported failed kernels or the report
+failed (the run is still saved); 2 bad arguments or a failed run (nothing written); 130/143 when
+interrupted.
+"""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Interrupted(Exception):
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def on_signal(signum, _frame):
+    raise Interrupted(signum)
+
+
+def warn(msg):
+    print(f"run_bench: warning: {msg}", file=sys.stderr, flush=True)
+
+
+def info(msg):
+    print(f"run_bench: {msg}", file=sys.stderr, flush=True)
+
+
+def fail(msg, code=2):
+    print(f"run_bench: error: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+class Child:
+    """A subprocess that is stopped (SIGTERM, then SIGKILL) if we are interrupted."""
+    current = None
+
+    @staticmethod
+    def run(cmd, stdout=None):
+        p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT)
+        Child.current = p
+        try:
+            return p.wait()
+        finally:
+            Child.current = None
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
+def in_root(path):
+    """path (relative to the caller's directory) as the children, which run in ROOT, see it:
+    relative to ROOT when inside it, else absolute."""
+    a = os.path.abspath(path)
+    r = os.path.relpath(a, ROOT)
+    return a if r.startswith("..") else r
+
+
+def python_exe():
+    venv = os.path.join(ROOT, ".venv", "bin", "python")
+    return venv if os.access(venv, os.X_OK) else sys.executable
+
+
+def write_atomic(path, data):
+    """JSON to path via a temporary file in the same directory and rename()."""
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make results private
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_rows(path, who):
+    """The benchmarks list of a Google-Benchmark JSON file, or None with a warning."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        warn(f"{who}: cannot read its JSON {path}: {e}")
+        return None
+    rows = data.get("benchmarks") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "name" in r for r in rows):
+        warn(f"{who}: {path} is not Google Benchmark JSON (no 'benchmarks' list of named rows)")
+        return None
+    return rows
+
+
+def run_peers(args, tmp, points, min_time):
+    """Runs each present peer; returns (rows, note) with note a one-line status per peer."""
+    peers = [
+        ("torch", [python_exe(), os.path.join("harness", "peers", "torch_peer.py")],
+         os.path.join(ROOT, "harness", "peers", "torch_peer.py")),
+        ("onednn", [os.path.join(args.build, "spp-peer-onednn")],
+         os.path.join(ROOT, args.build, "spp-peer-onednn")),
+    ]
+    rows, notes = [], []
+    for name, cmd, path in peers:
+        if not os.path.exists(path):
+            warn(f"peer {name}: {os.path.relpath(path, ROOT)} not found; its rows are left out")
+            notes.append(f"{name}: missing")
+            continue
+        out = os.path.join(tmp, f"peer-{name}.json")
+        full = cmd + ["--points", points, "--repetitions", str(args.repetitions), "--out", out]
+        if min_time:
+            full += ["--min-time", min_time]
+        info(f"peer {name}: {' '.join(full)}")
+        rc = Child.run(full)
+        got = load_rows(out, f"peer {name}") if os.path.exists(out) else None
+        if rc != 0:
+            warn(f"peer {name} exited with status {rc}"
+                 + ("; keeping the rows it wrote" if got else "; no rows"))
+        elif got is None:
+            warn(f"peer {name} wrote no usable JSON")
+        if got is None:
+            notes.append(f"{name}: failed (exit {rc})")
+            continue
+        rows.extend(got)
+        notes.append(f"{name}: {len(got)} rows" + ("" if rc == 0 else f" (exit {rc})"))
+    return rows, "; ".join(notes)
+
+
+def main():
+    argv = sys.argv[1:]
+    extra = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1:]
+    ap = argparse.ArgumentParser(
+        description="Run spp-bench and the peers; store one merged JSON; regenerate the report.")
+    ap.add_argument("--config", help="sweep config, e.g. configs/quick.ini")
+    ap.add_argument("--repetitions", type=int, default=5, help="repetitions per benchmark (5)")
+    ap.add_argument("--out", help="merged JSON (default results/runs/<UTC>-<host>.json)")
+    ap.add_argument("--no-peers", action="store_true", help="spp-bench rows only")
+    ap.add_argument("--filter", help="regex over row names (spp-bench --benchmark_filter)")
+    ap.add_argument("--report-out", default=os.path.join(ROOT, "results", "latest"),
+                    help="report directory (default results/latest)")
+    ap.add_argument("--no-report", action="store_true", help="do not run harness/report.py")
+    ap.add_argument("--build", default=os.environ.get("SPP_BUILD", "build"),
+                    help="build directory with spp-bench (default $SPP_BUILD or build)")
+    args = ap.parse_args(argv)
+    if args.repetitions < 1:
+        fail(f"--repetitions {args.repetitions}: must be >= 1")
+    # user paths are relative to the caller's directory; children run in the repository root
+    if args.config:
+        if not os.path.isfile(args.config):
+            fail(f"--config {args.config}: no such file")
+        args.config = in_root(args.config)
+    args.report_out = in_root(args.report_out)
+    if not args.config and "--problem" not in " ".join(extra):
+        fail("give --config FILE.ini (or spp-bench --problem arguments after --)")
+    bench = os.path.join(ROOT, args.build, "spp-bench")
+    if not os.access(bench, os.X_OK):
+        fail(f"{os.path.relpath(bench, ROOT)} not found: build it with "
+             f"`make BUILD={args.build} bench-build`")
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or os.path.join(ROOT, "results", "runs", f"{stamp}-{socket.gethostname()}.json")
+    out = os.path.join(ROOT, in_root(out))
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    tmp = tempfile.mkdtemp(prefix="spp-run-")
+    try:
+        common = [bench] + (["--config", args.config] if args.config else [])
+        if args.filter is not None:
+            common.append(f"--benchmark_filter={args.filter}")
+        common += extra
+
+        points = os.path.join(tmp, "points.txt")
+        with open(points, "w") as f:
+            rc = Child.run(common + ["--list-problems"], stdout=f)
+        if rc != 0:
+            fail(f"spp-bench --list-problems failed (exit {rc}); nothing written")
+        with open(points) as f:
+            npoints = sum(1 for line in f if line.strip())
+
+        raw = os.path.join(tmp, "spp-bench.json")
+        cmd = common + [f"--benchmark_out={raw}", "--benchmark_out_format=json",
+                        f"--benchmark_repetitions={args.repetitions}",
+                        "--benchmark_display_aggregates_only=true"]
+        info(" ".join(os.path.relpath(c, ROOT) if c == bench else c for c in cmd))
+        rc = Child.run(cmd)
+        if rc not in (0, 1) or not os.path.exists(raw):
+            fail(f"spp-bench failed (exit {rc}); nothing written")
+        bench_failed = rc == 1
+        with open(raw) as f:
+            data = json.load(f)
+        ctx = data.setdefault("context", {})
+
+        if args.no_peers:
+            peer_rows, note = [], "not run (--no-peers)"
+        elif npoints == 0:
+            peer_rows, note = [], "not run (the filter selects no point)"
+        else:
+            peer_rows, note = run_peers(args, tmp, points, ctx.get("spp_min_time"))
+        names = {r["name"] for r in data["benchmarks"]}
+        kept = [r for r in peer_rows if r["name"] not in names]
+        if len(kept) != len(peer_rows):
+            warn(f"{len(peer_rows) - len(kept)} peer rows share a name with spp-bench rows; dropped")
+        data["benchmarks"].extend(kept)
+        ctx["peers"] = note
+        ctx["spp_repetitions"] = str(args.repetitions)
+        ctx["spp_filter"] = args.filter if args.filter is not None else ""
+        write_atomic(out, data)
+        info(f"wrote {in_root(out)} ({len(data['benchmarks'])} rows, "
+             f"{len(kept)} from peers: {note})")
+
+        status = 1 if bench_failed else 0
+        if bench_failed:
+            warn("spp-bench reported failed kernels (error rows in the JSON)")
+        if not args.no_report:
+            report = os.path.join(ROOT, "harness", "report.py")
+            if not os.path.exists(report):
+                warn("harness/report.py not found; results/latest not regenerated")
+            else:
+                rc = Child.run([python_exe(), report, out, "--out", args.report_out])
+                if rc != 0:
+                    warn(f"harness/report.py failed (exit {rc}); the run is saved in {out}")
+                    status = 1
+                else:
+                    info(f"report: {args.report_out}/")
+        return status
+    except Interrupted as e:
+        print(f"\nrun_bench: interrupted ({e}); temporary files removed, earlier results intact",
+              file=sys.stderr)
+        return 128 + e.signum
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
