@@ -1,0 +1,55 @@
+"""Google-Benchmark-format JSON for the Python peers (same fields as GB 1.7.1's JSON reporter).
+
+Per-repetition rows (run_type "iteration") followed by the mean/median/stddev/cv aggregates GB
+writes with --benchmark_repetitions, so compare.py and report.py read peer rows exactly like
+spp-bench rows. Times are ns per iteration; `in_bytes` is a rate (input bytes per second of real
+time, like a kIsIterationInvariantRate counter under UseRealTime()).
+"""
+import json
+import os
+import statistics
+import tempfile
+
+
+def _stats(v):
+    mean = statistics.fmean(v)
+    sd = statistics.stdev(v) if len(v) > 1 else 0.0   # GB: sample stddev (n - 1)
+    return {"mean": mean, "median": statistics.median(v), "stddev": sd,
+            "cv": sd / mean if mean else 0.0}
+
+
+def rows(name, iterations, real_ns, cpu_ns, in_bytes_per_iter, label=""):
+    """Rows for one benchmark: len(real_ns) repetitions of `iterations` iterations each."""
+    reps = len(real_ns)
+    rates = [in_bytes_per_iter / (t * 1e-9) for t in real_ns]
+    out = []
+    for i, (rt, ct, rate) in enumerate(zip(real_ns, cpu_ns, rates)):
+        out.append({"name": name, "run_name": name, "run_type": "iteration",
+                    "repetitions": reps, "repetition_index": i, "threads": 1,
+                    "iterations": iterations, "real_time": rt, "cpu_time": ct,
+                    "time_unit": "ns", "in_bytes": rate, "label": label})
+    sr, sc, sb = _stats(real_ns), _stats(cpu_ns), _stats(rates)
+    for agg in ("mean", "median", "stddev", "cv"):
+        out.append({"name": f"{name}_{agg}", "run_name": name, "run_type": "aggregate",
+                    "repetitions": reps, "threads": 1, "aggregate_name": agg,
+                    "aggregate_unit": "percentage" if agg == "cv" else "time",
+                    "iterations": reps, "real_time": sr[agg], "cpu_time": sc[agg],
+                    "time_unit": "ns", "in_bytes": sb[agg], "label": label})
+    return out
+
+
+def write_atomic(path, obj):
+    """JSON to a temp file in the target's directory, then rename: never a partial file."""
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=d)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

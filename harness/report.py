@@ -1,0 +1,728 @@
+#!/usr/bin/env python3
+"""Paper-style tables, a CSV summary and gnuplot plots from one merged benchmark run.
+
+    .venv/bin/python harness/report.py RUN.json --out results/latest [--no-plots]
+
+RUN.json: Google-Benchmark-format JSON (spp-bench rows plus the peers' rows). Row names:
+  {kernel}/{problem}/t{T}[/bwd|/fwdbwd]   kernels and peers (torch_nchw, torch_cl, onednn)
+  bound_readonce/{problem}/t{T}           the read-once bound of that problem's input
+  bound_dram/{bytes}/t{T}                 DRAM streaming read bandwidth (once per run)
+A trailing "/real_time" (added by Google Benchmark's UseRealTime()) is ignored. Only per-
+repetition rows are used (run_type "iteration"); a benchmark that has only aggregate rows
+uses its "_median" row. Rows with error_occurred are listed as skipped.
+
+Per (problem, threads, direction) and kernel:
+  time      median of the repetitions' real_time;
+  spread    interquartile range of the repetitions (Q3 - Q1, inclusive quantiles) in % of the
+            median (0 with one repetition);
+  x naive   naive's median / this median; naive at the same thread count, else naive's row
+            at another thread count of the same problem and direction (naive is
+            single-threaded, so spp-bench runs it at t1 only);
+  x peer    best (fastest) peer's median / this median, the peer named in summary.csv;
+  GB/s      input bytes (N*C*H*W*4) / median time;
+  % bound   bound_readonce median / this median (forward rows only: the bound reads the
+            input once, which is a floor for the forward pass, not for a backward).
+The fastest row of each table is bold (it may be a peer).
+
+DIR receives tables.md, tables.tex (booktabs), summary.csv, plot data (*.dat) and the plots
+(*.png, *.pdf) rendered by the gnuplot scripts in plots/. DIR is built in a temporary sibling
+directory and swapped in by rename, so readers never see a half-written report and files of an
+earlier run never linger. A plot whose data the run lacks is skipped with a message.
+"""
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLOTS_DIR = os.path.join(ROOT, "plots")
+
+PEERS = ("torch_nchw", "torch_cl", "onednn")
+DIRECTIONS = ("fwd", "bwd", "fwdbwd")
+DIR_TEXT = {"fwd": "forward", "bwd": "backward", "fwdbwd": "forward+backward"}
+_TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+_GB_SUFFIXES = ("/real_time", "/manual_time", "/process_time")
+
+PROBLEM_RE = re.compile(r"n(\d+)c(\d+)h(\d+)w(\d+)_l(\d+(?:\.\d+)*)_(max|avg)_"
+                        r"(adaptive|sppnet|caffe)_(nchw|nhwc)")
+
+# SPEC.md section 7: the realistic workloads (shapes only; every number derived from them is
+# computed below). det-multi: scales s in {480, 576, 688, 864, 1200}, map s/16 x (4s/3)/16.
+WORKLOADS = [
+    # name, N values, C, list of (H, W), levels, stated output dim (or None), source
+    ("zf5-224", (1, 64), 256, [(13, 13)], (6, 3, 2, 1), 12800,
+     "SPP-net ZF-5 conv5 at 224x224, 50 bins"),
+    ("zf5-180", (64,), 256, [(10, 10)], (6, 3, 2, 1), None,
+     "SPP-net multi-size training at 180x180"),
+    ("zf5-3lvl", (64,), 256, [(13, 13)], (3, 2, 1), None,
+     "the paper's 3-level figure (windows 5/7/13, strides 4/6/13)"),
+    ("det-688", (1,), 256, [(43, 57)], (6, 3, 2, 1), None,
+     "SPP-net detection, one scale s=688 (stride 16)"),
+    ("det-multi", (1,), 256, [(s // 16, (4 * s // 3) // 16) for s in (480, 576, 688, 864, 1200)],
+     (6, 3, 2, 1), None, "SPP-net five-scale detection, s/16 for s in {480,576,688,864,1200}"),
+    ("vgg16-600", (2,), 512, [(38, 50)], (4, 2, 1), None, "VGG-16 conv5_3 on a 600x800 image"),
+    ("fast-rcnn", (1,), 512, [(38, 50)], (7,), None, "RoI pooling (one level, n = 7)"),
+    ("large", (8,), 512, [(64, 64)], (4, 2, 1), None, "out-of-cache case (64 MiB)"),
+    ("odd", (32,), 67, [(7, 5)], (4, 2, 1), None, "non-divisible sizes, channel tail"),
+]
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+def parse_problem(s):
+    m = PROBLEM_RE.fullmatch(s)
+    if not m:
+        return None
+    n, c, h, w = (int(m.group(i)) for i in range(1, 5))
+    return dict(n=n, c=c, h=h, w=w, levels=tuple(int(v) for v in m.group(5).split(".")),
+                pool=m.group(6), bins=m.group(7), layout=m.group(8))
+
+
+def workload_name(p):
+    """SPEC section 7 name of a problem's shape, or None. det-multi matches on H (the scale)."""
+    for name, ns, c, hws, levels, _, _ in WORKLOADS:
+        if p["c"] != c or p["levels"] != levels or p["n"] not in ns:
+            continue
+        if (p["h"], p["w"]) in hws:
+            if name == "det-multi" and (p["h"], p["w"]) == (43, 57):
+                continue   # that scale is det-688
+            return f"{name}/N{p['n']}" if len(ns) > 1 else name
+    return None
+
+
+def in_bytes(p):
+    return p["n"] * p["c"] * p["h"] * p["w"] * 4
+
+
+def strip_gb_suffix(name):
+    changed = True
+    while changed:
+        changed = False
+        for suf in _GB_SUFFIXES:
+            if name.endswith(suf):
+                name, changed = name[: -len(suf)], True
+    return name
+
+
+def parse_name(name):
+    """Row name -> ("kernel", kernel, problem, threads, direction) | ("bound", problem, threads)
+    | ("dram", bytes, threads) | None."""
+    parts = strip_gb_suffix(name).split("/")
+    direction = "fwd"
+    if len(parts) == 4 and parts[3] in DIRECTIONS:
+        direction = parts[3]
+        parts = parts[:3]
+    if len(parts) != 3 or not re.fullmatch(r"t\d+", parts[2]):
+        return None
+    threads = int(parts[2][1:])
+    if parts[0] == "bound_dram":
+        return ("dram", int(parts[1]), threads) if parts[1].isdigit() else None
+    if parse_problem(parts[1]) is None:
+        return None
+    if parts[0] == "bound_readonce":
+        return ("bound", parts[1], threads)
+    return ("kernel", parts[0], parts[1], threads, direction)
+
+
+def load_run(path):
+    with open(path) as f:
+        run = json.load(f)
+    if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), list):
+        raise ValueError(f"{path}: not a Google Benchmark JSON (no 'benchmarks' list)")
+    return run
+
+
+def collect(run):
+    """Per-repetition real times (ns) per parsed key, plus the skipped/errored rows."""
+    reps, medians_only, errors, unknown = {}, {}, [], []
+    for row in run["benchmarks"]:
+        name = row.get("name", "")
+        if row.get("error_occurred"):
+            errors.append((strip_gb_suffix(name), row.get("error_message", "")))
+            continue
+        rt = row.get("run_type", "iteration")
+        key_name = row.get("run_name", name) if rt == "aggregate" else name
+        key = parse_name(key_name)
+        if key is None:
+            unknown.append(name)
+            continue
+        if "real_time" not in row:
+            continue
+        t = float(row["real_time"]) * _TIME_UNIT_NS.get(row.get("time_unit", "ns"), 1.0)
+        if rt == "iteration":
+            reps.setdefault(key, []).append(t)
+        elif row.get("aggregate_name") == "median":
+            medians_only[key] = t
+    for key, t in medians_only.items():
+        reps.setdefault(key, [t])
+    return reps, errors, unknown
+
+
+# ---- statistics ----------------------------------------------------------------------------
+
+def summarize(v):
+    v = sorted(v)
+    med = statistics.median(v)
+    if len(v) >= 2:
+        q1, _, q3 = statistics.quantiles(v, n=4, method="inclusive")
+    else:
+        q1 = q3 = v[0]
+    return dict(reps=len(v), median=med, q1=q1, q3=q3, min=v[0], max=v[-1],
+                iqr_pct=100.0 * (q3 - q1) / med if med > 0 else 0.0)
+
+
+def analyse(run):
+    """Rows for the tables: one dict per kernel x (problem, threads, direction)."""
+    reps, errors, unknown = collect(run)
+    stats = {k: summarize(v) for k, v in reps.items()}
+    bounds = {(k[1], k[2]): s for k, s in stats.items() if k[0] == "bound"}
+    dram = [(k[1], k[2], s) for k, s in stats.items() if k[0] == "dram"]
+    points = {}
+    for k, s in stats.items():
+        if k[0] == "kernel":
+            _, kern, prob, thr, d = k
+            points.setdefault((prob, thr, d), {})[kern] = s
+    rows = []
+    for (prob, thr, d), kerns in points.items():
+        p = parse_problem(prob)
+        naive = kerns.get("naive")
+        naive_from = thr if naive else None
+        if naive is None:   # naive is single-threaded: any thread count of the same point
+            alt = sorted(t for (pr, t, dd), ks in points.items()
+                         if pr == prob and dd == d and "naive" in ks)
+            if alt:
+                naive_from = alt[0]
+                naive = points[(prob, alt[0], d)]["naive"]
+        peer_times = {k: s["median"] for k, s in kerns.items() if k in PEERS}
+        best_peer = min(peer_times, key=peer_times.get) if peer_times else None
+        bound = bounds.get((prob, thr)) if d == "fwd" else None
+        fastest = min(kerns, key=lambda k: kerns[k]["median"])
+        for kern, s in kerns.items():
+            t = s["median"]
+            rows.append(dict(
+                problem=prob, workload=workload_name(p) or "", kernel=kern,
+                is_peer=kern in PEERS, threads=thr, direction=d, **s,
+                speedup_naive=naive["median"] / t if naive else None,
+                naive_threads=naive_from,
+                speedup_best_peer=peer_times[best_peer] / t if best_peer else None,
+                best_peer=best_peer or "",
+                gbps=in_bytes(p) / t, bound_ns=bound["median"] if bound else None,
+                pct_bound=100.0 * bound["median"] / t if bound else None,
+                in_bytes=in_bytes(p), fastest=kern == fastest, p=p))
+    rows.sort(key=lambda r: (DIRECTIONS.index(r["direction"]), r["threads"],
+                             r["in_bytes"], r["problem"], r["median"]))
+    return dict(rows=rows, errors=errors, unknown=unknown, dram=dram, bounds=bounds)
+
+
+# ---- machine --------------------------------------------------------------------------------
+
+def _find(ctx, keys):
+    """First value of any of keys in ctx or in dicts nested in it."""
+    if not isinstance(ctx, dict):
+        return None
+    for k in keys:
+        if ctx.get(k) not in (None, ""):
+            return ctx[k]
+    for v in ctx.values():
+        if isinstance(v, dict):
+            r = _find(v, keys)
+            if r is not None:
+                return r
+    return None
+
+
+def machine(run):
+    ctx = run.get("context", {})
+    cpu = _find(ctx, ("cpu_model", "cpu_model_name", "model_name", "cpu")) or "unknown CPU"
+    cores = _find(ctx, ("num_cpus", "cores")) or "?"
+    cc = _find(ctx, ("spp_cc", "compiler", "cc_version", "cc", "compiler_version")) \
+        or "unknown compiler"
+    host = _find(ctx, ("host_name", "host")) or "?"
+    return dict(cpu=str(cpu), cores=cores, compiler=str(cc), host=str(host),
+                date=str(ctx.get("date", "")))
+
+
+# ---- formatting -------------------------------------------------------------------------------
+
+def fmt_time(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_x(v):
+    return "-" if v is None else (f"{v:.2f}x" if v < 10 else f"{v:.1f}x")
+
+
+def fmt_pct(v):
+    return "-" if v is None else f"{v:.0f}%" if v >= 10 else f"{v:.1f}%"
+
+
+def group_rows(rows):
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["direction"], r["threads"], r["problem"]), []).append(r)
+    return groups
+
+
+def group_title(direction, threads, problem, rows):
+    wl = rows[0]["workload"]
+    th = f"{threads} thread{'s' if threads > 1 else ''}"
+    return (f"{wl}: " if wl else "") + f"{problem}, {th}, {DIR_TEXT[direction]}"
+
+
+def dims_rows(present_shapes):
+    out = []
+    for name, ns, c, hws, levels, stated, source in WORKLOADS:
+        bins = sum(n * n for n in levels)
+        sizes = ", ".join(f"{h}x{w}" for h, w in hws)
+        in_run = any((p[1] == c and p[4] == levels and (p[2], p[3]) in hws and p[0] in ns)
+                     for p in present_shapes)
+        out.append(dict(name=name, n="/".join(str(v) for v in ns), c=c, sizes=sizes,
+                        levels="{" + ",".join(str(v) for v in levels) + "}", bins=bins,
+                        dim=c * bins, stated=stated, source=source, in_run=in_run))
+    return out
+
+
+def table_md(a, mach, run_reps):
+    o = io.StringIO()
+    o.write("# SPP benchmark tables\n\n")
+    o.write(f"Machine: {mach['cpu']}, {mach['cores']} logical CPUs, host {mach['host']}; "
+            f"compiler: {mach['compiler']}; run {mach['date']}.\n\n")
+    if a["dram"]:
+        for b, t, s in sorted(a["dram"], key=lambda x: x[1]):
+            o.write(f"DRAM streaming read ({t} thread{'s' if t > 1 else ''}, "
+                    f"{b / 2**20:.0f} MiB buffer): {b / s['median']:.2f} GB/s.\n")
+        o.write("\n")
+    o.write(f"Median of {run_reps} repetitions; spread = interquartile range of the repetitions "
+            "in % of the median, shown as ± half of it; x naive = naive's median / the row's "
+            "median; x peer = the fastest peer's median / the row's median; GB/s = input "
+            "bytes / median time; % bound = read-once bound / median (forward only). Fastest "
+            "row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in italics.\n\n")
+    for (d, thr, prob), rows in group_rows(a["rows"]).items():
+        o.write(f"### {group_title(d, thr, prob, rows)}\n\n")
+        o.write("| kernel | time (spread) | x naive | x peer | GB/s | % bound |\n")
+        o.write("|---|--:|--:|--:|--:|--:|\n")
+        for r in rows:
+            name = f"*{r['kernel']}*" if r["is_peer"] else r["kernel"]
+            cells = [name, f"{fmt_time(r['median'])} (±{r['iqr_pct'] / 2:.1f}%)",
+                     fmt_x(r["speedup_naive"]), fmt_x(r["speedup_best_peer"]),
+                     f"{r['gbps']:.2f}", fmt_pct(r["pct_bound"])]
+            if r["fastest"]:
+                cells = [f"**{c}**" for c in cells]
+            o.write("| " + " | ".join(cells) + " |\n")
+        bp = rows[0]["best_peer"]
+        notes = []
+        if bp:
+            notes.append(f"best peer: {bp}")
+        nt = rows[0]["naive_threads"]
+        if nt is not None and nt != thr:
+            notes.append(f"x naive uses naive at t{nt}")
+        if notes:
+            o.write("\n" + "; ".join(notes) + ".\n")
+        o.write("\n")
+    if a["errors"]:
+        o.write("### Skipped benchmarks\n\n")
+        for name, msg in sorted(set(a["errors"])):
+            o.write(f"- `{name}`: {msg}\n")
+        o.write("\n")
+    o.write("## SPP-net output dimensions (SPEC.md section 7)\n\n")
+    o.write("A pyramid of levels {n_i} turns any C x H x W map into C * sum n_i^2 values.\n\n")
+    o.write("| workload | N | C | H x W | levels | bins per channel | output dim | stated | "
+            "in this run | source |\n|---|--:|--:|---|---|--:|--:|--:|---|---|\n")
+    for w in dims_rows(a["shapes"]):
+        stated = "-" if w["stated"] is None else f"{w['stated']:,}"
+        o.write(f"| {w['name']} | {w['n']} | {w['c']} | {w['sizes']} | {w['levels']} | "
+                f"{w['bins']} | {w['dim']:,} | {stated} | "
+                f"{'yes' if w['in_run'] else 'no'} | {w['source']} |\n")
+    o.write("\n")
+    return o.getvalue()
+
+
+def tex_escape(s):
+    return (str(s).replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%")
+            .replace("&", r"\&").replace("#", r"\#").replace("{", r"\{").replace("}", r"\}"))
+
+
+def table_tex(a, mach, run_reps):
+    o = io.StringIO()
+    o.write("% Generated by harness/report.py; needs \\usepackage{booktabs}.\n")
+    machine_txt = tex_escape(f"{mach['cpu']}, {mach['cores']} logical CPUs, {mach['compiler']}")
+    for (d, thr, prob), rows in group_rows(a["rows"]).items():
+        o.write("\\begin{table}[htbp]\n\\centering\n\\small\n")
+        o.write(f"\\caption{{{tex_escape(group_title(d, thr, prob, rows))}. Median of "
+                f"{run_reps} repetitions ($\\pm$ half the interquartile range); machine: "
+                f"{machine_txt}.}}\n")
+        o.write("\\begin{tabular}{lrrrrr}\n\\toprule\n")
+        o.write("Kernel & Time & $\\times$ naive & $\\times$ best peer & GB/s & \\% bound \\\\\n"
+                "\\midrule\n")
+        for r in rows:
+            cells = [tex_escape(r["kernel"]) + (" (peer)" if r["is_peer"] else ""),
+                     tex_escape(fmt_time(r["median"])).replace("µs", "$\\mu$s") +
+                     f" ($\\pm${r['iqr_pct'] / 2:.1f}\\%)",
+                     tex_escape(fmt_x(r["speedup_naive"])).replace("x", "$\\times$"),
+                     tex_escape(fmt_x(r["speedup_best_peer"])).replace("x", "$\\times$"),
+                     f"{r['gbps']:.2f}", tex_escape(fmt_pct(r["pct_bound"]))]
+            if r["fastest"]:
+                cells = [f"\\textbf{{{c}}}" for c in cells]
+            o.write(" & ".join(cells) + " \\\\\n")
+        o.write("\\bottomrule\n\\end{tabular}\n\\end{table}\n\n")
+    o.write("\\begin{table}[htbp]\n\\centering\n\\small\n")
+    o.write("\\caption{SPP-net output dimensions $C \\sum n_i^2$ of the workloads of SPEC.md "
+            "section 7.}\n\\begin{tabular}{llrrllrr}\n\\toprule\n")
+    o.write("Workload & N & C & H $\\times$ W & Levels & Bins/ch. & Output dim & Stated \\\\\n"
+            "\\midrule\n")
+    for w in dims_rows(a["shapes"]):
+        stated = "--" if w["stated"] is None else f"{w['stated']:,}"
+        o.write(f"{tex_escape(w['name'])} & {w['n']} & {w['c']} & {tex_escape(w['sizes'])} & "
+                f"{tex_escape(w['levels'])} & {w['bins']} & {w['dim']:,} & {stated} \\\\\n")
+    o.write("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+    return o.getvalue()
+
+
+CSV_FIELDS = ["workload", "problem", "kernel", "is_peer", "threads", "direction", "reps",
+              "median_ns", "q1_ns", "q3_ns", "min_ns", "max_ns", "iqr_pct", "speedup_naive",
+              "naive_threads", "speedup_best_peer", "best_peer", "gbps", "bound_ns",
+              "pct_bound", "in_bytes", "n", "c", "h", "w", "levels", "pool", "bins", "layout"]
+
+
+def summary_csv(a):
+    o = io.StringIO()
+    wr = csv.writer(o, lineterminator="\n")
+    wr.writerow(CSV_FIELDS)
+
+    def num(v, f="{:.6g}"):
+        return "" if v is None else f.format(v)
+
+    for r in a["rows"]:
+        p = r["p"]
+        wr.writerow([r["workload"], r["problem"], r["kernel"], int(r["is_peer"]), r["threads"],
+                     r["direction"], r["reps"], num(r["median"], "{:.1f}"), num(r["q1"], "{:.1f}"),
+                     num(r["q3"], "{:.1f}"), num(r["min"], "{:.1f}"), num(r["max"], "{:.1f}"),
+                     num(r["iqr_pct"], "{:.2f}"), num(r["speedup_naive"], "{:.4f}"),
+                     "" if r["naive_threads"] is None else r["naive_threads"],
+                     num(r["speedup_best_peer"], "{:.4f}"), r["best_peer"],
+                     num(r["gbps"], "{:.4f}"), num(r["bound_ns"], "{:.1f}"),
+                     num(r["pct_bound"], "{:.2f}"), r["in_bytes"], p["n"], p["c"], p["h"],
+                     p["w"], ".".join(map(str, p["levels"])), p["pool"], p["bins"],
+                     p["layout"]])
+    return o.getvalue()
+
+
+# ---- plot data ---------------------------------------------------------------------------------
+
+# Line styles of common.gp: 1..8 our kernels, 11..13 peers (dashed), 100 the bound.
+PEER_STYLE = {"torch_nchw": 11, "torch_cl": 12, "onednn": 13}
+
+
+def _plot_direction_threads(rows):
+    dirs = [d for d in DIRECTIONS if any(r["direction"] == d for r in rows)]
+    if not dirs:
+        return None, None
+    d = dirs[0]
+    thr = min(r["threads"] for r in rows if r["direction"] == d)
+    return d, thr
+
+
+def _family(r):
+    p = r["p"]
+    return (p["pool"], p["bins"], p["levels"])
+
+
+def _series_rows(rows, d, thr):
+    """Rows of the (pool, bins, levels) family with the most input sizes at (d, thr), or, when
+    no family has two sizes, every problem (fam None: plotted as points, not lines). Peers keep
+    only the layout they are named after (torch_nchw on nchw points, torch_cl on nhwc)."""
+    sel = [r for r in rows if r["direction"] == d and r["threads"] == thr]
+    if not sel:
+        return None, []
+    fams = {}
+    for r in sel:
+        fams.setdefault(_family(r), set()).add(r["in_bytes"])
+    fam = max(fams, key=lambda f: (len(fams[f]), f))
+    if len(fams[fam]) >= 2:
+        sel = [r for r in sel if _family(r) == fam]
+    else:
+        fam = None
+    layouts = {r["p"]["layout"] for r in sel}
+    if len(layouts) > 1:
+        sel = [r for r in sel if not (r["kernel"] == "torch_nchw" and r["p"]["layout"] != "nchw")
+               and not (r["kernel"] == "torch_cl" and r["p"]["layout"] != "nhwc")]
+    return fam, sel
+
+
+def _series(sel):
+    """kernel -> sorted [(bytes, row)]; a kernel seen on two layouts becomes two series."""
+    lay = {}
+    for r in sel:
+        lay.setdefault(r["kernel"], set()).add(r["p"]["layout"])
+    out = {}
+    for r in sel:
+        k = r["kernel"]
+        if len(lay[k]) > 1 and k not in PEERS:
+            k = f"{k} ({r['p']['layout']})"
+        out.setdefault(k, []).append(r)
+    for k in out:
+        out[k].sort(key=lambda r: r["in_bytes"])
+    return out
+
+
+def _style_ids(names):
+    ids, mine = [], 0
+    for n in names:
+        base = n.split(" ")[0]
+        if base in PEER_STYLE:
+            ids.append(PEER_STYLE[base])
+        else:
+            mine = mine % 8 + 1
+            ids.append(mine)
+    return ids
+
+
+def _fam_text(fam, d, thr):
+    th = f"{DIR_TEXT[d]}, {thr} thread{'s' if thr > 1 else ''}"
+    if fam is None:
+        return f"every problem, {th}"
+    pool, bins, levels = fam
+    return f"{pool}, {bins}, levels {'.'.join(map(str, levels))}, {th}"
+
+
+def _order(series):
+    return sorted(series, key=lambda k: (k.split(" ")[0] in PEERS, k))
+
+
+def dat_time_vs_size(a):
+    d, thr = _plot_direction_threads(a["rows"])
+    if d is None:
+        return None, "no kernel rows"
+    fam, sel = _series_rows(a["rows"], d, thr)
+    series = _series(sel)
+    if len({r["in_bytes"] for r in sel}) < 2:
+        return None, f"fewer than 2 input sizes ({_fam_text(fam, d, thr)})"
+    names = _order(series)
+    blocks = []
+    if d == "fwd":
+        best = {}   # per size the fastest bound (two layouts of one size: two bound rows)
+        for r in sel:
+            if r["bound_ns"] is not None:
+                best[r["in_bytes"]] = min(best.get(r["in_bytes"], math.inf), r["bound_ns"])
+        if best:
+            blocks.append(("read-once bound", 100, sorted(best.items())))
+    for n, sid in zip(names, _style_ids(names)):
+        blocks.append((n, sid, [(r["in_bytes"], r["median"]) for r in series[n]]))
+    o = io.StringIO()
+    o.write(f"# title: median time vs input size ({_fam_text(fam, d, thr)})\n")
+    o.write(f"# blocks: {len(blocks)}\n# styles: {' '.join(str(b[1]) for b in blocks)}\n")
+    o.write(f"# with: {'points' if fam is None else 'linespoints'}\n")
+    o.write("# one block per series; column 1 repeats the series name (its header)\n")
+    for name, _, pts in blocks:
+        o.write(f'\n\n"{name}" size_bytes time_s\n')
+        for b, t in pts:
+            o.write(f'"{name}" {b} {t * 1e-9:.6e}\n')
+    return o.getvalue(), None
+
+
+def dat_bound(a):
+    d, thr = "fwd", None
+    fwd = [r for r in a["rows"] if r["direction"] == "fwd" and r["pct_bound"] is not None]
+    if not fwd:
+        return None, "no forward rows with a bound_readonce row"
+    thr = min(r["threads"] for r in fwd)
+    fam, sel = _series_rows(fwd, d, thr)
+    if len({r["in_bytes"] for r in sel}) < 2:
+        return None, f"fewer than 2 input sizes ({_fam_text(fam, d, thr)})"
+    series = _series(sel)
+    names = _order(series)
+    o = io.StringIO()
+    o.write(f"# title: fraction of the read-once bound ({_fam_text(fam, d, thr)})\n")
+    o.write(f"# blocks: {len(names)}\n# styles: {' '.join(map(str, _style_ids(names)))}\n")
+    o.write(f"# with: {'points' if fam is None else 'linespoints'}\n")
+    o.write("# one block per series; column 1 repeats the series name (its header)\n")
+    for n in names:
+        o.write(f'\n\n"{n}" size_bytes pct_bound\n')
+        for r in series[n]:
+            o.write(f'"{n}" {r["in_bytes"]} {r["pct_bound"]:.4f}\n')
+    return o.getvalue(), None
+
+
+MAX_BAR_GROUPS = 16
+
+
+def dat_speedup(a):
+    d, thr = _plot_direction_threads(a["rows"])
+    if d is None:
+        return None, "no kernel rows"
+    sel = [r for r in a["rows"] if r["direction"] == d and r["threads"] == thr
+           and r["speedup_naive"] is not None and r["kernel"] != "naive"]
+    if not sel:
+        return None, "no rows with a naive baseline"
+    probs = {}
+    for r in sel:
+        probs.setdefault(r["problem"], []).append(r)
+    # Prefer SPEC workloads, then problems with the most kernels, at most MAX_BAR_GROUPS.
+    order = sorted(probs, key=lambda p: (probs[p][0]["workload"] == "", -len(probs[p]),
+                                         probs[p][0]["in_bytes"], p))
+    dropped = max(0, len(order) - MAX_BAR_GROUPS)
+    order = sorted(order[:MAX_BAR_GROUPS], key=lambda p: (probs[p][0]["workload"] == "",
+                                                          probs[p][0]["workload"],
+                                                          probs[p][0]["in_bytes"], p))
+    kerns = sorted({r["kernel"] for p in order for r in probs[p]},
+                   key=lambda k: (k in PEERS, k))
+    o = io.StringIO()
+    extra = f"; {dropped} more problem(s) in summary.csv" if dropped else ""
+    o.write(f"# title: speedup over naive ({DIR_TEXT[d]}, {thr} thread{'s' if thr > 1 else ''}"
+            f"{extra})\n")
+    o.write(f"# columns: {len(kerns) + 1}\n# styles: {' '.join(map(str, _style_ids(kerns)))}\n")
+    lo = min(r["speedup_naive"] for p in order for r in probs[p])
+    o.write(f"# ymin: {10 ** math.floor(math.log10(min(lo, 1.0) / 1.5)):g}\n")
+    o.write("label " + " ".join(f'"{k}"' for k in kerns) + "\n")
+    for p in order:
+        by = {r["kernel"]: r["speedup_naive"] for r in probs[p]}
+        pp = probs[p][0]["p"]
+        short = probs[p][0]["workload"] or (
+            f"n{pp['n']}c{pp['c']} {pp['h']}x{pp['w']} l{'.'.join(map(str, pp['levels']))}")
+        bins = "" if pp["bins"] == "adaptive" else f" {pp['bins']}"
+        lab = f"{short} {pp['pool']}{bins} {pp['layout']}"
+        o.write(f'"{lab}" ' + " ".join(f"{by[k]:.4f}" if k in by else "-" for k in kerns) + "\n")
+    return o.getvalue(), None
+
+
+def dat_scaling(a):
+    by = {}
+    for r in a["rows"]:
+        by.setdefault((r["kernel"], r["problem"], r["direction"]), {})[r["threads"]] = r["median"]
+    ratios = {}
+    t_lo = t_hi = None
+    for (k, prob, d), ts in by.items():
+        if len(ts) < 2:
+            continue
+        lo, hi = min(ts), max(ts)
+        t_lo = lo if t_lo is None else min(t_lo, lo)
+        t_hi = hi if t_hi is None else max(t_hi, hi)
+        ratios.setdefault((k, d), []).append((ts[lo] / ts[hi], lo, hi))
+    if not ratios:
+        return None, "no kernel has rows at two thread counts"
+    d = next(dd for dd in DIRECTIONS if any(x[1] == dd for x in ratios))
+    o = io.StringIO()
+    o.write(f"# title: thread scaling, {DIR_TEXT[d]}: time(t{t_lo}) / time(t{t_hi}), "
+            f"geometric mean over problems (bars: min..max)\n")
+    o.write(f"# ideal: {t_hi / t_lo:g}\n")
+    kerns = sorted((k for k, dd in ratios if dd == d), key=lambda k: (k in PEERS, k))
+    o.write(f"# styles: {' '.join(map(str, _style_ids(kerns)))}\n")
+    o.write("kernel speedup_geomean speedup_min speedup_max problems\n")
+    for k in kerns:
+        v = [x[0] for x in ratios[(k, d)]]
+        g = math.exp(sum(math.log(x) for x in v) / len(v))
+        o.write(f'"{k}" {g:.4f} {min(v):.4f} {max(v):.4f} {len(v)}\n')
+    return o.getvalue(), None
+
+
+PLOTS = [("time_vs_size", dat_time_vs_size), ("speedup", dat_speedup),
+         ("bound", dat_bound), ("scaling", dat_scaling)]
+
+
+def render_plots(a, outdir, plots_dir=PLOTS_DIR, log=print):
+    made = []
+    gnuplot = shutil.which("gnuplot")
+    for name, fn in PLOTS:
+        data, why = fn(a)
+        if data is None:
+            log(f"report: skip plot {name}: {why}")
+            continue
+        dat = os.path.join(outdir, f"{name}.dat")
+        with open(dat, "w") as f:
+            f.write(data)
+        if not gnuplot:
+            log(f"report: skip rendering {name}: gnuplot not found (data in {name}.dat)")
+            continue
+        for ext in ("png", "pdf"):
+            out = os.path.join(outdir, f"{name}.{ext}")
+            r = subprocess.run([gnuplot, "-c", os.path.join(plots_dir, f"{name}.gp"), dat, out],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(out):
+                log(f"report: gnuplot failed on {name}.{ext}: {r.stderr.strip()[:500]}")
+            else:
+                made.append(f"{name}.{ext}")
+    return made
+
+
+# ---- main --------------------------------------------------------------------------------
+
+def build(run, outdir, plots=True, log=print):
+    a = analyse(run)
+    a["shapes"] = {(r["p"]["n"], r["p"]["c"], r["p"]["h"], r["p"]["w"], r["p"]["levels"])
+                   for r in a["rows"]}
+    reps = sorted({r["reps"] for r in a["rows"]})
+    run_reps = "/".join(map(str, reps)) if reps else "0"
+    mach = machine(run)
+    files = {"tables.md": table_md(a, mach, run_reps), "tables.tex": table_tex(a, mach, run_reps),
+             "summary.csv": summary_csv(a)}
+    for fname, text in files.items():
+        with open(os.path.join(outdir, fname), "w") as f:
+            f.write(text)
+    made = render_plots(a, outdir, log=log) if plots else []
+    if made:
+        with open(os.path.join(outdir, "tables.md"), "a") as f:
+            f.write("## Plots\n\n")
+            for m in made:
+                if m.endswith(".png"):
+                    f.write(f"![{m[:-4]}]({m})\n\n")
+    return a, made
+
+
+def write_report(run, out, plots=True, log=print):
+    """Builds the report in a temporary sibling of `out`, then swaps it in by rename."""
+    out = os.path.abspath(out.rstrip("/"))
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=parent)
+    try:
+        a, made = build(run, tmp, plots=plots, log=log)
+        os.chmod(tmp, 0o755)
+        old = None
+        if os.path.lexists(out):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=parent)
+            os.rename(out, os.path.join(old, "d"))
+        os.rename(tmp, out)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return a, made
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Tables and plots from a merged benchmark run.")
+    ap.add_argument("run", help="merged Google Benchmark JSON of one run")
+    ap.add_argument("--out", required=True, help="output directory (replaced atomically)")
+    ap.add_argument("--no-plots", action="store_true", help="tables and CSV only")
+    args = ap.parse_args(argv)
+    try:
+        run = load_run(args.run)
+    except (OSError, ValueError) as e:
+        print(f"report: {args.run}: cannot read the run: {e}", file=sys.stderr)
+        return 2
+    a, made = write_report(run, args.out, plots=not args.no_plots,
+                           log=lambda m: print(m, file=sys.stderr))
+    if a["unknown"]:
+        print(f"report: ignored {len(a['unknown'])} row(s) with unrecognised names, e.g. "
+              f"{a['unknown'][0]}", file=sys.stderr)
+    if not a["rows"]:
+        print(f"report: {args.run}: no kernel or peer rows; wrote empty tables", file=sys.stderr)
+    print(f"report: {len(a['rows'])} table rows, {len(made)} plot files -> {args.out}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
