@@ -154,6 +154,117 @@ spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *
  * directly in a timed loop. */
 spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error *err);
 
+/* ======================= region SPP (SPEC.md section 5) ==========================
+ * One feature map (C, H, W), N = 1, in NCHW or NHWC; R integer boxes pooled from it, each into
+ * the full pyramid: y has shape (R, C * sum n^2), each region's row in canonical order
+ * (level, channel, bin row, bin column). argmax offsets are h*W + w in the MAP's plane.
+ * A box's bins are spp_axis_bins applied to the box height (y1-y0) and width (x1-x0), then
+ * offset by y0 and x0. Backward overwrites dx (map shape and layout): zero, then every region's
+ * every output adds its gradient, exactly like the whole-map spp_backward.
+ *
+ * Design of the plan: the checked entry points validate every box and build a per-box interval
+ * table ONCE (spp_region_plan_init: R x sum(2n) spp_intervals, absolute map coordinates, from
+ * spp_axis_bins), so no kernel calls spp_axis_bins or divides in its hot loop. */
+
+/* A box [y0, y1) x [x0, x1) in feature-map cells; the field order is the detection order
+ * x0, y0, x1, y1 (as in the boxes .npy files). */
+typedef struct { int32_t x0, y0, x1, y1; } spp_box;
+
+/* A region problem: the map and the pyramid; the boxes are passed separately. */
+typedef struct {
+    int64_t c, h, w;
+    spp_layout layout;
+    int nlevels;
+    int levels[SPP_MAX_LEVELS];
+    spp_pool pool;
+    spp_bins bins;
+} spp_region_problem;
+
+/* The region plan: per-level constants and the per-box interval table.
+ * For box r and level l (n = levels[l]): row bin i is
+ *   iv[r * iv_per_box + iv_offset[l] + i],  column bin j is  iv[... + iv_offset[l] + n + j],
+ * with start/end absolute map rows/columns and div the avg divisor of that axis. */
+typedef struct {
+    spp_region_problem p;
+    int64_t nboxes;
+    int64_t bins_per_channel;            /* sum n^2 */
+    int64_t out_per_region;              /* C * sum n^2 */
+    int64_t out_offset[SPP_MAX_LEVELS];  /* C * sum_{k<l} n_k^2 */
+    int64_t iv_offset[SPP_MAX_LEVELS];   /* sum_{k<l} 2 n_k */
+    int64_t iv_per_box;                  /* sum 2 n */
+    const spp_box *boxes;                /* the caller's boxes (validated) */
+    spp_interval *iv;                    /* owned: nboxes * iv_per_box */
+} spp_region_plan;
+
+/* Region kernels: forward writes y (R, C*sum n^2) and, for max when non-NULL, argmax (same
+ * shape). Backward overwrites dx (map shape) with the gradient of sum(dy * y); argmax is
+ * required for max, ignored for avg. Results must match roi__naive as SPEC.md section 3 says
+ * (max and argmax bitwise; avg within its bound, identical for every thread count). */
+typedef spp_status (*spp_region_forward_fn)(const spp_region_plan *plan, const float *x,
+                                            float *y, int32_t *argmax, const spp_exec *ex);
+typedef spp_status (*spp_region_backward_fn)(const spp_region_plan *plan, const float *dy,
+                                             const int32_t *argmax, float *dx,
+                                             const spp_exec *ex);
+typedef size_t (*spp_region_workspace_fn)(const spp_region_plan *plan, int threads);
+
+typedef struct spp_region_kernel {
+    const char *name;       /* "layout_roi__strategy", e.g. nhwc_roi__avx2; file name matches */
+    unsigned layouts;       /* bitmask of SPP_LAYOUT_BIT(layout) */
+    spp_isa isa;
+    int threaded;           /* 1 if it honours spp_exec.threads */
+    const char *summary;
+    spp_region_forward_fn forward;
+    spp_region_backward_fn backward;
+    spp_region_workspace_fn workspace_size; /* NULL: needs none */
+} spp_region_kernel;
+
+/* ---- region registry (kernels/regions.inc) ---- */
+int spp_region_kernel_count(void);
+const spp_region_kernel *spp_region_kernel_at(int i);
+const spp_region_kernel *spp_region_kernel_find(const char *name); /* NULL if unknown */
+int spp_region_kernel_has_layout(const spp_region_kernel *k, spp_layout l);
+
+/* ---- region problems and boxes ---- */
+/* Shape, levels, enums, overflow (like spp_problem_validate, N = 1); not the boxes. */
+spp_status spp_region_problem_validate(const spp_region_problem *p, spp_error *err);
+/* Every box: 0 <= x0 < x1 <= W, 0 <= y0 < y1 <= H, and the convention valid for the box's
+ * height and width at every level. The message names the box index, its coordinates and the
+ * rule. nboxes >= 1; boxes may be NULL only if nboxes == 0 (rejected: at least one box). */
+spp_status spp_region_validate_boxes(const spp_region_problem *p, const spp_box *boxes,
+                                     int64_t nboxes, spp_error *err);
+int64_t spp_region_map_elems(const spp_region_problem *p);                  /* C*H*W */
+int64_t spp_region_output_elems(const spp_region_problem *p, int64_t nboxes); /* R*C*sum n^2 */
+/* Validates problem and boxes, then fills plan (allocates plan->iv; free with
+ * spp_region_plan_free, also safe on a failed or zeroed plan). */
+spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem *p,
+                                const spp_box *boxes, int64_t nboxes, spp_error *err);
+void spp_region_plan_free(spp_region_plan *plan);
+
+/* ---- region checked entry points: validate everything, then run; nothing is written on a
+ * failed check. ---- */
+spp_status spp_region_check_kernel(const spp_region_kernel *k, const spp_region_problem *p,
+                                   spp_error *err);
+spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_problem *p,
+                              const spp_box *boxes, int64_t nboxes, const float *x, float *y,
+                              int32_t *argmax, int threads, spp_error *err);
+spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_problem *p,
+                               const spp_box *boxes, int64_t nboxes, const float *dy,
+                               const int32_t *argmax, float *dx, int threads, spp_error *err);
+
+/* ---- window projection (SPEC.md section 5, SPP-net) ----
+ * Image box (x0, y0, x1, y1) in pixels (any real numbers, x0 <= x1, y0 <= y1, finite) ->
+ * feature-map box for a map of H x W cells at total stride S:
+ *   left = floor(x0/S) + 1, right = ceil(x1/S) - 1   (inclusive cells; same for top/bottom)
+ *   clamp left and right to [0, W-1] (top, bottom to [0, H-1]);
+ *   if right < left (the window is empty after the rule or the clamp), right = left: the
+ *   window becomes the single cell at its (clamped) left/top edge;
+ *   half-open end: x1 = right + 1, y1 = bottom + 1.
+ * img holds nboxes rows of 4 doubles (integers convert exactly up to 2^53). Rejects stride < 1,
+ * H or W outside 1..INT32_MAX, non-finite or reversed boxes, naming the box index. */
+spp_status spp_roi_project(const double *img, int64_t nboxes, int stride, int64_t h, int64_t w,
+                           spp_box *out, spp_error *err);
+/* ==================== end region SPP ==================== */
+
 #ifdef __cplusplus
 }
 #endif

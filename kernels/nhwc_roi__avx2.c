@@ -1,0 +1,52 @@
+/* nhwc_roi__avx2: channel-last AVX2 region SPP, single-threaded (ignores spp_exec.threads).
+ *
+ * Layout: nhwc only. Pools: max and avg. Conventions: all three, from the region plan's
+ * per-box interval table (no boundary math here). ISA: AVX2 + FMA (runtime-checked by the
+ * checked entry points and the registry consumers).
+ * Forward (kernels/nhwc_roi_avx2.h): per box, the bins' row/column starts and ends cut the box
+ * into elementary segments; each (row segment x column segment) block is reduced once for 32
+ * channels (4 ymm), then each bin of every level merges its blocks, so each map cell of a box
+ * is read once for all levels. Channel tail (C % 8) uses masked loads.
+ * Max: bitwise equal to roi__naive, argmax included (first maximum in row-major order, NaN
+ *      wins with the last NaN, all -inf gives the bin's first cell), via SPEC section 3's total
+ *      order when blocks merge. Avg: float block sums in a fixed order, within SPEC's bound.
+ * Backward: zero dx, then roi__naive's per-element order (region, level, bin row, bin column),
+ *      channels vectorized for avg: dx is bitwise equal to roi__naive's.
+ * Workspace: one roi_ws (segment tables and block buffers sized for the plan's largest box). */
+#include "nhwc_roi_avx2.h"
+
+static size_t roi_avx2_ws(const spp_region_plan *pl, int threads)
+{
+    (void)threads;
+    return roi_ws_bytes(pl);
+}
+
+static spp_status roi_avx2_forward(const spp_region_plan *pl, const float *x, float *y,
+                                   int32_t *argmax, const spp_exec *ex)
+{
+    roi_ws w = roi_ws_carve(pl, ex->workspace);
+    for (int64_t r = 0; r < pl->nboxes; r++)
+        roi_region_forward(pl, r, x, y, argmax, &w);
+    _mm_sfence(); /* order the streamed output before returning */
+    return SPP_OK;
+}
+
+static spp_status roi_avx2_backward(const spp_region_plan *pl, const float *dy,
+                                    const int32_t *argmax, float *dx, const spp_exec *ex)
+{
+    (void)ex;
+    memset(dx, 0, (size_t)spp_region_map_elems(&pl->p) * sizeof *dx);
+    roi_backward_channels(pl, dy, argmax, dx, 0, pl->p.c);
+    return SPP_OK;
+}
+
+const spp_region_kernel spp_region_kernel_nhwc_roi__avx2 = {
+    .name = "nhwc_roi__avx2",
+    .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
+    .isa = SPP_ISA_AVX2,
+    .threaded = 0,
+    .summary = "channel-last AVX2, each box cell read once for all levels (segment blocks)",
+    .forward = roi_avx2_forward,
+    .backward = roi_avx2_backward,
+    .workspace_size = roi_avx2_ws,
+};

@@ -1,0 +1,539 @@
+/* Shared core of the channel-last AVX2 region kernels (nhwc_roi__avx2, nhwc_roi__omp_avx2).
+ * Included only by files ending in avx2.c (compiled with -mavx2 -mfma); not a kernel itself.
+ *
+ * Read-once forward. For one box, the row (column) starts and ends of every level's bins, taken
+ * from the plan's interval table, cut the box into elementary row (column) segments; every bin
+ * of every level is a union of consecutive segments. The kernel reduces each (row segment x
+ * column segment) block once, 32 channels at a time (four ymm of channels, two cache lines per
+ * cell), then builds each bin by merging its blocks. So every map cell of a box is read once
+ * for all levels, instead of once per level and again for overlapping adaptive bins.
+ *
+ * Max: inside a block, cells go in row-major order and a cell replaces the best when
+ * v > best or v is NaN: that keeps the first maximum, lets a NaN beat numbers and the last NaN
+ * win; the best starts at -inf with the block's first position, so an all -inf block gives -inf
+ * at its first cell. Blocks merge with the full SPEC.md section 3 total order (value, then
+ * position, NaN rules), so the bin result and argmax equal roi__naive bit for bit, whatever
+ * the merge order. Avg: float sums per block, merged in (row segment, column segment) order,
+ * divided by the float product of the two divisors: one fixed order, within SPEC's bound.
+ * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
+ * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
+ * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
+#ifndef NHWC_ROI_AVX2_H
+#define NHWC_ROI_AVX2_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "spp_internal.h"
+
+#define ROI_CB 32 /* channels per chunk: 4 ymm */
+
+/* Per-thread workspace layout (bytes are computed by roi_ws_bytes). */
+typedef struct {
+    int32_t *idx;   /* max(H, W) + 1: position -> segment index scratch */
+    int32_t *rbrk;  /* H + 1 row breakpoints (absolute rows) */
+    int32_t *cbrk;  /* W + 1 column breakpoints */
+    int32_t *lohi;  /* 2 per interval of one box: first and one-past-last segment */
+    int32_t *src;   /* per level: the finer level it is derived from, or -1 (blocks) */
+    float *bv;      /* max_blocks * ROI_CB block values (max) or sums (avg) */
+    int32_t *bp;    /* max_blocks * ROI_CB block argmax */
+    float *sv;      /* sum n^2 * ROI_CB: every bin's result for the chunk, bin-major */
+    int32_t *sp;
+    float *yst;     /* C * sum n^2: one region's output row, canonical order */
+    int32_t *ast;   /* its argmax row */
+} roi_ws;
+
+static inline size_t roi_align(size_t b) { return (b + 63) / 64 * 64; }
+
+/* Largest number of blocks any box of the plan can need: at most min(extent, 2 * sum n)
+ * segments per axis (each interval adds at most two breakpoints). */
+static inline int64_t roi_max_blocks(const spp_region_plan *pl)
+{
+    const int64_t cap = pl->iv_per_box; /* = 2 * sum n */
+    int64_t best = 1;
+    for (int64_t r = 0; r < pl->nboxes; r++) {
+        const spp_box b = pl->boxes[r];
+        int64_t nr = b.y1 - b.y0, nc = b.x1 - b.x0;
+        nr = nr < cap ? nr : cap;
+        nc = nc < cap ? nc : cap;
+        if (nr * nc > best)
+            best = nr * nc;
+    }
+    return best;
+}
+
+static inline size_t roi_ws_bytes(const spp_region_plan *pl)
+{
+    const spp_region_problem *p = &pl->p;
+    const int64_t hw = (p->h > p->w ? p->h : p->w) + 1;
+    const int64_t nb = roi_max_blocks(pl);
+    return roi_align((size_t)hw * 4) + roi_align((size_t)(p->h + 1) * 4) +
+           roi_align((size_t)(p->w + 1) * 4) + roi_align((size_t)pl->iv_per_box * 8) +
+           roi_align(SPP_MAX_LEVELS * 4) + 2 * roi_align((size_t)nb * ROI_CB * 4) +
+           2 * roi_align((size_t)pl->bins_per_channel * ROI_CB * 4) +
+           2 * roi_align((size_t)pl->out_per_region * 4);
+}
+
+static inline roi_ws roi_ws_carve(const spp_region_plan *pl, void *base)
+{
+    const spp_region_problem *p = &pl->p;
+    const int64_t hw = (p->h > p->w ? p->h : p->w) + 1;
+    const int64_t nb = roi_max_blocks(pl);
+    char *q = base;
+    roi_ws w;
+    w.idx = (int32_t *)q, q += roi_align((size_t)hw * 4);
+    w.rbrk = (int32_t *)q, q += roi_align((size_t)(p->h + 1) * 4);
+    w.cbrk = (int32_t *)q, q += roi_align((size_t)(p->w + 1) * 4);
+    w.lohi = (int32_t *)q, q += roi_align((size_t)pl->iv_per_box * 8);
+    w.src = (int32_t *)q, q += roi_align(SPP_MAX_LEVELS * 4);
+    w.bv = (float *)q, q += roi_align((size_t)nb * ROI_CB * 4);
+    w.bp = (int32_t *)q, q += roi_align((size_t)nb * ROI_CB * 4);
+    w.sv = (float *)q, q += roi_align((size_t)pl->bins_per_channel * ROI_CB * 4);
+    w.sp = (int32_t *)q, q += roi_align((size_t)pl->bins_per_channel * ROI_CB * 4);
+    w.yst = (float *)q, q += roi_align((size_t)pl->out_per_region * 4);
+    w.ast = (int32_t *)q;
+    return w;
+}
+
+/* Segments of one axis of box r: fills brk (absolute breakpoints) and lohi for that axis's
+ * intervals; returns the number of segments. cols selects the column intervals. */
+static inline int roi_axis_segments(const spp_region_plan *pl, int64_t r, int cols,
+                                    int64_t origin, int64_t extent, roi_ws *w, int32_t *brk)
+{
+    const spp_region_problem *p = &pl->p;
+    const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
+    int32_t *idx = w->idx;
+    memset(idx, 0, (size_t)(extent + 1) * sizeof *idx);
+    for (int l = 0; l < p->nlevels; l++) {
+        const int n = p->levels[l];
+        const spp_interval *v = box_iv + pl->iv_offset[l] + (cols ? n : 0);
+        for (int i = 0; i < n; i++) {
+            idx[v[i].start - origin] = 1;
+            idx[v[i].end - origin] = 1;
+        }
+    }
+    int k = 0;
+    for (int64_t q = 0; q <= extent; q++)
+        if (idx[q]) {
+            brk[k] = (int32_t)(origin + q);
+            idx[q] = k++;
+        }
+    for (int l = 0; l < p->nlevels; l++) {
+        const int n = p->levels[l];
+        const int64_t first = pl->iv_offset[l] + (cols ? n : 0);
+        for (int i = 0; i < n; i++) {
+            const spp_interval v = box_iv[first + i];
+            w->lohi[2 * (first + i)] = idx[v.start - origin];
+            w->lohi[2 * (first + i) + 1] = idx[v.end - origin];
+        }
+    }
+    return k - 1;
+}
+
+/* Lane mask for channels c0 + 8*k .. of a chunk that has `valid` channels. */
+static inline __m256i roi_lane_mask(int valid_in_vec)
+{
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid_in_vec), lanes);
+}
+
+/* Max over block rows [h0,h1) x cols [w0,w1) for chunk channels c0.., NV vectors; masked
+ * chunks (channel tail) load with maskload (lanes past C read as 0 and are never stored). */
+static inline __attribute__((always_inline)) void
+roi_block_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, float *bv,
+              int32_t *bp)
+{
+    __m256 best[4];
+    __m256i pos[4];
+    const __m256i first = _mm256_set1_epi32((int32_t)(h0 * W + w0));
+    for (int k = 0; k < nv; k++) {
+        best[k] = _mm256_set1_ps(-__builtin_inff());
+        pos[k] = first;
+    }
+    for (int64_t h = h0; h < h1; h++) {
+        const float *row = x + (h * W) * C + c0;
+        for (int64_t w = w0; w < w1; w++) {
+            const float *cell = row + w * C;
+            const __m256i here = _mm256_set1_epi32((int32_t)(h * W + w));
+            for (int k = 0; k < nv; k++) {
+                const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
+                                        : _mm256_loadu_ps(cell + 8 * k);
+                const __m256 m = _mm256_or_ps(_mm256_cmp_ps(v, best[k], _CMP_GT_OQ),
+                                              _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                best[k] = _mm256_blendv_ps(best[k], v, m);
+                pos[k] = _mm256_castps_si256(_mm256_blendv_ps(
+                    _mm256_castsi256_ps(pos[k]), _mm256_castsi256_ps(here), m));
+            }
+        }
+    }
+    for (int k = 0; k < nv; k++) {
+        _mm256_store_ps(bv + 8 * k, best[k]);
+        _mm256_store_si256((__m256i *)(bp + 8 * k), pos[k]);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+roi_block_sum(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, float *bv)
+{
+    __m256 s[4];
+    for (int k = 0; k < nv; k++)
+        s[k] = _mm256_setzero_ps();
+    for (int64_t h = h0; h < h1; h++) {
+        const float *row = x + (h * W) * C + c0;
+        for (int64_t w = w0; w < w1; w++) {
+            const float *cell = row + w * C;
+            for (int k = 0; k < nv; k++)
+                s[k] = _mm256_add_ps(s[k], masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
+                                                  : _mm256_loadu_ps(cell + 8 * k));
+        }
+    }
+    for (int k = 0; k < nv; k++)
+        _mm256_store_ps(bv + 8 * k, s[k]);
+}
+
+/* a better than b by SPEC section 3's total order (lane-wise mask). */
+static inline __m256 roi_better(__m256 av, __m256i ap, __m256 bv, __m256i bp)
+{
+    const __m256 anan = _mm256_cmp_ps(av, av, _CMP_UNORD_Q);
+    const __m256 bnan = _mm256_cmp_ps(bv, bv, _CMP_UNORD_Q);
+    const __m256 gt = _mm256_cmp_ps(av, bv, _CMP_GT_OQ);
+    const __m256 eq = _mm256_cmp_ps(av, bv, _CMP_EQ_OQ);
+    const __m256 alt = _mm256_castsi256_ps(_mm256_cmpgt_epi32(bp, ap)); /* a.pos < b.pos */
+    const __m256 agt = _mm256_castsi256_ps(_mm256_cmpgt_epi32(ap, bp)); /* a.pos > b.pos */
+    const __m256 num = _mm256_or_ps(gt, _mm256_and_ps(eq, alt));
+    const __m256 ones = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    const __m256 nan = _mm256_and_ps(anan, _mm256_or_ps(_mm256_andnot_ps(bnan, ones), agt));
+    return _mm256_or_ps(num, nan);
+}
+
+/* The same order when neither side holds a NaN (the common case, checked per chunk). */
+static inline __m256 roi_better_nonan(__m256 av, __m256i ap, __m256 bv, __m256i bp)
+{
+    const __m256 gt = _mm256_cmp_ps(av, bv, _CMP_GT_OQ);
+    const __m256 eq = _mm256_cmp_ps(av, bv, _CMP_EQ_OQ);
+    const __m256 alt = _mm256_castsi256_ps(_mm256_cmpgt_epi32(bp, ap));
+    return _mm256_or_ps(gt, _mm256_and_ps(eq, alt));
+}
+
+/* acc = better of (acc, cand) over 8 lanes at offset o of the two (value, pos) arrays. */
+#define ROI_MERGE(BETTER, av, ap, vals, poss, o)                                             \
+    do {                                                                                     \
+        const __m256 v_ = _mm256_load_ps((vals) + (o));                                      \
+        const __m256i q_ = _mm256_load_si256((const __m256i *)((poss) + (o)));               \
+        const __m256 m_ = BETTER(v_, q_, av, ap);                                            \
+        av = _mm256_blendv_ps(av, v_, m_);                                                   \
+        ap = _mm256_castps_si256(                                                            \
+            _mm256_blendv_ps(_mm256_castsi256_ps(ap), _mm256_castsi256_ps(q_), m_));         \
+    } while (0)
+
+/* Can coarse level l be built from finer level f of this box? Its bins must be exact unions
+ * of m x m of f's bins (n_f = m * n_l, no gaps): true for adaptive bins, checked here on the
+ * plan's intervals for every box so no convention is assumed. Max only (union is idempotent). */
+static inline int roi_derivable(const spp_region_plan *pl, const spp_interval *box_iv, int l,
+                                int f)
+{
+    const int n = pl->p.levels[l], nf = pl->p.levels[f];
+    if (nf % n)
+        return 0;
+    const int m = nf / n;
+    for (int axis = 0; axis < 2; axis++) {
+        const spp_interval *c = box_iv + pl->iv_offset[l] + (axis ? n : 0);
+        const spp_interval *fi = box_iv + pl->iv_offset[f] + (axis ? nf : 0);
+        for (int i = 0; i < n; i++) {
+            const spp_interval *g = fi + m * i;
+            if (g[0].start != c[i].start || g[m - 1].end != c[i].end)
+                return 0;
+            for (int a = 0; a + 1 < m; a++)
+                if (g[a + 1].start > g[a].end)
+                    return 0;
+        }
+    }
+    return 1;
+}
+
+/* 8x8 transpose of 8 rows of 8 lanes (pure data movement: bit patterns are kept). */
+static inline void roi_tr8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+        u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+        u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+        u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+    }
+    for (int k = 0; k < 4; k++) {
+        r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+        r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+    }
+}
+
+/* Staged bin-major results st[b][c] (nn bins, `valid` channels, 4-byte elements: float y or
+ * int32 argmax, moved as bits) -> out[c * nn + b]: the canonical channel-major order, 8 bins x
+ * 8 channels per transpose. Scalar moves use memcpy so no type is read through another. */
+static inline void roi_store_level(const void *stv, void *outv, int64_t nn, int valid)
+{
+    const char *st = stv;
+    char *out = outv;
+    if (nn == 1) { /* one bin: channels are contiguous in the output already */
+        int c = 0;
+        for (; c + 8 <= valid; c += 8)
+            _mm256_storeu_ps((float *)(out + 4 * c), _mm256_load_ps((const float *)(st + 4 * c)));
+        memcpy(out + 4 * c, st + 4 * c, (size_t)(valid - c) * 4);
+        return;
+    }
+    const int c8end = valid & ~7;
+    const int64_t b8end = nn & ~(int64_t)7;
+    for (int c = 0; c < c8end; c += 8)
+        for (int64_t b = 0; b < b8end; b += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_load_ps((const float *)(st + 4 * ((b + k) * ROI_CB + c)));
+            roi_tr8(r);
+            for (int k = 0; k < 8; k++)
+                _mm256_storeu_ps((float *)(out + 4 * ((c + k) * nn + b)), r[k]);
+        }
+    for (int c = 0; c < valid; c++)
+        for (int64_t b = c < c8end ? b8end : 0; b < nn; b++)
+            memcpy(out + 4 * (c * nn + b), st + 4 * (b * ROI_CB + c), 4);
+}
+
+/* Forward for one region and one channel chunk [c0, c0 + valid). */
+static inline __attribute__((always_inline)) void
+roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_argmax,
+                 roi_ws *w, int nrs, int ncs, int64_t c0, int valid, int nv, int masked)
+{
+    const spp_region_problem *p = &pl->p;
+    const int64_t C = p->c, W = p->w;
+    const int is_max = p->pool == SPP_POOL_MAX;
+    __m256i mask[4];
+    for (int k = 0; k < nv; k++)
+        mask[k] = roi_lane_mask(valid - 8 * k);
+    /* 1: every block once */
+    __m256 anynan = _mm256_setzero_ps();
+    for (int a = 0; a < nrs; a++)
+        for (int b = 0; b < ncs; b++) {
+            float *bv = w->bv + ((int64_t)a * ncs + b) * ROI_CB;
+            if (is_max) {
+                roi_block_max(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                              w->cbrk[b + 1], nv, masked, mask,
+                              bv, w->bp + ((int64_t)a * ncs + b) * ROI_CB);
+                for (int k = 0; k < nv; k++) {
+                    const __m256 v = _mm256_load_ps(bv + 8 * k);
+                    anynan = _mm256_or_ps(anynan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                }
+            } else
+                roi_block_sum(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                              w->cbrk[b + 1], nv, masked, mask, bv);
+        }
+    const int nan_seen = !_mm256_testz_ps(anynan, anynan);
+    /* 2: every bin of every level, finest first, into the bin-major stage */
+    const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
+    for (int t = 0; t < p->nlevels; t++) {
+        const int l = w->src[SPP_MAX_LEVELS - 1 - t]; /* level order: finest first */
+        const int n = p->levels[l];
+        const int64_t boff = pl->out_offset[l] / C;
+        const int64_t ri = pl->iv_offset[l], ci = ri + n;
+        float *sv = w->sv + boff * ROI_CB;
+        int32_t *sp = w->sp + boff * ROI_CB;
+        int f = -1;
+        if (is_max)
+            for (int u = 0; u < t; u++) { /* a finer level already staged, fewest bins merged */
+                const int g = w->src[SPP_MAX_LEVELS - 1 - u];
+                if (roi_derivable(pl, box_iv, l, g) &&
+                    (f < 0 || p->levels[g] < p->levels[f]))
+                    f = g;
+            }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                float *ov = sv + ((int64_t)i * n + j) * ROI_CB;
+                int32_t *op = sp + ((int64_t)i * n + j) * ROI_CB;
+                /* merges run over blocks (or finer bins) with the nv channel vectors
+                 * innermost: nv independent dependency chains instead of one */
+                __m256 av[4];
+                __m256i ap[4];
+                if (f >= 0) { /* merge m x m bins of level f */
+                    const int nf = p->levels[f], m = nf / n;
+                    const float *fv = w->sv + pl->out_offset[f] / C * ROI_CB;
+                    const int32_t *fp = w->sp + pl->out_offset[f] / C * ROI_CB;
+                    const int64_t o0 = ((int64_t)(m * i) * nf + m * j) * ROI_CB;
+                    for (int k = 0; k < nv; k++) {
+                        av[k] = _mm256_load_ps(fv + o0 + 8 * k);
+                        ap[k] = _mm256_load_si256((const __m256i *)(fp + o0 + 8 * k));
+                    }
+                    for (int a = 0; a < m; a++)
+                        for (int b = a ? 0 : 1; b < m; b++) {
+                            const int64_t o = ((int64_t)(m * i + a) * nf + m * j + b) * ROI_CB;
+                            if (nan_seen)
+                                for (int k = 0; k < nv; k++)
+                                    ROI_MERGE(roi_better, av[k], ap[k], fv, fp, o + 8 * k);
+                            else
+                                for (int k = 0; k < nv; k++)
+                                    ROI_MERGE(roi_better_nonan, av[k], ap[k], fv, fp, o + 8 * k);
+                        }
+                    for (int k = 0; k < nv; k++) {
+                        _mm256_store_ps(ov + 8 * k, av[k]);
+                        _mm256_store_si256((__m256i *)(op + 8 * k), ap[k]);
+                    }
+                    continue;
+                }
+                const int alo = w->lohi[2 * (ri + i)], ahi = w->lohi[2 * (ri + i) + 1];
+                const int blo = w->lohi[2 * (ci + j)], bhi = w->lohi[2 * (ci + j) + 1];
+                if (is_max) {
+                    const int64_t b0 = ((int64_t)alo * ncs + blo) * ROI_CB;
+                    for (int k = 0; k < nv; k++) {
+                        av[k] = _mm256_load_ps(w->bv + b0 + 8 * k);
+                        ap[k] = _mm256_load_si256((const __m256i *)(w->bp + b0 + 8 * k));
+                    }
+                    for (int a = alo; a < ahi; a++)
+                        for (int b = (a == alo ? blo + 1 : blo); b < bhi; b++) {
+                            const int64_t o = ((int64_t)a * ncs + b) * ROI_CB;
+                            if (nan_seen)
+                                for (int k = 0; k < nv; k++)
+                                    ROI_MERGE(roi_better, av[k], ap[k], w->bv, w->bp, o + 8 * k);
+                            else
+                                for (int k = 0; k < nv; k++)
+                                    ROI_MERGE(roi_better_nonan, av[k], ap[k], w->bv, w->bp,
+                                              o + 8 * k);
+                        }
+                    for (int k = 0; k < nv; k++) {
+                        _mm256_store_ps(ov + 8 * k, av[k]);
+                        _mm256_store_si256((__m256i *)(op + 8 * k), ap[k]);
+                    }
+                } else {
+                    const __m256 div = _mm256_set1_ps(
+                        (float)(box_iv[ri + i].div * box_iv[ci + j].div));
+                    for (int k = 0; k < nv; k++) {
+                        __m256 sum = _mm256_setzero_ps();
+                        for (int a = alo; a < ahi; a++)
+                            for (int b = blo; b < bhi; b++)
+                                sum = _mm256_add_ps(sum, _mm256_load_ps(
+                                    w->bv + ((int64_t)a * ncs + b) * ROI_CB + 8 * k));
+                        _mm256_store_ps(ov + 8 * k, _mm256_div_ps(sum, div));
+                    }
+                }
+            }
+    }
+    /* 3: canonical order into the region's staged row, level by level */
+    float *yr = w->yst;
+    int32_t *ar = want_argmax ? w->ast : NULL;
+    for (int l = 0; l < p->nlevels; l++) {
+        const int64_t nn = (int64_t)p->levels[l] * p->levels[l];
+        const int64_t boff = pl->out_offset[l] / C;
+        roi_store_level(w->sv + boff * ROI_CB, yr + pl->out_offset[l] + c0 * nn, nn, valid);
+        if (ar)
+            roi_store_level(w->sp + boff * ROI_CB, ar + pl->out_offset[l] + c0 * nn, nn, valid);
+    }
+}
+
+/* Level order for derivation: w->src[SPP_MAX_LEVELS-1-t] is the t-th level by decreasing n
+ * (stable), so a coarse level can reuse any finer one already staged. */
+static inline void roi_level_order(const spp_region_plan *pl, roi_ws *w)
+{
+    const int L = pl->p.nlevels;
+    int ord[SPP_MAX_LEVELS];
+    for (int l = 0; l < L; l++)
+        ord[l] = l;
+    for (int a = 1; a < L; a++) /* insertion sort, stable, by decreasing n */
+        for (int b = a; b > 0 && pl->p.levels[ord[b]] > pl->p.levels[ord[b - 1]]; b--) {
+            const int t = ord[b];
+            ord[b] = ord[b - 1];
+            ord[b - 1] = t;
+        }
+    for (int t = 0; t < L; t++)
+        w->src[SPP_MAX_LEVELS - 1 - t] = ord[t];
+}
+
+/* n 4-byte elements src -> dst with non-temporal stores: the output (R x C x sum n^2, far
+ * larger than the caches) is written once and never read back here, so streaming it avoids
+ * reading every output line from memory before overwriting it. */
+static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
+{
+    char *dst = dstv;
+    const char *src = srcv;
+    int64_t head = (int64_t)((32 - ((uintptr_t)dst & 31)) & 31);
+    if ((head & 3) || n * 4 < head + 32) { /* not 4-byte aligned, or too short: plain copy */
+        memcpy(dst, src, (size_t)n * 4);
+        return;
+    }
+    memcpy(dst, src, (size_t)head);
+    int64_t i = head;
+    for (; i + 32 <= n * 4; i += 32)
+        _mm256_stream_si256((__m256i *)(dst + i), _mm256_loadu_si256((const __m256i *)(src + i)));
+    memcpy(dst + i, src + i, (size_t)(n * 4 - i));
+}
+
+/* Forward of one whole region (all channel chunks). */
+static inline void roi_region_forward(const spp_region_plan *pl, int64_t r, const float *x,
+                                      float *y, int32_t *argmax, roi_ws *w)
+{
+    const spp_region_problem *p = &pl->p;
+    const spp_box bx = pl->boxes[r];
+    const int nrs = roi_axis_segments(pl, r, 0, bx.y0, bx.y1 - bx.y0, w, w->rbrk);
+    const int ncs = roi_axis_segments(pl, r, 1, bx.x0, bx.x1 - bx.x0, w, w->cbrk);
+    roi_level_order(pl, w);
+    int64_t c0 = 0;
+    const int am = argmax != NULL;
+    for (; c0 + ROI_CB <= p->c; c0 += ROI_CB)
+        roi_region_chunk(pl, r, x, am, w, nrs, ncs, c0, ROI_CB, 4, 0);
+    for (; c0 < p->c; c0 += 8) {
+        const int valid = p->c - c0 < 8 ? (int)(p->c - c0) : 8;
+        roi_region_chunk(pl, r, x, am, w, nrs, ncs, c0, valid, 1, valid < 8);
+    }
+    roi_stream_copy(y + r * pl->out_per_region, w->yst, pl->out_per_region);
+    if (argmax)
+        roi_stream_copy(argmax + r * pl->out_per_region, w->ast, pl->out_per_region);
+}
+
+/* Backward for channels [cb0, cb1) over all regions, in roi__naive's per-element order.
+ * dx must already be zero on those channels. */
+static inline void roi_backward_channels(const spp_region_plan *pl, const float *dy,
+                                         const int32_t *argmax, float *dx, int64_t cb0,
+                                         int64_t cb1)
+{
+    const spp_region_problem *p = &pl->p;
+    const int64_t C = p->c, W = p->w;
+    float g[ROI_CB] __attribute__((aligned(32)));
+    for (int64_t r = 0; r < pl->nboxes; r++) {
+        const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
+        for (int l = 0; l < p->nlevels; l++) {
+            const int n = p->levels[l];
+            const int64_t nn = (int64_t)n * n;
+            const spp_interval *rows = box_iv + pl->iv_offset[l], *cols = rows + n;
+            const int64_t base = r * pl->out_per_region + pl->out_offset[l];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    const int64_t o = base + (int64_t)i * n + j;
+                    if (p->pool == SPP_POOL_MAX) {
+                        for (int64_t c = cb0; c < cb1; c++)
+                            dx[(int64_t)argmax[o + c * nn] * C + c] += dy[o + c * nn];
+                        continue;
+                    }
+                    const spp_interval q = rows[i], s = cols[j];
+                    const float div = (float)(q.div * s.div);
+                    for (int64_t c0 = cb0; c0 < cb1; c0 += ROI_CB) {
+                        const int valid = cb1 - c0 < ROI_CB ? (int)(cb1 - c0) : ROI_CB;
+                        for (int c = 0; c < valid; c++)
+                            g[c] = dy[o + (c0 + c) * nn] / div;
+                        for (int64_t h = q.start; h < q.end; h++)
+                            for (int64_t w = s.start; w < s.end; w++) {
+                                float *d = dx + (h * W + w) * C + c0;
+                                int c = 0;
+                                for (; c + 8 <= valid; c += 8)
+                                    _mm256_storeu_ps(d + c, _mm256_add_ps(_mm256_loadu_ps(d + c),
+                                                                          _mm256_load_ps(g + c)));
+                                for (; c < valid; c++)
+                                    d[c] += g[c];
+                            }
+                    }
+                }
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,389 @@
+/* Region SPP (SPEC.md section 5): problem and box validation, the per-box interval table,
+ * the checked entry points and the SPP-net window projection.
+ *
+ * Boundaries come only from spp_axis_bins: a box's bins are the convention applied to the box
+ * height and width, then offset by y0 / x0. The table is built once per call, outside every
+ * kernel's hot loop. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spp_internal.h"
+
+int spp_region_kernel_has_layout(const spp_region_kernel *k, spp_layout l)
+{
+    return k && (unsigned)l <= SPP_LAYOUT_NHWC && (k->layouts & SPP_LAYOUT_BIT(l)) != 0;
+}
+
+static int64_t bins_per_channel(const spp_region_problem *p)
+{
+    int64_t s = 0;
+    for (int l = 0; l < p->nlevels; l++)
+        s += (int64_t)p->levels[l] * p->levels[l];
+    return s;
+}
+
+int64_t spp_region_map_elems(const spp_region_problem *p) { return p->c * p->h * p->w; }
+
+int64_t spp_region_output_elems(const spp_region_problem *p, int64_t nboxes)
+{
+    return nboxes * p->c * bins_per_channel(p);
+}
+
+/* product of the factors times e in size_t, 0 on overflow (factors >= 1) */
+static size_t mul_size(const int64_t *f, int nf, size_t e)
+{
+    size_t r = e;
+    for (int i = 0; i < nf; i++)
+        if (f[i] < 0 || __builtin_mul_overflow(r, (size_t)f[i], &r))
+            return 0;
+    return r;
+}
+
+spp_status spp_region_problem_validate(const spp_region_problem *p, spp_error *err)
+{
+    if (!p)
+        return spp_fail(err, SPP_ERR_NULL, "region problem=NULL: a problem is required");
+    if ((unsigned)p->pool > SPP_POOL_AVG)
+        return spp_fail(err, SPP_ERR_ENUM, "pool=%d: expected 0 (max) or 1 (avg)", (int)p->pool);
+    if ((unsigned)p->bins > SPP_BINS_CAFFE)
+        return spp_fail(err, SPP_ERR_ENUM,
+                        "bins=%d: expected 0 (adaptive), 1 (sppnet) or 2 (caffe)", (int)p->bins);
+    if ((unsigned)p->layout > SPP_LAYOUT_NHWC)
+        return spp_fail(err, SPP_ERR_ENUM, "layout=%d: expected 0 (nchw) or 1 (nhwc)",
+                        (int)p->layout);
+    const struct { const char *name; int64_t v; } dims[] = {{"C", p->c}, {"H", p->h}, {"W", p->w}};
+    for (int i = 0; i < 3; i++)
+        if (dims[i].v < 1)
+            return spp_fail(err, SPP_ERR_SHAPE, "%s=%lld: must be >= 1", dims[i].name,
+                            (long long)dims[i].v);
+    if (p->nlevels < 1 || p->nlevels > SPP_MAX_LEVELS)
+        return spp_fail(err, SPP_ERR_LEVELS, "levels: %d given, expected 1..%d levels",
+                        p->nlevels, SPP_MAX_LEVELS);
+    for (int l = 0; l < p->nlevels; l++)
+        if (p->levels[l] < 1 || p->levels[l] > SPP_MAX_LEVEL)
+            return spp_fail(err, SPP_ERR_LEVELS, "levels[%d]=%d: each level must be in 1..%d", l,
+                            p->levels[l], SPP_MAX_LEVEL);
+    /* box coordinates are int32 and argmax is an int32 offset in the plane */
+    if (p->h > INT32_MAX || p->w > INT32_MAX || p->h > INT32_MAX / p->w)
+        return spp_fail(err, SPP_ERR_OVERFLOW,
+                        "H*W=%lld*%lld: a plane must hold at most INT32_MAX=%d elements "
+                        "(argmax is int32)",
+                        (long long)p->h, (long long)p->w, INT32_MAX);
+    const int64_t f[3] = {p->c, p->h, p->w};
+    if (!mul_size(f, 3, sizeof(float)))
+        return spp_fail(err, SPP_ERR_OVERFLOW, "C*H*W=%lld*%lld*%lld: map byte count overflows",
+                        (long long)p->c, (long long)p->h, (long long)p->w);
+    return SPP_OK;
+}
+
+/* One box: coordinates, then the convention for its height and width at every level. */
+static spp_status check_box(const spp_region_problem *p, const spp_box *b, int64_t r,
+                            spp_interval *scratch, spp_error *err)
+{
+    const char *rule = NULL;
+    if (!(0 <= b->x0 && b->x0 < b->x1 && b->x1 <= p->w))
+        rule = b->x0 < 0 ? "x0 must be >= 0" : b->x0 >= b->x1 ? "x0 < x1 required (empty box)"
+                                                                : "x1 must be <= W";
+    else if (!(0 <= b->y0 && b->y0 < b->y1 && b->y1 <= p->h))
+        rule = b->y0 < 0 ? "y0 must be >= 0" : b->y0 >= b->y1 ? "y0 < y1 required (empty box)"
+                                                                : "y1 must be <= H";
+    if (rule)
+        return spp_fail(err, SPP_ERR_ARG,
+                        "boxes[%lld]=(x0=%d,y0=%d,x1=%d,y1=%d): %s (need 0 <= x0 < x1 <= W=%lld, "
+                        "0 <= y0 < y1 <= H=%lld)",
+                        (long long)r, b->x0, b->y0, b->x1, b->y1, rule, (long long)p->w,
+                        (long long)p->h);
+    if (p->bins == SPP_BINS_ADAPTIVE)
+        return SPP_OK; /* valid for every size */
+    for (int l = 0; l < p->nlevels; l++) {
+        spp_error why;
+        spp_status st = spp_axis_bins(b->y1 - b->y0, p->levels[l], p->bins, "box height", scratch,
+                                      &why);
+        if (st == SPP_OK)
+            st = spp_axis_bins(b->x1 - b->x0, p->levels[l], p->bins, "box width", scratch, &why);
+        if (st != SPP_OK)
+            return spp_fail(err, st, "boxes[%lld]=(x0=%d,y0=%d,x1=%d,y1=%d): %s", (long long)r,
+                            b->x0, b->y0, b->x1, b->y1, why.msg);
+    }
+    return SPP_OK;
+}
+
+spp_status spp_region_validate_boxes(const spp_region_problem *p, const spp_box *boxes,
+                                     int64_t nboxes, spp_error *err)
+{
+    spp_status st = spp_region_problem_validate(p, err);
+    if (st != SPP_OK)
+        return st;
+    if (nboxes < 1)
+        return spp_fail(err, SPP_ERR_ARG, "nboxes=%lld: at least one box is required",
+                        (long long)nboxes);
+    if (!boxes)
+        return spp_fail(err, SPP_ERR_NULL, "boxes=NULL: %lld boxes expected", (long long)nboxes);
+    spp_interval scratch[SPP_MAX_LEVEL];
+    for (int64_t r = 0; r < nboxes; r++)
+        if ((st = check_box(p, &boxes[r], r, scratch, err)) != SPP_OK)
+            return st;
+    return SPP_OK;
+}
+
+void spp_region_plan_free(spp_region_plan *plan)
+{
+    if (plan) {
+        free(plan->iv);
+        plan->iv = NULL;
+    }
+}
+
+spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem *p,
+                                const spp_box *boxes, int64_t nboxes, spp_error *err)
+{
+    if (!plan)
+        return spp_fail(err, SPP_ERR_NULL, "plan=NULL: a plan to fill is required");
+    memset(plan, 0, sizeof *plan);
+    spp_status st = spp_region_validate_boxes(p, boxes, nboxes, err);
+    if (st != SPP_OK)
+        return st;
+    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
+    if (!mul_size(fo, 3, sizeof(float)))
+        return spp_fail(err, SPP_ERR_OVERFLOW,
+                        "R*C*sum(n^2)=%lld*%lld*%lld: output byte count overflows size_t",
+                        (long long)nboxes, (long long)p->c, (long long)bins_per_channel(p));
+    plan->p = *p;
+    plan->nboxes = nboxes;
+    plan->boxes = boxes;
+    int64_t off = 0, ivo = 0;
+    for (int l = 0; l < p->nlevels; l++) {
+        plan->out_offset[l] = off * p->c;
+        plan->iv_offset[l] = ivo;
+        off += (int64_t)p->levels[l] * p->levels[l];
+        ivo += 2 * (int64_t)p->levels[l];
+    }
+    plan->bins_per_channel = off;
+    plan->out_per_region = off * p->c;
+    plan->iv_per_box = ivo;
+    const int64_t fi[2] = {nboxes, ivo};
+    size_t bytes = mul_size(fi, 2, sizeof(spp_interval));
+    plan->iv = bytes ? malloc(bytes) : NULL;
+    if (!plan->iv)
+        return spp_fail(err, SPP_ERR_NOMEM, "region plan: %lld boxes x %lld intervals: out of memory",
+                        (long long)nboxes, (long long)ivo);
+    for (int64_t r = 0; r < nboxes; r++) {
+        const spp_box b = boxes[r];
+        for (int l = 0; l < p->nlevels; l++) {
+            const int n = p->levels[l];
+            spp_interval *rows = plan->iv + r * ivo + plan->iv_offset[l], *cols = rows + n;
+            /* validated above, so these cannot fail */
+            spp_axis_bins(b.y1 - b.y0, n, p->bins, "box height", rows, err);
+            spp_axis_bins(b.x1 - b.x0, n, p->bins, "box width", cols, err);
+            for (int i = 0; i < n; i++) {
+                rows[i].start += b.y0;
+                rows[i].end += b.y0;
+                cols[i].start += b.x0;
+                cols[i].end += b.x0;
+            }
+        }
+    }
+    return SPP_OK;
+}
+
+spp_status spp_region_check_kernel(const spp_region_kernel *k, const spp_region_problem *p,
+                                   spp_error *err)
+{
+    if (!k)
+        return spp_fail(err, SPP_ERR_NULL, "region kernel=NULL: a kernel is required");
+    spp_status st = spp_region_problem_validate(p, err);
+    if (st != SPP_OK)
+        return st;
+    if (!spp_region_kernel_has_layout(k, p->layout))
+        return spp_fail(err, SPP_ERR_LAYOUT, "layout=%s: region kernel %s does not take this layout",
+                        spp_layout_name(p->layout), k->name);
+    if (!spp_cpu_supports(k->isa))
+        return spp_fail(err, SPP_ERR_ISA, "kernel=%s: needs %s, which this CPU lacks", k->name,
+                        spp_isa_name(k->isa));
+    return SPP_OK;
+}
+
+typedef struct { const char *name; const void *ptr; size_t bytes; } buffer;
+
+static spp_status check_buffers(const buffer *b, int nb, spp_error *err)
+{
+    for (int i = 0; i < nb; i++)
+        if (!b[i].ptr)
+            return spp_fail(err, SPP_ERR_NULL, "%s=NULL: buffer is required", b[i].name);
+    for (int i = 0; i < nb; i++)
+        for (int j = i + 1; j < nb; j++) {
+            uintptr_t a0 = (uintptr_t)b[i].ptr, a1 = a0 + b[i].bytes;
+            uintptr_t b0 = (uintptr_t)b[j].ptr, b1 = b0 + b[j].bytes;
+            if (a0 < b1 && b0 < a1)
+                return spp_fail(err, SPP_ERR_OVERLAP, "%s and %s: buffers overlap", b[i].name,
+                                b[j].name);
+        }
+    return SPP_OK;
+}
+
+/* Kernel, threads, plan and workspace; on failure nothing is allocated. */
+typedef struct { spp_region_plan plan; spp_exec ex; } run_ctx;
+
+static spp_status prepare(run_ctx *c, const spp_region_kernel *k, const spp_region_problem *p,
+                          const spp_box *boxes, int64_t nboxes, int threads, spp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    spp_status st = spp_region_check_kernel(k, p, err);
+    if (st != SPP_OK)
+        return st;
+    if (threads < 1)
+        return spp_fail(err, SPP_ERR_ARG, "threads=%d: must be >= 1", threads);
+    if ((st = spp_region_plan_init(&c->plan, p, boxes, nboxes, err)) != SPP_OK)
+        return st;
+    c->ex.threads = threads;
+    size_t bytes = k->workspace_size ? k->workspace_size(&c->plan, threads) : 0;
+    if (bytes) {
+        c->ex.workspace = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!c->ex.workspace) {
+            spp_region_plan_free(&c->plan);
+            return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
+                            bytes, k->name);
+        }
+    }
+    return SPP_OK;
+}
+
+static void release(run_ctx *c)
+{
+    free(c->ex.workspace);
+    spp_region_plan_free(&c->plan);
+}
+
+spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_problem *p,
+                              const spp_box *boxes, int64_t nboxes, const float *x, float *y,
+                              int32_t *argmax, int threads, spp_error *err)
+{
+    spp_status st = spp_region_validate_boxes(p, boxes, nboxes, err);
+    if (st != SPP_OK)
+        return st;
+    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
+    const size_t out = mul_size(fo, 3, sizeof(float));
+    if (!out)
+        return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
+    const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
+    buffer b[4] = {{"x", x, in}, {"y", y, out}, {"argmax", argmax, out},
+                   {"boxes", boxes, (size_t)nboxes * sizeof *boxes}};
+    if (argmax)
+        st = check_buffers(b, 4, err);
+    else {
+        b[2] = b[3];
+        st = check_buffers(b, 3, err);
+    }
+    if (st != SPP_OK)
+        return st;
+    run_ctx c;
+    if ((st = prepare(&c, k, p, boxes, nboxes, threads, err)) != SPP_OK)
+        return st;
+    st = k->forward(&c.plan, x, y, p->pool == SPP_POOL_MAX ? argmax : NULL, &c.ex);
+    release(&c);
+    return st;
+}
+
+spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_problem *p,
+                               const spp_box *boxes, int64_t nboxes, const float *dy,
+                               const int32_t *argmax, float *dx, int threads, spp_error *err)
+{
+    spp_status st = spp_region_validate_boxes(p, boxes, nboxes, err);
+    if (st != SPP_OK)
+        return st;
+    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
+    const size_t out = mul_size(fo, 3, sizeof(float));
+    if (!out)
+        return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
+    const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
+    const int need_argmax = p->pool == SPP_POOL_MAX;
+    buffer b[4] = {{"dy", dy, out}, {"dx", dx, in}, {"boxes", boxes, (size_t)nboxes * sizeof *boxes},
+                   {"argmax", argmax, out}};
+    if ((st = check_buffers(b, need_argmax ? 4 : 3, err)) != SPP_OK)
+        return st;
+    run_ctx c;
+    if ((st = prepare(&c, k, p, boxes, nboxes, threads, err)) != SPP_OK)
+        return st;
+    if (need_argmax) {
+        /* an argmax outside its box's bin would write outside the map or give a gradient the
+         * forward pass cannot have produced: it must lie inside the region's box */
+        const size_t per = (size_t)c.plan.out_per_region;
+        for (size_t i = 0; i < out / sizeof(float); i++) {
+            const spp_box bx = boxes[i / per];
+            const int64_t a = argmax[i], hh = a / p->w, ww = a % p->w;
+            if (a < 0 || hh < bx.y0 || hh >= bx.y1 || ww < bx.x0 || ww >= bx.x1) {
+                st = spp_fail(err, SPP_ERR_ARG,
+                              "argmax[%zu]=%d: must be an offset h*W+w inside box %zu "
+                              "(x0=%d,y0=%d,x1=%d,y1=%d)",
+                              i, (int)argmax[i], i / per, bx.x0, bx.y0, bx.x1, bx.y1);
+                break;
+            }
+        }
+    }
+    if (st == SPP_OK)
+        st = k->backward(&c.plan, dy, need_argmax ? argmax : NULL, dx, &c.ex);
+    release(&c);
+    return st;
+}
+
+/* ---- window projection ---- */
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* floor(v/S)+1 or ceil(v/S)-1 as an integer, saturated far outside any map (clamped later) */
+static int64_t edge(double v, int stride, int left)
+{
+    double q = left ? floor(v / stride) + 1.0 : ceil(v / stride) - 1.0;
+    if (q < -1e15)
+        return -(int64_t)1e15;
+    if (q > 1e15)
+        return (int64_t)1e15;
+    return (int64_t)q;
+}
+
+spp_status spp_roi_project(const double *img, int64_t nboxes, int stride, int64_t h, int64_t w,
+                           spp_box *out, spp_error *err)
+{
+    if (stride < 1)
+        return spp_fail(err, SPP_ERR_ARG, "stride=%d: must be >= 1", stride);
+    if (h < 1 || h > INT32_MAX)
+        return spp_fail(err, SPP_ERR_SHAPE, "H=%lld: must be in 1..%d", (long long)h, INT32_MAX);
+    if (w < 1 || w > INT32_MAX)
+        return spp_fail(err, SPP_ERR_SHAPE, "W=%lld: must be in 1..%d", (long long)w, INT32_MAX);
+    if (nboxes < 0)
+        return spp_fail(err, SPP_ERR_ARG, "nboxes=%lld: must be >= 0", (long long)nboxes);
+    if (nboxes > 0 && (!img || !out))
+        return spp_fail(err, SPP_ERR_NULL, "boxes: NULL image or output box array");
+    /* check everything before writing anything */
+    for (int64_t r = 0; r < nboxes; r++) {
+        const double *b = img + 4 * r;
+        for (int k = 0; k < 4; k++)
+            if (!isfinite(b[k]))
+                return spp_fail(err, SPP_ERR_ARG,
+                                "image boxes[%lld]=(%g,%g,%g,%g): coordinate %d is not finite",
+                                (long long)r, b[0], b[1], b[2], b[3], k);
+        if (b[2] < b[0] || b[3] < b[1])
+            return spp_fail(err, SPP_ERR_ARG,
+                            "image boxes[%lld]=(x0=%g,y0=%g,x1=%g,y1=%g): need x0 <= x1 and "
+                            "y0 <= y1",
+                            (long long)r, b[0], b[1], b[2], b[3]);
+    }
+    for (int64_t r = 0; r < nboxes; r++) {
+        const double *b = img + 4 * r;
+        int64_t left = clamp64(edge(b[0], stride, 1), 0, w - 1);
+        int64_t top = clamp64(edge(b[1], stride, 1), 0, h - 1);
+        int64_t right = clamp64(edge(b[2], stride, 0), 0, w - 1);
+        int64_t bottom = clamp64(edge(b[3], stride, 0), 0, h - 1);
+        if (right < left)
+            right = left;
+        if (bottom < top)
+            bottom = top;
+        out[r].x0 = (int32_t)left;
+        out[r].y0 = (int32_t)top;
+        out[r].x1 = (int32_t)(right + 1);
+        out[r].y1 = (int32_t)(bottom + 1);
+    }
+    return SPP_OK;
+}
