@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Runs the region SPP benchmark (make bench-regions): $SPP_BUILD/spp-bench-regions and the
+torchvision roi_pool peer on the same workloads and thread counts, then writes
+  results/runs/<UTC>-<host>-regions.json   merged Google Benchmark JSON (atomic rename)
+  results/latest/regions.md                the paper-style table, derived from that JSON
+
+Table: per workload and thread count, the median time of every region kernel, of torchvision's
+roi_pool pyramid and of the read-once bound; speed-up of the fastest kernel over the peer (same
+thread count, same boxes: the boxes_hash of both must agree or the peer cell says so) and the
+fastest kernel's time as a multiple of the bound. Times are per image: R windows on one map.
+
+Usage: run_regions.py [--config F] [--threads 1,2] [--workloads a,b] [--repetitions N]
+                      [--min-time S] [--out RUN.json] [--md results/latest/regions.md]
+       run_regions.py --report-only RUN.json [--md ...]
+"""
+import argparse
+import datetime
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "peers"))
+import gbjson  # noqa: E402
+
+UNIT = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def medians(rows, field="real_time"):
+    """run_name -> (median ms of field, label, boxes_hash) over the per-repetition rows."""
+    by = {}
+    for r in rows:
+        if r.get("run_type") == "aggregate" or r.get("error_occurred"):
+            continue
+        ms = r[field] * UNIT[r.get("time_unit", "ns")]
+        by.setdefault(_name(r["run_name"]), []).append((ms, r.get("label", ""),
+                                                        r.get("boxes_hash")))
+    return {k: (statistics.median(t for t, _, _ in v), v[0][1], v[0][2]) for k, v in by.items()}
+
+
+def _name(n):
+    """GB appends /real_time to UseRealTime() rows: key rows by kernel/workload/tT."""
+    return n[:-len("/real_time")] if n.endswith("/real_time") else n
+
+
+def errors(rows):
+    return {_name(r["run_name"]): r.get("error_message", "") for r in rows
+            if r.get("error_occurred")}
+
+
+def fmt(ms):
+    return "—" if ms is None else (f"{ms:.1f}" if ms >= 10 else f"{ms:.2f}")
+
+
+def table(run):
+    rows = run["benchmarks"]
+    med, errs, cpu = medians(rows), errors(rows), medians(rows, "cpu_time")
+    ctx = run.get("context", {})
+    names = list(dict.fromkeys(_name(r["run_name"]) for r in rows))   # registry order
+    workloads, threads, kernels = [], [], []
+    for n in names:
+        k, w, t = n.split("/")[:3]
+        if w not in workloads:
+            workloads.append(w)
+        if t not in threads:
+            threads.append(t)
+        if k not in kernels and k not in ("bound_readonce", "bound_write", "torchvision_roi"):
+            kernels.append(k)
+    order = ["det-480", "det-576", "det-688", "det-864", "det-1200", "fast-rcnn"]
+    workloads.sort(key=lambda w: (order.index(w) if w in order else 99, w))
+    threads.sort(key=lambda t: int(t[1:]))
+    out = ["# Region SPP: pooling time per image (R windows on one feature map)", "",
+           f"Run: {ctx.get('date', '?')} on {ctx.get('host_name', '?')} "
+           f"({ctx.get('num_cpus', '?')} CPUs). Median real time in ms over "
+           f"{run.get('repetitions', '?')} repetitions; forward with argmax. "
+           "Preliminary: the machine was shared while this ran; compare ratios within the run.",
+           "", "Workloads: configs/regions.ini (det-* = SPP-net scales s: map floor(s/16) x "
+           "floor(s/12), C=256, levels 6,3,2,1; fast-rcnn = C=512, 38x50, level 7; 2,000 "
+           "seeded log-uniform boxes each).", ""]
+    for t in threads:
+        out += [f"## {t}", "",
+                "| workload | " + " | ".join(kernels) + " | torchvision roi_pool | "
+                "read-once bound | write-once bound | best vs torchvision | best vs torchvision"
+                " (CPU time) | best / read-once bound | best / (read + write) |",
+                "|---|" + "---:|" * (len(kernels) + 7)]
+        for w in workloads:
+            cells, best = [], None
+            for k in kernels:
+                n = f"{k}/{w}/{t}"
+                if n in med:
+                    cells.append(fmt(med[n][0]))
+                    if best is None or med[n][0] < best[0]:
+                        best = (med[n][0], k)
+                elif n in errs:
+                    cells.append("error" if "SKIP" not in errs[n] else "skip")
+                else:
+                    cells.append("—")
+            if best:
+                i = kernels.index(best[1])
+                cells[i] = f"**{cells[i]}**"
+            peer = med.get(f"torchvision_roi/{w}/{t}")
+            bound = med.get(f"bound_readonce/{w}/{t}")
+            wbound = med.get(f"bound_write/{w}/{t}")
+            peer_cell = "—"
+            if peer:
+                peer_cell = fmt(peer[0])
+                if "not verified" in peer[1]:
+                    peer_cell += " (different rounding, not verified)"
+                hb = ctx.get(f"boxes_hash/{w}")
+                if hb is not None and peer[2] is not None and int(hb, 16) != int(peer[2]):
+                    peer_cell += " (DIFFERENT BOXES)"
+            sp = f"{peer[0] / best[0]:.1f}x" if peer and best else "—"
+            # CPU time is only comparable single-threaded (GB records the main thread's)
+            pc, bc = cpu.get(f"torchvision_roi/{w}/{t}"), best and cpu.get(f"{best[1]}/{w}/{t}")
+            spc = f"{pc[0] / bc[0]:.1f}x" if t == "t1" and pc and bc else "—"
+            fb = f"{best[0] / bound[0]:.2f}x" if bound and best else "—"
+            frw = f"{best[0] / (bound[0] + wbound[0]):.2f}x" if bound and wbound and best else "—"
+            out.append(f"| {w} | " + " | ".join(cells) + f" | {peer_cell} | "
+                       f"{fmt(bound[0]) if bound else '—'} | {fmt(wbound[0]) if wbound else '—'}"
+                       f" | {sp} | {spc} | {fb} | {frw} |")
+        out.append("")
+    notes = [n for n in ctx if n.startswith("verify/")]
+    if notes:
+        out += ["torchvision check (bins recomputed in float32 as roi_pool does, then values "
+                "and argmax vs oracle/spp_region_oracle.py, before timing):", ""]
+        out += [f"- {n[7:]}: {ctx[n]}" for n in notes]
+        out.append("")
+    out += ["torchvision 0.14's CPU roi_pool is single-threaded: its t2 row uses one thread.",
+            "The peer runs in its own process after the C++ benchmark; on a shared machine the "
+            "real-time ratio mixes two load levels, so t1 also shows the ratio of CPU times "
+            "(process CPU for the peer, benchmark thread CPU for the kernel).",
+            "Bound: each window's cells read once (sum of box areas x C x 4 bytes), a "
+            "32-channel AVX2 max over each window, no argmax, same thread count.",
+            "Write-once bound: the kernel rows' output bytes (y and int32 argmax, R x C x "
+            "sum n^2 x 8 bytes) streamed once with non-temporal stores; the read-once bound "
+            "writes almost nothing, so (read + write) is the floor for a kernel that returns "
+            "argmax as roi_pool does.", ""]
+    if errs:
+        out += ["Errors / skips:", ""] + [f"- {k}: {v}" for k, v in sorted(errs.items())] + [""]
+    return "\n".join(out)
+
+
+def write_text_atomic(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", default="configs/regions.ini")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--workloads", default="")
+    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--min-time", type=float, default=0.5)
+    ap.add_argument("--out")
+    ap.add_argument("--md", default=os.path.join(ROOT, "results", "latest", "regions.md"))
+    ap.add_argument("--report-only")
+    ap.add_argument("--no-peer", action="store_true")
+    a = ap.parse_args()
+    if a.report_only:
+        with open(a.report_only) as f:
+            write_text_atomic(a.md, table(json.load(f)))
+        return
+    build = os.environ.get("SPP_BUILD", "build")
+    exe = os.path.join(ROOT, build, "spp-bench-regions")
+    if not os.path.exists(exe):
+        raise SystemExit(f"run_regions: {exe} not built (make BUILD={build} "
+                         f"{build}/spp-bench-regions)")
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = a.out or os.path.join(ROOT, "results", "runs",
+                                f"{stamp}-{socket.gethostname()}-regions.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with tempfile.TemporaryDirectory() as td:
+        bj, pj = os.path.join(td, "bench.json"), os.path.join(td, "peer.json")
+        cmd = [exe, f"--config={a.config}", f"--threads={a.threads}",
+               f"--benchmark_out={bj}", "--benchmark_out_format=json",
+               f"--benchmark_repetitions={a.repetitions}",
+               "--benchmark_display_aggregates_only=true",
+               f"--benchmark_min_time={a.min_time}"]
+        if a.workloads:
+            cmd.append(f"--workloads={a.workloads}")
+        print("+", " ".join(cmd), file=sys.stderr)
+        subprocess.run(cmd, check=True, cwd=ROOT)
+        with open(bj) as f:
+            run = json.load(f)
+        if not a.no_peer:
+            pcmd = [sys.executable, os.path.join(HERE, "peers", "torchvision_roi_peer.py"),
+                    "--config", a.config, "--threads", a.threads, "--out", pj,
+                    "--repetitions", str(a.repetitions), "--min-time", str(a.min_time)]
+            if a.workloads:
+                pcmd += ["--workloads", a.workloads]
+            print("+", " ".join(pcmd), file=sys.stderr)
+            subprocess.run(pcmd, check=True, cwd=ROOT)
+            with open(pj) as f:
+                peer = json.load(f)
+            for k, v in peer["context"].items():
+                if k.startswith("boxes_hash/") and run["context"].get(k, v) != v:
+                    print(f"run_regions: WARNING {k}: peer {v} != bench "
+                          f"{run['context'][k]}: different boxes", file=sys.stderr)
+                run["context"]["peer/" + k] = v
+                if k.startswith("verify/"):
+                    run["context"][k] = v
+            run["benchmarks"] += peer["benchmarks"]
+        run["repetitions"] = a.repetitions
+        gbjson.write_atomic(out, run)
+    write_text_atomic(a.md, table(run))
+    print(f"wrote {out} and {a.md}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
