@@ -2,7 +2,7 @@
 """Runs the region SPP benchmark (make bench-regions): $SPP_BUILD/spp-bench-regions and the
 torchvision roi_pool peer on the same workloads and thread counts, then writes
   results/runs/<UTC>-<host>-regions.json   merged Google Benchmark JSON (atomic rename)
-  results/latest/regions.md                the paper-style table, derived from that JSON
+  results/regions/latest.md                the paper-style table, derived from that JSON
 
 Table: per workload and thread count, the median time of every region kernel, of torchvision's
 roi_pool pyramid and of the read-once bound; speed-up of the fastest kernel over the peer (same
@@ -10,7 +10,7 @@ thread count, same boxes: the boxes_hash of both must agree or the peer cell say
 fastest kernel's time as a multiple of the bound. Times are per image: R windows on one map.
 
 Usage: run_regions.py [--config F] [--threads 1,2] [--workloads a,b] [--repetitions N]
-                      [--min-time S] [--out RUN.json] [--md results/latest/regions.md]
+                      [--min-time S] [--out RUN.json] [--md results/regions/latest.md]
        run_regions.py --report-only RUN.json [--md ...]
 """
 import argparse
@@ -162,7 +162,7 @@ def main():
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--min-time", type=float, default=0.5)
     ap.add_argument("--out")
-    ap.add_argument("--md", default=os.path.join(ROOT, "results", "latest", "regions.md"))
+    ap.add_argument("--md", default=os.path.join(ROOT, "results", "regions", "latest.md"))
     ap.add_argument("--report-only")
     ap.add_argument("--no-peer", action="store_true")
     a = ap.parse_args()

@@ -2,7 +2,7 @@
 #   make BUILD=... $(BUILD)/spp-bench-regions   build harness/bench_regions.cc
 #   make bench-regions    run it and the torchvision roi_pool peer on configs/regions.ini, then
 #                         write results/runs/<UTC>-<host>-regions.json (atomically) and
-#                         results/latest/regions.md
+#                         results/regions/latest.md
 #   make test-regions     the region oracle tests only (oracle/tests/test_region*.py)
 # Variables: REGION_THREADS (default 1,2), REGION_REPS (default 3), REGION_WORKLOADS (default:
 # all of the config), REGION_MIN_TIME (seconds per repetition, default 0.5).
