@@ -21,6 +21,7 @@ extern "C" {
 
 #define SPP_MAX_LEVELS 8   /* most pyramid levels in one problem */
 #define SPP_MAX_LEVEL 64   /* largest n of a level (n x n bins) */
+#define SPP_MAX_AXIS (INT64_C(1) << 56) /* longest axis spp_axis_bins accepts (int64 headroom) */
 
 typedef enum { SPP_POOL_MAX = 0, SPP_POOL_AVG = 1 } spp_pool;
 typedef enum { SPP_BINS_ADAPTIVE = 0, SPP_BINS_SPPNET = 1, SPP_BINS_CAFFE = 2 } spp_bins;

@@ -1,6 +1,5 @@
 /* The bin plan: the one place bin boundaries are computed (SPEC.md section 2).
  * All arithmetic is 64-bit integer; kernels only read the plan. */
-#include <stdint.h>
 #include <string.h>
 
 #include "spp_internal.h"
@@ -12,10 +11,10 @@ spp_status spp_axis_bins(int64_t A, int n, spp_bins conv, const char *axis, spp_
         axis = "axis";
     if (A < 1)
         return spp_fail(err, SPP_ERR_SHAPE, "%s=%lld: must be >= 1", axis, (long long)A);
-    /* H*W <= INT32_MAX bounds every valid axis; the cap keeps i*A and k*n far from overflow */
-    if (A > INT32_MAX)
-        return spp_fail(err, SPP_ERR_OVERFLOW, "%s=%lld: an axis must be at most INT32_MAX=%d",
-                        axis, (long long)A, INT32_MAX);
+    /* (i+1)*A + n and k*n stay far below INT64_MAX for n <= SPP_MAX_LEVEL = 64 */
+    if (A > SPP_MAX_AXIS)
+        return spp_fail(err, SPP_ERR_OVERFLOW, "%s=%lld: an axis must be at most 2^56=%lld",
+                        axis, (long long)A, (long long)SPP_MAX_AXIS);
     if (n < 1 || n > SPP_MAX_LEVEL)
         return spp_fail(err, SPP_ERR_LEVELS, "level=%d: must be in 1..%d", n, SPP_MAX_LEVEL);
     switch (conv) {
