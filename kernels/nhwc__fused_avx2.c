@@ -1,0 +1,54 @@
+/* nhwc__fused_avx2: the whole pyramid in one pass over the input, AVX2, OpenMP threads.
+ *
+ * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan (the only
+ *      boundary logic here is set logic on the plan's intervals: which column intervals are
+ *      exact unions of shorter ones, and which row bins contain a row).
+ * Algorithm (nhwc_common.h, "fused pyramid"): a task = (sample, group of 32-channel blocks,
+ *      normally all of C) walks the input rows front to back once; each row is reduced over
+ *      every distinct column interval of all levels (intervals that are unions of shorter ones,
+ *      e.g. nested adaptive levels {6,3,2,1}, are merged from those partials instead of
+ *      re-read) and the row partials are folded into every bin whose row interval contains the
+ *      row (separable rectangle reduction; works for every convention). Accumulators of the
+ *      group stay in L1/L2; rows are software-prefetched two ahead. Small maps (H x distinct
+ *      column intervals <= 320: zf5, vgg16-600) run two-phase per 32-channel block: the
+ *      partials of all rows first, then each bin folds its rows in registers and is stored
+ *      once (<= 192: partials built interval by interval, the plan decoded once per block).
+ * Max: value + position vectors. Fast path: b = max(v, b), pos follows (v > b); exact for
+ *      in-order scans, left-to-right merges of overlapping 1-D intervals and row folds (proof in
+ *      nhwc_common.h) when there is no NaN; a running lane sum detects a NaN and the task is
+ *      redone with upd = (v > best) | isnan(v). Result: first maximum on ties (-0.0 == +0.0),
+ *      last NaN, all -inf -> first element; y == x[argmax] bitwise, equal to naive's. Without
+ *      argmax, values only.
+ * Avg: float sums, row partials over exact column partitions, then rows in order; divided in
+ *      double by the two divisors. Deterministic: the arithmetic of a channel does not depend
+ *      on the thread count or on which task holds it.
+ * Parallel split: tasks (sample, channel group), schedule(dynamic,1) with num_threads(threads);
+ *      groups are split so there are >= 2 tasks per thread when N is small. Forward tasks write
+ *      disjoint outputs; backward tasks own disjoint dx regions and zero-fill and accumulate
+ *      them in one pass (row by row for avg): no races, no atomics. dx is bitwise naive's (same
+ *      per-element order) for every thread count.
+ * Workspace: the column/row plan, plus per thread min(C, 256 KiB worth) of accumulators
+ *      (sum n^2 bins x channels x 8 bytes) and one row (two-phase: all rows) of column
+ *      partials.
+ * Output: the [bin][channel] accumulator tile is transposed into y's [channel][bin] runs with
+ *      8x8 and 4x8 register transposes (a one-bin level is a plain copy); avg means are divided
+ *      4 lanes at a time in double (vdivpd, vcvtpd2ps: the scalar casts' rounding) first.
+ * Versus naive: never slower. Where it stays far from the read-once bound: small maps with
+ *      many levels (zf5: 13x13, {6,3,2,1}): ~35 instructions per input vector with argmax
+ *      (~24 without), of which ~2.7 vector folds per input vector and the rest loop and
+ *      address overhead of the generic plan; with C < 8 most lanes are masked off. Inputs
+ *      of <= 512 elements run naive's loops: the per-call plan (about a microsecond) made it
+ *      slower than naive there. */
+#define NHWC_WANT_FUSED
+#include "nhwc_common.h"
+
+const spp_kernel spp_kernel_nhwc__fused_avx2 = {
+    .name = "nhwc__fused_avx2",
+    .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
+    .isa = SPP_ISA_AVX2,
+    .threaded = 1,
+    .summary = "NHWC, one pass for all levels (separable rows x columns, nested levels), AVX2, OpenMP",
+    .forward = fz_forward,
+    .backward = fz_backward,
+    .workspace_size = fz_workspace,
+};

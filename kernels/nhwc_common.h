@@ -1,0 +1,1181 @@
+/* nhwc_common.h: the one body of the NHWC SIMD kernels (nhwc__avx2, nhwc__avx512,
+ * nhwc__fused_avx2, nhwc__fused_avx512). Not a kernel by itself.
+ *
+ * A kernel file defines NHWC_AVX512 (16 lanes, mask registers) or nothing (AVX2, 8 lanes,
+ * vector masks), and NHWC_WANT_BINSCAN and/or NHWC_WANT_FUSED, then includes this file. All
+ * the logic (the max total order, the tails, the plans, the loops, the parallel split) is
+ * written once below against the small vector vocabulary v_*, vm_*, vi_*; the AVX-512 and
+ * AVX2 builds differ only in that vocabulary. The AVX2 build is what the tests run on a CPU
+ * without AVX-512, so the AVX-512 kernels run the verified logic with wider vectors.
+ *
+ * Max total order (SPEC.md section 3, spp_max_better), vectorized:
+ *  - scan rule, when the candidate (v, p) is known to come after the current best in row-major
+ *    order: upd = (v > best) | isnan(v). The ordered > is false when either side is NaN, so a
+ *    NaN best is only replaced by a later NaN (last NaN wins) and strict > keeps the first of
+ *    equal values (-0.0 == +0.0: the first zero wins). The stored value is the element itself.
+ *  - The scan rule is also exact when merging the bests of two 1-D intervals A=[s,m) and
+ *    B=[t,e) with s <= t <= m < e (A's part outside B lies before all of B, B's part outside A
+ *    lies after all of A): used to build a column interval from shorter ones and to fold the
+ *    rows of a bin in increasing row order.
+ * Channel tails: the last channel block loads with a lane mask (masked-off lanes read nothing
+ *    and compute garbage that is never stored to y); dx stores in the tail are masked. */
+#ifndef NHWC_COMMON_H
+#define NHWC_COMMON_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "spp_internal.h"
+
+#if defined(__GNUC__)
+#define NHWC_INLINE static inline __attribute__((always_inline))
+#else
+#define NHWC_INLINE static inline
+#endif
+
+/* ---------------- the vector vocabulary ---------------- */
+#if defined(NHWC_VOCAB_EXTERNAL)
+/* supplied by the includer: a test build emulates the 16-lane vocabulary on AVX2 so the
+ * AVX-512 code paths (VW == 16, mask-register semantics) run on machines without AVX-512 */
+#elif defined(NHWC_AVX512)
+#define VW 16
+typedef __m512 vf;
+typedef __m512i vi;
+typedef __mmask16 vm;
+static inline __mmask16 vm_first(int n) { return (__mmask16)((1u << n) - 1u); } /* n in 0..16 */
+static inline vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline vf vf_load_n(const float *p, int n) { return _mm512_maskz_loadu_ps(vm_first(n), p); }
+static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
+static inline void vf_store_n(float *p, vf v, int n) { _mm512_mask_storeu_ps(p, vm_first(n), v); }
+static inline vi vi_loadu(const int32_t *p) { return _mm512_loadu_si512((const void *)p); }
+static inline void vi_storeu(int32_t *p, vi v) { _mm512_storeu_si512((void *)p, v); }
+static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
+static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline vi vi_set1(int32_t a) { return _mm512_set1_epi32(a); }
+static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vm vm_gt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+static inline vm vm_nan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+static inline vm vm_or(vm a, vm b) { return (vm)(a | b); }
+static inline vf vf_blend(vf a, vf b, vm m) { return _mm512_mask_blend_ps(m, a, b); } /* m ? b : a */
+static inline vi vi_blend(vi a, vi b, vm m) { return _mm512_mask_blend_epi32(m, a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); } /* a > b ? a : b */
+/* m ? c : p, for lanes where the candidate position c is known to exceed p */
+static inline vi vi_upd(vi p, vi c, vm m) { return _mm512_mask_mov_epi32(p, m, c); }
+static inline int vf_anynan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+#else
+#define VW 8
+typedef __m256 vf;
+typedef __m256i vi;
+typedef __m256 vm;
+static const int32_t nhwc_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static inline __m256i vm_first(int n) /* n in 0..8: the first n lanes */
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)(nhwc_mask_table + 8 - n));
+}
+static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline vf vf_load_n(const float *p, int n) { return _mm256_maskload_ps(p, vm_first(n)); }
+static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline void vf_store_n(float *p, vf v, int n) { _mm256_maskstore_ps(p, vm_first(n), v); }
+static inline vi vi_loadu(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
+static inline void vi_storeu(int32_t *p, vi v) { _mm256_storeu_si256((__m256i *)(void *)p, v); }
+static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
+static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline vi vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vm vm_gt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+static inline vm vm_nan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+static inline vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
+static inline vf vf_blend(vf a, vf b, vm m) { return _mm256_blendv_ps(a, b, m); } /* m ? b : a */
+static inline vi vi_blend(vi a, vi b, vm m)
+{
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), m));
+}
+static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); } /* a > b ? a : b */
+/* m ? c : p (for lanes where the candidate position c is known to exceed p): one vblendvps;
+ * Zen 3 runs vector integer ops on the same four pipes, so the former max(p, c & m) was two
+ * ops for nothing (fewer instructions per input vector, measured) */
+static inline vi vi_upd(vi p, vi c, vm m)
+{
+    return vi_blend(p, c, m);
+}
+static inline int vf_anynan(vf a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+#endif
+
+/* 8 x 8 transpose of 32-bit lanes through ymm registers (AVX2, so the same code serves the
+ * AVX-512 build): src rows r = 0..7 at src + r*ss, dst rows c = 0..7 at dst + c*ds. Used to
+ * write accumulators [bin][channel] out as y's [channel][bin]; bit patterns move unchanged,
+ * so it serves int32 argmax too. */
+static inline void nhwc_t8x8(const float *src, int64_t ss, float *dst, int64_t ds)
+{
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ss),
+           r2 = _mm256_loadu_ps(src + 2 * ss), r3 = _mm256_loadu_ps(src + 3 * ss),
+           r4 = _mm256_loadu_ps(src + 4 * ss), r5 = _mm256_loadu_ps(src + 5 * ss),
+           r6 = _mm256_loadu_ps(src + 6 * ss), r7 = _mm256_loadu_ps(src + 7 * ss);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+           t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
+           t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + ds, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ds, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ds, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ds, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ds, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ds, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ds, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* 4 x 8 transpose: src rows r = 0..3 (8 lanes each, row stride ss) -> dst rows c = 0..7 of 4
+ * lanes each (row stride ds); the 4-bin tail of the write-out, and levels of 4 bins. */
+static inline void nhwc_t4x8(const float *src, int64_t ss, float *dst, int64_t ds)
+{
+    const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ss),
+                 r2 = _mm256_loadu_ps(src + 2 * ss), r3 = _mm256_loadu_ps(src + 3 * ss);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+                 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    _mm_storeu_ps(dst, _mm256_castps256_ps128(u0));
+    _mm_storeu_ps(dst + ds, _mm256_castps256_ps128(u1));
+    _mm_storeu_ps(dst + 2 * ds, _mm256_castps256_ps128(u2));
+    _mm_storeu_ps(dst + 3 * ds, _mm256_castps256_ps128(u3));
+    _mm_storeu_ps(dst + 4 * ds, _mm256_extractf128_ps(u0, 1));
+    _mm_storeu_ps(dst + 5 * ds, _mm256_extractf128_ps(u1, 1));
+    _mm_storeu_ps(dst + 6 * ds, _mm256_extractf128_ps(u2, 1));
+    _mm_storeu_ps(dst + 7 * ds, _mm256_extractf128_ps(u3, 1));
+}
+
+/* Channels per block: NV vectors kept in registers through a scan. */
+#define NV 4
+#define CBW (NV * VW)
+
+/* The scan rule (see the file header): (v, p) comes after (*b, *bp) in row-major order. */
+NHWC_INLINE void v_fold(vf *b, vi *bp, vf v, vi p)
+{
+    const vm u = vm_or(vm_gt(v, *b), vm_nan(v));
+    *b = vf_blend(*b, v, u);
+    *bp = vi_blend(*bp, p, u);
+}
+NHWC_INLINE vf v_fold_val(vf b, vf v) { return vf_blend(b, v, vm_or(vm_gt(v, b), vm_nan(v))); }
+/* The scan rule without NaN: b = max(v, b) is exactly (v > b ? v : b), so ties keep the
+ * earlier element (-0.0 == +0.0 too), and a position moves only to a later one. Used only on
+ * data known to hold no NaN (a task's NaN check below); otherwise the exact folds above run. */
+NHWC_INLINE void v_fold_fast(vf *b, vi *bp, vf v, vi p)
+{
+    const vm u = vm_gt(v, *b);
+    *b = vf_max(v, *b);
+    *bp = vi_upd(*bp, p, u);
+}
+
+/* Load NV vectors of a channel block; masked (tail block) loads cnt[k] lanes of vector k. */
+NHWC_INLINE vf v_ld(const float *p, int masked, int n)
+{
+    return masked ? vf_load_n(p, n) : vf_loadu(p);
+}
+
+/* Lane counts of the NV vectors of the block at channel c0; returns 1 if the block is partial. */
+static inline int block_counts(int64_t C, int64_t c0, int cnt[NV])
+{
+    const int64_t rem = C - c0;
+    for (int k = 0; k < NV; k++) {
+        const int64_t m = rem - (int64_t)k * VW;
+        cnt[k] = m <= 0 ? 0 : m >= VW ? VW : (int)m;
+    }
+    return rem < CBW;
+}
+
+/* Small problems where the vector code cannot win run naive's loops (same results: max and
+ * argmax are bitwise naive's anyway, avg within SPEC's bound, dx bitwise naive's): channel
+ * counts below NHWC_MIN_C (a block with one or two live lanes does 4-8x naive's work per
+ * element, measured slower for C = 1), and, for the fused kernels, inputs of at most
+ * FZ_MIN_ELEMS elements (its per-call plan costs about a microsecond). */
+#ifndef NHWC_MIN_C
+#define NHWC_MIN_C 2
+#endif
+#ifndef FZ_MIN_ELEMS
+#define FZ_MIN_ELEMS 512
+#endif
+extern const spp_kernel spp_kernel_naive;
+
+/* Pool modes, constants at every call site so each inlined copy has no mode branches. */
+enum { MODE_MAXPOS = 0, MODE_MAXVAL = 1, MODE_SUM = 2 };
+
+#if defined(NHWC_WANT_BINSCAN)
+/* ---------------- bin scan: each bin read directly, level by level ---------------- */
+
+/* One bin of one channel block: results to ov (and op) as CBW lanes. */
+NHWC_INLINE void bs_bin(const float *xs, int64_t C, int64_t W, spp_interval r, spp_interval q,
+                        const int *cnt, int masked, int mode, float *ov, int32_t *op)
+{
+    vf b[NV];
+    vi bp[NV];
+    if (mode == MODE_SUM) {
+        for (int k = 0; k < NV; k++)
+            b[k] = vf_zero();
+        for (int64_t h = r.start; h < r.end; h++)
+            for (int64_t w = q.start; w < q.end; w++) {
+                const float *xe = xs + (h * W + w) * C;
+                for (int k = 0; k < NV; k++)
+                    b[k] = vf_add(b[k], v_ld(xe + k * VW, masked, cnt[k]));
+            }
+    } else {
+        const float *x0 = xs + (r.start * W + q.start) * C;
+        for (int k = 0; k < NV; k++) {
+            b[k] = v_ld(x0 + k * VW, masked, cnt[k]);
+            bp[k] = vi_set1((int32_t)(r.start * W + q.start));
+        }
+        for (int64_t h = r.start; h < r.end; h++)
+            for (int64_t w = (h == r.start ? q.start + 1 : q.start); w < q.end; w++) {
+                const float *xe = xs + (h * W + w) * C;
+                const vi pv = vi_set1((int32_t)(h * W + w));
+                for (int k = 0; k < NV; k++) {
+                    const vf v = v_ld(xe + k * VW, masked, cnt[k]);
+                    if (mode == MODE_MAXPOS)
+                        v_fold(&b[k], &bp[k], v, pv);
+                    else
+                        b[k] = v_fold_val(b[k], v);
+                }
+            }
+    }
+    for (int k = 0; k < NV; k++) {
+        vf_storeu(ov + k * VW, b[k]);
+        if (mode == MODE_MAXPOS)
+            vi_storeu(op + k * VW, bp[k]);
+    }
+}
+
+static spp_status bs_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
+                             const spp_exec *ex)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    if (C < NHWC_MIN_C)
+        return spp_kernel_naive.forward(pl, x, y, argmax, ex);
+    _Alignas(64) float ov[CBW];
+    _Alignas(64) int32_t op[CBW];
+    const int mode = p->pool == SPP_POOL_AVG ? MODE_SUM : argmax ? MODE_MAXPOS : MODE_MAXVAL;
+    for (int64_t b = 0; b < p->n; b++) {
+        const float *xs = x + b * H * W * C;
+        for (int l = 0; l < p->nlevels; l++) {
+            const spp_level_plan *lv = &pl->lv[l];
+            const int n = lv->n;
+            const int64_t stride = (int64_t)n * n;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    const spp_interval r = lv->rows[i], q = lv->cols[j];
+                    const double div = (double)(r.div * q.div);
+                    for (int64_t c0 = 0; c0 < C; c0 += CBW) {
+                        int cnt[NV];
+                        const int masked = block_counts(C, c0, cnt);
+                        const float *xb = xs + c0;
+                        if (!masked) {
+                            if (mode == MODE_MAXPOS)
+                                bs_bin(xb, C, W, r, q, cnt, 0, MODE_MAXPOS, ov, op);
+                            else if (mode == MODE_MAXVAL)
+                                bs_bin(xb, C, W, r, q, cnt, 0, MODE_MAXVAL, ov, op);
+                            else
+                                bs_bin(xb, C, W, r, q, cnt, 0, MODE_SUM, ov, op);
+                        } else {
+                            if (mode == MODE_MAXPOS)
+                                bs_bin(xb, C, W, r, q, cnt, 1, MODE_MAXPOS, ov, op);
+                            else if (mode == MODE_MAXVAL)
+                                bs_bin(xb, C, W, r, q, cnt, 1, MODE_MAXVAL, ov, op);
+                            else
+                                bs_bin(xb, C, W, r, q, cnt, 1, MODE_SUM, ov, op);
+                        }
+                        const int64_t cw = C - c0 < CBW ? C - c0 : CBW;
+                        const int64_t o = spp_y_index(pl, b, l, c0, i, j);
+                        for (int64_t ch = 0; ch < cw; ch++) {
+                            if (mode == MODE_SUM)
+                                y[o + ch * stride] = (float)((double)ov[ch] / div);
+                            else
+                                y[o + ch * stride] = ov[ch];
+                        }
+                        if (mode == MODE_MAXPOS)
+                            for (int64_t ch = 0; ch < cw; ch++)
+                                argmax[o + ch * stride] = op[ch];
+                    }
+                }
+        }
+    }
+    return SPP_OK;
+}
+
+static spp_status bs_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
+                              float *dx, const spp_exec *ex)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    if (C < NHWC_MIN_C)
+        return spp_kernel_naive.backward(pl, dy, argmax, dx, ex);
+    _Alignas(64) float g[CBW];
+    memset(dx, 0, (size_t)spp_input_elems(p) * sizeof *dx);
+    for (int64_t b = 0; b < p->n; b++) {
+        float *dxs = dx + b * H * W * C;
+        for (int l = 0; l < p->nlevels; l++) {
+            const spp_level_plan *lv = &pl->lv[l];
+            const int n = lv->n;
+            const int64_t stride = (int64_t)n * n;
+            if (p->pool == SPP_POOL_MAX) {
+                /* a scatter; naive's order (channel, bin row, bin column) keeps dx bitwise */
+                const int64_t o0 = spp_y_index(pl, b, l, 0, 0, 0);
+                for (int64_t c = 0; c < C; c++)
+                    for (int64_t k = 0; k < stride; k++) {
+                        const int64_t o = o0 + c * stride + k;
+                        dxs[(int64_t)argmax[o] * C + c] += dy[o];
+                    }
+                continue;
+            }
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    const spp_interval r = lv->rows[i], q = lv->cols[j];
+                    const float div = (float)(r.div * q.div);
+                    for (int64_t c0 = 0; c0 < C; c0 += CBW) {
+                        int cnt[NV];
+                        const int masked = block_counts(C, c0, cnt);
+                        const int64_t o = spp_y_index(pl, b, l, c0, i, j);
+                        vf gv[NV];
+                        for (int k = 0; k < NV; k++) {
+                            for (int e = 0; e < VW; e++)
+                                g[k * VW + e] = e < cnt[k] ? dy[o + (k * VW + e) * stride] / div
+                                                           : 0.0f;
+                            gv[k] = vf_loadu(g + k * VW);
+                        }
+                        for (int64_t h = r.start; h < r.end; h++)
+                            for (int64_t w = q.start; w < q.end; w++) {
+                                float *d = dxs + (h * W + w) * C + c0;
+                                for (int k = 0; k < NV; k++) {
+                                    if (masked) {
+                                        if (cnt[k])
+                                            vf_store_n(d + k * VW,
+                                                       vf_add(vf_load_n(d + k * VW, cnt[k]), gv[k]),
+                                                       cnt[k]);
+                                    } else {
+                                        vf_storeu(d + k * VW, vf_add(vf_loadu(d + k * VW), gv[k]));
+                                    }
+                                }
+                            }
+                    }
+                }
+        }
+    }
+    return SPP_OK;
+}
+#endif /* NHWC_WANT_BINSCAN */
+
+#if defined(NHWC_WANT_FUSED)
+/* ---------------- fused pyramid: one pass over the input for all levels ----------------
+ * A task is (sample, group of consecutive CBW-channel blocks); the group is as wide as keeps
+ * its accumulators within FZ_GROUP_BYTES (usually all of C), so each input row is walked
+ * front to back. For every row h, and in it every block:
+ *  1. column partials: for every distinct column interval of every level, the reduction of
+ *     row h over that interval (max+pos, max, or sum), a CBW-lane vector set in P. An interval
+ *     that is an exact union of shorter ones (checked from the plan at run time: for max any
+ *     cover whose pieces advance left to right, for sums an exact partition) is merged from
+ *     their partials instead of re-read; otherwise it is scanned from the input. This is where
+ *     nesting pays: adaptive levels that divide each other share all their column work.
+ *  2. row fold: every bin (level l, row bin i containing h, column bin j) folds P[col(l,j)]
+ *     into its accumulator A (the first row of the bin initializes it). Rows arrive in
+ *     increasing order, so the scan rule is exact (file header).
+ * Two-phase variant (small maps, fz_two_phase; zf5, vgg16-600): a block keeps the partials of
+ * all its rows, then every bin folds its rows in registers and is stored once (no accumulator
+ * load/store per row); on the smallest maps the partials are built interval by interval over
+ * all rows, so the plan is decoded once per block. Same folds in the same order: same bits.
+ * Then A is written out per channel (contiguous n*n runs of y, 8x8 and 4x8 register
+ * transposes; avg divides 4 lanes at a time in double first).
+ * Max runs first with v_fold_fast and a running lane sum of the inputs; if that sum is NaN the
+ * task is redone with the exact NaN-aware folds, so NaN costs time, never correctness.
+ * Backward per task: zero and update the task's dx region row by row (avg), or zero it and
+ * scatter at argmax (max), in naive's per-element order, so dx is bitwise naive's. */
+#include <omp.h>
+
+#define FZ_MAXQ (SPP_MAX_LEVELS * SPP_MAX_LEVEL)
+#define FZ_MAXP 16
+#ifndef FZ_TWO_SLOTS
+#define FZ_TWO_SLOTS 320
+#endif
+#ifndef FZ_COLS_ALL_SLOTS
+#define FZ_COLS_ALL_SLOTS 192
+#endif
+
+typedef struct {
+    int nq;                                   /* distinct column intervals */
+    int two;                                  /* two-phase (fz_two_phase): 2, 1; else 0 */
+    int64_t qs[FZ_MAXQ], qe[FZ_MAXQ];         /* [qs, qe) */
+    int16_t ord[FZ_MAXQ];                     /* computation order: shorter first */
+    int16_t np[FZ_MAXQ];                      /* 0: scan the input; else pieces to merge */
+    int16_t piece[FZ_MAXQ][FZ_MAXP];
+    int16_t colq[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, column bin j -> interval */
+    int32_t lbin[SPP_MAX_LEVELS];             /* first accumulator of level l */
+    uint8_t rowon[FZ_TWO_SLOTS];              /* two-phase: row h lies in some bin */
+} fz_plan;
+
+static size_t fz_round(size_t b) { return (b + 63) / 64 * 64; }
+static size_t fz_plan_bytes(const spp_plan *pl)
+{
+    return fz_round(sizeof(fz_plan)) + fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
+}
+/* Distinct column intervals of all levels (fz_build numbers them the same way). */
+static int fz_count_q(const spp_plan *pl)
+{
+    int nq = 0;
+    for (int l = 0; l < pl->p.nlevels; l++)
+        for (int j = 0; j < pl->lv[l].n; j++) {
+            int seen = 0;
+            for (int m = 0; m < l && !seen; m++)
+                for (int u = 0; u < pl->lv[m].n && !seen; u++)
+                    seen = pl->lv[m].cols[u].start == pl->lv[l].cols[j].start &&
+                           pl->lv[m].cols[u].end == pl->lv[l].cols[j].end;
+            for (int u = 0; u < j && !seen; u++)
+                seen = pl->lv[l].cols[u].start == pl->lv[l].cols[j].start &&
+                       pl->lv[l].cols[u].end == pl->lv[l].cols[j].end;
+            nq += !seen;
+        }
+    return nq;
+}
+#ifndef FZ_GROUP_BYTES
+#define FZ_GROUP_BYTES (256u << 10)
+#endif
+/* Channel blocks per task (a "group"): as many as keep the group's accumulators within
+ * FZ_GROUP_BYTES (L2), so that a task walks each input row contiguously instead of reading
+ * CBW channels out of every C; split further when samples alone give too few tasks. */
+static int64_t fz_group_max(const spp_plan *pl)
+{
+    const int64_t nblk = (pl->p.c + CBW - 1) / CBW;
+    int64_t g = (int64_t)(FZ_GROUP_BYTES / ((size_t)pl->bins_per_channel * CBW * 8));
+    return g < 1 ? 1 : g > nblk ? nblk : g;
+}
+static int64_t fz_group(const spp_plan *pl, int threads)
+{
+    const int64_t nblk = (pl->p.c + CBW - 1) / CBW, n = pl->p.n;
+    int64_t g = fz_group_max(pl);
+    if (threads > 1 && n < 2 * (int64_t)threads) {
+        const int64_t want = (2 * (int64_t)threads + n - 1) / n; /* groups per sample */
+        const int64_t g2 = (nblk + want - 1) / want;
+        if (g2 < g)
+            g = g2 < 1 ? 1 : g2;
+    }
+    return g;
+}
+/* Per thread: accumulators of a group (or the backward's gradients) and one row of column
+ * partials. */
+/* Two-phase forward (a block's partials of all rows kept, then every bin folds its rows in
+ * registers and is stored once, instead of every row going through the accumulators in memory)
+ * when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at 8 lanes: L2; zf5 13 x 12,
+ * vgg16-600 38 x 7; not 64 x 7, where reading each block's column of the map was slower). */
+static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_TWO_SLOTS; }
+/* Column-partial slots per thread: one row, or all rows (two-phase). */
+static int64_t fz_pslots(const spp_plan *pl, int nq)
+{
+    return fz_two_phase(pl, nq) ? pl->p.h * nq : nq;
+}
+static size_t fz_thread_bytes(const spp_plan *pl)
+{
+    return fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel +
+                     (size_t)fz_pslots(pl, fz_count_q(pl))) * CBW * 8);
+}
+static size_t fz_workspace(const spp_plan *pl, int threads)
+{
+    return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) * fz_thread_bytes(pl);
+}
+
+/* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
+ * (bin starts and ends never decrease with the bin index in any convention, so the bins
+ * containing a row are contiguous). */
+static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
+{
+    const spp_problem *p = &pl->p;
+    fp->nq = 0;
+    int32_t bin = 0;
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        fp->lbin[l] = bin;
+        bin += lv->n * lv->n;
+        for (int j = 0; j < lv->n; j++) {
+            int q = 0;
+            while (q < fp->nq && !(fp->qs[q] == lv->cols[j].start && fp->qe[q] == lv->cols[j].end))
+                q++;
+            if (q == fp->nq) {
+                fp->qs[q] = lv->cols[j].start;
+                fp->qe[q] = lv->cols[j].end;
+                fp->nq++;
+            }
+            fp->colq[l][j] = (int16_t)q;
+        }
+        for (int64_t h = 0; h < p->h; h++) {
+            int lo = 0, hi = lv->n - 1;
+            while (lo < lv->n && lv->rows[lo].end <= h)
+                lo++;
+            while (hi >= 0 && lv->rows[hi].start > h)
+                hi--;
+            rr[2 * (l * p->h + h)] = lo;
+            rr[2 * (l * p->h + h) + 1] = hi;
+        }
+    }
+    /* shorter intervals first (stable), so every piece is ready before it is merged */
+    for (int q = 0; q < fp->nq; q++) {
+        int t = q;
+        const int64_t len = fp->qe[q] - fp->qs[q];
+        while (t > 0 && fp->qe[fp->ord[t - 1]] - fp->qs[fp->ord[t - 1]] > len) {
+            fp->ord[t] = fp->ord[t - 1];
+            t--;
+        }
+        fp->ord[t] = (int16_t)q;
+    }
+    for (int t = 0; t < fp->nq; t++) {
+        const int q = fp->ord[t];
+        const int64_t s = fp->qs[q], e = fp->qe[q];
+        int64_t cur = s;
+        int np = 0;
+        while (cur < e && np < FZ_MAXP) {
+            int best = -1;
+            int64_t bend = cur;
+            for (int u = 0; u < t; u++) {
+                const int r = fp->ord[u];
+                if (fp->qe[r] - fp->qs[r] >= e - s)
+                    break;
+                const int fits = sums ? fp->qs[r] == cur : fp->qs[r] >= s && fp->qs[r] <= cur;
+                if (fits && fp->qe[r] <= e && fp->qe[r] > bend) {
+                    best = r;
+                    bend = fp->qe[r];
+                }
+            }
+            if (best < 0)
+                break;
+            fp->piece[q][np++] = (int16_t)best;
+            cur = bend;
+        }
+        fp->np[q] = (int16_t)(cur == e && np < e - s ? np : 0);
+    }
+    /* 2: two-phase, interval by interval (the partials stay in L1); 1: two-phase, row by row;
+     * 0: one row at a time */
+    fp->two = !fz_two_phase(pl, fp->nq) ? 0 : p->h * fp->nq <= FZ_COLS_ALL_SLOTS ? 2 : 1;
+    if (fp->two) /* then H <= FZ_TWO_SLOTS */
+        for (int64_t h = 0; h < p->h; h++) {
+            int any = 0;
+            for (int l = 0; l < p->nlevels; l++)
+                any |= rr[2 * (l * p->h + h)] <= rr[2 * (l * p->h + h) + 1];
+            fp->rowon[h] = (uint8_t)any;
+        }
+}
+
+/* Rows prefetched ahead of the one being reduced. */
+#ifndef FZ_PD
+#define FZ_PD 2
+#endif
+
+/* One column interval [s, e) of one row (xr: the row at the block's first channel; hw = h*W)
+ * scanned from the input into the slot (dv, dp). With fast set, max uses v_fold_fast and adds
+ * the raw inputs into *tot, whose NaN says the input may hold a NaN (an inf - inf trips it too,
+ * harmlessly): the caller then reruns the task exactly. */
+NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32_t hw,
+                         const int *cnt, int masked, int mode, int fast, float *dv, int32_t *dp,
+                         vf *tot)
+{
+    const int fmax = fast && mode != MODE_SUM;
+    vf b[NV], sum[NV];
+    vi bp[NV];
+    for (int k = 0; k < NV; k++) {
+        b[k] = v_ld(xr + s * C + k * VW, masked, cnt[k]);
+        sum[k] = b[k];
+        if (mode == MODE_MAXPOS)
+            bp[k] = vi_set1(hw + (int32_t)s);
+    }
+    for (int64_t w = s + 1; w < e; w++) {
+        const float *xe = xr + w * C;
+        const vi pv = vi_set1(hw + (int32_t)w);
+        for (int k = 0; k < NV; k++) {
+            const vf v = v_ld(xe + k * VW, masked, cnt[k]);
+            if (fmax)
+                sum[k] = vf_add(sum[k], v);
+            if (mode == MODE_MAXPOS) {
+                if (fast)
+                    v_fold_fast(&b[k], &bp[k], v, pv);
+                else
+                    v_fold(&b[k], &bp[k], v, pv);
+            } else if (mode == MODE_MAXVAL) {
+                b[k] = fast ? vf_max(v, b[k]) : v_fold_val(b[k], v);
+            } else {
+                b[k] = vf_add(b[k], v);
+            }
+        }
+    }
+    if (fmax)
+        for (int k = 0; k < NV; k++)
+            *tot = vf_add(*tot, sum[k]);
+    for (int k = 0; k < NV; k++) {
+        vf_storeu(dv + k * VW, b[k]);
+        if (mode == MODE_MAXPOS)
+            vi_storeu(dp + k * VW, bp[k]);
+    }
+}
+
+/* One column interval merged from its np pieces pc[] (slots of the same row: Pv, Pp) into the
+ * slot (dv, dp); the pieces advance left to right (max) or partition it (sums). */
+NHWC_INLINE void fz_merge(const float *Pv, const int32_t *Pp, const int16_t *pc, int np,
+                          int mode, int fast, float *dv, int32_t *dp)
+{
+    vf b[NV];
+    vi bp[NV];
+    for (int k = 0; k < NV; k++) {
+        b[k] = vf_loadu(Pv + pc[0] * CBW + k * VW);
+        if (mode == MODE_MAXPOS)
+            bp[k] = vi_loadu(Pp + pc[0] * CBW + k * VW);
+    }
+    for (int m = 1; m < np; m++)
+        for (int k = 0; k < NV; k++) {
+            const vf v = vf_loadu(Pv + pc[m] * CBW + k * VW);
+            if (mode == MODE_MAXPOS) {
+                const vi vp = vi_loadu(Pp + pc[m] * CBW + k * VW);
+                if (fast)
+                    v_fold_fast(&b[k], &bp[k], v, vp);
+                else
+                    v_fold(&b[k], &bp[k], v, vp);
+            } else if (mode == MODE_MAXVAL) {
+                b[k] = fast ? vf_max(v, b[k]) : v_fold_val(b[k], v);
+            } else {
+                b[k] = vf_add(b[k], v);
+            }
+        }
+    for (int k = 0; k < NV; k++) {
+        vf_storeu(dv + k * VW, b[k]);
+        if (mode == MODE_MAXPOS)
+            vi_storeu(dp + k * VW, bp[k]);
+    }
+}
+
+/* Prefetch pixels [e0, e1) (e = h*W + w) of one channel block (xs: its first channel). */
+NHWC_INLINE void fz_prefetch_px(const float *xs, int64_t C, int64_t e0, int64_t e1)
+{
+    for (int64_t e = e0; e < e1; e++)
+        for (int k = 0; k < CBW * 4; k += 64)
+            _mm_prefetch((const char *)(xs + e * C) + k, _MM_HINT_T0);
+}
+/* Prefetch rows [h0, h1) of one channel block. */
+NHWC_INLINE void fz_prefetch(const float *xs, int64_t C, int64_t W, int64_t h0, int64_t h1)
+{
+    fz_prefetch_px(xs, C, h0 * W, h1 * W);
+}
+
+/* Row h of one channel block (xs: the block's channel c0 in sample b): the column partials
+ * into P (nq slots of CBW lanes), shorter intervals first. */
+NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs, int64_t h,
+                         const int *cnt, int masked, int mode, int fast, float *Pv, int32_t *Pp,
+                         vf *tot)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    const float *xr = xs + h * W * C;
+    /* the block is CBW channels out of every C: fetch FZ_PD rows ahead */
+    if (h + FZ_PD < H)
+        fz_prefetch(xs, C, W, h + FZ_PD, h + FZ_PD + 1);
+    for (int t = 0; t < fp->nq; t++) {
+        const int q = fp->ord[t];
+        if (fp->np[q] == 0)
+            fz_scan(xr, C, fp->qs[q], fp->qe[q], (int32_t)(h * W), cnt, masked, mode, fast,
+                    Pv + q * CBW, Pp + q * CBW, tot);
+        else
+            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], mode, fast, Pv + q * CBW, Pp + q * CBW);
+    }
+}
+
+/* Two-phase, first phase: the column partials of every row of one block (row h at slot
+ * h * nq), interval by interval (shorter first) and, inside, row by row, so the plan is decoded
+ * once per block rather than once per row; each slot gets the same arithmetic as fz_cols.
+ * xn: the next block to prefetch (or NULL). */
+NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float *xs,
+                             const float *xn, int first, const int *cnt, int masked, int mode, int fast,
+                             float *Pv, int32_t *Pp, vf *tot)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    const int nq = fp->nq;
+    const int64_t rs = (int64_t)nq * CBW;
+    /* memory: the first block of a task fetches its own rows FZ_PD ahead during the first
+     * interval; every block fetches the next one a few pixels per scanned (interval, row),
+     * spread over its whole run (a burst of prefetches stalls on the miss buffers) */
+    int nscan = 0;
+    for (int t = 0; t < nq; t++)
+        nscan += fp->np[t] == 0;
+    const int64_t pstep = W / nscan + 1;
+    int64_t pf = 0;
+    for (int t = 0; t < nq; t++) {
+        const int q = fp->ord[t], np = fp->np[q];
+        if (np == 0) {
+            const int64_t s = fp->qs[q], e = fp->qe[q];
+            for (int64_t h = 0; h < H; h++) {
+                if (first && t == 0 && h + FZ_PD < H)
+                    fz_prefetch(xs, C, W, h + FZ_PD, h + FZ_PD + 1);
+                if (xn && pf < H * W) {
+                    fz_prefetch_px(xn, C, pf, pf + pstep < H * W ? pf + pstep : H * W);
+                    pf += pstep;
+                }
+                if (fp->rowon[h])
+                    fz_scan(xs + h * W * C, C, s, e, (int32_t)(h * W), cnt, masked, mode, fast,
+                            Pv + h * rs + q * CBW, Pp + h * rs + q * CBW, tot);
+            }
+        } else {
+            int16_t pc[FZ_MAXP];
+            for (int m = 0; m < np; m++)
+                pc[m] = fp->piece[q][m];
+            for (int64_t h = 0; h < H; h++)
+                if (fp->rowon[h])
+                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, mode, fast, Pv + h * rs + q * CBW,
+                             Pp + h * rs + q * CBW);
+        }
+    }
+}
+
+/* Row h's partials P folded into the accumulators of every bin containing the row (rows
+ * arrive in increasing order; the first row of a bin initializes it). */
+NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
+                            int64_t h, int mode, int fast, const float *Pv, const int32_t *Pp,
+                            float *Av, int32_t *Ap)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t H = p->h;
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        const int n = lv->n, lo = rr[2 * (l * H + h)], hi = rr[2 * (l * H + h) + 1];
+        for (int i = lo; i <= hi; i++) {
+            const int first = lv->rows[i].start == h;
+            float *av = Av + (int64_t)(fp->lbin[l] + i * n) * CBW;
+            int32_t *ap = Ap + (int64_t)(fp->lbin[l] + i * n) * CBW;
+            for (int j = 0; j < n; j++, av += CBW, ap += CBW) {
+                const int q = fp->colq[l][j];
+                const float *pv = Pv + q * CBW;
+                const int32_t *pp = Pp + q * CBW;
+                for (int k = 0; k < NV; k++) {
+                    const vf v = vf_loadu(pv + k * VW);
+                    if (first) {
+                        vf_storeu(av + k * VW, v);
+                        if (mode == MODE_MAXPOS)
+                            vi_storeu(ap + k * VW, vi_loadu(pp + k * VW));
+                    } else if (mode == MODE_MAXPOS) {
+                        vf a = vf_loadu(av + k * VW);
+                        vi ai = vi_loadu(ap + k * VW);
+                        if (fast)
+                            v_fold_fast(&a, &ai, v, vi_loadu(pp + k * VW));
+                        else
+                            v_fold(&a, &ai, v, vi_loadu(pp + k * VW));
+                        vf_storeu(av + k * VW, a);
+                        vi_storeu(ap + k * VW, ai);
+                    } else if (mode == MODE_MAXVAL) {
+                        const vf a = vf_loadu(av + k * VW);
+                        vf_storeu(av + k * VW, fast ? vf_max(v, a) : v_fold_val(a, v));
+                    } else {
+                        vf_storeu(av + k * VW, vf_add(vf_loadu(av + k * VW), v));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Two-phase, second phase: every bin of one block folds its rows' partials (P: all rows, row
+ * h at slot h * nq) in registers, rows in increasing order as in fz_rowfold (same arithmetic,
+ * same results), and is stored once. */
+NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, int mode, int fast,
+                         const float *Pv, const int32_t *Pp, float *Av, int32_t *Ap)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t rs = (int64_t)fp->nq * CBW; /* one row of partials */
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        const int n = lv->n;
+        for (int i = 0; i < n; i++) {
+            const int64_t r0 = lv->rows[i].start, r1 = lv->rows[i].end;
+            float *av = Av + (int64_t)(fp->lbin[l] + i * n) * CBW;
+            int32_t *ap = Ap + (int64_t)(fp->lbin[l] + i * n) * CBW;
+            for (int j = 0; j < n; j++, av += CBW, ap += CBW) {
+                const int64_t q = fp->colq[l][j];
+                const float *pv = Pv + r0 * rs + q * CBW;
+                const int32_t *pp = Pp + r0 * rs + q * CBW;
+                vf b[NV];
+                vi bp[NV];
+                for (int k = 0; k < NV; k++) {
+                    b[k] = vf_loadu(pv + k * VW);
+                    if (mode == MODE_MAXPOS)
+                        bp[k] = vi_loadu(pp + k * VW);
+                }
+                for (int64_t h = r0 + 1; h < r1; h++) {
+                    pv += rs;
+                    pp += rs;
+                    for (int k = 0; k < NV; k++) {
+                        const vf v = vf_loadu(pv + k * VW);
+                        if (mode == MODE_MAXPOS) {
+                            if (fast)
+                                v_fold_fast(&b[k], &bp[k], v, vi_loadu(pp + k * VW));
+                            else
+                                v_fold(&b[k], &bp[k], v, vi_loadu(pp + k * VW));
+                        } else if (mode == MODE_MAXVAL) {
+                            b[k] = fast ? vf_max(v, b[k]) : v_fold_val(b[k], v);
+                        } else {
+                            b[k] = vf_add(b[k], v);
+                        }
+                    }
+                }
+                for (int k = 0; k < NV; k++) {
+                    vf_storeu(av + k * VW, b[k]);
+                    if (mode == MODE_MAXPOS)
+                        vi_storeu(ap + k * VW, bp[k]);
+                }
+            }
+        }
+    }
+}
+
+/* One task: sample b (xb: its first element), channel blocks [k0, k1), rows in order and,
+ * inside a row, the blocks in order, so the row is read front to back. Accumulators of block
+ * k are at Av/Ap + (k - k0) * bins * CBW. Returns 1 if the fast max path saw a possible NaN. */
+NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
+                        const float *xb, int64_t k0, int64_t k1, int mode, int fast,
+                        float *Pv, int32_t *Pp, float *Av, int32_t *Ap)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t H = p->h, abin = pl->bins_per_channel * CBW;
+    vf tot = vf_zero();
+    if (fp->two) { /* block by block: all rows' partials, then the bins */
+        const int64_t rs = (int64_t)fp->nq * CBW;
+        if (fp->two == 2 && k0 < k1)
+            fz_prefetch(xb + k0 * CBW, p->c, p->w, 0, FZ_PD < H ? FZ_PD : H);
+        for (int64_t kb = k0; kb < k1; kb++) {
+            int cnt[NV];
+            const int masked = block_counts(p->c, kb * CBW, cnt);
+            const float *xs = xb + kb * CBW, *xn = kb + 1 < k1 ? xb + (kb + 1) * CBW : NULL;
+            if (fp->two == 2) { /* interval by interval */
+                if (!masked)
+                    fz_cols_all(fp, pl, xs, xn, kb == k0, cnt, 0, mode, fast, Pv, Pp, &tot);
+                else
+                    fz_cols_all(fp, pl, xs, xn, kb == k0, cnt, 1, mode, fast, Pv, Pp, &tot);
+            } else { /* row by row */
+                for (int64_t h = 0; h < H; h++) {
+                    if (!fp->rowon[h])
+                        continue;
+                    if (!masked)
+                        fz_cols(fp, pl, xs, h, cnt, 0, mode, fast, Pv + h * rs, Pp + h * rs, &tot);
+                    else
+                        fz_cols(fp, pl, xs, h, cnt, 1, mode, fast, Pv + h * rs, Pp + h * rs, &tot);
+                }
+            }
+            fz_bins(fp, pl, mode, fast, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin);
+        }
+        return fast && mode != MODE_SUM && vf_anynan(tot);
+    }
+    for (int64_t h = 0; h < H; h++) {
+        int any = 0;
+        for (int l = 0; l < p->nlevels; l++)
+            any |= rr[2 * (l * H + h)] <= rr[2 * (l * H + h) + 1];
+        if (!any)
+            continue;
+        for (int64_t kb = k0; kb < k1; kb++) {
+            int cnt[NV];
+            const int masked = block_counts(p->c, kb * CBW, cnt);
+            float *av = Av + (kb - k0) * abin;
+            int32_t *ap = Ap + (kb - k0) * abin;
+            if (!masked)
+                fz_cols(fp, pl, xb + kb * CBW, h, cnt, 0, mode, fast, Pv, Pp, &tot);
+            else
+                fz_cols(fp, pl, xb + kb * CBW, h, cnt, 1, mode, fast, Pv, Pp, &tot);
+            fz_rowfold(fp, rr, pl, h, mode, fast, Pv, Pp, av, ap);
+        }
+    }
+    return fast && mode != MODE_SUM && vf_anynan(tot);
+}
+
+/* The task with the mode as a compile-time constant; a possible NaN -> exact rerun. */
+NHWC_INLINE void fz_task_run(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
+                             const float *xb, int64_t k0, int64_t k1, int mode, float *Pv,
+                             int32_t *Pp, float *Av, int32_t *Ap)
+{
+    if (mode == MODE_SUM)
+        fz_task(fp, rr, pl, xb, k0, k1, MODE_SUM, 0, Pv, Pp, Av, Ap);
+    else if (fz_task(fp, rr, pl, xb, k0, k1, mode, 1, Pv, Pp, Av, Ap))
+        fz_task(fp, rr, pl, xb, k0, k1, mode, 0, Pv, Pp, Av, Ap);
+}
+
+/* Everything a forward task needs, shared read-only by the threads. */
+typedef struct {
+    const spp_plan *pl;
+    const fz_plan *fp;
+    const int32_t *rr;
+    const float *x;
+    float *y;
+    int32_t *argmax;
+    int mode;
+    int64_t nblk, gsz, ngrp, abin;
+} fz_ctx;
+
+/* Forward task t (sample, channel group) with the thread's workspace `mine`. */
+static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
+{
+    const spp_plan *pl = cx->pl;
+    const spp_problem *p = &pl->p;
+    const fz_plan *fp = cx->fp;
+    const int32_t *rr = cx->rr;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    const int64_t nblk = cx->nblk, gsz = cx->gsz, ngrp = cx->ngrp, abin = cx->abin;
+    const int mode = cx->mode;
+    const float *x = cx->x;
+    float *y = cx->y;
+    int32_t *argmax = cx->argmax;
+    float *Av = (float *)(void *)mine;
+    int32_t *Ap = (int32_t *)(void *)(mine + (size_t)gsz * abin * 4);
+    float *Pv = (float *)(void *)(mine + (size_t)gsz * abin * 8);
+    int32_t *Pp = (int32_t *)(void *)(mine + (size_t)gsz * abin * 8 +
+                                      (size_t)fz_pslots(pl, fp->nq) * CBW * 4);
+    const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
+    const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
+    const float *xb = x + b * H * W * C;
+    if (mode == MODE_MAXPOS)
+        fz_task_run(fp, rr, pl, xb, k0, k1, MODE_MAXPOS, Pv, Pp, Av, Ap);
+    else if (mode == MODE_MAXVAL)
+        fz_task_run(fp, rr, pl, xb, k0, k1, MODE_MAXVAL, Pv, Pp, Av, Ap);
+    else
+        fz_task_run(fp, rr, pl, xb, k0, k1, MODE_SUM, Pv, Pp, Av, Ap);
+    for (int64_t kb = k0; kb < k1; kb++) {
+        /* write out: per channel, the level's n*n bins are contiguous in y */
+        const int64_t c0 = kb * CBW, cw = C - c0 < CBW ? C - c0 : CBW;
+        for (int l = 0; l < p->nlevels; l++) {
+            const spp_level_plan *lv = &pl->lv[l];
+            const int n = lv->n, st = n * n;
+            const int64_t o0 = spp_y_index(pl, b, l, c0, 0, 0);
+            float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
+            const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
+            if (mode == MODE_SUM) /* the means, in place: (float)((double)sum / divisor), 4 lanes
+                                     at a time (vdivpd and vcvtpd2ps round as the scalar casts
+                                     do), then written out like the maxima */
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++) {
+                        const __m256d d = _mm256_set1_pd((double)(lv->rows[i].div * lv->cols[j].div));
+                        float *a = av + (int64_t)(i * n + j) * CBW;
+                        for (int e = 0; e < CBW; e += 4)
+                            _mm_storeu_ps(a + e, _mm256_cvtpd_ps(_mm256_div_pd(
+                                                     _mm256_cvtps_pd(_mm_loadu_ps(a + e)), d)));
+                    }
+            if (st == 1) { /* one bin: the block's outputs are contiguous channels */
+                memcpy(y + o0, av, (size_t)cw * sizeof *y);
+                if (mode == MODE_MAXPOS)
+                    memcpy(argmax + o0, ap, (size_t)cw * sizeof *argmax);
+                continue;
+            }
+            /* 8 (then 4) bins x 8 channels at a time through register transposes, the rest
+             * (bin and channel tails) one by one */
+            const int k8 = st / 8 * 8, k4 = st - k8 >= 4 ? k8 + 4 : k8;
+            const int64_t c8 = cw / 8 * 8;
+            for (int64_t ch = 0; ch < c8; ch += 8) {
+                for (int k = 0; k < k8; k += 8) {
+                    nhwc_t8x8(av + (int64_t)k * CBW + ch, CBW, y + o0 + ch * st + k, st);
+                    if (mode == MODE_MAXPOS)
+                        nhwc_t8x8((const float *)(const void *)(ap + (int64_t)k * CBW + ch),
+                                  CBW, (float *)(void *)(argmax + o0 + ch * st + k), st);
+                }
+                if (k4 > k8) {
+                    nhwc_t4x8(av + (int64_t)k8 * CBW + ch, CBW, y + o0 + ch * st + k8, st);
+                    if (mode == MODE_MAXPOS)
+                        nhwc_t4x8((const float *)(const void *)(ap + (int64_t)k8 * CBW + ch),
+                                  CBW, (float *)(void *)(argmax + o0 + ch * st + k8), st);
+                }
+            }
+            for (int64_t ch = k4 < st ? 0 : c8; ch < cw; ch++) {
+                float *yo = y + o0 + ch * st;
+                int32_t *ao = mode == MODE_MAXPOS ? argmax + o0 + ch * st : NULL;
+                for (int k = ch < c8 ? k4 : 0; k < st; k++) {
+                    yo[k] = av[(int64_t)k * CBW + ch];
+                    if (mode == MODE_MAXPOS)
+                        ao[k] = ap[(int64_t)k * CBW + ch];
+                }
+            }
+        }
+    }
+}
+
+static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
+                             const spp_exec *ex)
+{
+    const spp_problem *p = &pl->p;
+    if (spp_input_elems(p) <= FZ_MIN_ELEMS)
+        return spp_kernel_naive.forward(pl, x, y, argmax, ex);
+    char *ws = ex->workspace;
+    fz_ctx cx;
+    cx.pl = pl;
+    cx.x = x;
+    cx.y = y;
+    cx.argmax = argmax;
+    cx.mode = p->pool == SPP_POOL_AVG ? MODE_SUM : argmax ? MODE_MAXPOS : MODE_MAXVAL;
+    fz_plan *fp = (fz_plan *)(void *)ws;
+    int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
+    fz_build(fp, rr, pl, cx.mode == MODE_SUM);
+    cx.fp = fp;
+    cx.rr = rr;
+    char *tws = ws + fz_plan_bytes(pl);
+    const size_t tb = fz_thread_bytes(pl);
+    const int T = ex->threads < 1 ? 1 : ex->threads;
+    cx.nblk = (p->c + CBW - 1) / CBW;
+    cx.gsz = fz_group(pl, T);
+    cx.ngrp = (cx.nblk + cx.gsz - 1) / cx.gsz;
+    cx.abin = pl->bins_per_channel * CBW;
+    const int64_t ntask = p->n * cx.ngrp;
+    if (T == 1 || ntask == 1) { /* no OpenMP region: small problems pay no team start-up */
+        for (int64_t t = 0; t < ntask; t++)
+            fz_fwd_one(&cx, t, tws);
+        return SPP_OK;
+    }
+#pragma omp parallel num_threads(T)
+    {
+        char *mine = tws + (size_t)omp_get_thread_num() * tb;
+        /* dynamic: on a busy machine a descheduled thread does not hold the others up; every
+         * task's arithmetic is the same whichever thread runs it */
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t t = 0; t < ntask; t++)
+            fz_fwd_one(&cx, t, mine);
+    }
+    return SPP_OK;
+}
+
+/* Zero n floats. When the whole dx is FZ_NT_BYTES or more (it cannot stay in the 32 MiB L3),
+ * streaming stores skip the read-for-ownership of lines a max backward mostly never touches
+ * again (glibc's memset does this only for single calls above a larger size); the sfence
+ * orders them before the scatter that follows and before other threads' reads. */
+#ifndef FZ_NT_BYTES
+#define FZ_NT_BYTES (16u << 20)
+#endif
+static void fz_zero(float *d, int64_t n, int nt)
+{
+    if (!nt) {
+        memset(d, 0, (size_t)n * sizeof *d);
+        return;
+    }
+    int64_t i = 0;
+    while (i < n && ((uintptr_t)(d + i) & 31u))
+        d[i++] = 0.0f;
+    const __m256 z = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8)
+        _mm256_stream_ps(d + i, z);
+    for (; i < n; i++)
+        d[i] = 0.0f;
+    _mm_sfence();
+}
+
+/* One backward task: sample b, channel blocks [k0, k1) (channels [c0, c1)); dxs points at
+ * channel 0 of sample b. It owns dx[b, :, :, c0:c1] alone: zero-fill and accumulate. */
+NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
+                              int64_t b, int64_t k0, int64_t k1, const float *dy,
+                              const int32_t *argmax, float *dxs, float *G)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    const int64_t c0 = k0 * CBW, c1 = k1 * CBW < C ? k1 * CBW : C, cw = c1 - c0;
+    const int64_t abin = pl->bins_per_channel * CBW;
+    const int full = c0 == 0 && c1 == C; /* the task's region is contiguous */
+    if (p->pool == SPP_POOL_MAX) {
+        if (full)
+            fz_zero(dxs, H * W * C, (uint64_t)spp_input_elems(p) * sizeof *dxs >= FZ_NT_BYTES);
+        else
+            for (int64_t e = 0; e < H * W; e++)
+                memset(dxs + e * C + c0, 0, (size_t)cw * sizeof *dxs);
+        /* naive's order per channel (level, bin row, bin column): dx bitwise naive's */
+        for (int l = 0; l < p->nlevels; l++) {
+            const int st = pl->lv[l].n * pl->lv[l].n;
+            const int64_t o0 = spp_y_index(pl, b, l, 0, 0, 0);
+            for (int64_t c = c0; c < c1; c++)
+                for (int k = 0; k < st; k++) {
+                    const int64_t o = o0 + c * st + k;
+                    dxs[(int64_t)argmax[o] * C + c] += dy[o];
+                }
+        }
+        return;
+    }
+    for (int64_t kb = k0; kb < k1; kb++)
+        for (int l = 0; l < p->nlevels; l++) {
+            const spp_level_plan *lv = &pl->lv[l];
+            const int n = lv->n, st = n * n;
+            const int64_t o0 = spp_y_index(pl, b, l, kb * CBW, 0, 0);
+            const int64_t bw = C - kb * CBW < CBW ? C - kb * CBW : CBW;
+            for (int k = 0; k < st; k++) {
+                float *g = G + (kb - k0) * abin + (int64_t)(fp->lbin[l] + k) * CBW;
+                const float div = (float)(lv->rows[k / n].div * lv->cols[k % n].div);
+                for (int64_t ch = 0; ch < CBW; ch++)
+                    g[ch] = ch < bw ? dy[o0 + ch * st + k] / div : 0.0f;
+            }
+        }
+    for (int64_t h = 0; h < H; h++) {
+        float *dr = dxs + h * W * C;
+        if (full)
+            memset(dr, 0, (size_t)(W * C) * sizeof *dr);
+        else
+            for (int64_t w = 0; w < W; w++)
+                memset(dr + w * C + c0, 0, (size_t)cw * sizeof *dr);
+        for (int64_t kb = k0; kb < k1; kb++) {
+            int cnt[NV];
+            const int masked = block_counts(C, kb * CBW, cnt);
+            float *db = dr + kb * CBW;
+            /* for each element: level, bin row, bin column ascending, as naive adds them */
+            for (int l = 0; l < p->nlevels; l++) {
+                const spp_level_plan *lv = &pl->lv[l];
+                const int n = lv->n, lo = rr[2 * (l * H + h)], hi = rr[2 * (l * H + h) + 1];
+                for (int i = lo; i <= hi; i++)
+                    for (int j = 0; j < n; j++) {
+                        const float *g = G + (kb - k0) * abin + (int64_t)(fp->lbin[l] + i * n + j) * CBW;
+                        vf gv[NV];
+                        for (int k = 0; k < NV; k++)
+                            gv[k] = vf_loadu(g + k * VW);
+                        for (int64_t w = lv->cols[j].start; w < lv->cols[j].end; w++) {
+                            float *d = db + w * C;
+                            for (int k = 0; k < NV; k++) {
+                                if (!masked)
+                                    vf_storeu(d + k * VW, vf_add(vf_loadu(d + k * VW), gv[k]));
+                                else if (cnt[k])
+                                    vf_store_n(d + k * VW,
+                                               vf_add(vf_load_n(d + k * VW, cnt[k]), gv[k]), cnt[k]);
+                            }
+                        }
+                    }
+            }
+        }
+    }
+}
+
+static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
+                              float *dx, const spp_exec *ex)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, H = p->h, W = p->w;
+    if (spp_input_elems(p) <= FZ_MIN_ELEMS)
+        return spp_kernel_naive.backward(pl, dy, argmax, dx, ex);
+    char *ws = ex->workspace;
+    fz_plan *fp = (fz_plan *)(void *)ws;
+    int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
+    fz_build(fp, rr, pl, 1);
+    char *tws = ws + fz_plan_bytes(pl);
+    const size_t tb = fz_thread_bytes(pl);
+    const int T = ex->threads < 1 ? 1 : ex->threads;
+    const int64_t nblk = (C + CBW - 1) / CBW, gsz = fz_group(pl, T);
+    const int64_t ngrp = (nblk + gsz - 1) / gsz, ntask = p->n * ngrp;
+    if (T == 1 || ntask == 1) {
+        for (int64_t t = 0; t < ntask; t++) {
+            const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
+            const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
+            fz_back_task(fp, rr, pl, b, k0, k1, dy, argmax, dx + b * H * W * C, (float *)(void *)tws);
+        }
+        return SPP_OK;
+    }
+#pragma omp parallel num_threads(T)
+    {
+        float *G = (float *)(void *)(tws + (size_t)omp_get_thread_num() * tb);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t t = 0; t < ntask; t++) {
+            const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
+            const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
+            fz_back_task(fp, rr, pl, b, k0, k1, dy, argmax, dx + b * H * W * C, G);
+        }
+    }
+    return SPP_OK;
+}
+#endif /* NHWC_WANT_FUSED */
+
+#endif
