@@ -59,10 +59,14 @@ test-large: $(BUILD)/spp-large
 # ---- fuzzing (libFuzzer; clang) ----
 # Every tests/fuzz/fuzz_*.c is a target. A target that needs sources besides libspp names them
 # in a comment line of its own file:   /* fuzz-extra-sources: cli/npy.c */
+# and extra libraries likewise:          /* fuzz-extra-libs: -linih */
 # so adding a target is adding one file (plus a seed corpus in tests/fuzz/corpus/<target>/).
+# One target only: make fuzz FUZZ_TARGETS=fuzz_npy
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# extra libFuzzer flags for `make fuzz`, e.g. FUZZ_FLAGS='-rss_limit_mb=2048 -malloc_limit_mb=1024'
+FUZZ_FLAGS ?=
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
@@ -72,9 +76,10 @@ fuzz-build:
 		SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" lib
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		extra=$$(sed -n 's|.*fuzz-extra-sources:\(.*\)\*/.*|\1|p' tests/fuzz/$$t.c); \
+		libs=$$(sed -n 's|.*fuzz-extra-libs:\(.*\)\*/.*|\1|p' tests/fuzz/$$t.c); \
 		$(FUZZ_CC) -std=c11 -O1 -g $(WARN) -fopenmp -Iinclude -Isrc -Icli -Ikernels \
 			$(FUZZ_SAN) -fsanitize=fuzzer tests/fuzz/$$t.c $$extra $(FUZZ_BUILD)/libspp.a \
-			-lm -o $(FUZZ_BUILD)/$$t || exit 1; \
+			$$libs -lm -o $(FUZZ_BUILD)/$$t || exit 1; \
 	done
 
 # Runs each target for FUZZ_SECONDS on a scratch copy of its corpus; prints executions and
@@ -85,7 +90,7 @@ fuzz: fuzz-build
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t tests/fuzz/corpus/$$t; \
 		log=$(FUZZ_BUILD)/$$t.log; \
 		ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=20 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+			-timeout=20 $(FUZZ_FLAGS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t >$$log 2>&1; rc=$$?; \
 		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -1); \
 		crashes=$$(ls $(FUZZ_BUILD)/artifacts/$$t | wc -l); \
