@@ -38,6 +38,7 @@ typedef struct {
     int nh, nw;
     int err_line;      /* first error found by the handler, 0 if none */
     char err[400];
+    int64_t points;    /* benchmark points of the grids finished so far */
 } parse_ctx;
 
 /* fgets that counts lines and refuses lines longer than inih's buffer (it would split them). */
@@ -429,6 +430,17 @@ static int finish_grid(parse_ctx *c)
         g->dir[g->ndir++] = SWEEP_FWD;
     if (!g->nkernels)
         g->all_kernels = 1;
+    /* a few lines can ask for billions of points: refuse before anything expands them */
+    const int64_t points = sweep_grid_problem_count(g) * g->nthreads * g->ndir *
+                           (g->all_kernels ? spp_kernel_count() : g->nkernels);
+    c->points += points;
+    if (points > SWEEP_MAX_POINTS || c->points > SWEEP_MAX_POINTS) {
+        c->rd->line = g->line;
+        fail(c, "grid '%s': %lld benchmark points (%lld in the file so far), more than %d",
+             g->name, (long long)points, (long long)c->points, SWEEP_MAX_POINTS);
+        c->rd->line = save;
+        return 0;
+    }
     return 1;
 }
 

@@ -44,6 +44,7 @@ extern "C" {
 #define SWEEP_MAX_GRIDS 64
 #define SWEEP_MAX_KERNELS 64
 #define SWEEP_NAME_MAX 64
+#define SWEEP_MAX_POINTS 100000 /* kernel x problem x threads x direction points in one file */
 
 typedef enum { SWEEP_FWD = 0, SWEEP_BWD = 1, SWEEP_FWDBWD = 2 } sweep_direction;
 
