@@ -610,6 +610,15 @@ int npy_stage(const char *path, npy_dtype dtype, int rank, const int64_t *shape,
     }
     memcpy(final, path, plen + 1);
     int fd = -1;
+    /* a signal between open() and pending_add() would leave the file behind: hold the signals
+     * the cleanup handler catches until the name is registered */
+    sigset_t hold, prev;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigaddset(&hold, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &hold, &prev);
     /* O_EXCL: never follow or reuse a file someone else placed at the temporary name */
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
         if (attempt == 0)
@@ -622,11 +631,13 @@ int npy_stage(const char *path, npy_dtype dtype, int rank, const int64_t *shape,
     }
     if (fd < 0) {
         int e = errno;
+        sigprocmask(SIG_SETMASK, &prev, NULL);
         free(tmp);
         free(final);
         return fail(err, "%s: cannot create a temporary file next to it: %s", path, strerror(e));
     }
     pending_add(tmp);
+    sigprocmask(SIG_SETMASK, &prev, NULL);
     int e = 0;
     if (write_all(fd, hdrbuf, padded) != 0 || write_all(fd, data, (size_t)bytes) != 0 ||
         fsync(fd) != 0)

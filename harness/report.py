@@ -37,6 +37,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -679,6 +680,19 @@ def build(run, outdir, plots=True, log=print):
     return a, made
 
 
+def _exchange(a, b):
+    """Swaps two paths in one step (Linux renameat2 RENAME_EXCHANGE), so `out` never goes
+    missing; False where the call is unavailable (the caller then uses two renames)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        f = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
 def write_report(run, out, plots=True, log=print):
     """Builds the report in a temporary sibling of `out`, then swaps it in by rename."""
     out = os.path.abspath(out.rstrip("/"))
@@ -688,13 +702,16 @@ def write_report(run, out, plots=True, log=print):
     try:
         a, made = build(run, tmp, plots=plots, log=log)
         os.chmod(tmp, 0o755)
-        old = None
-        if os.path.lexists(out):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=parent)
-            os.rename(out, os.path.join(old, "d"))
-        os.rename(tmp, out)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+        if os.path.lexists(out) and _exchange(tmp, out):
+            shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous report
+        else:
+            old = None
+            if os.path.lexists(out):
+                old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=parent)
+                os.rename(out, os.path.join(old, "d"))
+            os.rename(tmp, out)
+            if old:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -707,6 +724,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="output directory (replaced atomically)")
     ap.add_argument("--no-plots", action="store_true", help="tables and CSV only")
     args = ap.parse_args(argv)
+    # SIGTERM (run_bench.py stops us with it) unwinds like Ctrl-C, so temp dirs are removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         run = load_run(args.run)
     except (OSError, ValueError) as e:

@@ -69,8 +69,17 @@ class Child:
 
     @staticmethod
     def run(cmd, stdout=None):
-        p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT)
-        Child.current = p
+        # a signal between starting the child and recording it would orphan the child: hold
+        # SIGINT/SIGTERM until it is recorded; the mask is inherited across exec, so the child
+        # restores the old one before it starts
+        held = {signal.SIGINT, signal.SIGTERM}
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT,
+                                 preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, old))
+            Child.current = p
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         try:
             return p.wait()
         finally:
