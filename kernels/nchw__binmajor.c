@@ -21,7 +21,9 @@
  * Single-threaded, scalar, no workspace. Against naive (1 thread, preliminary, noisy shared
  *      machine): forward 1.1-1.4x (max), 1.1-2.6x (avg); backward 1.0-1.3x: a max backward is
  *      a zero fill plus a scatter of one value per output, which the bin-major order cannot
- *      make cheaper, so on zf5-224 it only ties naive's memset + scatter (1.01x). */
+ *      make cheaper, so on zf5-224 it only ties naive's memset + scatter (1.01x).
+ * Measured (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21): max backward 0.93-0.98x naive on zf5-180 and `large` (within
+ *      the repetitions' spread: the scatter is memory-bound either way). */
 #include <string.h>
 
 #include "nchw_common.h"

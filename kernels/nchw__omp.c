@@ -17,7 +17,9 @@
  * Scalar (the compiler may vectorize), no workspace. Against naive (1 thread, preliminary):
  *      forward max 1.2-1.8x, avg 1.1-2.8x; backward 1.1-2.9x (a max backward with dx >= 32 MiB
  *      zeroes dx with streaming stores first, nchw_backward_planes). With one plane (N*C = 1)
- *      only one thread has work, and the OpenMP fork is paid for nothing. */
+ *      only one thread has work, and the OpenMP fork is paid for nothing.
+ * Measured losses (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21): avg forward and backward on `odd` (7x5 planes) 0.87-0.90x
+ *      naive: four partial double sums per 1-to-2-cell bin cost more than naive's single sum. */
 #include "nchw_common.h"
 
 static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,

@@ -30,7 +30,9 @@
  * Against naive (1 thread, preliminary): forward max 1.7-2x on 13x13 and 7x5 planes, 3-4x
  *      on 38x50 and 64x64; backward 1.3-2.9x. Its margin is smallest (1.1x) for avg on
  *      13x13 with {6,3,2,1}: adaptive bins there overlap, so no level tiles another and every
- *      level is reduced from the rows, and the scalar column reductions dominate tiny planes. */
+ *      level is reduced from the rows, and the scalar column reductions dominate tiny planes.
+ * Measured losses (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21): avg forward on `odd` (7x5 planes, C=67) 0.61x naive: on a
+ *      35-element plane the per-plane row-state setup costs more than naive's direct loops. */
 #include <omp.h>
 
 #include "nchw_common.h"
