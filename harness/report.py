@@ -421,8 +421,36 @@ def summary_csv(a):
 
 # ---- plot data ---------------------------------------------------------------------------------
 
-# Line styles of common.gp: 1..8 our kernels, 11..13 peers (dashed), 100 the bound.
-PEER_STYLE = {"torch_nchw": 11, "torch_cl": 12, "onednn": 13}
+# Line styles of common.gp: 1..12 a palette of 12 distinct colours/markers (solid), 21..32 the
+# same colours dashed with open markers (peers), 100 the bound. Every kernel keeps one colour in
+# all plots of a report: naive is grey (12), our kernels take 1..11 in name order, peers follow.
+PEER_DASH = 20
+PREFERRED_FAMILY = ("max", "adaptive", (6, 3, 2, 1))   # SPP-net's pyramid, when it has sizes
+MAX_DOT_ROWS = 24
+
+
+def _palette(rows):
+    ks = sorted({r["kernel"] for r in rows}, key=lambda k: (k in PEERS, k != "naive", k))
+    pal, i = {}, 0
+    for k in ks:
+        if k == "naive":
+            pal[k] = 12
+        else:
+            pal[k] = i % 11 + 1
+            i += 1
+    return pal
+
+
+def _style(kernel, pal):
+    return pal[kernel] + (PEER_DASH if kernel in PEERS else 0)
+
+
+def _own_layout(r):
+    """Peers timed on both layouts' points measure one memory format: torch_nchw counts on
+    nchw points only, torch_cl on nhwc points only (the same tensor format either way)."""
+    lay = r["p"]["layout"]
+    return not ((r["kernel"] == "torch_nchw" and lay != "nchw")
+                or (r["kernel"] == "torch_cl" and lay != "nhwc"))
 
 
 def _plot_direction_threads(rows):
@@ -440,53 +468,24 @@ def _family(r):
 
 
 def _series_rows(rows, d, thr):
-    """Rows of the (pool, bins, levels) family with the most input sizes at (d, thr), or, when
-    no family has two sizes, every problem (fam None: plotted as points, not lines). Peers keep
-    only the layout they are named after (torch_nchw on nchw points, torch_cl on nhwc)."""
-    sel = [r for r in rows if r["direction"] == d and r["threads"] == thr]
+    """Rows at (d, thr) of one (pool, bins, levels) family: max/adaptive/6.3.2.1 when it has at
+    least 3 input sizes, else the family with the most sizes; when no family has two sizes,
+    every problem (fam None: plotted as points, not lines). Peers only on their own layout."""
+    sel = [r for r in rows if r["direction"] == d and r["threads"] == thr and _own_layout(r)]
     if not sel:
         return None, []
     fams = {}
     for r in sel:
         fams.setdefault(_family(r), set()).add(r["in_bytes"])
-    fam = max(fams, key=lambda f: (len(fams[f]), f))
+    if len(fams.get(PREFERRED_FAMILY, ())) >= 3:
+        fam = PREFERRED_FAMILY
+    else:
+        fam = max(fams, key=lambda f: (len(fams[f]), f == PREFERRED_FAMILY, f))
     if len(fams[fam]) >= 2:
         sel = [r for r in sel if _family(r) == fam]
     else:
         fam = None
-    layouts = {r["p"]["layout"] for r in sel}
-    if len(layouts) > 1:
-        sel = [r for r in sel if not (r["kernel"] == "torch_nchw" and r["p"]["layout"] != "nchw")
-               and not (r["kernel"] == "torch_cl" and r["p"]["layout"] != "nhwc")]
     return fam, sel
-
-
-def _series(sel):
-    """kernel -> sorted [(bytes, row)]; a kernel seen on two layouts becomes two series."""
-    lay = {}
-    for r in sel:
-        lay.setdefault(r["kernel"], set()).add(r["p"]["layout"])
-    out = {}
-    for r in sel:
-        k = r["kernel"]
-        if len(lay[k]) > 1 and k not in PEERS:
-            k = f"{k} ({r['p']['layout']})"
-        out.setdefault(k, []).append(r)
-    for k in out:
-        out[k].sort(key=lambda r: r["in_bytes"])
-    return out
-
-
-def _style_ids(names):
-    ids, mine = [], 0
-    for n in names:
-        base = n.split(" ")[0]
-        if base in PEER_STYLE:
-            ids.append(PEER_STYLE[base])
-        else:
-            mine = mine % 8 + 1
-            ids.append(mine)
-    return ids
 
 
 def _fam_text(fam, d, thr):
@@ -494,11 +493,47 @@ def _fam_text(fam, d, thr):
     if fam is None:
         return f"every problem, {th}"
     pool, bins, levels = fam
-    return f"{pool}, {bins}, levels {'.'.join(map(str, levels))}, {th}"
+    return f"{pool}, {bins} bins, levels {'.'.join(map(str, levels))}, {th}"
 
 
-def _order(series):
-    return sorted(series, key=lambda k: (k.split(" ")[0] in PEERS, k))
+def _kernel_order(kerns):
+    return sorted(kerns, key=lambda k: (k in PEERS, k != "naive", k))
+
+
+def _pow10_floor(v):
+    return 10 ** math.floor(math.log10(v))
+
+
+def _pow10_ceil(v):
+    return 10 ** math.ceil(math.log10(v))
+
+
+def _panels(sel):
+    """layout -> kernel -> rows sorted by input size (one series per kernel and layout)."""
+    out = {}
+    for r in sel:
+        out.setdefault(r["p"]["layout"], {}).setdefault(r["kernel"], []).append(r)
+    for lay in out.values():
+        for k in lay:
+            lay[k].sort(key=lambda r: (r["in_bytes"], r["problem"]))
+    return {lay: out[lay] for lay in sorted(out)}
+
+
+def _write_panels(o, title, panels, blocks, ycol, ranges, with_):
+    """blocks: list of (panel layout, name, style, [(x, y)]). One panel per layout."""
+    o.write(f"# title: {title}\n# panels: {len(panels)}\n")
+    for i, lay in enumerate(panels, 1):
+        ids = [str(j) for j, b in enumerate(blocks) if b[0] == lay]
+        o.write(f"# panel{i}: {lay.upper()} problems\n# blocks{i}: {' '.join(ids)}\n")
+    o.write(f"# styles: {' '.join(str(b[2]) for b in blocks)}\n")
+    o.write(f"# with: {with_}\n")
+    for k, v in ranges.items():
+        o.write(f"# {k}: {v:g}\n")
+    o.write("# one block per series; column 1 repeats the series name (its header)\n")
+    for _, name, _, pts in blocks:
+        o.write(f'\n\n"{name}" size_bytes {ycol}\n')
+        for x, y in pts:
+            o.write(f'"{name}" {x} {y:.6e}\n')
 
 
 def dat_time_vs_size(a):
@@ -506,124 +541,174 @@ def dat_time_vs_size(a):
     if d is None:
         return None, "no kernel rows"
     fam, sel = _series_rows(a["rows"], d, thr)
-    series = _series(sel)
     if len({r["in_bytes"] for r in sel}) < 2:
         return None, f"fewer than 2 input sizes ({_fam_text(fam, d, thr)})"
-    names = _order(series)
+    pal = _palette(a["rows"])
+    panels = _panels(sel)
     blocks = []
-    if d == "fwd":
-        best = {}   # per size the fastest bound (two layouts of one size: two bound rows)
-        for r in sel:
-            if r["bound_ns"] is not None:
-                best[r["in_bytes"]] = min(best.get(r["in_bytes"], math.inf), r["bound_ns"])
-        if best:
-            blocks.append(("read-once bound", 100, sorted(best.items())))
-    for n, sid in zip(names, _style_ids(names)):
-        blocks.append((n, sid, [(r["in_bytes"], r["median"]) for r in series[n]]))
+    for lay, series in panels.items():
+        if d == "fwd":
+            bound = {}
+            for r in sel:
+                if r["p"]["layout"] == lay and r["bound_ns"] is not None:
+                    bound[r["in_bytes"]] = min(bound.get(r["in_bytes"], math.inf), r["bound_ns"])
+            if bound:
+                blocks.append((lay, "read-once bound", 100,
+                               [(b, t * 1e-9) for b, t in sorted(bound.items())]))
+        for k in _kernel_order(series):
+            blocks.append((lay, k, _style(k, pal),
+                           [(r["in_bytes"], r["median"] * 1e-9) for r in series[k]]))
+    xs = [x for b in blocks for x, _ in b[3]]
+    ys = [y for b in blocks for _, y in b[3]]
+    ranges = dict(xmin=min(xs) / 1.6, xmax=max(xs) * 1.6,
+                  ymin=_pow10_floor(min(ys)), ymax=_pow10_ceil(max(ys) * 1.01))
     o = io.StringIO()
-    o.write(f"# title: median time vs input size ({_fam_text(fam, d, thr)})\n")
-    o.write(f"# blocks: {len(blocks)}\n# styles: {' '.join(str(b[1]) for b in blocks)}\n")
-    o.write(f"# with: {'points' if fam is None else 'linespoints'}\n")
-    o.write("# one block per series; column 1 repeats the series name (its header)\n")
-    for name, _, pts in blocks:
-        o.write(f'\n\n"{name}" size_bytes time_s\n')
-        for b, t in pts:
-            o.write(f'"{name}" {b} {t * 1e-9:.6e}\n')
+    _write_panels(o, f"median time per call vs input size ({_fam_text(fam, d, thr)})", panels,
+                  blocks, "time_s", ranges, "points" if fam is None else "linespoints")
     return o.getvalue(), None
 
 
 def dat_bound(a):
-    d, thr = "fwd", None
-    fwd = [r for r in a["rows"] if r["direction"] == "fwd" and r["pct_bound"] is not None]
+    d = "fwd"
+    fwd = [r for r in a["rows"] if r["direction"] == d and r["pct_bound"] is not None]
     if not fwd:
         return None, "no forward rows with a bound_readonce row"
     thr = min(r["threads"] for r in fwd)
     fam, sel = _series_rows(fwd, d, thr)
     if len({r["in_bytes"] for r in sel}) < 2:
         return None, f"fewer than 2 input sizes ({_fam_text(fam, d, thr)})"
-    series = _series(sel)
-    names = _order(series)
+    pal = _palette(a["rows"])
+    panels = _panels(sel)
+    blocks = []
+    for lay, series in panels.items():
+        for k in _kernel_order(series):
+            blocks.append((lay, k, _style(k, pal),
+                           [(r["in_bytes"], r["pct_bound"]) for r in series[k]]))
+    xs = [x for b in blocks for x, _ in b[3]]
+    ys = [y for b in blocks for _, y in b[3]]
+    ranges = dict(xmin=min(xs) / 1.6, xmax=max(xs) * 1.6, ymin=_pow10_floor(min(ys)),
+                  ymax=max(150.0, max(ys) * 1.5))
     o = io.StringIO()
-    o.write(f"# title: fraction of the read-once bound ({_fam_text(fam, d, thr)})\n")
-    o.write(f"# blocks: {len(names)}\n# styles: {' '.join(map(str, _style_ids(names)))}\n")
-    o.write(f"# with: {'points' if fam is None else 'linespoints'}\n")
-    o.write("# one block per series; column 1 repeats the series name (its header)\n")
-    for n in names:
-        o.write(f'\n\n"{n}" size_bytes pct_bound\n')
-        for r in series[n]:
-            o.write(f'"{n}" {r["in_bytes"]} {r["pct_bound"]:.4f}\n')
+    _write_panels(o, f"% of the read-once bound vs input size ({_fam_text(fam, d, thr)})",
+                  panels, blocks, "pct_bound", ranges,
+                  "points" if fam is None else "linespoints")
     return o.getvalue(), None
 
 
-MAX_BAR_GROUPS = 16
+def _fmt_bytes(b):
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= scale:
+            return f"{b / scale:.3g} {unit}"
+    return f"{b} B"
+
+
+def _row_label(r):
+    p, wl = r["p"], r["workload"]
+    if not wl:
+        wl = f"n{p['n']}c{p['c']} {p['h']}x{p['w']} l{'.'.join(map(str, p['levels']))}"
+    elif wl.startswith("det-multi"):
+        wl = f"{wl} {p['h']}x{p['w']}"
+    return f"{wl} ({_fmt_bytes(r['in_bytes'])})"
 
 
 def dat_speedup(a):
+    """Dot plot: one row per problem shape (both layouts share rows), one panel per layout,
+    one marker per kernel; only the most common pool (max preferred) and bin convention
+    (adaptive preferred) at the first direction's lowest thread count."""
     d, thr = _plot_direction_threads(a["rows"])
     if d is None:
         return None, "no kernel rows"
     sel = [r for r in a["rows"] if r["direction"] == d and r["threads"] == thr
-           and r["speedup_naive"] is not None and r["kernel"] != "naive"]
+           and r["speedup_naive"] is not None and r["kernel"] != "naive" and _own_layout(r)]
     if not sel:
         return None, "no rows with a naive baseline"
-    probs = {}
+    total = len({r["problem"] for r in sel})
+
+    def pick(key, preferred):
+        counts = {}
+        for r in sel:
+            counts[r["p"][key]] = counts.get(r["p"][key], 0) + 1
+        return preferred if preferred in counts else max(counts, key=lambda v: (counts[v], v))
+
+    pool = pick("pool", "max")
+    sel = [r for r in sel if r["p"]["pool"] == pool]
+    bins = pick("bins", "adaptive")
+    sel = [r for r in sel if r["p"]["bins"] == bins]
+    shapes = {}   # problem without its layout -> (bytes, label)
     for r in sel:
-        probs.setdefault(r["problem"], []).append(r)
-    # Prefer SPEC workloads, then problems with the most kernels, at most MAX_BAR_GROUPS.
-    order = sorted(probs, key=lambda p: (probs[p][0]["workload"] == "", -len(probs[p]),
-                                         probs[p][0]["in_bytes"], p))
-    dropped = max(0, len(order) - MAX_BAR_GROUPS)
-    order = sorted(order[:MAX_BAR_GROUPS], key=lambda p: (probs[p][0]["workload"] == "",
-                                                          probs[p][0]["workload"],
-                                                          probs[p][0]["in_bytes"], p))
-    kerns = sorted({r["kernel"] for p in order for r in probs[p]},
-                   key=lambda k: (k in PEERS, k))
+        shapes[r["problem"].rsplit("_", 1)[0]] = (r["in_bytes"], _row_label(r))
+    order = sorted(shapes, key=lambda s: (shapes[s][0], shapes[s][1]))[:MAX_DOT_ROWS]
+    rowof = {s: i + 1 for i, s in enumerate(order)}
+    sel = [r for r in sel if r["problem"].rsplit("_", 1)[0] in rowof]
+    shown = len({r["problem"] for r in sel})
+    pal = _palette(a["rows"])
+    panels = {}
+    for r in sel:
+        panels.setdefault(r["p"]["layout"], {}).setdefault(r["kernel"], []).append(r)
+    panels = {lay: panels[lay] for lay in sorted(panels)}
+    blocks = []
+    for lay, series in panels.items():
+        for k in _kernel_order(series):
+            blocks.append((lay, k, _style(k, pal), sorted(
+                (rowof[r["problem"].rsplit("_", 1)[0]], r["speedup_naive"]) for r in series[k])))
+    vals = [v for b in blocks for _, v in b[3]]
+    th = f"{thr} thread{'s' if thr > 1 else ''}"
+    more = f"; {total - shown} other problem(s) in summary.csv" if total > shown else ""
     o = io.StringIO()
-    extra = f"; {dropped} more problem(s) in summary.csv" if dropped else ""
-    o.write(f"# title: speedup over naive ({DIR_TEXT[d]}, {thr} thread{'s' if thr > 1 else ''}"
-            f"{extra})\n")
-    o.write(f"# columns: {len(kerns) + 1}\n# styles: {' '.join(map(str, _style_ids(kerns)))}\n")
-    lo = min(r["speedup_naive"] for p in order for r in probs[p])
-    o.write(f"# ymin: {10 ** math.floor(math.log10(min(lo, 1.0) / 1.5)):g}\n")
-    o.write("label " + " ".join(f'"{k}"' for k in kerns) + "\n")
-    for p in order:
-        by = {r["kernel"]: r["speedup_naive"] for r in probs[p]}
-        pp = probs[p][0]["p"]
-        short = probs[p][0]["workload"] or (
-            f"n{pp['n']}c{pp['c']} {pp['h']}x{pp['w']} l{'.'.join(map(str, pp['levels']))}")
-        bins = "" if pp["bins"] == "adaptive" else f" {pp['bins']}"
-        lab = f"{short} {pp['pool']}{bins} {pp['layout']}"
-        o.write(f'"{lab}" ' + " ".join(f"{by[k]:.4f}" if k in by else "-" for k in kerns) + "\n")
+    o.write(f"# title: speedup over naive ({DIR_TEXT[d]}, {th}, {pool} pooling, {bins} bins"
+            f"{more})\n# panels: {len(panels)}\n")
+    for i, lay in enumerate(panels, 1):
+        ids = [str(j) for j, b in enumerate(blocks) if b[0] == lay]
+        o.write(f"# panel{i}: {lay.upper()} kernels\n# blocks{i}: {' '.join(ids)}\n")
+    o.write(f"# styles: {' '.join(str(b[2]) for b in blocks)}\n")
+    o.write(f"# rows: {len(order)}\n")
+    o.write("# ytics: (" + ", ".join(f'"{shapes[s][1]}" {rowof[s]}' for s in order) + ")\n")
+    o.write(f"# xmin: {_pow10_floor(min(min(vals), 1.0) / 1.2):g}\n")
+    o.write(f"# xmax: {_pow10_ceil(max(max(vals), 1.0) * 1.2):g}\n")
+    o.write("# one block per series; column 1 repeats the series name (its header)\n")
+    for _, name, _, pts in blocks:
+        o.write(f'\n\n"{name}" row speedup\n')
+        for y, v in pts:
+            o.write(f'"{name}" {y} {v:.4f}\n')
     return o.getvalue(), None
 
 
 def dat_scaling(a):
+    """time(t_low) / time(t_high) per kernel and layout (a kernel on both layouts gets two
+    bars; peers only on their own layout), geometric mean over the problems run at both."""
     by = {}
     for r in a["rows"]:
-        by.setdefault((r["kernel"], r["problem"], r["direction"]), {})[r["threads"]] = r["median"]
+        if _own_layout(r):
+            by.setdefault((r["kernel"], r["p"]["layout"], r["problem"], r["direction"]),
+                          {})[r["threads"]] = r["median"]
     ratios = {}
     t_lo = t_hi = None
-    for (k, prob, d), ts in by.items():
+    for (k, lay, prob, d), ts in by.items():
         if len(ts) < 2:
             continue
         lo, hi = min(ts), max(ts)
         t_lo = lo if t_lo is None else min(t_lo, lo)
         t_hi = hi if t_hi is None else max(t_hi, hi)
-        ratios.setdefault((k, d), []).append((ts[lo] / ts[hi], lo, hi))
+        ratios.setdefault((k, lay, d), []).append(ts[lo] / ts[hi])
     if not ratios:
         return None, "no kernel has rows at two thread counts"
-    d = next(dd for dd in DIRECTIONS if any(x[1] == dd for x in ratios))
+    d = next(dd for dd in DIRECTIONS if any(x[2] == dd for x in ratios))
+    keys = [(k, lay) for k, lay, dd in ratios if dd == d]
+    lays = {}
+    for k, lay in keys:
+        lays.setdefault(k, set()).add(lay)
+    keys.sort(key=lambda kl: (kl[0] in PEERS, kl[0], kl[1]))
+    pal = _palette(a["rows"])
     o = io.StringIO()
     o.write(f"# title: thread scaling, {DIR_TEXT[d]}: time(t{t_lo}) / time(t{t_hi}), "
-            f"geometric mean over problems (bars: min..max)\n")
+            f"geometric mean over problems (whiskers: min..max)\n")
     o.write(f"# ideal: {t_hi / t_lo:g}\n")
-    kerns = sorted((k for k, dd in ratios if dd == d), key=lambda k: (k in PEERS, k))
-    o.write(f"# styles: {' '.join(map(str, _style_ids(kerns)))}\n")
-    o.write("kernel speedup_geomean speedup_min speedup_max problems\n")
-    for k in kerns:
-        v = [x[0] for x in ratios[(k, d)]]
+    o.write("kernel speedup_geomean speedup_min speedup_max problems color\n")
+    for k, lay in keys:
+        v = ratios[(k, lay, d)]
         g = math.exp(sum(math.log(x) for x in v) / len(v))
-        o.write(f'"{k}" {g:.4f} {min(v):.4f} {max(v):.4f} {len(v)}\n')
+        name = f"{k} ({lay})" if len(lays[k]) > 1 else k
+        o.write(f'"{name}" {g:.4f} {min(v):.4f} {max(v):.4f} {len(v)} {pal[k]}\n')
     return o.getvalue(), None
 
 

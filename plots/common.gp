@@ -11,10 +11,12 @@ EXT = strlen(OUT) > 4 ? OUT[strlen(OUT)-3:] : ""
 if (EXT eq ".png") {
     set terminal pngcairo noenhanced size 1200,720 font "DejaVu Sans,13" linewidth 1.5
     SMALL = ",11"   # tick labels of category axes (long, rotated)
+    PSF = 1.0       # point-size factor: pdfcairo draws the same ps about twice as large
 } else {
     if (EXT eq ".pdf") {
         set terminal pdfcairo noenhanced size 8in,4.8in font "DejaVu Sans,10" linewidth 1.2
-        SMALL = ",7"
+        SMALL = ",8"
+        PSF = 0.55
     } else {
         print sprintf("%s: output must end in .png or .pdf", OUT); exit status 2
     }
@@ -29,17 +31,23 @@ set key outside right top vertical Left reverse noenhanced box lc rgb "#bbbbbb" 
 set title font ",14" noenhanced
 set datafile missing "-"
 
-# Our kernels: 1..8 (Okabe-Ito colours, solid); peers: 11..13 (dashed, open points);
-# 100: the machine's bound (black, dashed, + marks).
-set style line 1 lc rgb "#0072B2" lw 2 pt 7  ps 1.1
-set style line 2 lc rgb "#D55E00" lw 2 pt 5  ps 1.1
-set style line 3 lc rgb "#009E73" lw 2 pt 9  ps 1.3
-set style line 4 lc rgb "#CC79A7" lw 2 pt 11 ps 1.3
-set style line 5 lc rgb "#E69F00" lw 2 pt 13 ps 1.2
-set style line 6 lc rgb "#56B4E9" lw 2 pt 15 ps 1.2
-set style line 7 lc rgb "#8C7A00" lw 2 pt 3  ps 1.1
-set style line 8 lc rgb "#555555" lw 2 pt 2  ps 1.1
-set style line 11 lc rgb "#882255" lw 2 dt 2 pt 6  ps 1.1
-set style line 12 lc rgb "#44AA99" lw 2 dt 3 pt 4  ps 1.1
-set style line 13 lc rgb "#332288" lw 2 dt 4 pt 8  ps 1.2
-set style line 100 lc rgb "#000000" lw 2.5 dt (8,6) pt 1 ps 1.6
+# Palette: linetypes 1..12, twelve distinct colours with distinct markers (report.py gives
+# every kernel one of them for the whole report: naive = 12, grey). Line styles 1..12 are the
+# palette solid with filled markers (our kernels), 21..32 the same colours dashed with open
+# markers (peers); 100: the machine's bound (black, dashed, + marks).
+PAL_RGB = "#0072B2 #D55E00 #009E73 #CC79A7 #E69F00 #56B4E9 #8C7A00 #882255 #44AA99 #332288 #AA4499 #666666"
+PAL_PT = "7 5 9 11 13 15 5 7 13 9 15 3"
+PAL_PS = "1.1 1.0 1.3 1.3 1.3 1.3 1.0 1.1 1.3 1.3 1.3 1.3"
+do for [i=1:12] {
+    set linetype i lc rgb word(PAL_RGB, i) lw 2 pt int(word(PAL_PT, i)) ps real(word(PAL_PS, i)) * PSF dt solid
+    set style line i lt i
+    # open marker = filled one - 1 in the cairo terminals' point types
+    set style line 20+i lt i dt (7,4) pt int(word(PAL_PT, i)) - 1
+}
+set style line 100 lc rgb "#000000" lw 2.5 dt (8,6) pt 1 ps 1.6 * PSF
+
+# Panels side by side (multiplot): PANEL(p, n, left, right) sets the margins of panel p of n
+# between screen x = left and right; keys go below the panels, so they never cover data.
+PANEL_GAP = 0.09
+panel_l(p, n, l, r) = l + (p - 1) * ((r - l - (n - 1) * PANEL_GAP) / n + PANEL_GAP)
+panel_r(p, n, l, r) = panel_l(p, n, l, r) + (r - l - (n - 1) * PANEL_GAP) / n

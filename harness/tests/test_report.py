@@ -159,3 +159,55 @@ def test_plots_rendered_and_skipped(tmp_path):
     assert (out / "time_vs_size.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "bound.pdf").read_bytes()[:5] == b"%PDF-"
     assert "![speedup](speedup.png)" in (out / "tables.md").read_text()
+
+
+def _blocks(text):
+    """Plot data text -> (meta dict, [(series name, [(x, y)])]) of the block format."""
+    meta, blocks = {}, []
+    for line in text.splitlines():
+        if line.startswith("# ") and ": " in line:
+            k, v = line[2:].split(": ", 1)
+            meta.setdefault(k, v)
+        elif line.startswith('"'):
+            name, rest = line[1:].split('"', 1)
+            f = rest.split()
+            if f[0].startswith(("size_bytes", "row")):
+                blocks.append((name, []))
+            else:
+                blocks[-1][1].append((float(f[0]), float(f[1])))
+    return meta, blocks
+
+
+def test_plot_series_one_layout_each():
+    # two families: max/adaptive/6.3.2.1 (3 sizes) must win over max/sppnet/4.2.1 (4 sizes)
+    pts = [synth_run.problem(1, 16, h, h, (6, 3, 2, 1), layout=lay) for h in (8, 16, 32)
+           for lay in ("nchw", "nhwc")]
+    pts += [synth_run.problem(1, 16, h, h, (4, 2, 1), bins="sppnet", layout=lay)
+            for h in (8, 12, 16, 32) for lay in ("nchw", "nhwc")]
+    a = report.analyse(synth_run.make_run(pts, reps=3, threads=(1, 2), noise=0.0))
+    for fn in (report.dat_bound, report.dat_time_vs_size):
+        text, why = fn(a)
+        assert text is not None, why
+        meta, blocks = _blocks(text)
+        assert "max, adaptive bins, levels 6.3.2.1" in meta["title"]
+        assert meta["panels"] == "2"
+        styles = meta["styles"].split()
+        for p, lay in ((1, "nchw"), (2, "nhwc")):
+            ids = [int(i) for i in meta[f"blocks{p}"].split()]
+            assert len({styles[i] for i in ids}) == len(ids)      # distinct within a panel
+            names = [blocks[i][0] for i in ids]
+            other = "nhwc" if lay == "nchw" else "nchw"
+            assert not any(n.startswith(other) for n in names), names
+            assert "torch_nchw" not in names or lay == "nchw"
+            assert "torch_cl" not in names or lay == "nhwc"
+            for i in ids:
+                xs = [x for x, _ in blocks[i][1]]
+                assert xs == sorted(xs) and len(set(xs)) == len(xs) == 3, blocks[i]
+    text, _ = report.dat_speedup(a)
+    meta, blocks = _blocks(text)
+    assert "max pooling, adaptive bins" in meta["title"] and meta["rows"] == "3"
+    assert "naive" not in [b[0] for b in blocks]
+    text, _ = report.dat_scaling(a)
+    # peers on their own layout only; onednn (run on both layouts) gets one bar per layout
+    assert '"torch_nchw" ' in text and '"torch_cl" ' in text and "torch_cl (" not in text
+    assert '"onednn (nchw)" ' in text and '"onednn (nhwc)" ' in text
