@@ -290,3 +290,46 @@ int cli_check_outputs(int n, const char *const *flags, const char *const *paths)
         }
     return 0;
 }
+
+static const cli_opt *find_opt(const cli_opt *opts, int nopts, const char *name)
+{
+    for (int i = 0; i < nopts; i++)
+        if (strcmp(opts[i].name, name) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+int cli_pyramid_flags(const cli_opt *opts, int nopts, cli_pyramid_args *a)
+{
+    static const cli_opt none = {NULL, NULL, NULL, NULL, 0};
+#define OPT(name) (find_opt(opts, nopts, name) ? find_opt(opts, nopts, name) : &none)
+    const cli_opt *levels = OPT("--levels"), *pool = OPT("--pool"), *bins = OPT("--bins"),
+                  *layout = OPT("--layout"), *threads = OPT("--threads"),
+                  *argmax = OPT("--argmax"), *gout = OPT("--grad-output"),
+                  *gin = OPT("--grad-input"), *output = OPT("--output");
+#undef OPT
+    memset(a, 0, sizeof *a);
+    a->pool = SPP_POOL_MAX;
+    a->bins = SPP_BINS_ADAPTIVE;
+    a->layout = SPP_LAYOUT_NCHW;
+    a->threads = 1;
+    if (cli_levels("--levels", levels->value, a->levels, &a->nlevels) != 0 ||
+        (pool->given && cli_pool("--pool", pool->value, &a->pool) != 0) ||
+        (bins->given && cli_bins("--bins", bins->value, &a->bins) != 0) ||
+        (layout->given && cli_layout("--layout", layout->value, &a->layout) != 0) ||
+        (threads->given && cli_int("--threads", threads->value, 1, 1024, &a->threads) != 0))
+        return CLI_EXIT_USAGE;
+    a->backward = gout->given;
+    if (gin->given != gout->given) {
+        const int gi = gin->given;
+        return cli_error("%s: '%s': expected together with %s (the backward pass needs both)",
+                         gi ? "--grad-input" : "--grad-output", gi ? gin->value : gout->value,
+                         gi ? "--grad-output" : "--grad-input");
+    }
+    if (argmax->given && a->pool != SPP_POOL_MAX)
+        return cli_error("--argmax: '%s': expected only with --pool max (avg has no argmax)",
+                         argmax->value);
+    const char *flags[] = {"--output", "--argmax", "--grad-input"};
+    const char *paths[] = {output->value, argmax->value, gin->value};
+    return cli_check_outputs(3, flags, paths) != 0 ? CLI_EXIT_USAGE : 0;
+}

@@ -75,4 +75,20 @@ const spp_kernel *cli_kernel(const char *flag, const char *s);
  * names paths[i]; NULL paths are skipped. */
 int cli_check_outputs(int n, const char *const *flags, const char *const *paths);
 
+/* The pyramid flags `run` and `run-regions` share, found by name in the verb's table:
+ * --levels (required), --pool, --bins, --layout, --threads (defaults max, adaptive, nchw, 1);
+ * --grad-output and --grad-input only together; --argmax only with max; --output, --argmax
+ * and --grad-input distinct writable paths. Prints the error and returns non-zero. */
+typedef struct {
+    int levels[SPP_MAX_LEVELS];
+    int nlevels;
+    spp_pool pool;
+    spp_bins bins;
+    spp_layout layout;
+    long long threads;
+    int backward; /* --grad-output given */
+} cli_pyramid_args;
+int cli_pyramid_flags(const cli_opt *opts, int nopts, cli_pyramid_args *a);
+
+
 #endif

@@ -112,34 +112,17 @@ static int run_regions(cli_opt *o, rr_state *s)
         return CLI_EXIT_USAGE;
     spp_region_problem p;
     memset(&p, 0, sizeof p);
-    p.pool = SPP_POOL_MAX;
-    p.bins = SPP_BINS_ADAPTIVE;
-    p.layout = SPP_LAYOUT_NCHW;
-    long long threads = 1;
+    cli_pyramid_args a;
     const spp_region_kernel *k = region_kernel("--kernel", o[O_KERNEL].value);
-    if (!k || cli_levels("--levels", o[O_LEVELS].value, p.levels, &p.nlevels) != 0 ||
-        (o[O_POOL].given && cli_pool("--pool", o[O_POOL].value, &p.pool) != 0) ||
-        (o[O_BINS].given && cli_bins("--bins", o[O_BINS].value, &p.bins) != 0) ||
-        (o[O_LAYOUT].given && cli_layout("--layout", o[O_LAYOUT].value, &p.layout) != 0) ||
-        (o[O_THREADS].given && cli_int("--threads", o[O_THREADS].value, 1, 1024, &threads) != 0))
+    if (!k || cli_pyramid_flags(o, O_COUNT, &a) != 0)
         return CLI_EXIT_USAGE;
-    const int backward = o[O_GRAD_OUT].given;
-    if (o[O_GRAD_IN].given != o[O_GRAD_OUT].given) {
-        const int gi = o[O_GRAD_IN].given;
-        return cli_error("%s: '%s': expected together with %s (the backward pass needs both)",
-                         gi ? "--grad-input" : "--grad-output",
-                         gi ? o[O_GRAD_IN].value : o[O_GRAD_OUT].value,
-                         gi ? "--grad-output" : "--grad-input");
-    }
-    if (o[O_ARGMAX].given && p.pool != SPP_POOL_MAX)
-        return cli_error("--argmax: '%s': expected only with --pool max (avg has no argmax)",
-                         o[O_ARGMAX].value);
-    {
-        const char *flags[] = {"--output", "--argmax", "--grad-input"};
-        const char *paths[] = {o[O_OUTPUT].value, o[O_ARGMAX].value, o[O_GRAD_IN].value};
-        if (cli_check_outputs(3, flags, paths) != 0)
-            return CLI_EXIT_USAGE;
-    }
+    memcpy(p.levels, a.levels, sizeof p.levels);
+    p.nlevels = a.nlevels;
+    p.pool = a.pool;
+    p.bins = a.bins;
+    p.layout = a.layout;
+    const long long threads = a.threads;
+    const int backward = a.backward;
 
     /* ---- map, boxes, problem ---- */
     npy_error ne;

@@ -20,10 +20,7 @@ spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error
     return SPP_OK;
 }
 
-typedef struct { const char *name; const void *ptr; size_t bytes; } buffer;
-
-/* Non-NULL and pairwise disjoint. */
-static spp_status check_buffers(const buffer *b, int nb, spp_error *err)
+spp_status spp_check_buffers(const spp_buffer *b, int nb, spp_error *err)
 {
     for (int i = 0; i < nb; i++)
         if (!b[i].ptr)
@@ -72,8 +69,8 @@ spp_status spp_forward(const spp_kernel *k, const spp_problem *p, const float *x
     if (st != SPP_OK)
         return st;
     const size_t in = (size_t)spp_input_elems(p), out = (size_t)spp_output_elems(p);
-    buffer b[3] = {{"x", x, in * 4}, {"y", y, out * 4}, {"argmax", argmax, out * 4}};
-    st = check_buffers(b, argmax ? 3 : 2, err);
+    spp_buffer b[3] = {{"x", x, in * 4}, {"y", y, out * 4}, {"argmax", argmax, out * 4}};
+    st = spp_check_buffers(b, argmax ? 3 : 2, err);
     if (st != SPP_OK)
         return st;
     run_ctx *c = malloc(sizeof *c);
@@ -95,8 +92,8 @@ spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *
         return st;
     const size_t in = (size_t)spp_input_elems(p), out = (size_t)spp_output_elems(p);
     const int need_argmax = p->pool == SPP_POOL_MAX;
-    buffer b[3] = {{"dy", dy, out * 4}, {"dx", dx, in * 4}, {"argmax", argmax, out * 4}};
-    st = check_buffers(b, need_argmax ? 3 : 2, err);
+    spp_buffer b[3] = {{"dy", dy, out * 4}, {"dx", dx, in * 4}, {"argmax", argmax, out * 4}};
+    st = spp_check_buffers(b, need_argmax ? 3 : 2, err);
     if (st != SPP_OK)
         return st;
     run_ctx *c = malloc(sizeof *c);

@@ -205,23 +205,6 @@ spp_status spp_region_check_kernel(const spp_region_kernel *k, const spp_region_
     return SPP_OK;
 }
 
-typedef struct { const char *name; const void *ptr; size_t bytes; } buffer;
-
-static spp_status check_buffers(const buffer *b, int nb, spp_error *err)
-{
-    for (int i = 0; i < nb; i++)
-        if (!b[i].ptr)
-            return spp_fail(err, SPP_ERR_NULL, "%s=NULL: buffer is required", b[i].name);
-    for (int i = 0; i < nb; i++)
-        for (int j = i + 1; j < nb; j++) {
-            uintptr_t a0 = (uintptr_t)b[i].ptr, a1 = a0 + b[i].bytes;
-            uintptr_t b0 = (uintptr_t)b[j].ptr, b1 = b0 + b[j].bytes;
-            if (a0 < b1 && b0 < a1)
-                return spp_fail(err, SPP_ERR_OVERLAP, "%s and %s: buffers overlap", b[i].name,
-                                b[j].name);
-        }
-    return SPP_OK;
-}
 
 /* Kernel, threads, plan and workspace; on failure nothing is allocated. */
 typedef struct { spp_region_plan plan; spp_exec ex; } run_ctx;
@@ -268,13 +251,13 @@ spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_probl
     if (!out)
         return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
     const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
-    buffer b[4] = {{"x", x, in}, {"y", y, out}, {"argmax", argmax, out},
+    spp_buffer b[4] = {{"x", x, in}, {"y", y, out}, {"argmax", argmax, out},
                    {"boxes", boxes, (size_t)nboxes * sizeof *boxes}};
     if (argmax)
-        st = check_buffers(b, 4, err);
+        st = spp_check_buffers(b, 4, err);
     else {
         b[2] = b[3];
-        st = check_buffers(b, 3, err);
+        st = spp_check_buffers(b, 3, err);
     }
     if (st != SPP_OK)
         return st;
@@ -299,9 +282,9 @@ spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_prob
         return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
     const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
     const int need_argmax = p->pool == SPP_POOL_MAX;
-    buffer b[4] = {{"dy", dy, out}, {"dx", dx, in}, {"boxes", boxes, (size_t)nboxes * sizeof *boxes},
+    spp_buffer b[4] = {{"dy", dy, out}, {"dx", dx, in}, {"boxes", boxes, (size_t)nboxes * sizeof *boxes},
                    {"argmax", argmax, out}};
-    if ((st = check_buffers(b, need_argmax ? 4 : 3, err)) != SPP_OK)
+    if ((st = spp_check_buffers(b, need_argmax ? 4 : 3, err)) != SPP_OK)
         return st;
     run_ctx c;
     if ((st = prepare(&c, k, p, boxes, nboxes, threads, err)) != SPP_OK)

@@ -22,6 +22,11 @@ static inline spp_status spp_fail(spp_error *err, spp_status st, const char *fmt
     return st;
 }
 
+/* A caller's buffer, for the checked entry points (api.c, region.c). */
+typedef struct { const char *name; const void *ptr; size_t bytes; } spp_buffer;
+/* Every buffer non-NULL and no two overlapping; the message names them. */
+spp_status spp_check_buffers(const spp_buffer *b, int nb, spp_error *err);
+
 /* Index of input element (b, c, h, w) for either layout. */
 static inline int64_t spp_x_index(const spp_problem *p, int64_t b, int64_t c, int64_t h,
                                   int64_t w)
