@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 
+from report import _find  # one reader of the run context (harness/ is the script's dir)
+
 COMPARE_PY = os.environ.get("SPP_COMPARE_PY", "/usr/share/benchmark/compare.py")
 PEERS = ("torch_nchw", "torch_cl", "onednn")
 BOUND_PREFIXES = ("bound_readonce/", "bound_dram/")
@@ -52,20 +54,6 @@ def load(path):
     if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), list):
         fail(f"{path}: not a Google Benchmark JSON (no 'benchmarks' list)")
     return run
-
-
-def _find(ctx, keys):
-    if not isinstance(ctx, dict):
-        return None
-    for k in keys:
-        if ctx.get(k) not in (None, ""):
-            return ctx[k]
-    for v in ctx.values():
-        if isinstance(v, dict):
-            r = _find(v, keys)
-            if r is not None:
-                return r
-    return None
 
 
 def cpu_model(run):

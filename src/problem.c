@@ -75,60 +75,79 @@ static int64_t bins_per_channel(const spp_problem *p)
 int64_t spp_input_elems(const spp_problem *p) { return p->n * p->c * p->h * p->w; }
 int64_t spp_output_elems(const spp_problem *p) { return p->n * p->c * bins_per_channel(p); }
 
-/* a*b*c*d*e in size_t, or 0 on overflow (no factor is 0 here). */
-static size_t mul_size(int64_t a, int64_t b, int64_t c, int64_t d, size_t e)
+size_t spp_mul_size(const int64_t *f, int nf, size_t e)
 {
     size_t r = e;
-    const int64_t f[4] = {a, b, c, d};
-    for (int i = 0; i < 4; i++)
-        if (__builtin_mul_overflow(r, (size_t)f[i], &r))
+    for (int i = 0; i < nf; i++)
+        if (f[i] < 0 || __builtin_mul_overflow(r, (size_t)f[i], &r))
             return 0;
     return r;
+}
+
+spp_status spp_check_enums(spp_pool pool, spp_bins bins, spp_layout layout, spp_error *err)
+{
+    if ((unsigned)pool > SPP_POOL_AVG)
+        return spp_fail(err, SPP_ERR_ENUM, "pool=%d: expected 0 (max) or 1 (avg)", (int)pool);
+    if ((unsigned)bins > SPP_BINS_CAFFE)
+        return spp_fail(err, SPP_ERR_ENUM, "bins=%d: expected 0 (adaptive), 1 (sppnet) or 2 (caffe)",
+                        (int)bins);
+    if ((unsigned)layout > SPP_LAYOUT_NHWC)
+        return spp_fail(err, SPP_ERR_ENUM, "layout=%d: expected 0 (nchw) or 1 (nhwc)", (int)layout);
+    return SPP_OK;
+}
+
+spp_status spp_check_levels(const int *levels, int nlevels, spp_error *err)
+{
+    if (nlevels < 1 || nlevels > SPP_MAX_LEVELS)
+        return spp_fail(err, SPP_ERR_LEVELS, "levels: %d given, expected 1..%d levels", nlevels,
+                        SPP_MAX_LEVELS);
+    for (int l = 0; l < nlevels; l++)
+        if (levels[l] < 1 || levels[l] > SPP_MAX_LEVEL)
+            return spp_fail(err, SPP_ERR_LEVELS, "levels[%d]=%d: each level must be in 1..%d", l,
+                            levels[l], SPP_MAX_LEVEL);
+    return SPP_OK;
+}
+
+spp_status spp_check_plane(int64_t h, int64_t w, spp_error *err)
+{
+    /* argmax (and a region box coordinate) is an int32 inside one plane; h, w >= 1 here */
+    if (h > INT32_MAX / w)
+        return spp_fail(err, SPP_ERR_OVERFLOW,
+                        "H*W=%lld*%lld: a plane must hold at most INT32_MAX=%d elements "
+                        "(argmax is int32)",
+                        (long long)h, (long long)w, INT32_MAX);
+    return SPP_OK;
 }
 
 spp_status spp_problem_validate(const spp_problem *p, spp_error *err)
 {
     if (!p)
         return spp_fail(err, SPP_ERR_NULL, "problem=NULL: a problem is required");
-    if ((unsigned)p->pool > SPP_POOL_AVG)
-        return spp_fail(err, SPP_ERR_ENUM, "pool=%d: expected 0 (max) or 1 (avg)", (int)p->pool);
-    if ((unsigned)p->bins > SPP_BINS_CAFFE)
-        return spp_fail(err, SPP_ERR_ENUM, "bins=%d: expected 0 (adaptive), 1 (sppnet) or 2 (caffe)",
-                        (int)p->bins);
-    if ((unsigned)p->layout > SPP_LAYOUT_NHWC)
-        return spp_fail(err, SPP_ERR_ENUM, "layout=%d: expected 0 (nchw) or 1 (nhwc)",
-                        (int)p->layout);
+    spp_status st = spp_check_enums(p->pool, p->bins, p->layout, err);
+    if (st != SPP_OK)
+        return st;
     const struct { const char *name; int64_t v; } dims[] = {
         {"N", p->n}, {"C", p->c}, {"H", p->h}, {"W", p->w}};
     for (int i = 0; i < 4; i++)
         if (dims[i].v < 1)
             return spp_fail(err, SPP_ERR_SHAPE, "%s=%lld: must be >= 1", dims[i].name,
                             (long long)dims[i].v);
-    if (p->nlevels < 1 || p->nlevels > SPP_MAX_LEVELS)
-        return spp_fail(err, SPP_ERR_LEVELS, "levels: %d given, expected 1..%d levels",
-                        p->nlevels, SPP_MAX_LEVELS);
-    for (int l = 0; l < p->nlevels; l++)
-        if (p->levels[l] < 1 || p->levels[l] > SPP_MAX_LEVEL)
-            return spp_fail(err, SPP_ERR_LEVELS, "levels[%d]=%d: each level must be in 1..%d", l,
-                            p->levels[l], SPP_MAX_LEVEL);
-    /* argmax is an int32 offset inside one plane */
-    if (p->h > INT32_MAX / p->w)
-        return spp_fail(err, SPP_ERR_OVERFLOW,
-                        "H*W=%lld*%lld: a plane must hold at most INT32_MAX=%d elements "
-                        "(argmax is int32)",
-                        (long long)p->h, (long long)p->w, INT32_MAX);
-    if (!mul_size(p->n, p->c, p->h, p->w, sizeof(float)))
+    if ((st = spp_check_levels(p->levels, p->nlevels, err)) != SPP_OK ||
+        (st = spp_check_plane(p->h, p->w, err)) != SPP_OK)
+        return st;
+    const int64_t in[4] = {p->n, p->c, p->h, p->w}, out[3] = {p->n, p->c, bins_per_channel(p)};
+    if (!spp_mul_size(in, 4, sizeof(float)))
         return spp_fail(err, SPP_ERR_OVERFLOW,
                         "N*C*H*W=%lld*%lld*%lld*%lld: input byte count overflows size_t",
                         (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w);
-    if (!mul_size(p->n, p->c, bins_per_channel(p), 1, sizeof(float)))
+    if (!spp_mul_size(out, 3, sizeof(float)))
         return spp_fail(err, SPP_ERR_OVERFLOW,
                         "N*C*sum(n^2)=%lld*%lld*%lld: output byte count overflows size_t",
                         (long long)p->n, (long long)p->c, (long long)bins_per_channel(p));
     /* convention validity per axis and level */
     spp_interval scratch[SPP_MAX_LEVEL];
     for (int l = 0; l < p->nlevels; l++) {
-        spp_status st = spp_axis_bins(p->h, p->levels[l], p->bins, "H", scratch, err);
+        st = spp_axis_bins(p->h, p->levels[l], p->bins, "H", scratch, err);
         if (st == SPP_OK)
             st = spp_axis_bins(p->w, p->levels[l], p->bins, "W", scratch, err);
         if (st != SPP_OK)

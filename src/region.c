@@ -31,48 +31,23 @@ int64_t spp_region_output_elems(const spp_region_problem *p, int64_t nboxes)
     return nboxes * p->c * bins_per_channel(p);
 }
 
-/* product of the factors times e in size_t, 0 on overflow (factors >= 1) */
-static size_t mul_size(const int64_t *f, int nf, size_t e)
-{
-    size_t r = e;
-    for (int i = 0; i < nf; i++)
-        if (f[i] < 0 || __builtin_mul_overflow(r, (size_t)f[i], &r))
-            return 0;
-    return r;
-}
-
 spp_status spp_region_problem_validate(const spp_region_problem *p, spp_error *err)
 {
     if (!p)
         return spp_fail(err, SPP_ERR_NULL, "region problem=NULL: a problem is required");
-    if ((unsigned)p->pool > SPP_POOL_AVG)
-        return spp_fail(err, SPP_ERR_ENUM, "pool=%d: expected 0 (max) or 1 (avg)", (int)p->pool);
-    if ((unsigned)p->bins > SPP_BINS_CAFFE)
-        return spp_fail(err, SPP_ERR_ENUM,
-                        "bins=%d: expected 0 (adaptive), 1 (sppnet) or 2 (caffe)", (int)p->bins);
-    if ((unsigned)p->layout > SPP_LAYOUT_NHWC)
-        return spp_fail(err, SPP_ERR_ENUM, "layout=%d: expected 0 (nchw) or 1 (nhwc)",
-                        (int)p->layout);
+    spp_status st = spp_check_enums(p->pool, p->bins, p->layout, err);
+    if (st != SPP_OK)
+        return st;
     const struct { const char *name; int64_t v; } dims[] = {{"C", p->c}, {"H", p->h}, {"W", p->w}};
     for (int i = 0; i < 3; i++)
         if (dims[i].v < 1)
             return spp_fail(err, SPP_ERR_SHAPE, "%s=%lld: must be >= 1", dims[i].name,
                             (long long)dims[i].v);
-    if (p->nlevels < 1 || p->nlevels > SPP_MAX_LEVELS)
-        return spp_fail(err, SPP_ERR_LEVELS, "levels: %d given, expected 1..%d levels",
-                        p->nlevels, SPP_MAX_LEVELS);
-    for (int l = 0; l < p->nlevels; l++)
-        if (p->levels[l] < 1 || p->levels[l] > SPP_MAX_LEVEL)
-            return spp_fail(err, SPP_ERR_LEVELS, "levels[%d]=%d: each level must be in 1..%d", l,
-                            p->levels[l], SPP_MAX_LEVEL);
-    /* box coordinates are int32 and argmax is an int32 offset in the plane */
-    if (p->h > INT32_MAX || p->w > INT32_MAX || p->h > INT32_MAX / p->w)
-        return spp_fail(err, SPP_ERR_OVERFLOW,
-                        "H*W=%lld*%lld: a plane must hold at most INT32_MAX=%d elements "
-                        "(argmax is int32)",
-                        (long long)p->h, (long long)p->w, INT32_MAX);
+    if ((st = spp_check_levels(p->levels, p->nlevels, err)) != SPP_OK ||
+        (st = spp_check_plane(p->h, p->w, err)) != SPP_OK)
+        return st;
     const int64_t f[3] = {p->c, p->h, p->w};
-    if (!mul_size(f, 3, sizeof(float)))
+    if (!spp_mul_size(f, 3, sizeof(float)))
         return spp_fail(err, SPP_ERR_OVERFLOW, "C*H*W=%lld*%lld*%lld: map byte count overflows",
                         (long long)p->c, (long long)p->h, (long long)p->w);
     return SPP_OK;
@@ -146,7 +121,7 @@ spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem 
     if (st != SPP_OK)
         return st;
     const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
-    if (!mul_size(fo, 3, sizeof(float)))
+    if (!spp_mul_size(fo, 3, sizeof(float)))
         return spp_fail(err, SPP_ERR_OVERFLOW,
                         "R*C*sum(n^2)=%lld*%lld*%lld: output byte count overflows size_t",
                         (long long)nboxes, (long long)p->c, (long long)bins_per_channel(p));
@@ -164,7 +139,7 @@ spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem 
     plan->out_per_region = off * p->c;
     plan->iv_per_box = ivo;
     const int64_t fi[2] = {nboxes, ivo};
-    size_t bytes = mul_size(fi, 2, sizeof(spp_interval));
+    size_t bytes = spp_mul_size(fi, 2, sizeof(spp_interval));
     plan->iv = bytes ? malloc(bytes) : NULL;
     if (!plan->iv)
         return spp_fail(err, SPP_ERR_NOMEM, "region plan: %lld boxes x %lld intervals: out of memory",
@@ -247,7 +222,7 @@ spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_probl
     if (st != SPP_OK)
         return st;
     const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
-    const size_t out = mul_size(fo, 3, sizeof(float));
+    const size_t out = spp_mul_size(fo, 3, sizeof(float));
     if (!out)
         return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
     const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
@@ -277,7 +252,7 @@ spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_prob
     if (st != SPP_OK)
         return st;
     const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
-    const size_t out = mul_size(fo, 3, sizeof(float));
+    const size_t out = spp_mul_size(fo, 3, sizeof(float));
     if (!out)
         return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
     const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);

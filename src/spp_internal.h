@@ -22,6 +22,14 @@ static inline spp_status spp_fail(spp_error *err, spp_status st, const char *fmt
     return st;
 }
 
+/* Validation rules shared by the whole-map and region problems (problem.c): the enum values,
+ * 1..SPP_MAX_LEVELS levels each in 1..SPP_MAX_LEVEL, and H*W <= INT32_MAX. */
+spp_status spp_check_enums(spp_pool pool, spp_bins bins, spp_layout layout, spp_error *err);
+spp_status spp_check_levels(const int *levels, int nlevels, spp_error *err);
+spp_status spp_check_plane(int64_t h, int64_t w, spp_error *err);
+/* Product of the factors times e in size_t; 0 on overflow or a negative factor. */
+size_t spp_mul_size(const int64_t *f, int nf, size_t e);
+
 /* A caller's buffer, for the checked entry points (api.c, region.c). */
 typedef struct { const char *name; const void *ptr; size_t bytes; } spp_buffer;
 /* Every buffer non-NULL and no two overlapping; the message names them. */
