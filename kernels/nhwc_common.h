@@ -150,7 +150,9 @@ static inline void nhwc_t4x8(const float *src, int64_t ss, float *dst, int64_t d
 }
 
 /* Channels per block: NV vectors kept in registers through a scan. */
+#ifndef NV
 #define NV 4
+#endif
 #define CBW (NV * VW)
 
 /* The scan rule (see the file header): (v, p) comes after (*b, *bp) in row-major order. */
@@ -567,6 +569,12 @@ static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
 #ifndef FZ_PD
 #define FZ_PD 2
 #endif
+#ifndef FZ_PX_HINT
+#define FZ_PX_HINT _MM_HINT_T0
+#endif
+#ifndef FZ_PF_HINT
+#define FZ_PF_HINT _MM_HINT_T1
+#endif
 
 /* One column interval [s, e) of one row (xr: the row at the block's first channel; hw = h*W)
  * scanned from the input into the slot (dv, dp). With fast set, max uses v_fold_fast and adds
@@ -574,7 +582,7 @@ static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
  * harmlessly): the caller then reruns the task exactly. */
 NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32_t hw,
                          const int *cnt, int masked, int mode, int fast, float *dv, int32_t *dp,
-                         vf *tot)
+                         vf *tot, const char **pfc, const char *pfe)
 {
     const int fmax = fast && mode != MODE_SUM;
     vf b[NV], sum[NV];
@@ -588,6 +596,11 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
     for (int64_t w = s + 1; w < e; w++) {
         const float *xe = xr + w * C;
         const vi pv = vi_set1(hw + (int32_t)w);
+        if (pfc && *pfc < pfe) { /* the prefetch cursor: CBW floats per pixel step */
+            for (int k = 0; k < CBW * 4; k += 64)
+                _mm_prefetch(*pfc + k, FZ_PF_HINT);
+            *pfc += CBW * 4;
+        }
         for (int k = 0; k < NV; k++) {
             const vf v = v_ld(xe + k * VW, masked, cnt[k]);
             if (fmax)
@@ -653,7 +666,7 @@ NHWC_INLINE void fz_prefetch_px(const float *xs, int64_t C, int64_t e0, int64_t 
 {
     for (int64_t e = e0; e < e1; e++)
         for (int k = 0; k < CBW * 4; k += 64)
-            _mm_prefetch((const char *)(xs + e * C) + k, _MM_HINT_T0);
+            _mm_prefetch((const char *)(xs + e * C) + k, FZ_PX_HINT);
 }
 /* Prefetch rows [h0, h1) of one channel block. */
 NHWC_INLINE void fz_prefetch(const float *xs, int64_t C, int64_t W, int64_t h0, int64_t h1)
@@ -664,20 +677,20 @@ NHWC_INLINE void fz_prefetch(const float *xs, int64_t C, int64_t W, int64_t h0, 
 /* Row h of one channel block (xs: the block's channel c0 in sample b): the column partials
  * into P (nq slots of CBW lanes), shorter intervals first. */
 NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs, int64_t h,
-                         const int *cnt, int masked, int mode, int fast, float *Pv, int32_t *Pp,
-                         vf *tot)
+                         int pf, const int *cnt, int masked, int mode, int fast, float *Pv,
+                         int32_t *Pp, vf *tot, const char **pfc, const char *pfe)
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
     const float *xr = xs + h * W * C;
-    /* the block is CBW channels out of every C: fetch FZ_PD rows ahead */
-    if (h + FZ_PD < H)
+    /* pf: the block is CBW channels out of every C: fetch its row FZ_PD rows ahead */
+    if (pf && h + FZ_PD < H)
         fz_prefetch(xs, C, W, h + FZ_PD, h + FZ_PD + 1);
     for (int t = 0; t < fp->nq; t++) {
         const int q = fp->ord[t];
         if (fp->np[q] == 0)
             fz_scan(xr, C, fp->qs[q], fp->qe[q], (int32_t)(h * W), cnt, masked, mode, fast,
-                    Pv + q * CBW, Pp + q * CBW, tot);
+                    Pv + q * CBW, Pp + q * CBW, tot, pfc, pfe);
         else
             fz_merge(Pv, Pp, fp->piece[q], fp->np[q], mode, fast, Pv + q * CBW, Pp + q * CBW);
     }
@@ -716,7 +729,7 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
                 }
                 if (fp->rowon[h])
                     fz_scan(xs + h * W * C, C, s, e, (int32_t)(h * W), cnt, masked, mode, fast,
-                            Pv + h * rs + q * CBW, Pp + h * rs + q * CBW, tot);
+                            Pv + h * rs + q * CBW, Pp + h * rs + q * CBW, tot, NULL, NULL);
             }
         } else {
             int16_t pc[FZ_MAXP];
@@ -857,9 +870,9 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
                     if (!fp->rowon[h])
                         continue;
                     if (!masked)
-                        fz_cols(fp, pl, xs, h, cnt, 0, mode, fast, Pv + h * rs, Pp + h * rs, &tot);
+                        fz_cols(fp, pl, xs, h, 1, cnt, 0, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL, NULL);
                     else
-                        fz_cols(fp, pl, xs, h, cnt, 1, mode, fast, Pv + h * rs, Pp + h * rs, &tot);
+                        fz_cols(fp, pl, xs, h, 1, cnt, 1, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL, NULL);
                 }
             }
             fz_bins(fp, pl, mode, fast, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin);
@@ -872,15 +885,26 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
             any |= rr[2 * (l * H + h)] <= rr[2 * (l * H + h) + 1];
         if (!any)
             continue;
+        /* When the group is all of C, row h + 1 is one contiguous run: it is fetched in
+         * address order by a cursor that every scanned pixel step advances by CBW floats
+         * (the scans of a row consume about a row), so the fetches spread evenly over the row.
+         * Fetching a block's CBW floats of every pixel instead walks the row at a stride of C
+         * floats in bursts: with a row of 128 KiB that stalls on the miss buffers and ran at
+         * a third of DRAM speed (measured). */
+        const int whole = k0 == 0 && k1 * CBW >= p->c;
+        const char *pfc = whole && h + 1 < H ? (const char *)(xb + (h + 1) * p->w * p->c) : NULL;
+        const char *pfe = pfc ? pfc + p->w * p->c * 4 : NULL;
         for (int64_t kb = k0; kb < k1; kb++) {
             int cnt[NV];
             const int masked = block_counts(p->c, kb * CBW, cnt);
             float *av = Av + (kb - k0) * abin;
             int32_t *ap = Ap + (kb - k0) * abin;
             if (!masked)
-                fz_cols(fp, pl, xb + kb * CBW, h, cnt, 0, mode, fast, Pv, Pp, &tot);
+                fz_cols(fp, pl, xb + kb * CBW, h, !whole, cnt, 0, mode, fast, Pv, Pp, &tot,
+                        pfc ? &pfc : NULL, pfe);
             else
-                fz_cols(fp, pl, xb + kb * CBW, h, cnt, 1, mode, fast, Pv, Pp, &tot);
+                fz_cols(fp, pl, xb + kb * CBW, h, !whole, cnt, 1, mode, fast, Pv, Pp, &tot,
+                        pfc ? &pfc : NULL, pfe);
             fz_rowfold(fp, rr, pl, h, mode, fast, Pv, Pp, av, ap);
         }
     }
