@@ -421,24 +421,7 @@ static size_t fz_plan_bytes(const spp_plan *pl)
 {
     return fz_round(sizeof(fz_plan)) + fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
 }
-/* Distinct column intervals of all levels (fz_build numbers them the same way). */
-static int fz_count_q(const spp_plan *pl)
-{
-    int nq = 0;
-    for (int l = 0; l < pl->p.nlevels; l++)
-        for (int j = 0; j < pl->lv[l].n; j++) {
-            int seen = 0;
-            for (int m = 0; m < l && !seen; m++)
-                for (int u = 0; u < pl->lv[m].n && !seen; u++)
-                    seen = pl->lv[m].cols[u].start == pl->lv[l].cols[j].start &&
-                           pl->lv[m].cols[u].end == pl->lv[l].cols[j].end;
-            for (int u = 0; u < j && !seen; u++)
-                seen = pl->lv[l].cols[u].start == pl->lv[l].cols[j].start &&
-                       pl->lv[l].cols[u].end == pl->lv[l].cols[j].end;
-            nq += !seen;
-        }
-    return nq;
-}
+static int fz_count_q(const spp_plan *pl);
 #ifndef FZ_GROUP_BYTES
 #define FZ_GROUP_BYTES (256u << 10)
 #endif
@@ -485,39 +468,11 @@ static size_t fz_workspace(const spp_plan *pl, int threads)
     return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) * fz_thread_bytes(pl);
 }
 
-/* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
- * (bin starts and ends never decrease with the bin index in any convention, so the bins
- * containing a row are contiguous). */
-static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
+/* Pieces of every interval (ord, np, piece) from the shorter ones; returns the estimated
+ * cost of one row's column partials: elements scanned, plus 1.5 per merged piece (a fold and
+ * two L1 loads), plus 1 per slot stored. */
+static int64_t fz_pieces(fz_plan *fp, int sums)
 {
-    const spp_problem *p = &pl->p;
-    fp->nq = 0;
-    int32_t bin = 0;
-    for (int l = 0; l < p->nlevels; l++) {
-        const spp_level_plan *lv = &pl->lv[l];
-        fp->lbin[l] = bin;
-        bin += lv->n * lv->n;
-        for (int j = 0; j < lv->n; j++) {
-            int q = 0;
-            while (q < fp->nq && !(fp->qs[q] == lv->cols[j].start && fp->qe[q] == lv->cols[j].end))
-                q++;
-            if (q == fp->nq) {
-                fp->qs[q] = lv->cols[j].start;
-                fp->qe[q] = lv->cols[j].end;
-                fp->nq++;
-            }
-            fp->colq[l][j] = (int16_t)q;
-        }
-        for (int64_t h = 0; h < p->h; h++) {
-            int lo = 0, hi = lv->n - 1;
-            while (lo < lv->n && lv->rows[lo].end <= h)
-                lo++;
-            while (hi >= 0 && lv->rows[hi].start > h)
-                hi--;
-            rr[2 * (l * p->h + h)] = lo;
-            rr[2 * (l * p->h + h) + 1] = hi;
-        }
-    }
     /* shorter intervals first (stable), so every piece is ready before it is merged */
     for (int q = 0; q < fp->nq; q++) {
         int t = q;
@@ -528,6 +483,7 @@ static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
         }
         fp->ord[t] = (int16_t)q;
     }
+    int64_t cost = 2 * (int64_t)fp->nq;
     for (int t = 0; t < fp->nq; t++) {
         const int q = fp->ord[t];
         const int64_t s = fp->qs[q], e = fp->qe[q];
@@ -552,7 +508,107 @@ static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
             cur = bend;
         }
         fp->np[q] = (int16_t)(cur == e && np < e - s ? np : 0);
+        cost += fp->np[q] ? 3 * (int64_t)fp->np[q] : 2 * (e - s);
     }
+    return cost;
+}
+
+/* The distinct column intervals of all levels (qs, qe, colq, lbin), plus, where that is
+ * cheaper, elementary segments: the runs between consecutive interval ends of all levels.
+ * Every interval is then a union of segments, so each column of a row is scanned once and
+ * the intervals are merged from segments and shorter intervals. Levels that nest (adaptive
+ * levels dividing each other) already share their work and keep the plain intervals; levels
+ * that do not (sppnet windows of 57 columns at levels 6, 3, 2: 156 scanned columns a row,
+ * 57 with segments) gain. The choice does not depend on the pool, so the forward and the
+ * backward of one plan agree on nq (the workspace is sized from it). */
+static void fz_intervals(fz_plan *fp, const spp_plan *pl)
+{
+    const spp_problem *p = &pl->p;
+    fp->nq = 0;
+    int32_t bin = 0;
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        fp->lbin[l] = bin;
+        bin += lv->n * lv->n;
+        for (int j = 0; j < lv->n; j++) {
+            int q = 0;
+            while (q < fp->nq && !(fp->qs[q] == lv->cols[j].start && fp->qe[q] == lv->cols[j].end))
+                q++;
+            if (q == fp->nq) {
+                fp->qs[q] = lv->cols[j].start;
+                fp->qe[q] = lv->cols[j].end;
+                fp->nq++;
+            }
+            fp->colq[l][j] = (int16_t)q;
+        }
+    }
+    const int nq0 = fp->nq;
+    if (3 * nq0 > FZ_MAXQ) /* room for up to 2 * nq0 - 1 segments */
+        return;
+    const int64_t cost0 = fz_pieces(fp, 0);
+    /* breakpoints: every start and end, sorted, distinct */
+    int64_t bk[2 * FZ_MAXQ];
+    int nb = 0;
+    for (int q = 0; q < nq0; q++)
+        for (int side = 0; side < 2; side++) {
+            const int64_t v = side ? fp->qe[q] : fp->qs[q];
+            int t = nb;
+            while (t > 0 && bk[t - 1] > v)
+                t--;
+            if (t > 0 && bk[t - 1] == v)
+                continue;
+            memmove(bk + t + 1, bk + t, (size_t)(nb - t) * sizeof *bk);
+            bk[t] = v;
+            nb++;
+        }
+    for (int k = 0; k + 1 < nb; k++) {
+        const int64_t s = bk[k], e = bk[k + 1];
+        int inside = 0, dup = 0;
+        for (int q = 0; q < nq0; q++) {
+            inside |= fp->qs[q] <= s && e <= fp->qe[q];
+            dup |= fp->qs[q] == s && fp->qe[q] == e;
+        }
+        if (inside && !dup) {
+            fp->qs[fp->nq] = s;
+            fp->qe[fp->nq] = e;
+            fp->nq++;
+        }
+    }
+#ifndef FZ_FORCE_SEGMENTS /* tests build with it, so the segment path is checked on every shape */
+    if (fp->nq > nq0 && 10 * fz_pieces(fp, 0) >= 9 * cost0)
+        fp->nq = nq0; /* not worth it: the segments are the last slots, colq never names them */
+#else
+    (void)cost0;
+#endif
+}
+
+static int fz_count_q(const spp_plan *pl)
+{
+    fz_plan fp;
+    fz_intervals(&fp, pl);
+    return fp.nq;
+}
+
+/* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
+ * (bin starts and ends never decrease with the bin index in any convention, so the bins
+ * containing a row are contiguous). */
+static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
+{
+    const spp_problem *p = &pl->p;
+    fz_intervals(fp, pl);
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        for (int64_t h = 0; h < p->h; h++) {
+            int lo = 0, hi = lv->n - 1;
+            while (lo < lv->n && lv->rows[lo].end <= h)
+                lo++;
+            while (hi >= 0 && lv->rows[hi].start > h)
+                hi--;
+            rr[2 * (l * p->h + h)] = lo;
+            rr[2 * (l * p->h + h) + 1] = hi;
+        }
+    }
+    fz_pieces(fp, sums);
     /* 2: two-phase, interval by interval (the partials stay in L1); 1: two-phase, row by row;
      * 0: one row at a time */
     fp->two = !fz_two_phase(pl, fp->nq) ? 0 : p->h * fp->nq <= FZ_COLS_ALL_SLOTS ? 2 : 1;
@@ -576,13 +632,33 @@ static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
 #define FZ_PF_HINT _MM_HINT_T1
 #endif
 
+/* Prefetch cursor over one row of a task's group: pixel px (at stride bytes from the next),
+ * offset off into the group's gb contiguous bytes of it; NULL px: nothing to fetch. */
+typedef struct {
+    const char *px, *end;
+    int64_t off, gb, stride;
+} fz_cursor;
+/* One step: CBW floats of the row, in address order. */
+NHWC_INLINE void fz_cursor_step(fz_cursor *pc)
+{
+    if (pc->px < pc->end) {
+        for (int k = 0; k < CBW * 4; k += 64)
+            _mm_prefetch(pc->px + pc->off + k, FZ_PF_HINT);
+        pc->off += CBW * 4;
+        if (pc->off >= pc->gb) {
+            pc->off = 0;
+            pc->px += pc->stride;
+        }
+    }
+}
+
 /* One column interval [s, e) of one row (xr: the row at the block's first channel; hw = h*W)
  * scanned from the input into the slot (dv, dp). With fast set, max uses v_fold_fast and adds
  * the raw inputs into *tot, whose NaN says the input may hold a NaN (an inf - inf trips it too,
  * harmlessly): the caller then reruns the task exactly. */
 NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32_t hw,
                          const int *cnt, int masked, int mode, int fast, float *dv, int32_t *dp,
-                         vf *tot, const char **pfc, const char *pfe)
+                         vf *tot, fz_cursor *pc)
 {
     const int fmax = fast && mode != MODE_SUM;
     vf b[NV], sum[NV];
@@ -596,11 +672,8 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
     for (int64_t w = s + 1; w < e; w++) {
         const float *xe = xr + w * C;
         const vi pv = vi_set1(hw + (int32_t)w);
-        if (pfc && *pfc < pfe) { /* the prefetch cursor: CBW floats per pixel step */
-            for (int k = 0; k < CBW * 4; k += 64)
-                _mm_prefetch(*pfc + k, FZ_PF_HINT);
-            *pfc += CBW * 4;
-        }
+        if (pc)
+            fz_cursor_step(pc);
         for (int k = 0; k < NV; k++) {
             const vf v = v_ld(xe + k * VW, masked, cnt[k]);
             if (fmax)
@@ -678,7 +751,7 @@ NHWC_INLINE void fz_prefetch(const float *xs, int64_t C, int64_t W, int64_t h0, 
  * into P (nq slots of CBW lanes), shorter intervals first. */
 NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs, int64_t h,
                          int pf, const int *cnt, int masked, int mode, int fast, float *Pv,
-                         int32_t *Pp, vf *tot, const char **pfc, const char *pfe)
+                         int32_t *Pp, vf *tot, fz_cursor *pc)
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
@@ -690,7 +763,7 @@ NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs,
         const int q = fp->ord[t];
         if (fp->np[q] == 0)
             fz_scan(xr, C, fp->qs[q], fp->qe[q], (int32_t)(h * W), cnt, masked, mode, fast,
-                    Pv + q * CBW, Pp + q * CBW, tot, pfc, pfe);
+                    Pv + q * CBW, Pp + q * CBW, tot, pc);
         else
             fz_merge(Pv, Pp, fp->piece[q], fp->np[q], mode, fast, Pv + q * CBW, Pp + q * CBW);
     }
@@ -729,7 +802,7 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
                 }
                 if (fp->rowon[h])
                     fz_scan(xs + h * W * C, C, s, e, (int32_t)(h * W), cnt, masked, mode, fast,
-                            Pv + h * rs + q * CBW, Pp + h * rs + q * CBW, tot, NULL, NULL);
+                            Pv + h * rs + q * CBW, Pp + h * rs + q * CBW, tot, NULL);
             }
         } else {
             int16_t pc[FZ_MAXP];
@@ -870,9 +943,9 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
                     if (!fp->rowon[h])
                         continue;
                     if (!masked)
-                        fz_cols(fp, pl, xs, h, 1, cnt, 0, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL, NULL);
+                        fz_cols(fp, pl, xs, h, 1, cnt, 0, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL);
                     else
-                        fz_cols(fp, pl, xs, h, 1, cnt, 1, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL, NULL);
+                        fz_cols(fp, pl, xs, h, 1, cnt, 1, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL);
                 }
             }
             fz_bins(fp, pl, mode, fast, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin);
@@ -885,26 +958,29 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
             any |= rr[2 * (l * H + h)] <= rr[2 * (l * H + h) + 1];
         if (!any)
             continue;
-        /* When the group is all of C, row h + 1 is one contiguous run: it is fetched in
-         * address order by a cursor that every scanned pixel step advances by CBW floats
-         * (the scans of a row consume about a row), so the fetches spread evenly over the row.
-         * Fetching a block's CBW floats of every pixel instead walks the row at a stride of C
-         * floats in bursts: with a row of 128 KiB that stalls on the miss buffers and ran at
-         * a third of DRAM speed (measured). */
-        const int whole = k0 == 0 && k1 * CBW >= p->c;
-        const char *pfc = whole && h + 1 < H ? (const char *)(xb + (h + 1) * p->w * p->c) : NULL;
-        const char *pfe = pfc ? pfc + p->w * p->c * 4 : NULL;
+        /* Row h + 1 (the group's channels of each pixel) is fetched in address order by a
+         * cursor that every scanned pixel step advances by CBW floats (the scans of a row
+         * consume about a row), so the fetches spread evenly over the row. Fetching a block's
+         * CBW floats of every pixel instead walks the row at a stride of C floats in bursts:
+         * with rows of 128 KiB that stalled on the miss buffers and ran at a third of DRAM
+         * speed (measured). */
+        fz_cursor cur = {NULL, NULL, 0, 0, 0};
+        if (h + 1 < H) {
+            const int64_t cg = p->c - k0 * CBW < (k1 - k0) * CBW ? p->c - k0 * CBW : (k1 - k0) * CBW;
+            cur.px = (const char *)(xb + k0 * CBW + (h + 1) * p->w * p->c);
+            cur.stride = p->c * 4;
+            cur.end = cur.px + p->w * cur.stride;
+            cur.gb = cg * 4;
+        }
         for (int64_t kb = k0; kb < k1; kb++) {
             int cnt[NV];
             const int masked = block_counts(p->c, kb * CBW, cnt);
             float *av = Av + (kb - k0) * abin;
             int32_t *ap = Ap + (kb - k0) * abin;
             if (!masked)
-                fz_cols(fp, pl, xb + kb * CBW, h, !whole, cnt, 0, mode, fast, Pv, Pp, &tot,
-                        pfc ? &pfc : NULL, pfe);
+                fz_cols(fp, pl, xb + kb * CBW, h, 0, cnt, 0, mode, fast, Pv, Pp, &tot, &cur);
             else
-                fz_cols(fp, pl, xb + kb * CBW, h, !whole, cnt, 1, mode, fast, Pv, Pp, &tot,
-                        pfc ? &pfc : NULL, pfe);
+                fz_cols(fp, pl, xb + kb * CBW, h, 0, cnt, 1, mode, fast, Pv, Pp, &tot, &cur);
             fz_rowfold(fp, rr, pl, h, mode, fast, Pv, Pp, av, ap);
         }
     }

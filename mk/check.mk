@@ -1,11 +1,13 @@
 # The C correctness driver and the C-side reliability checks (issue 2 driver, issue 4).
 #   make test-driver      every kernel vs naive on configs/check/*.shapes (part of `make test`)
+#   make test-forced      the driver again on a build that forces paths the kernels choose per
+#                         plan (NHWC fused: elementary column segments), so every shape runs them
 #   make test-sanitize    ASan+UBSan build in $(SAN_BUILD): driver (--quick) + oracle pytest
 #   make test-valgrind    driver (--quick) under valgrind, build without sanitizers
 #   make test-large       > 2^31-element tensors (slow, ~9 GB RAM; not part of `make test`)
 #   make fuzz             libFuzzer targets tests/fuzz/fuzz_*.c for FUZZ_SECONDS each
 #   make fuzz-regress     replay the committed corpora (seeds + past crashes) once
-.PHONY: test-driver test-sanitize test-valgrind test-large fuzz fuzz-build fuzz-regress
+.PHONY: test-driver test-forced test-sanitize test-valgrind test-large fuzz fuzz-build fuzz-regress
 
 CHECK_SHAPES := $(sort $(wildcard configs/check/*.shapes))
 CHECK_FLAGS ?=
@@ -24,6 +26,15 @@ CHECK_ENV := OMP_WAIT_POLICY=passive
 
 test-driver: $(BUILD)/spp-check
 	$(Q)$(CHECK_ENV) $(BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
+
+# ---- per-plan strategy choices forced on (the default heuristics take them on some shapes only) ----
+FORCED_BUILD ?= build-forced
+FORCED_FLAGS := -DFZ_FORCE_SEGMENTS
+test-forced:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED_BUILD) CFLAGS="$(FORCED_FLAGS)" $(FORCED_BUILD)/spp-check
+	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED_FLAGS)"
+	$(Q)$(CHECK_ENV) $(FORCED_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
+		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 
 # ---- sanitizers ----
 SAN_BUILD ?= build-san
