@@ -25,6 +25,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "avx2_transpose.h"
 #include "spp_internal.h"
 
 #if defined(__GNUC__)
@@ -100,54 +101,6 @@ static inline vi vi_upd(vi p, vi c, vm m)
 }
 static inline int vf_anynan(vf a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
 #endif
-
-/* 8 x 8 transpose of 32-bit lanes through ymm registers (AVX2, so the same code serves the
- * AVX-512 build): src rows r = 0..7 at src + r*ss, dst rows c = 0..7 at dst + c*ds. Used to
- * write accumulators [bin][channel] out as y's [channel][bin]; bit patterns move unchanged,
- * so it serves int32 argmax too. */
-static inline void nhwc_t8x8(const float *src, int64_t ss, float *dst, int64_t ds)
-{
-    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ss),
-           r2 = _mm256_loadu_ps(src + 2 * ss), r3 = _mm256_loadu_ps(src + 3 * ss),
-           r4 = _mm256_loadu_ps(src + 4 * ss), r5 = _mm256_loadu_ps(src + 5 * ss),
-           r6 = _mm256_loadu_ps(src + 6 * ss), r7 = _mm256_loadu_ps(src + 7 * ss);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
-           t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
-           t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(dst + ds, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(dst + 2 * ds, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(dst + 3 * ds, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(dst + 4 * ds, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(dst + 5 * ds, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(dst + 6 * ds, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(dst + 7 * ds, _mm256_permute2f128_ps(u3, u7, 0x31));
-}
-
-/* 4 x 8 transpose: src rows r = 0..3 (8 lanes each, row stride ss) -> dst rows c = 0..7 of 4
- * lanes each (row stride ds); the 4-bin tail of the write-out, and levels of 4 bins. */
-static inline void nhwc_t4x8(const float *src, int64_t ss, float *dst, int64_t ds)
-{
-    const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ss),
-                 r2 = _mm256_loadu_ps(src + 2 * ss), r3 = _mm256_loadu_ps(src + 3 * ss);
-    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
-                 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    _mm_storeu_ps(dst, _mm256_castps256_ps128(u0));
-    _mm_storeu_ps(dst + ds, _mm256_castps256_ps128(u1));
-    _mm_storeu_ps(dst + 2 * ds, _mm256_castps256_ps128(u2));
-    _mm_storeu_ps(dst + 3 * ds, _mm256_castps256_ps128(u3));
-    _mm_storeu_ps(dst + 4 * ds, _mm256_extractf128_ps(u0, 1));
-    _mm_storeu_ps(dst + 5 * ds, _mm256_extractf128_ps(u1, 1));
-    _mm_storeu_ps(dst + 6 * ds, _mm256_extractf128_ps(u2, 1));
-    _mm_storeu_ps(dst + 7 * ds, _mm256_extractf128_ps(u3, 1));
-}
 
 /* Channels per block: NV vectors kept in registers through a scan. */
 #ifndef NV
@@ -1069,15 +1022,15 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             const int64_t c8 = cw / 8 * 8;
             for (int64_t ch = 0; ch < c8; ch += 8) {
                 for (int k = 0; k < k8; k += 8) {
-                    nhwc_t8x8(av + (int64_t)k * CBW + ch, CBW, y + o0 + ch * st + k, st);
+                    avx2_t8x8(av + (int64_t)k * CBW + ch, CBW, y + o0 + ch * st + k, st);
                     if (mode == MODE_MAXPOS)
-                        nhwc_t8x8((const float *)(const void *)(ap + (int64_t)k * CBW + ch),
+                        avx2_t8x8((const float *)(const void *)(ap + (int64_t)k * CBW + ch),
                                   CBW, (float *)(void *)(argmax + o0 + ch * st + k), st);
                 }
                 if (k4 > k8) {
-                    nhwc_t4x8(av + (int64_t)k8 * CBW + ch, CBW, y + o0 + ch * st + k8, st);
+                    avx2_t4x8(av + (int64_t)k8 * CBW + ch, CBW, y + o0 + ch * st + k8, st);
                     if (mode == MODE_MAXPOS)
-                        nhwc_t4x8((const float *)(const void *)(ap + (int64_t)k8 * CBW + ch),
+                        avx2_t4x8((const float *)(const void *)(ap + (int64_t)k8 * CBW + ch),
                                   CBW, (float *)(void *)(argmax + o0 + ch * st + k8), st);
                 }
             }

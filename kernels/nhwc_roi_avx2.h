@@ -24,6 +24,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "avx2_transpose.h"
 #include "spp_internal.h"
 
 #define ROI_CB 32 /* channels per chunk: 4 ymm */
@@ -142,7 +143,7 @@ static inline __m256i roi_lane_mask(int valid_in_vec)
 static inline __attribute__((always_inline)) void
 roi_block_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
               int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, float *bv,
-              int32_t *bp)
+              int32_t *bp, int fast, __m256 *tot)
 {
     __m256 best[4];
     __m256i pos[4];
@@ -159,6 +160,14 @@ roi_block_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int6
             for (int k = 0; k < nv; k++) {
                 const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
                                         : _mm256_loadu_ps(cell + 8 * k);
+                if (fast) { /* no NaN: max(v, best) is best unless v > best; *tot sees NaN */
+                    const __m256 m = _mm256_cmp_ps(v, best[k], _CMP_GT_OQ);
+                    *tot = _mm256_add_ps(*tot, v);
+                    best[k] = _mm256_max_ps(v, best[k]);
+                    pos[k] = _mm256_castps_si256(_mm256_blendv_ps(
+                        _mm256_castsi256_ps(pos[k]), _mm256_castsi256_ps(here), m));
+                    continue;
+                }
                 const __m256 m = _mm256_or_ps(_mm256_cmp_ps(v, best[k], _CMP_GT_OQ),
                                               _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
                 best[k] = _mm256_blendv_ps(best[k], v, m);
@@ -228,6 +237,46 @@ static inline __m256 roi_better_nonan(__m256 av, __m256i ap, __m256 bv, __m256i 
             _mm256_blendv_ps(_mm256_castsi256_ps(ap), _mm256_castsi256_ps(q_), m_));         \
     } while (0)
 
+/* Merge of a grid of ra x cb sources (value, position), source (a, b) at vals/poss +
+ * (o0 + a * rs + b) * ROI_CB, when no source holds a NaN: the value is the max and the position
+ * the smallest position holding it (SPEC section 3: the first maximum in row-major order, as
+ * positions h*W + w grow in that order). Four ops per source and vector (max; compare, or,
+ * unsigned min) instead of the seven of a pairwise total-order merge. Equal nonzero floats
+ * are equal bit for bit; -0.0 == +0.0 is not, so a max of zero in any lane returns 0 and the
+ * caller merges pairwise. */
+static inline __attribute__((always_inline)) int
+roi_grid_max_nonan(const float *vals, const int32_t *poss, int64_t o0, int64_t rs, int ra,
+                   int cb, int nv, float *ov, int32_t *op)
+{
+    __m256 m[4], z = _mm256_setzero_ps();
+    __m256i p[4];
+    for (int k = 0; k < nv; k++)
+        m[k] = _mm256_load_ps(vals + o0 * ROI_CB + 8 * k);
+    for (int a = 0; a < ra; a++)
+        for (int b = a ? 0 : 1; b < cb; b++)
+            for (int k = 0; k < nv; k++)
+                m[k] = _mm256_max_ps(m[k], _mm256_load_ps(vals + (o0 + a * rs + b) * ROI_CB + 8 * k));
+    for (int k = 0; k < nv; k++)
+        z = _mm256_or_ps(z, _mm256_cmp_ps(m[k], _mm256_setzero_ps(), _CMP_EQ_OQ));
+    if (!_mm256_testz_ps(z, z))
+        return 0;
+    for (int k = 0; k < nv; k++)
+        p[k] = _mm256_set1_epi32(-1);
+    for (int a = 0; a < ra; a++)
+        for (int b = 0; b < cb; b++)
+            for (int k = 0; k < nv; k++) {
+                const int64_t o = (o0 + a * rs + b) * ROI_CB + 8 * k;
+                const __m256 ne = _mm256_cmp_ps(_mm256_load_ps(vals + o), m[k], _CMP_NEQ_UQ);
+                p[k] = _mm256_min_epu32(p[k], _mm256_or_si256(_mm256_load_si256((const __m256i *)(poss + o)),
+                                                              _mm256_castps_si256(ne)));
+            }
+    for (int k = 0; k < nv; k++) {
+        _mm256_store_ps(ov + 8 * k, m[k]);
+        _mm256_store_si256((__m256i *)(op + 8 * k), p[k]);
+    }
+    return 1;
+}
+
 /* Can coarse level l be built from finer level f of this box? Its bins must be exact unions
  * of m x m of f's bins (n_f = m * n_l, no gaps): true for adaptive bins, checked here on the
  * plan's intervals for every box so no convention is assumed. Max only (union is idempotent). */
@@ -253,29 +302,9 @@ static inline int roi_derivable(const spp_region_plan *pl, const spp_interval *b
     return 1;
 }
 
-/* 8x8 transpose of 8 rows of 8 lanes (pure data movement: bit patterns are kept). */
-static inline void roi_tr8(__m256 r[8])
-{
-    __m256 t[8], u[8];
-    for (int k = 0; k < 8; k += 2) {
-        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-    }
-    for (int k = 0; k < 8; k += 4) {
-        u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-        u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
-        u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-        u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-    }
-    for (int k = 0; k < 4; k++) {
-        r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
-        r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
-    }
-}
-
 /* Staged bin-major results st[b][c] (nn bins, `valid` channels, 4-byte elements: float y or
- * int32 argmax, moved as bits) -> out[c * nn + b]: the canonical channel-major order, 8 bins x
- * 8 channels per transpose. Scalar moves use memcpy so no type is read through another. */
+ * int32 argmax, moved as bits) -> out[c * nn + b]: the canonical channel-major order. Scalar
+ * moves use memcpy so no type is read through another. */
 static inline void roi_store_level(const void *stv, void *outv, int64_t nn, int valid)
 {
     const char *st = stv;
@@ -287,19 +316,20 @@ static inline void roi_store_level(const void *stv, void *outv, int64_t nn, int 
         memcpy(out + 4 * c, st + 4 * c, (size_t)(valid - c) * 4);
         return;
     }
+    /* 8 bins x 8 channels, then 4 bins x 8 channels, per register transpose; the rest (bin
+     * and channel tails) one by one */
+    const float *sf = stv;
+    float *of = outv;
     const int c8end = valid & ~7;
-    const int64_t b8end = nn & ~(int64_t)7;
-    for (int c = 0; c < c8end; c += 8)
-        for (int64_t b = 0; b < b8end; b += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++)
-                r[k] = _mm256_load_ps((const float *)(st + 4 * ((b + k) * ROI_CB + c)));
-            roi_tr8(r);
-            for (int k = 0; k < 8; k++)
-                _mm256_storeu_ps((float *)(out + 4 * ((c + k) * nn + b)), r[k]);
-        }
+    const int64_t b8end = nn & ~(int64_t)7, b4end = nn - b8end >= 4 ? b8end + 4 : b8end;
+    for (int c = 0; c < c8end; c += 8) {
+        for (int64_t b = 0; b < b8end; b += 8)
+            avx2_t8x8(sf + b * ROI_CB + c, ROI_CB, of + c * nn + b, nn);
+        if (b4end > b8end)
+            avx2_t4x8(sf + b8end * ROI_CB + c, ROI_CB, of + c * nn + b8end, nn);
+    }
     for (int c = 0; c < valid; c++)
-        for (int64_t b = c < c8end ? b8end : 0; b < nn; b++)
+        for (int64_t b = c < c8end ? b4end : 0; b < nn; b++)
             memcpy(out + 4 * (c * nn + b), st + 4 * (b * ROI_CB + c), 4);
 }
 
@@ -314,23 +344,36 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
     __m256i mask[4];
     for (int k = 0; k < nv; k++)
         mask[k] = roi_lane_mask(valid - 8 * k);
-    /* 1: every block once */
+    /* 1: every block once. Max first runs the cheaper fold that assumes no NaN, summing the
+     * inputs; a NaN in that sum (or an inf - inf) reruns the blocks with the NaN rules. */
     __m256 anynan = _mm256_setzero_ps();
-    for (int a = 0; a < nrs; a++)
-        for (int b = 0; b < ncs; b++) {
-            float *bv = w->bv + ((int64_t)a * ncs + b) * ROI_CB;
-            if (is_max) {
+    if (is_max) {
+        __m256 tot = _mm256_setzero_ps();
+        for (int a = 0; a < nrs; a++)
+            for (int b = 0; b < ncs; b++)
                 roi_block_max(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
                               w->cbrk[b + 1], nv, masked, mask,
-                              bv, w->bp + ((int64_t)a * ncs + b) * ROI_CB);
-                for (int k = 0; k < nv; k++) {
-                    const __m256 v = _mm256_load_ps(bv + 8 * k);
-                    anynan = _mm256_or_ps(anynan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                              w->bv + ((int64_t)a * ncs + b) * ROI_CB,
+                              w->bp + ((int64_t)a * ncs + b) * ROI_CB, 1, &tot);
+        if (!_mm256_testz_ps(_mm256_cmp_ps(tot, tot, _CMP_UNORD_Q),
+                             _mm256_cmp_ps(tot, tot, _CMP_UNORD_Q)))
+            for (int a = 0; a < nrs; a++)
+                for (int b = 0; b < ncs; b++) {
+                    float *bv = w->bv + ((int64_t)a * ncs + b) * ROI_CB;
+                    roi_block_max(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                                  w->cbrk[b + 1], nv, masked, mask, bv,
+                                  w->bp + ((int64_t)a * ncs + b) * ROI_CB, 0, &tot);
+                    for (int k = 0; k < nv; k++) {
+                        const __m256 v = _mm256_load_ps(bv + 8 * k);
+                        anynan = _mm256_or_ps(anynan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                    }
                 }
-            } else
+    } else
+        for (int a = 0; a < nrs; a++)
+            for (int b = 0; b < ncs; b++)
                 roi_block_sum(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
-                              w->cbrk[b + 1], nv, masked, mask, bv);
-        }
+                              w->cbrk[b + 1], nv, masked, mask,
+                              w->bv + ((int64_t)a * ncs + b) * ROI_CB);
     const int nan_seen = !_mm256_testz_ps(anynan, anynan);
     /* 2: every bin of every level, finest first, into the bin-major stage */
     const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
@@ -361,6 +404,9 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
                     const int nf = p->levels[f], m = nf / n;
                     const float *fv = w->sv + pl->out_offset[f] / C * ROI_CB;
                     const int32_t *fp = w->sp + pl->out_offset[f] / C * ROI_CB;
+                    if (!nan_seen && roi_grid_max_nonan(fv, fp, (int64_t)(m * i) * nf + m * j,
+                                                        nf, m, m, nv, ov, op))
+                        continue;
                     const int64_t o0 = ((int64_t)(m * i) * nf + m * j) * ROI_CB;
                     for (int k = 0; k < nv; k++) {
                         av[k] = _mm256_load_ps(fv + o0 + 8 * k);
@@ -385,6 +431,9 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
                 const int alo = w->lohi[2 * (ri + i)], ahi = w->lohi[2 * (ri + i) + 1];
                 const int blo = w->lohi[2 * (ci + j)], bhi = w->lohi[2 * (ci + j) + 1];
                 if (is_max) {
+                    if (!nan_seen && roi_grid_max_nonan(w->bv, w->bp, (int64_t)alo * ncs + blo,
+                                                        ncs, ahi - alo, bhi - blo, nv, ov, op))
+                        continue;
                     const int64_t b0 = ((int64_t)alo * ncs + blo) * ROI_CB;
                     for (int k = 0; k < nv; k++) {
                         av[k] = _mm256_load_ps(w->bv + b0 + 8 * k);

@@ -291,6 +291,23 @@ def test_nan_inf_ties(name, layout):
     assert np.isnan(y).any() and np.isneginf(y).any()
 
 
+@pytest.mark.parametrize("name,layout", kparams())
+def test_signed_zero_and_equal_maxima(name, layout):
+    """Bins whose maximum is -0.0 and +0.0 mixed (the first zero's sign wins) or a value held by
+    several cells (the first wins): the cases where merging by value alone goes wrong."""
+    C, H, W, levels = 40, 9, 11, [6, 3, 2, 1]
+    rng = np.random.default_rng(5)
+    vals = np.array([-0.0, 0.0, -1.0, 2.0], np.float32)
+    x = vals[rng.choice(4, size=(C, H, W), p=[0.35, 0.35, 0.2, 0.1])]
+    x = np.ascontiguousarray(x if layout == "nchw" else x.transpose(1, 2, 0))[None]
+    boxes = np.concatenate([edge_boxes(H, W), random_boxes(rng, H, W, 30)])
+    y, am = run_region_forward(name, x, boxes, levels, "max", "adaptive", layout)
+    ye, ame = RO.forward(x, boxes, levels, "max", "adaptive", layout)
+    assert np.array_equal(am, ame)
+    assert np.array_equal(y.view(np.uint32), ye.view(np.uint32))
+    assert (np.signbit(y) & (y == 0)).any() and (~np.signbit(y) & (y == 0)).any()
+
+
 def test_full_map_box_equals_whole_map_spp():
     rng = np.random.default_rng(3)
     C, H, W, levels = 6, 13, 10, [6, 3, 2, 1]
