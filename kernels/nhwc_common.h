@@ -332,7 +332,10 @@ static spp_status bs_backward(const spp_plan *pl, const float *dy, const int32_t
  *     that is an exact union of shorter ones (checked from the plan at run time: for max any
  *     cover whose pieces advance left to right, for sums an exact partition) is merged from
  *     their partials instead of re-read; otherwise it is scanned from the input. This is where
- *     nesting pays: adaptive levels that divide each other share all their column work.
+ *     nesting pays: adaptive levels that divide each other share all their column work. Where
+ *     levels do not nest (sppnet windows), elementary segments between all interval ends are
+ *     added as extra intervals when that is cheaper (fz_intervals), so each column of a row is
+ *     scanned once.
  *  2. row fold: every bin (level l, row bin i containing h, column bin j) folds P[col(l,j)]
  *     into its accumulator A (the first row of the bin initializes it). Rows arrive in
  *     increasing order, so the scan rule is exact (file header).
