@@ -917,12 +917,12 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
             any |= rr[2 * (l * H + h)] <= rr[2 * (l * H + h) + 1];
         if (!any)
             continue;
-        /* Row h + FZ_PF_ROWS (the group's channels of each pixel) is fetched in address order by a
-         * cursor that every scanned pixel step advances by CBW floats (the scans of a row
-         * consume about a row), so the fetches spread evenly over the row. Fetching a block's
-         * CBW floats of every pixel instead walks the row at a stride of C floats in bursts:
-         * with rows of 128 KiB that stalled on the miss buffers and ran at a third of DRAM
-         * speed (measured). */
+        /* Row h + FZ_PF_ROWS (the group's channels of each pixel) is fetched in address
+         * order by a cursor that every scanned pixel step advances by CBW floats (the scans of
+         * a row consume about a row), so the fetches spread evenly over the row. Fetching a
+         * block's CBW floats of every pixel instead walks the row at a stride of C floats in
+         * bursts: with rows of 128 KiB that stalled on the miss buffers and ran at a third of
+         * DRAM speed (measured). */
         fz_cursor cur = {NULL, NULL, 0, 0, 0};
         if (h + FZ_PF_ROWS < H) {
             const int64_t cg = p->c - k0 * CBW < (k1 - k0) * CBW ? p->c - k0 * CBW : (k1 - k0) * CBW;
