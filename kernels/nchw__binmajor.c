@@ -2,7 +2,7 @@
  * are read once from the plan and applied to every (sample, channel) plane.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * Order: the planes are taken in blocks of about 24 KiB (128 KiB in backward; at least one
+ * Order: the planes are taken in blocks of about 24 KiB (128 KiB in avg backward; at least one
  *      plane); inside a block:
  *      level, bin row, bin column, then every plane of the block. Strict bin-major order over
  *      the whole tensor would re-stream the input from memory once per bin; the block keeps it
@@ -13,23 +13,29 @@
  *      Output and argmax bitwise equal to naive. Avg: double sums (four interleaved partial
  *      sums per bin, fixed order; nchw_rect_avg), divided by the product of the axis divisors:
  *      within SPEC's bound, identical for every run and thread count.
- * Backward: per block, zero the block's dx planes, then the same bin-major order adds each
- *      output's gradient (dy at argmax, or dy/(float)divisor over the bin); every dx element
- *      receives its additions in naive's order, so dx is bitwise equal to naive's. A max
- *      backward with dx >= 32 MiB zeroes all of dx with streaming stores first (as naive's
- *      large memset does), since the scatter then touches few lines.
- * Single-threaded, scalar, no workspace. Against naive (1 thread, preliminary, noisy shared
- *      machine): forward 1.1-1.4x (max), 1.1-2.6x (avg); backward 1.0-1.3x: a max backward is
- *      a zero fill plus a scatter of one value per output, which the bin-major order cannot
- *      make cheaper, so on zf5-224 it only ties naive's memset + scatter (1.01x).
- * Measured (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21): max backward 0.93-0.98x naive on zf5-180 and `large` (within
- *      the repetitions' spread: the scatter is memory-bound either way). */
+ * Backward: per block, zero the block's dx planes. Avg: the same bin-major order adds each
+ *      output's dy/(float)divisor over its bin. Max reads no bin bounds (dy at argmax), so
+ *      bin-major order has nothing to share and only made dy/argmax reads strided: it was
+ *      0.93-1.0x naive on zf5-180 and `large`. So a max backward walks each plane's outputs in
+ *      output order over L1-sized (24 KiB) blocks. Either way every dx element receives its
+ *      additions in naive's order, so dx is bitwise equal to naive's. A max backward with
+ *      dx >= 32 MiB zeroes all of dx with streaming stores first (as naive's large memset
+ *      does), since the scatter then touches few lines.
+ * Small planes (H*W <= 256, avg): the blocks are 8 planes and the plane loop is unrolled
+ *      inside each bin (nchw_small.h: one double chain per plane in naive's order, so y and dx
+ *      are bitwise naive's): the generic plane loop around a 2-element bin cost as much as the
+ *      bin, and was 1.0-1.4x naive forward, 0.90-1.36x backward on `odd`; now 3.0-4.2x.
+ * Single-threaded, scalar, no workspace. Against naive (1 thread, same-run medians, noisy
+ *      2-core VM): forward 1.1-1.4x (max), 2.5x (avg, 13x13); max backward 2.6-3.6x on odd,
+ *      zf5-180 and zf5-224, 1.7x on 38x50, 1.5x on `large` (bin-major order: 1.35x, 0.95x,
+ *      1.0x, 1.4x, 1.0x). */
 #include <string.h>
 
 #include "nchw_common.h"
+#include "nchw_small.h"
 
-/* Forward blocks fit L1 (the bins re-read the block once per level); backward blocks fit L2
- * (measured: 1-plane blocks made the large max backward 1.5x slower than 128 KiB ones). */
+/* Forward blocks (and max backward blocks) fit L1 (the bins re-read the block once per level);
+ * avg backward blocks fit L2. */
 #define BINMAJOR_FWD_BLOCK_BYTES (24 * 1024)
 #define BINMAJOR_BWD_BLOCK_BYTES (128 * 1024)
 
@@ -46,6 +52,10 @@ static spp_status binmajor_forward(const spp_plan *pl, const float *x, float *y,
     (void)ex;
     const spp_problem *p = &pl->p;
     const int64_t HW = p->h * p->w, W = p->w, planes = p->n * p->c, blk = block_planes(p, BINMAJOR_FWD_BLOCK_BYTES);
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+        nchw_small_avg_forward(pl, x, y, 1); /* bin-major over blocks of 8 planes */
+        return SPP_OK;
+    }
     for (int64_t p0 = 0; p0 < planes; p0 += blk) {
         const int64_t p1 = p0 + blk < planes ? p0 + blk : planes;
         for (int l = 0; l < p->nlevels; l++) {
@@ -88,10 +98,35 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
     (void)ex;
     const spp_problem *p = &pl->p;
     const int64_t HW = p->h * p->w, W = p->w, planes = p->n * p->c, blk = block_planes(p, BINMAJOR_BWD_BLOCK_BYTES);
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+        nchw_small_avg_backward(pl, dy, dx, 1); /* bin-major over blocks of 8 planes */
+        return SPP_OK;
+    }
     const int stream = nchw_bwd_streams(p);
     if (stream) {
         nchw_zero_stream(dx, planes * HW);
         nchw_stream_fence();
+    }
+    if (p->pool == SPP_POOL_MAX) {
+        /* max: no bin bounds to share, so each plane's outputs in output order (sequential dy
+         * and argmax), over L1-sized blocks */
+        const int64_t mblk = block_planes(p, BINMAJOR_FWD_BLOCK_BYTES);
+        for (int64_t p0 = 0; p0 < planes; p0 += mblk) {
+            const int64_t p1 = p0 + mblk < planes ? p0 + mblk : planes;
+            if (!stream)
+                memset(dx + p0 * HW, 0, (size_t)((p1 - p0) * HW) * sizeof *dx);
+            for (int64_t pi = p0; pi < p1; pi++) {
+                float *plane = dx + pi * HW;
+                const int64_t b = pi / p->c, c = pi % p->c;
+                for (int l = 0; l < p->nlevels; l++) {
+                    const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
+                    const int64_t o = b * pl->out_per_sample + pl->lv[l].out_offset + c * nn;
+                    for (int64_t k = 0; k < nn; k++)
+                        plane[argmax[o + k]] += dy[o + k];
+                }
+            }
+        }
+        return SPP_OK;
     }
     for (int64_t p0 = 0; p0 < planes; p0 += blk) {
         const int64_t p1 = p0 + blk < planes ? p0 + blk : planes;

@@ -14,19 +14,35 @@
  *      within SPEC's bound, identical for every run and thread count.
  * Backward: per plane, zero it, then add the outputs' gradients in output order (level, i, j):
  *      each dx element receives naive's additions in naive's order, so dx equals naive's.
- * Scalar (the compiler may vectorize), no workspace. Against naive (1 thread, preliminary):
- *      forward max 1.2-1.8x, avg 1.1-2.8x; backward 1.1-2.9x (a max backward with dx >= 32 MiB
- *      zeroes dx with streaming stores first, nchw_backward_planes). With one plane (N*C = 1)
- *      only one thread has work, and the OpenMP fork is paid for nothing.
- * Measured losses (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21): avg forward and backward on `odd` (7x5 planes) 0.87-0.90x
- *      naive: four partial double sums per 1-to-2-cell bin cost more than naive's single sum. */
+ * Small planes: a bin of a tiny plane is a handful of elements, so a per-plane sum (one
+ *      dependent add chain, or four partial sums its short rows never fill) is bound by add
+ *      latency; the direct bins lost to naive on `odd` (7x5): avg forward 0.87-0.90x, avg
+ *      backward 0.80-1.0x. So avg forward with H*W <= 768 (8 planes in 24 KiB of L1) and avg
+ *      backward with H*W <= 256 pool 8 planes at a time, bin by bin, their chains overlapping
+ *      (nchw_small.h; per plane naive's exact order, so y and dx are bitwise naive's). Measured
+ *      (1 thread, same-run medians, noisy 2-core VM): avg forward on odd 2.5-3.5x naive, on
+ *      10x10/13x13/24x24 2.4-2.7x (direct: 1.0-1.5x); on 32x32 the direct bins win (2.6x vs
+ *      2.4x), hence the limit. Avg backward on odd 2.7-3.7x.
+ * Scalar (the compiler may vectorize), no workspace. Against naive (1 thread): forward max
+ *      1.2-1.8x; backward max 1.3-3x (a max backward with dx >= 32 MiB zeroes dx with
+ *      streaming stores first, nchw_backward_planes). With one plane (N*C = 1) only one
+ *      thread has work, and the OpenMP fork is paid for nothing. */
 #include "nchw_common.h"
+#include "nchw_small.h"
+
+/* Avg forward pools 8 planes at a time while those planes fit in 24 KiB of L1 (measured: 2.4x
+ * naive vs 1.5x for the direct bins up to 24x24; on 32x32 the direct bins win, 2.6x vs 2.4x). */
+#define OMP_SMALL_FWD_MAX_HW 768
 
 static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
                               const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     const int64_t planes = p->n * p->c;
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= OMP_SMALL_FWD_MAX_HW) {
+        nchw_small_avg_forward(pl, x, y, ex->threads);
+        return SPP_OK;
+    }
 #pragma omp parallel for schedule(static) num_threads(ex->threads) if (ex->threads > 1)
     for (int64_t pi = 0; pi < planes; pi++)
         nchw_plane_forward_direct(pl, pi / p->c, pi % p->c, x, y, argmax);
@@ -36,6 +52,11 @@ static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int3
 static spp_status omp_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                float *dx, const spp_exec *ex)
 {
+    const spp_problem *p = &pl->p;
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+        nchw_small_avg_backward(pl, dy, dx, ex->threads);
+        return SPP_OK;
+    }
     nchw_backward_planes(pl, dy, argmax, dx, ex->threads);
     return SPP_OK;
 }

@@ -26,16 +26,20 @@
  *      equal to naive's (nchw_backward_planes; a max backward with dx >= 32 MiB zeroes dx
  *      with streaming stores first, then scatters).
  * Workspace: per thread, one plane's bins (8 * sum(n^2) bytes) and the row-state rings
- *      (8 * W bytes per live bin row).
- * Against naive (1 thread, preliminary): forward max 1.7-2x on 13x13 and 7x5 planes, 3-4x
- *      on 38x50 and 64x64; backward 1.3-2.9x. Its margin is smallest (1.1x) for avg on
- *      13x13 with {6,3,2,1}: adaptive bins there overlap, so no level tiles another and every
- *      level is reduced from the rows, and the scalar column reductions dominate tiny planes.
- * Measured losses (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21): avg forward on `odd` (7x5 planes, C=67) 0.61x naive: on a
- *      35-element plane the per-plane row-state setup costs more than naive's direct loops. */
+ *      (8 * W bytes per live bin row); unused by the small-plane avg path.
+ * Small planes: on planes of H*W <= 256 the per-row level setup and scalar column reductions
+ *      cost more than the pooling (avg forward was 0.61x naive on `odd` 7x5, 0.71x on 10x10),
+ *      so avg there pools 8 planes at a time, bin by bin, in double (nchw_small.h; bitwise
+ *      naive's, forward and backward). Max keeps the row pass (1.4-1.6x naive on 7x5).
+ *      Measured (1 thread, same-run medians, noisy 2-core VM): avg forward on odd 2.4-3.6x
+ *      naive, 10x10/13x13 2.3-2.5x (row pass 0.7-1.4x); on 24x24 and 32x32 the row pass wins
+ *      (2.8x vs 2.5x, 2.8x vs 2.0x), hence the limit; avg backward on odd 2.4-3.7x.
+ * Against naive (1 thread): forward max 1.4-2x on 13x13 and 7x5 planes, 3-4x on 38x50 and
+ *      64x64, avg 2.4x on 38x50, 5.7x on 64x64; backward 1.3-2.9x. */
 #include <omp.h>
 
 #include "nchw_common.h"
+#include "nchw_small.h"
 
 /* Per-thread workspace: one plane's bins (value + position), then per level a ring of
  * row states (value + row of the value, W each) for the bins that hold the current row. */
@@ -191,6 +195,10 @@ static spp_status tiled_forward(const spp_plan *pl, const float *x, float *y, in
 {
     const spp_problem *p = &pl->p;
     const int64_t planes = p->n * p->c;
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+        nchw_small_avg_forward(pl, x, y, ex->threads);
+        return SPP_OK;
+    }
     const tiled_ws tw = tiled_layout(pl);
     nchw_sched s;
     nchw_sched_init(&s, pl);
@@ -207,6 +215,11 @@ static spp_status tiled_forward(const spp_plan *pl, const float *x, float *y, in
 static spp_status tiled_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                  float *dx, const spp_exec *ex)
 {
+    const spp_problem *p = &pl->p;
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+        nchw_small_avg_backward(pl, dy, dx, ex->threads);
+        return SPP_OK;
+    }
     nchw_backward_planes(pl, dy, argmax, dx, ex->threads);
     return SPP_OK;
 }
