@@ -55,13 +55,15 @@
  *      planes with 50 bins per channel cost more in per-bin and transpose work (and in
  *      writing y and argmax, 60 % of the input's bytes) than in reading the input.
  * Measured (`make bench CONFIG=configs/paper.ini`, quiet machine, 2026-11-21, 1 thread):
- *      1.3x the bound on `large`, 3.1x on vgg16-600, 13x on zf5-224 N=64. Loses to naive only
- *      in the avg backward on `odd` (7x5 planes): 0.87x, the shared per-plane backward's
- *      OpenMP region and plane setup cost more than naive's loop over 35 elements. */
+ *      1.3x the bound on `large`, 3.1x on vgg16-600, 13x on zf5-224 N=64. The avg backward of
+ *      planes up to 16x16 pools 8 planes at a time (nchw_small.h, as nchw__omp): the shared
+ *      per-plane backward lost to naive on `odd` (7x5 planes, 0.87x), its per-plane setup
+ *      costing more than naive's loop over 35 elements. */
 #include <immintrin.h>
 #include <omp.h>
 
 #include "nchw_common.h"
+#include "nchw_small.h"
 
 /* Per row, one level reduced from the input that pools it: its bins rows lo..lo+nb-1,
  * starting at float offset k0 of a group's bins (< 2^18); bit k of first: the row is bin
@@ -685,7 +687,10 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
 static spp_status fused_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                  float *dx, const spp_exec *ex)
 {
-    nchw_backward_planes(pl, dy, argmax, dx, ex->threads);
+    if (pl->p.pool == SPP_POOL_AVG && pl->p.h * pl->p.w <= NCHW_SMALL_MAX_HW)
+        nchw_small_avg_backward(pl, dy, dx, ex->threads); /* tiny planes: 8 at a time */
+    else
+        nchw_backward_planes(pl, dy, argmax, dx, ex->threads);
     return SPP_OK;
 }
 
