@@ -7,9 +7,12 @@
  *      normally all of C) walks the input rows front to back once; each row is reduced over
  *      every distinct column interval of all levels (intervals that are unions of shorter ones,
  *      e.g. nested adaptive levels {6,3,2,1}, are merged from those partials instead of
- *      re-read) and the row partials are folded into every bin whose row interval contains the
- *      row (separable rectangle reduction; works for every convention). Accumulators of the
- *      group stay in L1/L2; rows are software-prefetched two ahead. Small maps (H x distinct
+ *      re-read; levels that do not nest, such as sppnet windows, get elementary segments between
+ *      all interval ends, so each column is scanned once) and the row partials are folded into
+ *      every bin whose row interval contains the row (separable rectangle reduction; works for
+ *      every convention). Accumulators of the group stay in L1/L2; row h+1 is prefetched in
+ *      address order (prefetcht1) by a cursor the scans advance: fetching each block's strided
+ *      pixels instead ran `large` (rows of 128 KiB) at a third of DRAM speed. Small maps (H x distinct
  *      column intervals <= 320: zf5, vgg16-600) run two-phase per 32-channel block: the
  *      partials of all rows first, then each bin folds its rows in registers and is stored
  *      once (<= 192: partials built interval by interval, the plan decoded once per block).

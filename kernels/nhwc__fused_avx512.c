@@ -7,8 +7,10 @@
  *
  * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan.
  * Algorithm: per (sample, group of 64-channel blocks), each input row is reduced once over
- *      every distinct column interval (unions of shorter intervals merged, not re-read), then
- *      folded into every bin whose row interval contains it; accumulators stay in L1/L2.
+ *      every distinct column interval (unions of shorter intervals merged, not re-read;
+ *      elementary segments where levels do not nest), then folded into every bin whose row
+ *      interval contains it; accumulators stay in L1/L2; the next row is prefetched in address
+ *      order.
  *      Small maps run two-phase (all rows' partials, then each bin folded in registers), as
  *      in nhwc__fused_avx2.
  * Max: value + position vectors; fast max/compare path with a NaN check that reruns the task
