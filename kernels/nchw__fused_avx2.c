@@ -687,10 +687,7 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
 static spp_status fused_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                  float *dx, const spp_exec *ex)
 {
-    if (pl->p.pool == SPP_POOL_AVG && pl->p.h * pl->p.w <= NCHW_SMALL_MAX_HW)
-        nchw_small_avg_backward(pl, dy, dx, ex->threads); /* tiny planes: 8 at a time */
-    else
-        nchw_backward_planes(pl, dy, argmax, dx, ex->threads);
+    nchw_backward(pl, dy, argmax, dx, ex->threads);
     return SPP_OK;
 }
 

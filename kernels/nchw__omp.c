@@ -52,12 +52,7 @@ static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int3
 static spp_status omp_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                float *dx, const spp_exec *ex)
 {
-    const spp_problem *p = &pl->p;
-    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
-        nchw_small_avg_backward(pl, dy, dx, ex->threads);
-        return SPP_OK;
-    }
-    nchw_backward_planes(pl, dy, argmax, dx, ex->threads);
+    nchw_backward(pl, dy, argmax, dx, ex->threads);
     return SPP_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "nchw_common.h"
 #include "spp_internal.h"
 
 #define NCHW_SMALL_G 8
@@ -127,6 +128,18 @@ static inline void nchw_small_avg_backward(const spp_plan *pl, const float *dy, 
     if (full * NCHW_SMALL_G < planes)
         nchw_small_avg_bwd_group(pl, dy, dx, full * NCHW_SMALL_G,
                                  (int)(planes - full * NCHW_SMALL_G));
+}
+
+/* The backward of nchw__omp, nchw__tiled and nchw__fused_avx2: avg planes of at most
+ * NCHW_SMALL_MAX_HW elements 8 at a time, everything else per plane (nchw_common.h); dx is
+ * naive's either way. */
+static inline void nchw_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
+                                 float *dx, int threads)
+{
+    if (pl->p.pool == SPP_POOL_AVG && pl->p.h * pl->p.w <= NCHW_SMALL_MAX_HW)
+        nchw_small_avg_backward(pl, dy, dx, threads);
+    else
+        nchw_backward_planes(pl, dy, argmax, dx, threads);
 }
 
 #endif
