@@ -54,6 +54,7 @@ static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
 static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
 static inline vi vi_set1(int32_t a) { return _mm512_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 static inline vm vm_nan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 static inline vm vm_or(vm a, vm b) { return (vm)(a | b); }
@@ -83,6 +84,7 @@ static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
 static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
 static inline vi vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 static inline vm vm_nan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 static inline vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
@@ -628,9 +630,13 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
         if (mode == MODE_MAXPOS)
             bp[k] = vi_set1(hw + (int32_t)s);
     }
+    /* the position as a running vector: a broadcast from a general register per pixel cost
+     * more (vmovd + vpbroadcastd) */
+    vi pv = vi_set1(hw + (int32_t)s);
+    const vi one = vi_set1(1);
     for (int64_t w = s + 1; w < e; w++) {
         const float *xe = xr + w * C;
-        const vi pv = vi_set1(hw + (int32_t)w);
+        pv = vi_add(pv, one);
         if (pc)
             fz_cursor_step(pc);
         for (int k = 0; k < NV; k++) {
