@@ -427,8 +427,8 @@ static size_t fz_workspace(const spp_plan *pl, int threads)
 }
 
 /* Pieces of every interval (ord, np, piece) from the shorter ones; returns the estimated
- * cost of one row's column partials: elements scanned, plus 1.5 per merged piece (a fold and
- * two L1 loads), plus 1 per slot stored. */
+ * cost of one row's column partials in half units: 2 per element scanned, 3 per merged piece
+ * (a fold and two L1 loads), 2 per slot stored. */
 static int64_t fz_pieces(fz_plan *fp, int sums)
 {
     /* shorter intervals first (stable), so every piece is ready before it is merged */
