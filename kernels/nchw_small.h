@@ -31,17 +31,12 @@ nchw_small_avg_group(const spp_plan *pl, const float *x, float *y, int64_t g0, c
     const spp_problem *p = &pl->p;
     const int64_t HW = p->h * p->w, W = p->w;
     const float *base = x + g0 * HW;
-    int64_t ob[NCHW_SMALL_G], oc[NCHW_SMALL_G];
-    for (int k = 0; k < g; k++) {
-        ob[k] = (g0 + k) / p->c * pl->out_per_sample;
-        oc[k] = (g0 + k) % p->c;
-    }
     for (int l = 0; l < p->nlevels; l++) {
         const spp_level_plan *lv = &pl->lv[l];
         const int n = lv->n;
         int64_t o[NCHW_SMALL_G];
         for (int k = 0; k < g; k++)
-            o[k] = ob[k] + lv->out_offset + oc[k] * n * n;
+            o[k] = spp_y_index(pl, (g0 + k) / p->c, l, (g0 + k) % p->c, 0, 0);
         for (int i = 0; i < n; i++) {
             const spp_interval r = lv->rows[i];
             for (int j = 0; j < n; j++) {
@@ -85,18 +80,13 @@ nchw_small_avg_bwd_group(const spp_plan *pl, const float *dy, float *dx, int64_t
     const spp_problem *p = &pl->p;
     const int64_t HW = p->h * p->w, W = p->w;
     float *base = dx + g0 * HW;
-    int64_t ob[NCHW_SMALL_G], oc[NCHW_SMALL_G];
     memset(base, 0, (size_t)(g * HW) * sizeof *base);
-    for (int k = 0; k < g; k++) {
-        ob[k] = (g0 + k) / p->c * pl->out_per_sample;
-        oc[k] = (g0 + k) % p->c;
-    }
     for (int l = 0; l < p->nlevels; l++) {
         const spp_level_plan *lv = &pl->lv[l];
         const int n = lv->n;
         int64_t o[NCHW_SMALL_G];
         for (int k = 0; k < g; k++)
-            o[k] = ob[k] + lv->out_offset + oc[k] * n * n;
+            o[k] = spp_y_index(pl, (g0 + k) / p->c, l, (g0 + k) % p->c, 0, 0);
         for (int i = 0; i < n; i++) {
             const spp_interval r = lv->rows[i];
             for (int j = 0; j < n; j++) {

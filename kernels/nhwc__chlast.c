@@ -122,13 +122,7 @@ static spp_status chlast_backward(const spp_plan *pl, const float *dy, const int
             const int n = lv->n;
             const int64_t stride = (int64_t)n * n;
             if (p->pool == SPP_POOL_MAX) {
-                /* naive's order (channel, bin row, bin column), so dx is bitwise naive's */
-                const int64_t o0 = spp_y_index(pl, b, l, 0, 0, 0);
-                for (int64_t c = 0; c < C; c++)
-                    for (int64_t k = 0; k < stride; k++) {
-                        const int64_t o = o0 + c * stride + k;
-                        dxs[(int64_t)argmax[o] * C + c] += dy[o];
-                    }
+                spp_nhwc_max_scatter(pl, b, l, dy, argmax, dxs);
                 continue;
             }
             for (int i = 0; i < n; i++)

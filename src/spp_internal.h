@@ -50,6 +50,21 @@ static inline int64_t spp_y_index(const spp_plan *pl, int64_t b, int l, int64_t 
     return b * pl->out_per_sample + pl->lv[l].out_offset + c * n * n + (int64_t)i * n + j;
 }
 
+/* Max backward of one NHWC sample and level: every output adds its dy at its argmax, in
+ * naive's order (channel, bin row, bin column), so dx is bitwise naive's. dxs: the sample's
+ * dx, already zeroed. */
+static inline void spp_nhwc_max_scatter(const spp_plan *pl, int64_t b, int l, const float *dy,
+                                        const int32_t *argmax, float *dxs)
+{
+    const int64_t C = pl->p.c, stride = (int64_t)pl->lv[l].n * pl->lv[l].n;
+    const int64_t o0 = spp_y_index(pl, b, l, 0, 0, 0);
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t k = 0; k < stride; k++) {
+            const int64_t o = o0 + c * stride + k;
+            dxs[(int64_t)argmax[o] * C + c] += dy[o];
+        }
+}
+
 /* Max-pool reduction state shared by all kernels, so every kernel breaks ties and NaN the
  * same way (SPEC.md section 3): first maximum in row-major order; a NaN wins over any number;
  * among NaNs the last one wins. pos is the element's offset h*W+w, which grows in row-major
