@@ -5,12 +5,16 @@
 //   {kernel}/{workload}/t{T}        one region kernel from kernels/regions.inc; an iteration is
 //                                   the per-box plan (spp_region_plan_init) + kernel->forward
 //                                   with argmax for max (what torchvision's roi_pool returns)
+//   {kernel}/{workload}/t{T}/y_only the same with argmax = NULL (max workloads only): the
+//                                   inference path (SPP-net detection at test time needs no
+//                                   argmax); y is checked bitwise against roi__naive's first
 //   bound_readonce/{workload}/t{T}  every box's cells read once: a 32-channel AVX2 max
 //                                   reduction over each window (no argmax, one result per box
 //                                   and channel), OpenMP over boxes
 //   bound_write/{workload}/t{T}     the kernel rows' output bytes (y, plus argmax for max)
 //                                   written once with non-temporal stores (context for the
 //                                   read-once bound, which writes almost nothing)
+//   bound_write/{workload}/t{T}/y_only  the same for y alone (max workloads)
 // Kernels that take nhwc run nhwc (the fast layout), others nchw; non-threaded kernels run at
 // t1 only. Before timing, every kernel's y and argmax are compared with roi__naive's on the
 // workload (bitwise for max); a mismatch turns its rows into errors.
@@ -301,7 +305,8 @@ struct Run {
 };
 
 // One checked forward through the library's entry point (for verification).
-std::string run_checked(const spp_region_kernel *k, const Workload &w, int threads, Run &out)
+std::string run_checked(const spp_region_kernel *k, const Workload &w, int threads, Run &out,
+                        bool want_argmax = true)
 {
     spp_region_problem p = w.p;
     p.layout = layout_for(k);
@@ -311,20 +316,23 @@ std::string run_checked(const spp_region_kernel *k, const Workload &w, int threa
     spp_error e;
     const float *x = p.layout == SPP_LAYOUT_NHWC ? w.nhwc.data() : w.nchw.data();
     if (spp_region_forward(k, &p, w.boxes.data(), w.nboxes, x, out.y.data(),
-                           p.pool == SPP_POOL_MAX ? out.am.data() : nullptr, threads, &e))
+                           p.pool == SPP_POOL_MAX && want_argmax ? out.am.data() : nullptr,
+                           threads, &e))
         return e.msg;
     return "";
 }
 
-std::string verify(const spp_region_kernel *k, const Workload &w, const Run &ref, int threads)
+std::string verify(const spp_region_kernel *k, const Workload &w, const Run &ref, int threads,
+                   bool want_argmax = true)
 {
     Run got;
-    std::string err = run_checked(k, w, threads, got);
+    std::string err = run_checked(k, w, threads, got, want_argmax);
     if (!err.empty())
         return err;
     for (size_t i = 0; i < got.y.size(); i++) {
         const bool bad = w.p.pool == SPP_POOL_MAX
-                             ? (std::memcmp(&got.y[i], &ref.y[i], 4) || got.am[i] != ref.am[i])
+                             ? (std::memcmp(&got.y[i], &ref.y[i], 4) ||
+                                (want_argmax && got.am[i] != ref.am[i]))
                              : std::fabs(got.y[i] - ref.y[i]) > 1e-5f * (1 + std::fabs(ref.y[i]));
         if (bad) {
             char msg[200];
@@ -337,7 +345,7 @@ std::string verify(const spp_region_kernel *k, const Workload &w, const Run &ref
 }
 
 void bm_kernel(benchmark::State &st, const spp_region_kernel *k, const Workload *w, int threads,
-               double tbound, std::string error)
+               double tbound, std::string error, bool want_argmax)
 {
     if (!error.empty()) {
         st.SkipWithError(error.c_str());
@@ -348,7 +356,7 @@ void bm_kernel(benchmark::State &st, const spp_region_kernel *k, const Workload 
     const float *x = p.layout == SPP_LAYOUT_NHWC ? w->nhwc.data() : w->nchw.data();
     const size_t n = (size_t)spp_region_output_elems(&p, w->nboxes);
     std::vector<float> y(n);
-    std::vector<int32_t> am(p.pool == SPP_POOL_MAX ? n : 0);
+    std::vector<int32_t> am(p.pool == SPP_POOL_MAX && want_argmax ? n : 0);
     spp_region_plan plan;
     spp_error e;
     if (spp_region_plan_init(&plan, &p, w->boxes.data(), w->nboxes, &e)) {
@@ -426,14 +434,15 @@ private:
     bool display_;
 };
 
-void bm_write(benchmark::State &st, const Workload *w, int threads)
+void bm_write(benchmark::State &st, const Workload *w, int threads, bool y_only)
 {
     if (!spp_cpu_supports(SPP_ISA_AVX2)) {
         st.SkipWithError("bound_write needs avx2, which this CPU lacks");
         return;
     }
-    // y plus argmax for max: the bytes every kernel row writes
-    const int64_t n = spp_region_output_elems(&w->p, w->nboxes) * (w->p.pool == SPP_POOL_MAX ? 2 : 1);
+    // y plus argmax for max: the bytes every kernel row writes (y alone for y_only rows)
+    const int64_t n = spp_region_output_elems(&w->p, w->nboxes) *
+                      (w->p.pool == SPP_POOL_MAX && !y_only ? 2 : 1);
     float *buf = static_cast<float *>(std::aligned_alloc(64, (size_t)(n * 4 + 63) / 64 * 64));
     if (!buf) {
         st.SkipWithError("bound_write: out of memory");
@@ -531,8 +540,13 @@ int main(int argc, char **argv)
             benchmark::RegisterBenchmark(nm.c_str(), bm_bound, &w, t)->UseRealTime()->Unit(
                 benchmark::kMillisecond);
             nm = "bound_write/" + w.name + "/t" + std::to_string(t);
-            benchmark::RegisterBenchmark(nm.c_str(), bm_write, &w, t)->UseRealTime()->Unit(
+            benchmark::RegisterBenchmark(nm.c_str(), bm_write, &w, t, false)->UseRealTime()->Unit(
                 benchmark::kMillisecond);
+            const bool is_max = w.p.pool == SPP_POOL_MAX;
+            if (is_max)
+                benchmark::RegisterBenchmark((nm + "/y_only").c_str(), bm_write, &w, t, true)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond);
             for (auto *k : ks) {
                 if (!k->threaded && t != threads.front())
                     continue;
@@ -543,7 +557,16 @@ int main(int argc, char **argv)
                 else if (do_verify && std::strcmp(k->name, "roi__naive") != 0)
                     err = verify(k, w, ref, t);
                 nm = std::string(k->name) + "/" + w.name + "/t" + std::to_string(t);
-                benchmark::RegisterBenchmark(nm.c_str(), bm_kernel, k, &w, t, tb, err)
+                benchmark::RegisterBenchmark(nm.c_str(), bm_kernel, k, &w, t, tb, err, true)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond);
+                if (!is_max)
+                    continue;
+                std::string yerr = err;
+                if (yerr.empty() && do_verify)
+                    yerr = verify(k, w, ref, t, false);
+                benchmark::RegisterBenchmark((nm + "/y_only").c_str(), bm_kernel, k, &w, t, tb,
+                                             yerr, false)
                     ->UseRealTime()
                     ->Unit(benchmark::kMillisecond);
             }

@@ -25,8 +25,9 @@ static spp_status roi_avx2_forward(const spp_region_plan *pl, const float *x, fl
                                    int32_t *argmax, const spp_exec *ex)
 {
     roi_ws w = roi_ws_carve(pl, ex->workspace);
+    const int vals = roi_values_only(pl, x, argmax);
     for (int64_t r = 0; r < pl->nboxes; r++)
-        roi_region_forward(pl, r, x, y, argmax, &w);
+        roi_region_forward(pl, r, x, y, argmax, &w, vals);
     _mm_sfence(); /* order the streamed output before returning */
     return SPP_OK;
 }

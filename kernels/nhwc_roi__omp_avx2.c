@@ -25,12 +25,13 @@ static spp_status roi_omp_forward(const spp_region_plan *pl, const float *x, flo
                                   int32_t *argmax, const spp_exec *ex)
 {
     const size_t slice = roi_ws_bytes(pl);
+    const int vals = roi_values_only(pl, x, argmax);
 #pragma omp parallel num_threads(ex->threads)
     {
         roi_ws w = roi_ws_carve(pl, (char *)ex->workspace + slice * (size_t)omp_get_thread_num());
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < pl->nboxes; r++)
-            roi_region_forward(pl, r, x, y, argmax, &w);
+            roi_region_forward(pl, r, x, y, argmax, &w, vals);
         _mm_sfence(); /* each thread orders its streamed output before the barrier */
     }
     return SPP_OK;

@@ -206,6 +206,66 @@ roi_block_sum(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int6
         _mm256_store_ps(bv + 8 * k, s[k]);
 }
 
+/* Values only (no argmax asked, max, a map without NaN): the max of rows [h0,h1) x cols
+ * [w0,w1) into best, one max per loaded vector (against compare, max, blend and a NaN probe
+ * with positions). */
+static inline __attribute__((always_inline)) void
+roi_rect_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+             int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *best)
+{
+    for (int k = 0; k < nv; k++)
+        best[k] = _mm256_set1_ps(-__builtin_inff());
+    for (int64_t h = h0; h < h1; h++) {
+        const float *row = x + (h * W) * C + c0;
+        for (int64_t w = w0; w < w1; w++) {
+            const float *cell = row + w * C;
+            for (int k = 0; k < nv; k++)
+                best[k] = _mm256_max_ps(best[k], masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
+                                                        : _mm256_loadu_ps(cell + 8 * k));
+        }
+    }
+}
+
+/* Does the map hold a NaN? The values-only path's precondition, checked once per call: one
+ * pass over C*H*W (far less than the boxes' summed areas) instead of a probe per box. */
+static inline int roi_map_has_nan(const float *x, int64_t n)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 u = _mm256_loadu_ps(x + i), v = _mm256_loadu_ps(x + i + 8);
+        a0 = _mm256_or_ps(a0, _mm256_cmp_ps(u, u, _CMP_UNORD_Q));
+        a1 = _mm256_or_ps(a1, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    a0 = _mm256_or_ps(a0, a1);
+    int nan = !_mm256_testz_ps(a0, a0);
+    for (; i < n; i++)
+        nan |= x[i] != x[i];
+    return nan;
+}
+
+/* The first maximum in row-major order of bin rows [h0,h1) x cols [w0,w1), values only, no NaN
+ * in the chunk: for a bin whose max is zero, where -0.0 == +0.0 and a plain max may return
+ * either sign; strict > keeps the first, as roi__naive does. */
+static inline __attribute__((always_inline)) void
+roi_bin_first_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+                  int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *best)
+{
+    for (int64_t h = h0; h < h1; h++) {
+        const float *row = x + (h * W) * C + c0;
+        for (int64_t w = w0; w < w1; w++) {
+            const float *cell = row + w * C;
+            for (int k = 0; k < nv; k++) {
+                const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
+                                        : _mm256_loadu_ps(cell + 8 * k);
+                best[k] = (h == h0 && w == w0)
+                              ? v
+                              : _mm256_blendv_ps(best[k], v, _mm256_cmp_ps(v, best[k], _CMP_GT_OQ));
+            }
+        }
+    }
+}
+
 /* a better than b by SPEC section 3's total order (lane-wise mask). */
 static inline __m256 roi_better(__m256 av, __m256i ap, __m256 bv, __m256i bp)
 {
@@ -335,6 +395,36 @@ static inline void roi_store_level(const void *stv, void *outv, int64_t nn, int 
     for (int c = 0; c < valid; c++)
         for (int64_t b = c < c8end ? b4end : 0; b < nn; b++)
             memcpy(out + 4 * (c * nn + b), st + 4 * (b * ROI_CB + c), 4);
+}
+
+/* n 4-byte elements src -> dst with non-temporal stores: the output (R x C x sum n^2, far
+ * larger than the caches) is written once and never read back here, so streaming it avoids
+ * reading every output line from memory before overwriting it. */
+static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
+{
+    char *dst = dstv;
+    const char *src = srcv;
+    int64_t head = (int64_t)((32 - ((uintptr_t)dst & 31)) & 31);
+    if ((head & 3) || n * 4 < head + 32) { /* not 4-byte aligned, or too short: plain copy */
+        memcpy(dst, src, (size_t)n * 4);
+        return;
+    }
+    memcpy(dst, src, (size_t)head);
+    int64_t i = head;
+    for (; i + 32 <= n * 4; i += 32)
+        _mm256_stream_si256((__m256i *)(dst + i), _mm256_loadu_si256((const __m256i *)(src + i)));
+    memcpy(dst + i, src + i, (size_t)(n * 4 - i));
+}
+
+/* Level l of the chunk (channels [c0, c0+valid)) from its bin-major stage into the region's
+ * staged row, canonical order. The row is streamed out once per region (roi_region_forward):
+ * streaming each level's span per chunk instead measured 1.3x slower on det-688. */
+static inline void roi_emit_level(const spp_region_plan *pl, int l, const void *stage_bins,
+                                  void *stage_row, int64_t c0, int valid)
+{
+    const int64_t nn = (int64_t)pl->p.levels[l] * pl->p.levels[l];
+    roi_store_level(stage_bins, (char *)stage_row + 4 * (pl->out_offset[l] + c0 * nn), nn,
+                    valid);
 }
 
 /* Forward for one region and one channel chunk [c0, c0 + valid). */
@@ -473,15 +563,104 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
             }
     }
     /* 3: canonical order into the region's staged row, level by level */
-    float *yr = w->yst;
-    int32_t *ar = want_argmax ? w->ast : NULL;
     for (int l = 0; l < p->nlevels; l++) {
-        const int64_t nn = (int64_t)p->levels[l] * p->levels[l];
         const int64_t boff = pl->out_offset[l] / C;
-        roi_store_level(w->sv + boff * ROI_CB, yr + pl->out_offset[l] + c0 * nn, nn, valid);
-        if (ar)
-            roi_store_level(w->sp + boff * ROI_CB, ar + pl->out_offset[l] + c0 * nn, nn, valid);
+        roi_emit_level(pl, l, w->sv + boff * ROI_CB, w->yst, c0, valid);
+        if (want_argmax)
+            roi_emit_level(pl, l, w->sp + boff * ROI_CB, w->ast, c0, valid);
     }
+}
+
+/* Max forward without argmax (inference) for one region and channel chunk of a map without
+ * NaN, y only. Sources are max-only: with `direct`, the finest level's bins straight from the
+ * map (every other level of this box derives from a finer one: adaptive pyramids), else the
+ * segment blocks; coarser bins take the max of their sources. Equal nonzero floats are equal
+ * bit for bit, so the max of maxima is roi__naive's value; a bin whose max is zero in a lane
+ * (-0.0 == +0.0) is rescanned for the first maximum (roi_bin_first_max). */
+static inline __attribute__((always_inline)) void
+roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_ws *w, int nrs,
+                      int ncs, int64_t c0, int valid, int nv, int masked, int direct)
+{
+    const spp_region_problem *p = &pl->p;
+    const int64_t C = p->c, W = p->w;
+    __m256i mask[4];
+    for (int k = 0; k < nv; k++)
+        mask[k] = roi_lane_mask(valid - 8 * k);
+    if (!direct)
+        for (int a = 0; a < nrs; a++)
+            for (int b = 0; b < ncs; b++) {
+                __m256 m[4];
+                roi_rect_max(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                             w->cbrk[b + 1], nv, masked, mask, m);
+                for (int k = 0; k < nv; k++)
+                    _mm256_store_ps(w->bv + ((int64_t)a * ncs + b) * ROI_CB + 8 * k, m[k]);
+            }
+    const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
+    for (int t = 0; t < p->nlevels; t++) {
+        const int l = w->src[SPP_MAX_LEVELS - 1 - t]; /* finest first */
+        const int n = p->levels[l];
+        const int64_t ri = pl->iv_offset[l], ci = ri + n;
+        float *sv = w->sv + pl->out_offset[l] / C * ROI_CB;
+        int f = -1;
+        for (int u = 0; u < t; u++) {
+            const int g = w->src[SPP_MAX_LEVELS - 1 - u];
+            if (roi_derivable(pl, box_iv, l, g) && (f < 0 || p->levels[g] < p->levels[f]))
+                f = g;
+        }
+        /* sources: an ra x cb grid with row stride rs, from the blocks or from level f */
+        const float *src = f >= 0 ? w->sv + pl->out_offset[f] / C * ROI_CB : w->bv;
+        const int64_t rs = f >= 0 ? p->levels[f] : ncs;
+        const int m = f >= 0 ? p->levels[f] / n : 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                __m256 mx[4], z = _mm256_setzero_ps();
+                if (f < 0 && direct) { /* the finest level, from the map */
+                    roi_rect_max(x, C, W, c0, box_iv[ri + i].start, box_iv[ri + i].end,
+                                 box_iv[ci + j].start, box_iv[ci + j].end, nv, masked, mask, mx);
+                } else { /* a grid of sources: finer bins, or the segment blocks */
+                    const int64_t a0 = f >= 0 ? (int64_t)m * i : w->lohi[2 * (ri + i)];
+                    const int64_t b0 = f >= 0 ? (int64_t)m * j : w->lohi[2 * (ci + j)];
+                    const int ra = f >= 0 ? m : w->lohi[2 * (ri + i) + 1] - (int)a0;
+                    const int cb = f >= 0 ? m : w->lohi[2 * (ci + j) + 1] - (int)b0;
+                    for (int k = 0; k < nv; k++)
+                        mx[k] = _mm256_load_ps(src + (a0 * rs + b0) * ROI_CB + 8 * k);
+                    for (int a = 0; a < ra; a++)
+                        for (int b = a ? 0 : 1; b < cb; b++)
+                            for (int k = 0; k < nv; k++)
+                                mx[k] = _mm256_max_ps(mx[k], _mm256_load_ps(
+                                    src + ((a0 + a) * rs + b0 + b) * ROI_CB + 8 * k));
+                }
+                for (int k = 0; k < nv; k++) /* lanes past C are not outputs */
+                    z = _mm256_or_ps(z, _mm256_and_ps(_mm256_castsi256_ps(mask[k]),
+                                                      _mm256_cmp_ps(mx[k], _mm256_setzero_ps(),
+                                                                    _CMP_EQ_OQ)));
+                if (!_mm256_testz_ps(z, z))
+                    roi_bin_first_max(x, C, W, c0, box_iv[ri + i].start, box_iv[ri + i].end,
+                                      box_iv[ci + j].start, box_iv[ci + j].end, nv, masked,
+                                      mask, mx);
+                float *ov = sv + ((int64_t)i * n + j) * ROI_CB;
+                for (int k = 0; k < nv; k++)
+                    _mm256_store_ps(ov + 8 * k, mx[k]);
+            }
+    }
+    for (int l = 0; l < p->nlevels; l++)
+        roi_emit_level(pl, l, w->sv + pl->out_offset[l] / C * ROI_CB, w->yst, c0, valid);
+}
+
+/* Does every level of box r but the finest derive from a finer one (roi_derivable)? Then the
+ * values-only path reads the map once per finest bin and builds the rest from those. */
+static inline int roi_all_derivable(const spp_region_plan *pl, int64_t r, const roi_ws *w)
+{
+    const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
+    for (int t = 1; t < pl->p.nlevels; t++) {
+        const int l = w->src[SPP_MAX_LEVELS - 1 - t];
+        int ok = 0;
+        for (int u = 0; u < t && !ok; u++)
+            ok = roi_derivable(pl, box_iv, l, w->src[SPP_MAX_LEVELS - 1 - u]);
+        if (!ok)
+            return 0;
+    }
+    return 1;
 }
 
 /* Level order for derivation: w->src[SPP_MAX_LEVELS-1-t] is the t-th level by decreasing n
@@ -502,28 +681,17 @@ static inline void roi_level_order(const spp_region_plan *pl, roi_ws *w)
         w->src[SPP_MAX_LEVELS - 1 - t] = ord[t];
 }
 
-/* n 4-byte elements src -> dst with non-temporal stores: the output (R x C x sum n^2, far
- * larger than the caches) is written once and never read back here, so streaming it avoids
- * reading every output line from memory before overwriting it. */
-static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
+/* The values-only path's condition for a whole call: max, no argmax asked, no NaN in x. */
+static inline int roi_values_only(const spp_region_plan *pl, const float *x, const int32_t *argmax)
 {
-    char *dst = dstv;
-    const char *src = srcv;
-    int64_t head = (int64_t)((32 - ((uintptr_t)dst & 31)) & 31);
-    if ((head & 3) || n * 4 < head + 32) { /* not 4-byte aligned, or too short: plain copy */
-        memcpy(dst, src, (size_t)n * 4);
-        return;
-    }
-    memcpy(dst, src, (size_t)head);
-    int64_t i = head;
-    for (; i + 32 <= n * 4; i += 32)
-        _mm256_stream_si256((__m256i *)(dst + i), _mm256_loadu_si256((const __m256i *)(src + i)));
-    memcpy(dst + i, src + i, (size_t)(n * 4 - i));
+    return !argmax && pl->p.pool == SPP_POOL_MAX &&
+           !roi_map_has_nan(x, spp_region_map_elems(&pl->p));
 }
 
-/* Forward of one whole region (all channel chunks). */
+/* Forward of one whole region (all channel chunks). vals: the values-only path may run (max,
+ * argmax NULL, a map without NaN: roi_values_only). */
 static inline void roi_region_forward(const spp_region_plan *pl, int64_t r, const float *x,
-                                      float *y, int32_t *argmax, roi_ws *w)
+                                      float *y, int32_t *argmax, roi_ws *w, int vals)
 {
     const spp_region_problem *p = &pl->p;
     const spp_box bx = pl->boxes[r];
@@ -531,16 +699,24 @@ static inline void roi_region_forward(const spp_region_plan *pl, int64_t r, cons
     const int ncs = roi_axis_segments(pl, r, 1, bx.x0, bx.x1 - bx.x0, w, w->cbrk);
     roi_level_order(pl, w);
     int64_t c0 = 0;
-    const int am = argmax != NULL;
+    const int direct = vals && roi_all_derivable(pl, r, w);
+    float *yrow = y + r * pl->out_per_region;
+    int32_t *arow = argmax ? argmax + r * pl->out_per_region : NULL;
     for (; c0 + ROI_CB <= p->c; c0 += ROI_CB)
-        roi_region_chunk(pl, r, x, am, w, nrs, ncs, c0, ROI_CB, 4, 0);
+        if (vals)
+            roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, ROI_CB, 4, 0, direct);
+        else
+            roi_region_chunk(pl, r, x, arow != NULL, w, nrs, ncs, c0, ROI_CB, 4, 0);
     for (; c0 < p->c; c0 += 8) {
         const int valid = p->c - c0 < 8 ? (int)(p->c - c0) : 8;
-        roi_region_chunk(pl, r, x, am, w, nrs, ncs, c0, valid, 1, valid < 8);
+        if (vals)
+            roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, valid, 1, valid < 8, direct);
+        else
+            roi_region_chunk(pl, r, x, arow != NULL, w, nrs, ncs, c0, valid, 1, valid < 8);
     }
-    roi_stream_copy(y + r * pl->out_per_region, w->yst, pl->out_per_region);
-    if (argmax)
-        roi_stream_copy(argmax + r * pl->out_per_region, w->ast, pl->out_per_region);
+    roi_stream_copy(yrow, w->yst, pl->out_per_region);
+    if (arow)
+        roi_stream_copy(arow, w->ast, pl->out_per_region);
 }
 
 /* Backward for channels [cb0, cb1) over all regions, in roi__naive's per-element order.

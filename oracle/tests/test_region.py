@@ -106,7 +106,9 @@ def _ptr(buf):
     return buf.ctypes.data + GUARD * buf.itemsize
 
 
-def run_region_forward(name, x, boxes, levels, pool, bins, layout, threads=1):
+def run_region_forward(name, x, boxes, levels, pool, bins, layout, threads=1, want_argmax=True):
+    """(y, argmax); argmax is None for avg, and for max with want_argmax=False (NULL passed:
+    the inference path, values only)."""
     x = np.asarray(x, dtype=np.float32)
     chw = x.shape[1:] if x.ndim == 4 else x.shape
     C, H, W = chw if layout == "nchw" else (chw[2], chw[0], chw[1])
@@ -118,7 +120,8 @@ def run_region_forward(name, x, boxes, levels, pool, bins, layout, threads=1):
     err = spp_error()
     p = problem(C, H, W, levels, pool, bins, layout)
     st = LIB.spp_region_forward(kernel_ptr(name), ct.byref(p), boxes.ctypes.data, R, _ptr(xb),
-                                _ptr(yb), _ptr(ab) if pool == "max" else None, threads,
+                                _ptr(yb), _ptr(ab) if pool == "max" and want_argmax else None,
+                                threads,
                                 ct.byref(err))
     if st:
         raise SppError(st, err.msg.decode())
@@ -127,7 +130,20 @@ def run_region_forward(name, x, boxes, levels, pool, bins, layout, threads=1):
     assert np.array_equal(xb[GUARD:-GUARD].view(np.uint32), x.ravel().view(np.uint32)), \
         "input modified"
     y = yb[GUARD:-GUARD].reshape(R, per).copy()
+    if pool == "max" and not want_argmax:
+        assert (ab[GUARD:-GUARD] == -7).all(), "argmax written although NULL was passed"
+        return y, None
     return y, (ab[GUARD:-GUARD].reshape(R, per).copy() if pool == "max" else None)
+
+
+def assert_values_only_equal(name, x, boxes, levels, bins, layout, y):
+    """Max without argmax (argmax = NULL, the inference path) gives the same y bit for bit."""
+    for threads in (1, 2):
+        yv, _ = run_region_forward(name, x, boxes, levels, "max", bins, layout, threads,
+                                   want_argmax=False)
+        bad = np.argwhere(yv.view(np.uint32) != y.view(np.uint32))
+        assert bad.size == 0, f"{name} {layout} {bins} levels={levels}: y without argmax " \
+                              f"differs at {bad[:5].tolist()}"
 
 
 def run_region_backward(name, dy, argmax, x_shape, boxes, levels, pool, bins, layout,
@@ -249,6 +265,7 @@ def _check(name, x, boxes, levels, pool, bins, layout, rng):
         bad = np.argwhere(am != ame)
         assert bad.size == 0, f"{case}: argmax mismatch at {bad[:5].tolist()}: " \
                               f"{am[tuple(bad[0])]} vs {ame[tuple(bad[0])]}"
+        assert_values_only_equal(name, x, boxes, levels, bins, layout, y)
     else:
         err = np.abs(y - ye)
         bound = RO.avg_bound(x, boxes, levels, bins, layout)
@@ -289,6 +306,7 @@ def test_nan_inf_ties(name, layout):
     assert np.array_equal(am, ame)
     assert np.array_equal(y.view(np.uint32), ye.view(np.uint32))
     assert np.isnan(y).any() and np.isneginf(y).any()
+    assert_values_only_equal(name, x, boxes, levels, "adaptive", layout, y)
 
 
 @pytest.mark.parametrize("name,layout", kparams())
@@ -306,6 +324,7 @@ def test_signed_zero_and_equal_maxima(name, layout):
     assert np.array_equal(am, ame)
     assert np.array_equal(y.view(np.uint32), ye.view(np.uint32))
     assert (np.signbit(y) & (y == 0)).any() and (~np.signbit(y) & (y == 0)).any()
+    assert_values_only_equal(name, x, boxes, levels, "adaptive", layout, y)
 
 
 def test_full_map_box_equals_whole_map_spp():
