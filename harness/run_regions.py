@@ -71,13 +71,14 @@ def table(run):
             threads.append(t)
         if k not in kernels and k not in ("bound_readonce", "bound_write", "torchvision_roi"):
             kernels.append(k)
+    infer = any(n.endswith("/y_only") for n in names)
     order = ["det-480", "det-576", "det-688", "det-864", "det-1200", "fast-rcnn"]
     workloads.sort(key=lambda w: (order.index(w) if w in order else 99, w))
     threads.sort(key=lambda t: int(t[1:]))
     out = ["# Region SPP: pooling time per image (R windows on one feature map)", "",
            f"Run: {ctx.get('date', '?')} on {ctx.get('host_name', '?')} "
            f"({ctx.get('num_cpus', '?')} CPUs). Median real time in ms over "
-           f"{run.get('repetitions', '?')} repetitions; forward with argmax. "
+           f"{run.get('repetitions', '?')} repetitions; forward with argmax (the inference tables: without). "
            "Preliminary: the machine was shared while this ran; compare ratios within the run.",
            "", "Workloads: configs/regions.ini (det-* = SPP-net scales s: map floor(s/16) x "
            "floor(s/12), C=256, levels 6,3,2,1; fast-rcnn = C=512, 38x50, level 7; 2,000 "
@@ -124,6 +125,8 @@ def table(run):
                        f"{fmt(bound[0]) if bound else '—'} | {fmt(wbound[0]) if wbound else '—'}"
                        f" | {sp} | {spc} | {fb} | {frw} |")
         out.append("")
+        if infer:
+            out += inference_table(t, workloads, kernels, med, errs)
     notes = [n for n in ctx if n.startswith("verify/")]
     if notes:
         out += ["torchvision check (bins recomputed in float32 as roi_pool does, then values "
@@ -140,9 +143,51 @@ def table(run):
             "sum n^2 x 8 bytes) streamed once with non-temporal stores; the read-once bound "
             "writes almost nothing, so (read + write) is the floor for a kernel that returns "
             "argmax as roi_pool does.", ""]
+    if infer:
+        out += ["Inference rows (y only): the same kernels called with argmax = NULL, which is "
+                "all SPP-net detection needs at test time (no backward); y is checked bitwise "
+                "against roi__naive's before timing. roi_pool has no such mode: it always "
+                "returns argmax, so its column is the same measurement as above. The y-only "
+                "write bound streams y alone (R x C x sum n^2 x 4 bytes).", ""]
     if errs:
         out += ["Errors / skips:", ""] + [f"- {k}: {v}" for k, v in sorted(errs.items())] + [""]
     return "\n".join(out)
+
+
+def inference_table(t, workloads, kernels, med, errs):
+    """Rows {kernel}/{w}/{t}/y_only: max without argmax, vs the same bounds and peer."""
+    out = [f"### {t}, inference (max without argmax, y only)", "",
+           "| workload | " + " | ".join(kernels) + " | torchvision roi_pool (with argmax) | "
+           "read-once bound | y-only write bound | best vs torchvision | best / read-once "
+           "bound | best / (read + write y) |",
+           "|---|" + "---:|" * (len(kernels) + 6)]
+    for w in workloads:
+        cells, best = [], None
+        for k in kernels:
+            n = f"{k}/{w}/{t}/y_only"
+            if n in med:
+                cells.append(fmt(med[n][0]))
+                if best is None or med[n][0] < best[0]:
+                    best = (med[n][0], k)
+            elif n in errs:
+                cells.append("error" if "SKIP" not in errs[n] else "skip")
+            else:
+                cells.append("—")
+        if best is None:
+            continue
+        i = kernels.index(best[1])
+        cells[i] = f"**{cells[i]}**"
+        peer = med.get(f"torchvision_roi/{w}/{t}")
+        bound = med.get(f"bound_readonce/{w}/{t}")
+        wb = med.get(f"bound_write/{w}/{t}/y_only")
+        sp = f"{peer[0] / best[0]:.1f}x" if peer else "—"
+        fb = f"{best[0] / bound[0]:.2f}x" if bound else "—"
+        frw = f"{best[0] / (bound[0] + wb[0]):.2f}x" if bound and wb else "—"
+        out.append(f"| {w} | " + " | ".join(cells) + f" | {fmt(peer[0]) if peer else '—'} | "
+                   f"{fmt(bound[0]) if bound else '—'} | {fmt(wb[0]) if wb else '—'} | "
+                   f"{sp} | {fb} | {frw} |")
+    out.append("")
+    return out
 
 
 def write_text_atomic(path, text):

@@ -9,7 +9,9 @@
  * is read once for all levels. Channel tail (C % 8) uses masked loads.
  * Max: bitwise equal to roi__naive, argmax included (first maximum in row-major order, NaN
  *      wins with the last NaN, all -inf gives the bin's first cell), via SPEC section 3's total
- *      order when blocks merge. Avg: float block sums in a fixed order, within SPEC's bound.
+ *      order when blocks merge. Without argmax (NULL): a values-only path (max folds only,
+ *      after one NaN scan of the map), y still bitwise roi__naive's.
+ *      Avg: float block sums in a fixed order, within SPEC's bound.
  * Backward: zero dx, then roi__naive's per-element order (region, level, bin row, bin column),
  *      channels vectorized for avg: dx is bitwise equal to roi__naive's.
  * Workspace: one roi_ws (segment tables and block buffers sized for the plan's largest box). */
