@@ -222,7 +222,7 @@ def random_boxes(rng, H, W, R):
 
 # (C, H, W, levels): channel tails around the 8/32 vector widths, H < n, odd sizes
 SHAPES = [(3, 5, 7, [6, 3, 2, 1]), (33, 9, 11, [4, 2, 1]), (8, 13, 13, [7]),
-          (40, 6, 10, [2, 5, 3])]
+          (40, 6, 10, [2, 5, 3]), (70, 8, 9, [6, 3, 2, 1])]
 
 
 @pytest.mark.parametrize("name,layout", kparams())
