@@ -64,6 +64,7 @@
 
 #include "nchw_common.h"
 #include "nchw_small.h"
+#include "small_cells_avx2.h"
 
 /* Per row, one level reduced from the input that pools it: its bins rows lo..lo+nb-1,
  * starting at float offset k0 of a group's bins (< 2^18); bit k of first: the row is bin
@@ -165,7 +166,8 @@ static fused_ws fused_layout(const spp_plan *pl)
 static size_t fused_workspace(const spp_plan *pl, int threads)
 {
     const fused_ws f = fused_layout(pl);
-    return f.shared + (size_t)threads * f.slice;
+    const size_t a = f.shared + (size_t)threads * f.slice, b = sc_workspace(pl, threads);
+    return a > b ? a : b; /* either path (argmax is not known here) */
 }
 
 static inline void tr8(__m256 *r)
@@ -603,6 +605,9 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
                                 const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
+    /* small planes: the cell-major core (small_cells_avx2.h) */
+    if (argmax && sc_takes(pl) && sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS))
+        return SPP_OK;
     const int64_t groups_per_sample = (p->c + 7) / 8, groups = p->n * groups_per_sample;
     const int64_t planes = p->n * p->c, HW = p->h * p->w;
     const fused_ws f = fused_layout(pl);

@@ -1,7 +1,8 @@
 # The C correctness driver and the C-side reliability checks (issue 2 driver, issue 4).
 #   make test-driver      every kernel vs naive on configs/check/*.shapes (part of `make test`)
 #   make test-forced      the driver again on a build that forces paths the kernels choose per
-#                         plan (NHWC fused: elementary column segments), so every shape runs them
+#                         plan (NHWC fused: elementary column segments; the small-plane max
+#                         path is switched off so small shapes run them too)
 #   make test-sanitize    ASan+UBSan build in $(SAN_BUILD): driver (--quick) + oracle pytest
 #   make test-valgrind    driver (--quick) under valgrind, build without sanitizers
 #   make test-large       > 2^31-element tensors (slow, ~9 GB RAM; not part of `make test`)
@@ -29,7 +30,7 @@ test-driver: $(BUILD)/spp-check
 
 # ---- per-plan strategy choices forced on (the default heuristics take them on some shapes only) ----
 FORCED_BUILD ?= build-forced
-FORCED_FLAGS := -DFZ_FORCE_SEGMENTS
+FORCED_FLAGS := -DFZ_FORCE_SEGMENTS -DSC_MAX_HW=0
 test-forced:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED_BUILD) CFLAGS="$(FORCED_FLAGS)" $(FORCED_BUILD)/spp-check
 	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED_FLAGS)"

@@ -3,8 +3,9 @@
  * Every registered kernel is checked against `naive` on the problems of the shape descriptor
  * files configs/check/<name>.shapes (format: see the top of configs/check/edges.shapes). For each
  * (kernel, problem, thread count) case, three fills are run:
- *   ints     small non-negative integers, ReLU-like (half zeros): ties everywhere, so the
- *            first-max rule and the argmax are really tested; sums are exact;
+ *   ints     small non-negative integers, ReLU-like (half zeros, a third of them -0.0): ties
+ *            everywhere, so the first-max rule, the argmax and y's zero bits are really
+ *            tested; sums are exact;
  *   distinct a permutation of 24-bit integers times 0.1f (no ties; sums round, so the avg
  *            bound and summation-order determinism are really exercised);
  *   special  small integers with -inf, +inf and NaNs of distinct payloads sprinkled in, and
@@ -352,7 +353,9 @@ static void make_fill(int fill, const spp_problem *p, uint32_t seed, float *x, f
         float v;
         if (fill == 0) {
             const int k = (int)(h % 8) - 3; /* ReLU of a small integer: half zeros */
-            v = (float)(k > 0 ? k : 0);
+            /* a third of the zeros -0.0: a max over +0.0 and -0.0 must keep the first zero's
+             * bits, as naive does (a plain vmaxps merge of two bins would not) */
+            v = k > 0 ? (float)k : (h >> 24) % 3 == 0 ? -0.0f : 0.0f;
         } else if (fill == 1) {
             /* an odd multiplier mod 2^24 is a bijection: k is distinct for up to 2^24
              * elements; k * 0.1f stays distinct (spacing 0.1 > ulp(2^23 * 0.1) = 1/16) and
