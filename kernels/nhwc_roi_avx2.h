@@ -29,8 +29,10 @@
  * chunk (8 ymm: 256 contiguous bytes a cell, half the loop overhead per vector). Measured,
  * det-688 at 1 thread, same runs: 30-34 ms with 32-channel chunks against 55-60 ms with
  * argmax and 40-42 ms from blocks; 64-channel chunks 1.1-1.3x faster again (25-30 ms); a
- * row-streaming variant (each row once per 64-channel slab, bins accumulated in L1) and
- * streaming each chunk's output spans instead of the whole row both measured slower.
+ * row-streaming variant (each row once per 64-channel slab, bins accumulated in L1), row
+ * segments shared by overlapping bin rows, a chunk-outer order (every box per channel chunk,
+ * to keep the chunk's map slice in L2) and streaming each chunk's output spans instead of the
+ * whole row all measured slower (the last two 1.3-1.7x).
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */

@@ -438,3 +438,52 @@ def test_convention_invalid_for_box():
 def test_registry_has_reference_first():
     assert NAMES and NAMES[0] == "roi__naive"
     assert len(set(NAMES)) == len(NAMES)
+
+
+# ---- property test: random maps, boxes and pyramids, every region kernel vs roi__naive ----
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FILLS = {"ties": np.array([-1.0, 0.0, 1.0, 2.0], np.float32),
+         "zeros": np.array([-0.0, 0.0, 0.0, -1.0], np.float32),
+         "special": np.array([np.nan, -np.inf, np.inf, 0.0, -0.0, 1.0], np.float32),
+         "relu": None}
+
+
+@st.composite
+def region_cases(draw):
+    C, H, W = draw(st.integers(1, 70)), draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    levels = draw(st.lists(st.sampled_from([1, 2, 3, 4, 6]), min_size=1, max_size=4))
+    fill = draw(st.sampled_from(sorted(FILLS)))
+    R = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**31 - 1))
+    return C, H, W, levels, fill, R, seed
+
+
+@pytest.mark.parametrize("name,layout", [p for p in kparams() if "roi__naive" not in p.id])
+@given(case=region_cases())
+def test_region_kernels_match_naive_property(name, layout, case):
+    """Random adaptive pyramids, maps full of ties, signed zeros, NaN and infinities: max with
+    and without argmax (the values-only path), at 1 and 2 threads, bitwise equal to roi__naive;
+    avg within SPEC's bound of the oracle."""
+    C, H, W, levels, fill, R, seed = case
+    rng = np.random.default_rng(seed)
+    vals = FILLS[fill]
+    x = np.maximum(rng.normal(size=(C, H, W)), 0).astype(np.float32) if vals is None else \
+        vals[rng.integers(0, len(vals), size=(C, H, W))]
+    x = np.ascontiguousarray(x if layout == "nchw" else x.transpose(1, 2, 0))[None]
+    boxes = random_boxes(rng, H, W, R)
+    yn, amn = run_region_forward("roi__naive", x, boxes, levels, "max", "adaptive", layout)
+    for threads in (1, 2):
+        y, am = run_region_forward(name, x, boxes, levels, "max", "adaptive", layout, threads)
+        assert np.array_equal(y.view(np.uint32), yn.view(np.uint32)), f"{name}: y vs naive"
+        assert np.array_equal(am, amn), f"{name}: argmax vs naive"
+        yv, _ = run_region_forward(name, x, boxes, levels, "max", "adaptive", layout, threads,
+                                   want_argmax=False)
+        assert np.array_equal(yv.view(np.uint32), yn.view(np.uint32)), \
+            f"{name}: y without argmax vs naive"
+    if fill != "special":
+        ya, _ = run_region_forward(name, x, boxes, levels, "avg", "adaptive", layout)
+        ye, _ = RO.forward(x, boxes, levels, "avg", "adaptive", layout)
+        assert (np.abs(ya - ye) <= RO.avg_bound(x, boxes, levels, "adaptive", layout)).all()
