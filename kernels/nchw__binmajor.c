@@ -7,9 +7,10 @@
  *      level, bin row, bin column, then every plane of the block. Strict bin-major order over
  *      the whole tensor would re-stream the input from memory once per bin; the block keeps it
  *      in L1 while all of the block's bins are pooled, so the input is read from memory once.
- * Max: row-major scan inside the bin; a later element replaces the best only if it is NaN or
- *      strictly greater than a non-NaN best: first maximum wins ties (-0.0 == +0.0 keeps the
- *      first), a NaN propagates with the last NaN as argmax, all -inf gives the first element.
+ * Max (nchw_rect_max): the bin's max value and a NaN flag, then its first element equal to
+ *      that value (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin,
+ *      naive's scan: a later element replaces the best only if it is NaN or strictly greater
+ *      than a non-NaN best (the last NaN is the argmax), all -inf gives the first element.
  *      Output and argmax bitwise equal to naive. Avg: double sums (four interleaved partial
  *      sums per bin, fixed order; nchw_rect_avg), divided by the product of the axis divisors:
  *      within SPEC's bound, identical for every run and thread count.
@@ -26,7 +27,8 @@
  *      are bitwise naive's): the generic plane loop around a 2-element bin cost as much as the
  *      bin, and was 1.0-1.4x naive forward, 0.90-1.36x backward on `odd`; now 3.0-4.2x.
  * Single-threaded, scalar, no workspace. Against naive (1 thread, same-run medians, noisy
- *      2-core VM): forward 1.1-1.4x (max), 2.5x (avg, 13x13); max backward 2.6-3.6x on odd,
+ *      2-core VM): forward max 1.1-1.7x (1.0-1.4x with naive's one-pass bin scan), avg 2.5x
+ *      (13x13); max backward 2.6-3.6x on odd,
  *      zf5-180 and zf5-224, 1.7x on 38x50, 1.5x on `large` (bin-major order: 1.35x, 0.95x,
  *      1.0x, 1.4x, 1.0x). */
 #include <string.h>

@@ -6,9 +6,10 @@
  *      from the plane alone, so results do not depend on the thread count. Backward: the same
  *      split; each thread owns whole dx planes: it zeroes them and adds its planes' gradients,
  *      so no two threads write one element (no races, no atomics).
- * Max: row-major scan inside the bin; a later element replaces the best only if it is NaN or
- *      strictly greater than a non-NaN best: first maximum wins ties (-0.0 == +0.0 keeps the
- *      first), a NaN propagates with the last NaN as argmax, all -inf gives the first element.
+ * Max (nchw_rect_max): the bin's max value and a NaN flag, then its first element equal to
+ *      that value (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin,
+ *      naive's scan: a later element replaces the best only if it is NaN or strictly greater
+ *      than a non-NaN best (the last NaN is the argmax), all -inf gives the first element.
  *      Output and argmax bitwise equal to naive. Avg: double sums (four interleaved partial
  *      sums per bin, fixed order; nchw_rect_avg), divided by the product of the axis divisors:
  *      within SPEC's bound, identical for every run and thread count.
@@ -24,7 +25,8 @@
  *      10x10/13x13/24x24 2.4-2.7x (direct: 1.0-1.5x); on 32x32 the direct bins win (2.6x vs
  *      2.4x), hence the limit. Avg backward on odd 2.7-3.7x.
  * Scalar (the compiler may vectorize), no workspace. Against naive (1 thread): forward max
- *      1.2-1.8x; backward max 1.3-3x (a max backward with dx >= 32 MiB zeroes dx with
+ *      1.0-1.7x (`large`, whose 16x16 bins mispredict least, is the low end; with naive's
+ *      one-pass scan it measured 0.81-1.3x in noisy runs); backward max 1.3-3x (a max backward with dx >= 32 MiB zeroes dx with
  *      streaming stores first, nchw_backward_planes). With one plane (N*C = 1) only one
  *      thread has work, and the OpenMP fork is paid for nothing. */
 #include "nchw_common.h"

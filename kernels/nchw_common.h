@@ -23,6 +23,33 @@
 static inline void nchw_rect_max(const float *pl, int64_t W, spp_interval r, spp_interval q,
                                  float *out_v, int32_t *out_p)
 {
+    /* Two passes, no data-dependent branch per element: the max value (v > m ? v : m is one
+     * maxss) and a NaN flag, then the first element equal to it. Without NaN that is naive's
+     * first maximum (strict > keeps the first of equal values, -0.0 == +0.0 included) and y is
+     * its bits. A new maximum in the one-pass scan is a mispredicted branch, about ln(count)
+     * times per bin on unordered data. With a NaN, the one-pass scan below. Same-run A/B
+     * against naive (1 thread): nchw__omp on zf5-3lvl 1.33x -> 1.65x, zf5-224 sppnet 1.23x ->
+     * 1.51x; nchw__binmajor 1.03x -> 1.65x and 0.79x -> 1.36x (det-688); `large` unchanged. */
+    float m = pl[r.start * W + q.start];
+    int nan = 0;
+    for (int64_t h = r.start; h < r.end; h++) {
+        const float *row = pl + h * W;
+        for (int64_t w = q.start; w < q.end; w++) {
+            const float v = row[w];
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    }
+    if (!nan)
+        for (int64_t h = r.start; h < r.end; h++) {
+            const float *row = pl + h * W;
+            for (int64_t w = q.start; w < q.end; w++)
+                if (row[w] == m) {
+                    *out_v = row[w];
+                    *out_p = (int32_t)(h * W + w);
+                    return;
+                }
+        }
     int64_t bp = r.start * W + q.start;
     float best = pl[bp];
     for (int64_t h = r.start; h < r.end; h++) {
