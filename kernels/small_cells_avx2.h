@@ -3,30 +3,34 @@
  * with -mavx2 -mfma). Not a kernel by itself.
  *
  * Why: on 13x13 planes with 50 bins per channel the generic fused loops spend most of their
- * instructions on loop and plan decoding, not on folds. Here a per-call program fixes all of
- * that once, and a task (sample, 8 channels) runs straight-line folds over a cell-major tile:
- *  - the tile: pixel (h, w) of the 8 channels is the vector at src + (h*W + w) * ss; NHWC
- *    reads x in place (ss = C; the channel tail is copied to a zero-padded tile first), NCHW
- *    transposes 8 planes into a tile (ss = 8) with 8x8 register transposes.
- *  - input levels (those no finer level covers): per row, the partial of every column bin
+ * instructions on loop and plan decoding. Here a per-call program fixes the structure once,
+ * and a task runs short fixed-shape folds over a cell-major tile in L1, 16 channels (two
+ * vectors sharing loop and position work) at a time:
+ *  - the tile: pixel (h, w) of 16 channels is 64 contiguous bytes at T + (h*W + w) * 16.
+ *    NHWC copies a chunk of channel groups pixel by pixel in address order (read in place,
+ *    pixels C floats apart fall into a few L1 sets: C = 256 gives 4 sets, 32 lines, so the
+ *    scans kept missing L1); NCHW transposes 16 planes with 8x8 register transposes.
+ *  - input levels (those no finer level covers): per row the partial of every column bin
  *    (columns in increasing order), then per bin its rows' partials in increasing order: the
  *    separable reduction, where the scan rule upd = (v > best) | isnan(v) is exact (see
  *    nhwc_common.h: a later candidate replaces only a strictly greater one, a NaN a number,
  *    a later NaN an earlier one).
- *  - covered levels: every bin is the union of bins of one finer level already computed
- *    (per axis a greedy cover by that level's intervals lying inside the bin, from the plan's
- *    intervals only; overlaps allowed: the max under SPEC's total order of a union is the
- *    max of the parts). Merges use the full order of spp_max_better: (v > b) | (v == b &
- *    p < bp), plus the NaN terms on the exact path. The value stored is the chosen element's,
- *    so -0.0 vs +0.0 ties keep the first zero's bits.
- *  - fast path: the scans use b = max(v, b) (ties keep b), and a running sum of every loaded
- *    vector probes for NaN; if the probe is NaN (or inf - inf) the task reruns with the exact
- *    NaN-aware folds. Same answer either way: naive's, bitwise.
- *  - output: a level's bins [bin][8 channels] go to y[channel][bin] through 8x8 and 4x8
- *    register transposes (and argmax, as 32-bit patterns, the same way).
- * A task's arithmetic does not depend on the thread that runs it: outputs are bitwise the
- * same for every thread count. Workspace: the program and a position table (shared), a tile,
- * row partials and the bins (per thread); sized by sc_workspace. */
+ *  - covered levels: each bin is the union of bins of one finer level already computed (per
+ *    axis a greedy cover by that level's intervals lying inside the bin; boundaries come only
+ *    from the plan; overlaps are fine: the max of a union under SPEC's total order is the max
+ *    of the parts). E.g. adaptive 13: level 3's [0,5) = level 6's [0,3) U [2,5). A level is
+ *    covered when that costs fewer folds than reading it (sc_build). Merges use the full
+ *    order of spp_max_better, (v > b) | (v == b & p < bp) (plus the NaN terms on the exact
+ *    path), and keep the chosen element's value, so a -0.0/+0.0 tie keeps the first zero.
+ *  - fast path: scans use b = max(v, b) (ties keep b); four running sums over the tile probe
+ *    for NaN; if one is NaN (or inf - inf) the task runs the exact NaN-aware folds instead.
+ *    Same answer either way: naive's, bitwise.
+ *  - output: a level's bins [bin][16 channels] go to y[channel][bin] through 8x8 and 4x8
+ *    register transposes (argmax, as 32-bit patterns, the same way).
+ * Threads: OpenMP over tasks (sample, chunk of groups), schedule(static), num_threads(threads);
+ * a group's arithmetic does not depend on the task or thread holding it, so outputs are
+ * bitwise the same for every thread count. Workspace (sc_workspace): the plan, a position
+ * table and the merge program (shared), tiles, row partials and bins (per thread). */
 #ifndef SMALL_CELLS_AVX2_H
 #define SMALL_CELLS_AVX2_H
 
@@ -51,33 +55,33 @@
 typedef struct {
     int order[SPP_MAX_LEVELS]; /* levels in computation order (finer first) */
     int src[SPP_MAX_LEVELS];   /* -1: from the input; else the level its bins are merged from */
-    int32_t boff[SPP_MAX_LEVELS]; /* first bin (8-lane vector) of level l in the bin tile */
+    int32_t boff[SPP_MAX_LEVELS]; /* first bin (16-lane slot) of level l in the bin tile */
     int32_t nbins;             /* sum n^2 */
-    int32_t nrp;               /* row-partial vectors: max over input levels of H * n */
+    int32_t nrp;               /* row-partial slots: max over input levels of H * n */
     int64_t nprog;             /* int32s of the merge program */
 } sc_plan;
 
 /* Cover of [s, e) by intervals iv[0..m) lying inside it, greedy left to right (each piece
  * starts within the covered prefix and reaches furthest); returns the count, -1 if there is
- * none. out (may be NULL) gets the piece indices. */
+ * none. out (may be NULL) gets the piece indices. One pass, as the plan's starts and ends
+ * never decrease (were they to, a cover found would still be exact, only maybe not found). */
 static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int32_t *out)
 {
     int64_t cur = s;
-    int k = 0;
+    int k = 0, u = 0;
+    while (u < m && iv[u].start < s)
+        u++;
     while (cur < e) {
         int best = -1;
-        int64_t bend = cur;
-        for (int u = 0; u < m; u++)
-            if (iv[u].start >= s && iv[u].start <= cur && iv[u].end <= e && iv[u].end > bend) {
+        for (; u < m && iv[u].start <= cur && iv[u].end <= e; u++)
+            if (iv[u].end > cur && (best < 0 || iv[u].end > iv[best].end))
                 best = u;
-                bend = iv[u].end;
-            }
         if (best < 0)
             return -1;
         if (out)
             out[k] = best;
         k++;
-        cur = bend;
+        cur = iv[best].end;
     }
     return k;
 }
@@ -148,19 +152,24 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
             continue;
         }
         const spp_level_plan *b = &pl->lv[sp->src[l]];
+        static const int M = SPP_MAX_LEVEL;
+        int32_t ri[SPP_MAX_LEVEL * SPP_MAX_LEVEL], cj[SPP_MAX_LEVEL * SPP_MAX_LEVEL];
+        int nr[SPP_MAX_LEVEL], nc[SPP_MAX_LEVEL];
+        for (int i = 0; i < a->n; i++) { /* per bin row and column, once */
+            nr[i] = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, ri + i * M);
+            nc[i] = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, cj + i * M);
+        }
         for (int i = 0; i < a->n; i++)
             for (int j = 0; j < a->n; j++) {
-                int32_t ri[SPP_MAX_LEVEL], cj[SPP_MAX_LEVEL];
-                const int nr = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, ri);
-                const int nc = sc_cover(b->cols, b->n, a->cols[j].start, a->cols[j].end, cj);
                 if (prog) {
                     prog[q] = sp->boff[l] + i * a->n + j;
-                    prog[q + 1] = nr * nc;
-                    for (int r = 0; r < nr; r++)
-                        for (int c = 0; c < nc; c++)
-                            prog[q + 2 + r * nc + c] = sp->boff[sp->src[l]] + ri[r] * b->n + cj[c];
+                    prog[q + 1] = nr[i] * nc[j];
+                    for (int r = 0; r < nr[i]; r++)
+                        for (int c = 0; c < nc[j]; c++)
+                            prog[q + 2 + r * nc[j] + c] =
+                                sp->boff[sp->src[l]] + ri[i * M + r] * b->n + cj[j * M + c];
                 }
-                q += 2 + nr * nc;
+                q += 2 + nr[i] * nc[j];
             }
     }
     sp->nrp = nrp;
