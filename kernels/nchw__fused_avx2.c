@@ -38,6 +38,14 @@
  *      positions as column ids (a shared table of W vectors) plus h*W once per partial;
  *      coarse levels from a flat per-call program of source bins; blendv in asm (GCC
  *      otherwise adds a vpcmpgtd per blend).
+ * Small planes, forward max with argmax (H*W <= 400, SC_MAX_HW): small_cells_avx2.h, the core
+ *      shared with nhwc__fused_avx2: 16 planes transposed into a cell-major tile, row partials
+ *      + row folds for the levels no finer level covers, the others merged from exact covers
+ *      by finer bins (total-order merges), NaN probe -> exact rerun; same bits as below. Max
+ *      without argmax, avg and backward keep the paths described here. Same-run A/B against
+ *      the previous commit, 1 thread, medians of 2 interleaved rounds (spp-bench, 5
+ *      repetitions): zf5-224 N=1 1.28x, N=64 1.35x, sppnet N=1 1.44x, N=64 1.31x, zf5-180
+ *      1.31x, zf5-3lvl 1.77x, odd 1.51x. The figures below predate it.
  * Output: bins are transposed back 8 x 8 in registers, so each channel's bins are stored as
  *      contiguous vectors (a level of 1 bin: the lanes directly). Planes of <= 4 KiB: the next
  *      group's input is prefetched a slice per row (8 interleaved short streams defeat the

@@ -22,6 +22,17 @@
  *      redone with upd = (v > best) | isnan(v). Result: first maximum on ties (-0.0 == +0.0),
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise, equal to naive's. Without
  *      argmax, values only.
+ * Small planes, forward max with argmax (H*W <= 400, SC_MAX_HW): small_cells_avx2.h, the core
+ *      shared with nchw__fused_avx2: tasks of 16 channels over a tile copied in address order,
+ *      row partials + row folds for the finest level, coarser levels merged from exact covers
+ *      by finer bins (total-order merges), NaN probe -> exact rerun; same bits as above. Taken
+ *      only when at most one level is read from the input: with more (zf5-3lvl, where levels
+ *      3 and 2 do not nest) it was slower than the segments here (0.87x), so those shapes stay
+ *      on this path, as do max without argmax, avg and backward. Same-run A/B against the
+ *      previous commit, 1 thread, medians of 2 interleaved rounds (spp-bench, 5 repetitions):
+ *      zf5-224 N=1 1.26x, N=64 1.26x, sppnet N=1 1.67x, N=64 1.32x, zf5-180 1.17x, odd 1.74x.
+ *      Far from the 3-5x hoped for: per 16-channel group ~7k instructions (folds of 3 ops per
+ *      vector, 7-op merges, the tile copy, the transposes out).
  * Avg: float sums, row partials over exact column partitions, then rows in order; divided in
  *      double by the two divisors. Deterministic: the arithmetic of a channel does not depend
  *      on the thread count or on which task holds it.
@@ -37,7 +48,8 @@
  *      8x8 and 4x8 register transposes (a one-bin level is a plain copy); avg means are divided
  *      4 lanes at a time in double (vdivpd, vcvtpd2ps: the scalar casts' rounding) first.
  * Versus naive: never slower. Where it stays far from the read-once bound: small maps with
- *      many levels (zf5: 13x13, {6,3,2,1}): ~35 instructions per input vector with argmax
+ *      many levels (zf5: 13x13, {6,3,2,1}; figures from before the small-plane path): ~35
+ *      instructions per input vector with argmax
  *      (~24 without), of which ~2.7 vector folds per input vector and the rest loop and
  *      address overhead of the generic plan; with C < 8 most lanes are masked off. Inputs
  *      of <= 512 elements run naive's loops: the per-call plan (about a microsecond) made it
