@@ -20,6 +20,11 @@
 /* Max over rows r x cols q of one plane, scanned in increasing position: a later element wins
  * only if it is NaN (last NaN wins) or strictly greater than a non-NaN best (first max wins;
  * -0.0 == +0.0 keeps the first; v > NaN is false so a NaN best stays). */
+/* Bins of at most this many elements take nchw_rect_max's two passes: one pass costs about
+ * ln(count) mispredicted branches, two cost about 1.5 reads of the bin, so above ~100 elements
+ * one pass is cheaper (measured: two passes lost to naive on 43x57 and 64x64 planes). */
+#define NCHW_TWO_PASS_MAX 96
+
 static inline void nchw_rect_max(const float *pl, int64_t W, spp_interval r, spp_interval q,
                                  float *out_v, int32_t *out_p)
 {
@@ -27,29 +32,31 @@ static inline void nchw_rect_max(const float *pl, int64_t W, spp_interval r, spp
      * maxss) and a NaN flag, then the first element equal to it. Without NaN that is naive's
      * first maximum (strict > keeps the first of equal values, -0.0 == +0.0 included) and y is
      * its bits. A new maximum in the one-pass scan is a mispredicted branch, about ln(count)
-     * times per bin on unordered data. With a NaN, the one-pass scan below. Same-run A/B
-     * against naive (1 thread): nchw__omp on zf5-3lvl 1.33x -> 1.65x, zf5-224 sppnet 1.23x ->
-     * 1.51x; nchw__binmajor 1.03x -> 1.65x and 0.79x -> 1.36x (det-688); `large` unchanged. */
-    float m = pl[r.start * W + q.start];
-    int nan = 0;
-    for (int64_t h = r.start; h < r.end; h++) {
-        const float *row = pl + h * W;
-        for (int64_t w = q.start; w < q.end; w++) {
-            const float v = row[w];
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
-    }
-    if (!nan)
+     * times per bin on unordered data. With a NaN, or a bin larger than NCHW_TWO_PASS_MAX, the
+     * one-pass scan below. Same-run A/B against naive (1 thread): nchw__omp on zf5-3lvl 1.33x
+     * -> 1.65x, zf5-224 sppnet 1.23x -> 1.51x; nchw__binmajor 1.03x -> 1.65x. */
+    if ((r.end - r.start) * (q.end - q.start) <= NCHW_TWO_PASS_MAX) {
+        float m = pl[r.start * W + q.start];
+        int nan = 0;
         for (int64_t h = r.start; h < r.end; h++) {
             const float *row = pl + h * W;
-            for (int64_t w = q.start; w < q.end; w++)
-                if (row[w] == m) {
-                    *out_v = row[w];
-                    *out_p = (int32_t)(h * W + w);
-                    return;
-                }
+            for (int64_t w = q.start; w < q.end; w++) {
+                const float v = row[w];
+                m = v > m ? v : m;
+                nan |= v != v;
+            }
         }
+        if (!nan)
+            for (int64_t h = r.start; h < r.end; h++) {
+                const float *row = pl + h * W;
+                for (int64_t w = q.start; w < q.end; w++)
+                    if (row[w] == m) {
+                        *out_v = row[w];
+                        *out_p = (int32_t)(h * W + w);
+                        return;
+                    }
+            }
+    }
     int64_t bp = r.start * W + q.start;
     float best = pl[bp];
     for (int64_t h = r.start; h < r.end; h++) {
