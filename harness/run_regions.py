@@ -57,6 +57,23 @@ def fmt(ms):
     return "—" if ms is None else (f"{ms:.1f}" if ms >= 10 else f"{ms:.2f}")
 
 
+def kernel_cells(kernels, suffix, med, errs):
+    """One table row's kernel cells for rows {kernel}/{suffix}, and (time, kernel) of the
+    fastest (None if none ran)."""
+    cells, best = [], None
+    for k in kernels:
+        n = f"{k}/{suffix}"
+        if n in med:
+            cells.append(fmt(med[n][0]))
+            if best is None or med[n][0] < best[0]:
+                best = (med[n][0], k)
+        elif n in errs:
+            cells.append("error" if "SKIP" not in errs[n] else "skip")
+        else:
+            cells.append("—")
+    return cells, best
+
+
 def table(run):
     rows = run["benchmarks"]
     med, errs, cpu = medians(rows), errors(rows), medians(rows, "cpu_time")
@@ -90,17 +107,7 @@ def table(run):
                 " (CPU time) | best / read-once bound | best / (read + write) |",
                 "|---|" + "---:|" * (len(kernels) + 7)]
         for w in workloads:
-            cells, best = [], None
-            for k in kernels:
-                n = f"{k}/{w}/{t}"
-                if n in med:
-                    cells.append(fmt(med[n][0]))
-                    if best is None or med[n][0] < best[0]:
-                        best = (med[n][0], k)
-                elif n in errs:
-                    cells.append("error" if "SKIP" not in errs[n] else "skip")
-                else:
-                    cells.append("—")
+            cells, best = kernel_cells(kernels, f"{w}/{t}", med, errs)
             if best:
                 i = kernels.index(best[1])
                 cells[i] = f"**{cells[i]}**"
@@ -162,17 +169,7 @@ def inference_table(t, workloads, kernels, med, errs):
            "bound | best / (read + write y) |",
            "|---|" + "---:|" * (len(kernels) + 6)]
     for w in workloads:
-        cells, best = [], None
-        for k in kernels:
-            n = f"{k}/{w}/{t}/y_only"
-            if n in med:
-                cells.append(fmt(med[n][0]))
-                if best is None or med[n][0] < best[0]:
-                    best = (med[n][0], k)
-            elif n in errs:
-                cells.append("error" if "SKIP" not in errs[n] else "skip")
-            else:
-                cells.append("—")
+        cells, best = kernel_cells(kernels, f"{w}/{t}/y_only", med, errs)
         if best is None:
             continue
         i = kernels.index(best[1])

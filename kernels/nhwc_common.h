@@ -389,14 +389,7 @@ static int64_t fz_group_max(const spp_plan *pl)
 static int64_t fz_group(const spp_plan *pl, int threads)
 {
     const int64_t nblk = (pl->p.c + CBW - 1) / CBW, n = pl->p.n;
-    int64_t g = fz_group_max(pl);
-    if (threads > 1 && n < 2 * (int64_t)threads) {
-        const int64_t want = (2 * (int64_t)threads + n - 1) / n; /* groups per sample */
-        const int64_t g2 = (nblk + want - 1) / want;
-        if (g2 < g)
-            g = g2 < 1 ? 1 : g2;
-    }
-    return g;
+    return spp_group_for_threads(fz_group_max(pl), nblk, n, threads);
 }
 /* Per thread: accumulators of a group (or the backward's gradients) and one row of column
  * partials. */

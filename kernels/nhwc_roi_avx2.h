@@ -202,44 +202,34 @@ roi_block_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int6
     }
 }
 
+/* Rows [h0,h1) x cols [w0,w1) folded in row-major order into acc: the sum (sum set; avg
+ * blocks) or, values only (no argmax asked, max, a map without NaN), the max: one op per
+ * loaded vector (against compare, max, blend and a NaN probe with positions). */
 static inline __attribute__((always_inline)) void
-roi_block_sum(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
-              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, float *bv)
+roi_rect_fold(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, int sum,
+              __m256 *acc)
 {
-    __m256 s[4];
     for (int k = 0; k < nv; k++)
-        s[k] = _mm256_setzero_ps();
+        acc[k] = sum ? _mm256_setzero_ps() : _mm256_set1_ps(-__builtin_inff());
     for (int64_t h = h0; h < h1; h++) {
         const float *row = x + (h * W) * C + c0;
         for (int64_t w = w0; w < w1; w++) {
             const float *cell = row + w * C;
-            for (int k = 0; k < nv; k++)
-                s[k] = _mm256_add_ps(s[k], masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
-                                                  : _mm256_loadu_ps(cell + 8 * k));
+            for (int k = 0; k < nv; k++) {
+                const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
+                                        : _mm256_loadu_ps(cell + 8 * k);
+                acc[k] = sum ? _mm256_add_ps(acc[k], v) : _mm256_max_ps(acc[k], v);
+            }
         }
     }
-    for (int k = 0; k < nv; k++)
-        _mm256_store_ps(bv + 8 * k, s[k]);
 }
 
-/* Values only (no argmax asked, max, a map without NaN): the max of rows [h0,h1) x cols
- * [w0,w1) into best, one max per loaded vector (against compare, max, blend and a NaN probe
- * with positions). */
 static inline __attribute__((always_inline)) void
 roi_rect_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *best)
 {
-    for (int k = 0; k < nv; k++)
-        best[k] = _mm256_set1_ps(-__builtin_inff());
-    for (int64_t h = h0; h < h1; h++) {
-        const float *row = x + (h * W) * C + c0;
-        for (int64_t w = w0; w < w1; w++) {
-            const float *cell = row + w * C;
-            for (int k = 0; k < nv; k++)
-                best[k] = _mm256_max_ps(best[k], masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
-                                                        : _mm256_loadu_ps(cell + 8 * k));
-        }
-    }
+    roi_rect_fold(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, 0, best);
 }
 
 /* Does the map hold a NaN? The values-only path's precondition, checked once per call: one
@@ -481,10 +471,13 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
                 }
     } else
         for (int a = 0; a < nrs; a++)
-            for (int b = 0; b < ncs; b++)
-                roi_block_sum(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
-                              w->cbrk[b + 1], nv, masked, mask,
-                              w->bv + ((int64_t)a * ncs + b) * ROI_CB);
+            for (int b = 0; b < ncs; b++) {
+                __m256 sum[4];
+                roi_rect_fold(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                              w->cbrk[b + 1], nv, masked, mask, 1, sum);
+                for (int k = 0; k < nv; k++)
+                    _mm256_store_ps(w->bv + ((int64_t)a * ncs + b) * ROI_CB + 8 * k, sum[k]);
+            }
     const int nan_seen = !_mm256_testz_ps(anynan, anynan);
     /* 2: every bin of every level, finest first, into the bin-major stage */
     const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;

@@ -199,13 +199,7 @@ static int64_t sc_chunk(const spp_plan *pl, int threads)
         return 1;
     int64_t g = (int64_t)(SC_TILE_BYTES / ((size_t)(pl->p.h * pl->p.w) * 64));
     g = g < 1 ? 1 : g > G ? G : g;
-    if (threads > 1 && n < 2 * (int64_t)threads) {
-        const int64_t want = (2 * (int64_t)threads + n - 1) / n; /* tasks per sample */
-        const int64_t g2 = (G + want - 1) / want;
-        if (g2 < g)
-            g = g2 < 1 ? 1 : g2;
-    }
-    return g;
+    return spp_group_for_threads(g, G, n, threads);
 }
 
 static sc_ws sc_layout(const spp_plan *pl, int threads)

@@ -78,4 +78,18 @@ static inline int spp_max_better(float v, int64_t pos, float best, int64_t best_
     return v > best || (v == best && pos < best_pos);
 }
 
+/* Channel groups per task for kernels that split (sample, group of channel blocks): g blocks,
+ * lowered when a call has few samples so each of the threads still gets >= 2 tasks (total:
+ * blocks per sample). */
+static inline int64_t spp_group_for_threads(int64_t g, int64_t total, int64_t n, int threads)
+{
+    if (threads > 1 && n < 2 * (int64_t)threads) {
+        const int64_t want = (2 * (int64_t)threads + n - 1) / n; /* tasks per sample */
+        const int64_t g2 = (total + want - 1) / want;
+        if (g2 < g)
+            g = g2 < 1 ? 1 : g2;
+    }
+    return g;
+}
+
 #endif
