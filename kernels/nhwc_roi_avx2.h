@@ -202,16 +202,21 @@ roi_block_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int6
     }
 }
 
-/* Rows [h0,h1) x cols [w0,w1) folded in row-major order into acc: the sum (sum set; avg
- * blocks) or, values only (no argmax asked, max, a map without NaN), the max: one op per
- * loaded vector (against compare, max, blend and a NaN probe with positions). */
+/* Rows [h0,h1) x cols [w0,w1) folded in row-major order into acc:
+ *  ROI_SUM        the sum (avg blocks);
+ *  ROI_MAX        values only (no argmax asked, max, a map without NaN): the max, one op per
+ *                 loaded vector (against compare, max, blend and a NaN probe with positions);
+ *  ROI_FIRST_MAX  the same without NaN, but the first maximum's bits: for a bin whose max is
+ *                 zero, where -0.0 == +0.0 and a plain max may return either sign; strict >
+ *                 keeps the first, as roi__naive does. */
+enum { ROI_SUM, ROI_MAX, ROI_FIRST_MAX };
 static inline __attribute__((always_inline)) void
 roi_rect_fold(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
-              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, int sum,
+              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, int op,
               __m256 *acc)
 {
     for (int k = 0; k < nv; k++)
-        acc[k] = sum ? _mm256_setzero_ps() : _mm256_set1_ps(-__builtin_inff());
+        acc[k] = op == ROI_SUM ? _mm256_setzero_ps() : _mm256_set1_ps(-__builtin_inff());
     for (int64_t h = h0; h < h1; h++) {
         const float *row = x + (h * W) * C + c0;
         for (int64_t w = w0; w < w1; w++) {
@@ -219,7 +224,10 @@ roi_rect_fold(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int6
             for (int k = 0; k < nv; k++) {
                 const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
                                         : _mm256_loadu_ps(cell + 8 * k);
-                acc[k] = sum ? _mm256_add_ps(acc[k], v) : _mm256_max_ps(acc[k], v);
+                acc[k] = op == ROI_SUM ? _mm256_add_ps(acc[k], v)
+                         : op == ROI_MAX
+                             ? _mm256_max_ps(acc[k], v)
+                             : _mm256_blendv_ps(acc[k], v, _mm256_cmp_ps(v, acc[k], _CMP_GT_OQ));
             }
         }
     }
@@ -229,7 +237,7 @@ static inline __attribute__((always_inline)) void
 roi_rect_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *best)
 {
-    roi_rect_fold(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, 0, best);
+    roi_rect_fold(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, ROI_MAX, best);
 }
 
 /* Does the map hold a NaN? The values-only path's precondition, checked once per call: one
@@ -248,28 +256,6 @@ static inline int roi_map_has_nan(const float *x, int64_t n)
     for (; i < n; i++)
         nan |= x[i] != x[i];
     return nan;
-}
-
-/* The first maximum in row-major order of bin rows [h0,h1) x cols [w0,w1), values only, no NaN
- * in the chunk: for a bin whose max is zero, where -0.0 == +0.0 and a plain max may return
- * either sign; strict > keeps the first, as roi__naive does. */
-static inline __attribute__((always_inline)) void
-roi_bin_first_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
-                  int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *best)
-{
-    for (int64_t h = h0; h < h1; h++) {
-        const float *row = x + (h * W) * C + c0;
-        for (int64_t w = w0; w < w1; w++) {
-            const float *cell = row + w * C;
-            for (int k = 0; k < nv; k++) {
-                const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
-                                        : _mm256_loadu_ps(cell + 8 * k);
-                best[k] = (h == h0 && w == w0)
-                              ? v
-                              : _mm256_blendv_ps(best[k], v, _mm256_cmp_ps(v, best[k], _CMP_GT_OQ));
-            }
-        }
-    }
 }
 
 /* a better than b by SPEC section 3's total order (lane-wise mask). */
@@ -474,7 +460,7 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
             for (int b = 0; b < ncs; b++) {
                 __m256 sum[4];
                 roi_rect_fold(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
-                              w->cbrk[b + 1], nv, masked, mask, 1, sum);
+                              w->cbrk[b + 1], nv, masked, mask, ROI_SUM, sum);
                 for (int k = 0; k < nv; k++)
                     _mm256_store_ps(w->bv + ((int64_t)a * ncs + b) * ROI_CB + 8 * k, sum[k]);
             }
@@ -586,7 +572,7 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
  * map (every other level of this box derives from a finer one: adaptive pyramids), else the
  * segment blocks; coarser bins take the max of their sources. Equal nonzero floats are equal
  * bit for bit, so the max of maxima is roi__naive's value; a bin whose max is zero in a lane
- * (-0.0 == +0.0) is rescanned for the first maximum (roi_bin_first_max). */
+ * (-0.0 == +0.0) is rescanned for the first maximum (roi_rect_fold, ROI_FIRST_MAX). */
 static inline __attribute__((always_inline)) void
 roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_ws *w, int nrs,
                       int ncs, int64_t c0, int valid, int nv, int masked, int direct, int64_t cb)
@@ -644,12 +630,10 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
                     z = _mm256_or_ps(z, _mm256_and_ps(_mm256_castsi256_ps(mask[k]),
                                                       _mm256_cmp_ps(mx[k], _mm256_setzero_ps(),
                                                                     _CMP_EQ_OQ)));
-                if (!_mm256_testz_ps(z, z))
-                    for (int k0 = 0; k0 < nv; k0 += 4) /* four vectors at a time */
-                        roi_bin_first_max(x, C, W, c0 + 8 * k0, box_iv[ri + i].start,
-                                          box_iv[ri + i].end, box_iv[ci + j].start,
-                                          box_iv[ci + j].end, nv - k0 < 4 ? nv - k0 : 4, masked,
-                                          mask + k0, mx + k0);
+                if (!_mm256_testz_ps(z, z)) /* the first zero's sign */
+                    roi_rect_fold(x, C, W, c0, box_iv[ri + i].start, box_iv[ri + i].end,
+                                  box_iv[ci + j].start, box_iv[ci + j].end, nv, masked, mask,
+                                  ROI_FIRST_MAX, mx);
                 float *ov = sv + ((int64_t)i * n + j) * cb;
                 for (int k = 0; k < nv; k++)
                     _mm256_store_ps(ov + 8 * k, mx[k]);
