@@ -54,7 +54,9 @@ typedef struct {
     int32_t *rbrk;  /* H + 1 row breakpoints (absolute rows) */
     int32_t *cbrk;  /* W + 1 column breakpoints */
     int32_t *lohi;  /* 2 per interval of one box: first and one-past-last segment */
-    int32_t *src;   /* per level: the finer level it is derived from, or -1 (blocks) */
+    int32_t *src;   /* level order: src[SPP_MAX_LEVELS-1-t] is the t-th by decreasing n */
+    int32_t from[SPP_MAX_LEVELS]; /* per level of the current box (max): the finer level its
+                                   * bins are merged from, or -1 (reduced from the input) */
     float *bv;      /* max_blocks * ROI_CB block values (max) or sums (avg) */
     int32_t *bp;    /* max_blocks * ROI_CB block argmax */
     float *sv;      /* sum n^2 * ROI_VCB: every bin's result for the chunk, bin-major */
@@ -474,14 +476,7 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
         const int64_t ri = pl->iv_offset[l], ci = ri + n;
         float *sv = w->sv + boff * ROI_CB;
         int32_t *sp = w->sp + boff * ROI_CB;
-        int f = -1;
-        if (is_max)
-            for (int u = 0; u < t; u++) { /* a finer level already staged, fewest bins merged */
-                const int g = w->src[SPP_MAX_LEVELS - 1 - u];
-                if (roi_derivable(pl, box_iv, l, g) &&
-                    (f < 0 || p->levels[g] < p->levels[f]))
-                    f = g;
-            }
+        const int f = is_max ? w->from[l] : -1;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {
                 float *ov = sv + ((int64_t)i * n + j) * ROI_CB;
@@ -597,12 +592,7 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
         const int n = p->levels[l];
         const int64_t ri = pl->iv_offset[l], ci = ri + n;
         float *sv = w->sv + pl->out_offset[l] / C * cb;
-        int f = -1;
-        for (int u = 0; u < t; u++) {
-            const int g = w->src[SPP_MAX_LEVELS - 1 - u];
-            if (roi_derivable(pl, box_iv, l, g) && (f < 0 || p->levels[g] < p->levels[f]))
-                f = g;
-        }
+        const int f = w->from[l];
         /* sources: an ra x cb grid with row stride rs, from the blocks or from level f */
         const float *src = f >= 0 ? w->sv + pl->out_offset[f] / C * cb : w->bv;
         const int64_t rs = f >= 0 ? p->levels[f] : ncs;
@@ -643,20 +633,27 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
         roi_emit_level(pl, l, w->sv + pl->out_offset[l] / C * cb, cb, w->yst, c0, valid);
 }
 
-/* Does every level of box r but the finest derive from a finer one (roi_derivable)? Then the
- * values-only path reads the map once per finest bin and builds the rest from those. */
-static inline int roi_all_derivable(const spp_region_plan *pl, int64_t r, const roi_ws *w)
+/* Per level of box r, the finer level (already staged when levels go finest first) its bins
+ * are merged from, fewest bins merged, or -1: into w->from, once per box for every chunk.
+ * Returns 1 when every level but the finest has one (then the values-only path reads the map
+ * once per finest bin and builds the rest from those). Needs roi_level_order's w->src. */
+static inline int roi_box_sources(const spp_region_plan *pl, int64_t r, roi_ws *w)
 {
     const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
-    for (int t = 1; t < pl->p.nlevels; t++) {
+    int all = 1;
+    for (int t = 0; t < pl->p.nlevels; t++) {
         const int l = w->src[SPP_MAX_LEVELS - 1 - t];
-        int ok = 0;
-        for (int u = 0; u < t && !ok; u++)
-            ok = roi_derivable(pl, box_iv, l, w->src[SPP_MAX_LEVELS - 1 - u]);
-        if (!ok)
-            return 0;
+        int f = -1;
+        for (int u = 0; u < t; u++) {
+            const int g = w->src[SPP_MAX_LEVELS - 1 - u];
+            if (roi_derivable(pl, box_iv, l, g) &&
+                (f < 0 || pl->p.levels[g] < pl->p.levels[f]))
+                f = g;
+        }
+        w->from[l] = f;
+        all &= t == 0 || f >= 0;
     }
-    return 1;
+    return all;
 }
 
 /* Level order for derivation: w->src[SPP_MAX_LEVELS-1-t] is the t-th level by decreasing n
@@ -693,7 +690,8 @@ static inline void roi_region_forward(const spp_region_plan *pl, int64_t r, cons
     const spp_box bx = pl->boxes[r];
     roi_level_order(pl, w);
     int64_t c0 = 0;
-    const int direct = vals && roi_all_derivable(pl, r, w);
+    const int derivable = roi_box_sources(pl, r, w);
+    const int direct = vals && derivable;
     /* the segment blocks (not needed by the direct path) */
     const int nrs = direct ? 0 : roi_axis_segments(pl, r, 0, bx.y0, bx.y1 - bx.y0, w, w->rbrk);
     const int ncs = direct ? 0 : roi_axis_segments(pl, r, 1, bx.x0, bx.x1 - bx.x0, w, w->cbrk);
