@@ -35,7 +35,10 @@
  *      naive, 10x10/13x13 2.3-2.5x (row pass 0.7-1.4x); on 24x24 and 32x32 the row pass wins
  *      (2.8x vs 2.5x, 2.8x vs 2.0x), hence the limit; avg backward on odd 2.4-3.7x.
  * Against naive (1 thread): forward max 1.4-2x on 13x13 and 7x5 planes, 3-4x on 38x50 and
- *      64x64, avg 2.4x on 38x50, 5.7x on 64x64; backward 1.3-2.9x. */
+ *      64x64, avg 2.4x on 38x50, 5.7x on 64x64; backward 1.3-2.9x. Where it measured below
+ *      naive: `large` max backward, 0.91x in one paper run. That backward is nchw_backward,
+ *      the same code nchw__omp runs (1.19x in the same run): writing the 64 MiB dx to DRAM
+ *      is the whole cost, and the two rows differ by the machine's noise, not the kernel. */
 #include <omp.h>
 
 #include "nchw_common.h"
