@@ -58,7 +58,7 @@ setup-bench:
 # The test run: build everything the tests drive, the C correctness driver, then one pytest run
 # over the oracle suite and the harness's tests (pytest's summary line ends the run).
 test: setup
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/spp-check $(BUILD)/spp-bench peers
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/spp-check $(BUILD)/spp-bench $(BUILD)/spp-bench-regions peers
 	$(Q)$(MAKE) --no-print-directory test-driver
 	$(Q)$(MAKE) --no-print-directory test-oracle
 

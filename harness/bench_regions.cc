@@ -71,6 +71,7 @@ struct Workload {
     spp_region_problem p{};
     int64_t nboxes = 0;
     uint64_t seed = 0;
+    bool relu = false; // fill = relu: values clamped at 0 (configs/regions.ini)
     std::vector<spp_box> boxes;
     avec<float> nchw, nhwc;
     double read_bytes = 0;
@@ -202,6 +203,10 @@ std::vector<Workload> read_config(const std::string &path)
             die(where + e.msg);
         w.nboxes = to_int(where + "boxes", get("boxes"), 1, 1 << 24);
         w.seed = (uint64_t)to_int(where + "seed", get("seed"), 0, INT64_MAX);
+        const std::string fill = get("fill");
+        if (fill != "uniform" && fill != "relu")
+            die(where + "fill=" + fill + ": expected uniform or relu");
+        w.relu = fill == "relu";
         out.push_back(w);
     }
     if (out.empty())
@@ -221,8 +226,11 @@ void prepare(Workload &w)
     SplitMix g{w.seed * 7919 + 12345};
     w.nchw.resize((size_t)(C * H * W));
     w.nhwc.resize(w.nchw.size());
-    for (auto &v : w.nchw)
+    for (auto &v : w.nchw) {
         v = (float)(2.0 * g.u() - 1.0);
+        if (w.relu && !(v > 0.0f))
+            v = 0.0f; // +0.0, as max(x, 0) gives
+    }
     for (int64_t c = 0; c < C; c++)
         for (int64_t q = 0; q < H * W; q++)
             w.nhwc[(size_t)(q * C + c)] = w.nchw[(size_t)(c * H * W + q)];

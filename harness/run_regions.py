@@ -89,7 +89,7 @@ def table(run):
         if k not in kernels and k not in ("bound_readonce", "bound_write", "torchvision_roi"):
             kernels.append(k)
     infer = any(n.endswith("/y_only") for n in names)
-    order = ["det-480", "det-576", "det-688", "det-864", "det-1200", "fast-rcnn"]
+    order = ["det-480", "det-576", "det-688", "det-688-relu", "det-864", "det-1200", "fast-rcnn"]
     workloads.sort(key=lambda w: (order.index(w) if w in order else 99, w))
     threads.sort(key=lambda t: int(t[1:]))
     out = ["# Region SPP: pooling time per image (R windows on one feature map)", "",

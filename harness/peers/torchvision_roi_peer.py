@@ -94,7 +94,11 @@ def read_config(path):
         s = cp[name]
         out.append(dict(name=name, c=int(s["channels"]), h=int(s["height"]), w=int(s["width"]),
                         levels=[int(v) for v in s["levels"].split(",")], pool=s["pool"].strip(),
-                        bins=s["bins"].strip(), boxes=int(s["boxes"]), seed=int(s["seed"])))
+                        bins=s["bins"].strip(), boxes=int(s["boxes"]), seed=int(s["seed"]),
+                        fill=s["fill"].strip()))
+        if out[-1]["fill"] not in ("uniform", "relu"):
+            raise SystemExit(f"torchvision_roi_peer: [{name}] fill={out[-1]['fill']}: "
+                             "expected uniform or relu")
     return out
 
 
@@ -148,6 +152,12 @@ def tv_pyramid_argmax(torch, x, rois, levels):
     return torch.cat(ys, 1), torch.cat(ams, 1)
 
 
+def make_map(rng, wl):
+    """The workload's map (1, C, H, W): U[-1, 1), clamped at +0.0 for fill = relu."""
+    x = rng.uniform(-1, 1, (1, wl["c"], wl["h"], wl["w"])).astype(np.float32)
+    return np.maximum(x, np.float32(0)) if wl["fill"] == "relu" else x
+
+
 def verify(torch, wl, boxes):
     """(ok, reason) for SPEC equivalence of the roi_pool pyramid on these boxes."""
     if wl["pool"] != "max" or wl["bins"] != "adaptive":
@@ -157,8 +167,7 @@ def verify(torch, wl, boxes):
         r, n, axis, A = bad[0]
         return False, (f"{len(bad)} (box, level, axis) bins differ, e.g. box {r} level {n} "
                        f"{axis}-extent {A}: roi_pool {tv_bins(A, n)}")
-    rng = np.random.default_rng(wl["seed"])
-    x = rng.uniform(-1, 1, (1, wl["c"], wl["h"], wl["w"])).astype(np.float32)
+    x = make_map(np.random.default_rng(wl["seed"]), wl)
     y, am = tv_pyramid_argmax(torch, torch.from_numpy(x), tv_rois(torch, boxes), wl["levels"])
     ye, ame = RO.forward(x, boxes, wl["levels"], "max", "adaptive", "nchw")
     if not np.array_equal(y.numpy().view(np.uint32), ye.view(np.uint32)):
@@ -213,8 +222,7 @@ def main():
         context[f"verify/{wl['name']}"] = why
         print(f"torchvision_roi/{wl['name']}: {'verified' if ok else 'NOT verified'}: {why}",
               file=sys.stderr)
-        rng = np.random.default_rng(1)
-        x = torch.from_numpy(rng.uniform(-1, 1, (1, wl["c"], wl["h"], wl["w"])).astype(np.float32))
+        x = torch.from_numpy(make_map(np.random.default_rng(1), wl))
         rois = tv_rois(torch, boxes)
         read_bytes = float(((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum()
                            * wl["c"] * 4)
