@@ -21,10 +21,10 @@
  * Avg: float sums per block, merged in (row segment, column segment) order, divided by the
  * float product of the two divisors: one fixed order, within SPEC's bound.
  * Max without argmax (argmax NULL: inference, e.g. SPP-net detection at test time): one scan
- * of the map for NaN and -0.0 per call; with no NaN, max-only folds (one vmaxps per loaded vector, no
- * positions, no probe). When every coarser level of a box derives from a finer one (adaptive
- * pyramids), the finest level's bins are reduced straight from the map and the rest built from
- * them; otherwise from max-only segment blocks. Equal nonzero maxima are bitwise equal, so y
+ * of the map for NaN and -0.0 per call; with no NaN, max-only folds (one vmaxps per loaded
+ * vector, no positions, no probe). When every coarser level of a box derives from a finer one
+ * (adaptive pyramids), the finest level's bins are reduced straight from the map and the rest
+ * built from them; otherwise from max-only segment blocks. Equal nonzero maxima are bitwise equal, so y
  * is roi__naive's; when the map holds a -0.0 (the same scan tells), a bin whose max is zero is
  * rescanned for the first zero's sign (a ReLU map's zeros are all +0.0: no rescans; measured on
  * det-688 clamped at 0, 1 thread, same run: 1.1-1.2x faster than rescanning every zero bin).
