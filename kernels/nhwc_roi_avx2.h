@@ -24,9 +24,9 @@
  * of the map for NaN and -0.0 per call; with no NaN, max-only folds (one vmaxps per loaded
  * vector, no positions, no probe). When every coarser level of a box derives from a finer one
  * (adaptive pyramids), the finest level's bins are reduced straight from the map and the rest
- * built from them; otherwise from max-only segment blocks. Equal nonzero maxima are bitwise equal, so y
- * is roi__naive's; when the map holds a -0.0 (the same scan tells), a bin whose max is zero is
- * rescanned for the first zero's sign (a ReLU map's zeros are all +0.0: no rescans; measured on
+ * built from them; otherwise from max-only segment blocks. Equal nonzero maxima are bitwise
+ * equal, so y is roi__naive's; when the map holds a -0.0 (the same scan tells), a bin whose max
+ * is zero is rescanned for the first zero's sign (a ReLU map's zeros are all +0.0: no rescans; measured on
  * det-688 clamped at 0, 1 thread, same run: 1.1-1.2x faster than rescanning every zero bin).
  * With a NaN in the map, the argmax path runs and only y is stored. The direct path takes 64
  * channels a chunk (8 ymm: 256 contiguous bytes a cell, half the loop overhead per vector).
