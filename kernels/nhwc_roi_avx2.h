@@ -20,29 +20,29 @@
  * run, det-688, 1 thread): 1.2-1.4x faster than the pairwise-only version.
  * Avg: float sums per block, merged in (row segment, column segment) order, divided by the
  * float product of the two divisors: one fixed order, within SPEC's bound.
- * Max without argmax (argmax NULL: inference, e.g. SPP-net detection at test time): one scan
- * of the map for NaN and -0.0 per call; with no NaN, max-only folds (one vmaxps per loaded
- * vector, no positions, no probe). When every coarser level of a box derives from a finer one
- * (adaptive pyramids), the finest level's bins are reduced straight from the map and the rest
- * built from them; otherwise from max-only segment blocks. Equal nonzero maxima are bitwise
- * equal, so y is roi__naive's; when the map holds a -0.0 (the same scan tells), a bin whose max
- * is zero is rescanned for the first zero's sign (a ReLU map's zeros are all +0.0: no rescans; measured on
- * det-688 clamped at 0, 1 thread, same run: 1.1-1.2x faster than rescanning every zero bin).
- * With a NaN in the map, the argmax path runs and only y is stored. The direct path takes 64
- * channels a chunk (8 ymm: 256 contiguous bytes a cell, half the loop overhead per vector).
- * Measured, det-688 at 1 thread, same runs: 30-34 ms with 32-channel chunks against 55-60 ms with
- * argmax and 40-42 ms from blocks; 64-channel chunks 1.1-1.3x faster again (25-30 ms); a
- * row-streaming variant (each row once per 64-channel slab, bins accumulated in L1), row
- * segments shared by overlapping bin rows, a chunk-outer order (every box per channel chunk,
- * to keep the chunk's map slice in L2) and streaming each chunk's output spans instead of the
- * whole row all measured slower (the last two 1.3-1.7x). Also measured and not kept (same-run
- * A/B, det-688, 1 thread): row max tables of the map (pairs and quads of cells, so a bin row
- * costs 1-3 loads: 0.47x the loads, but three maps' worth of lines, 1.2-1.4x slower); software
- * prefetch of the next chunk, the next box or the next bin row (1.05-1.3x slower); the finest
- * bins over all channels at once (a bin row band no longer fits L1, 1.3-1.4x slower); the
- * previous region's rows streamed a few lines per bin during the next one (no gain at 1 thread,
- * slower with argmax). Without the output write the inference path ran in 18-20 ms against
- * 25-27 ms with it: the writes do not overlap the reads whichever way they are issued.
+ * Max without argmax (argmax NULL: inference, e.g. SPP-net detection at test time): one scan of
+ * the map for NaN and -0.0 per call; with no NaN, max-only folds (one vmaxps per loaded vector, no
+ * positions, no probe). When every coarser level of a box derives from a finer one (adaptive
+ * pyramids), the finest level's bins are reduced straight from the map and the rest built from
+ * them; otherwise from max-only segment blocks. Equal nonzero maxima are bitwise equal, so y is
+ * roi__naive's; when the map holds a -0.0 (the same scan tells), a bin whose max is zero is
+ * rescanned for the first zero's sign (a ReLU map's zeros are all +0.0: no rescans; measured on
+ * det-688 clamped at 0, 1 thread, same run: 1.1-1.2x faster than rescanning every zero bin). With
+ * a NaN in the map, the argmax path runs and only y is stored. The direct path takes 64 channels a
+ * chunk (8 ymm: 256 contiguous bytes a cell, half the loop overhead per vector). Measured, det-688
+ * at 1 thread, same runs: 30-34 ms with 32-channel chunks against 55-60 ms with argmax and 40-42
+ * ms from blocks; 64-channel chunks 1.1-1.3x faster again (25-30 ms); a row-streaming variant
+ * (each row once per 64-channel slab, bins accumulated in L1), row segments shared by overlapping
+ * bin rows, a chunk-outer order (every box per channel chunk, to keep the chunk's map slice in L2)
+ * and streaming each chunk's output spans instead of the whole row all measured slower (the last
+ * two 1.3-1.7x). Also measured and not kept (same-run A/B, det-688, 1 thread): row max tables of
+ * the map (pairs and quads of cells, so a bin row costs 1-3 loads: 0.47x the loads, but three
+ * maps' worth of lines, 1.2-1.4x slower); software prefetch of the next chunk, the next box or the
+ * next bin row (1.05-1.3x slower); the finest bins over all channels at once (a bin row band no
+ * longer fits L1, 1.3-1.4x slower); the previous region's rows streamed a few lines per bin during
+ * the next one (no gain at 1 thread, slower with argmax). Without the output write the inference
+ * path ran in 18-20 ms against 25-27 ms with it: the writes do not overlap the reads whichever way
+ * they are issued.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
