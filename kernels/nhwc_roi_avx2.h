@@ -37,8 +37,8 @@
  * and streaming each chunk's output spans instead of the whole row all measured slower (the last
  * two 1.3-1.7x). Also measured and not kept (same-run A/B, det-688, 1 thread): row max tables of
  * the map (pairs and quads of cells, so a bin row costs 1-3 loads: 0.47x the loads, but three
- * maps' worth of lines, 1.2-1.4x slower); software prefetch of the next chunk, the next box or the
- * next bin row (1.05-1.3x slower); the finest bins over all channels at once (a bin row band no
+ * maps' worth of lines, 1.2-1.5x slower); software prefetch of the next chunk, the next box or the
+ * next bin row (1.03-1.33x slower); the finest bins over all channels at once (a bin row band no
  * longer fits L1, 1.3-1.4x slower); the previous region's rows streamed a few lines per bin during
  * the next one (no gain at 1 thread, slower with argmax). Without the output write the inference
  * path ran in 18-20 ms against 25-27 ms with it: the writes do not overlap the reads whichever way
