@@ -80,13 +80,19 @@ def forward_table(rows):
     return out
 
 
+def peer_points(rows, kernel, keep):
+    """One row of peer `kernel` per (workload, layout, problem, threads) that `keep` accepts, in
+    table order (workload order, then threads)."""
+    pts = {(r["workload"], r["layout"], r["problem"], r["threads"]): r for r in rows
+           if r["kernel"] == kernel and keep(r)}
+    return sorted(pts.values(), key=lambda r: wkey(r) + (r["threads"],))
+
+
 def sppnet_table(rows):
-    ix = index(rows)
     out = ["| workload (sppnet bins) | layout | threads | best kernel | time | oneDNN | "
            "x oneDNN |", "|---|---|--:|---|--:|--:|--:|"]
-    keys = sorted({(r["workload"], r["layout"], r["problem"], r["threads"]): r for r in rows
-                   if r["direction"] == "fwd" and r["pool"] == "max" and r["bins"] == "sppnet"
-                   and r["kernel"] == "onednn"}.values(), key=lambda r: wkey(r) + (r["threads"],))
+    keys = peer_points(rows, "onednn", lambda r: r["direction"] == "fwd" and r["pool"] == "max"
+                       and r["bins"] == "sppnet")
     for o in keys:
         b = best(rows, o["problem"], o["threads"], "fwd")
         if not b:
@@ -102,9 +108,7 @@ def train_table(rows):
     ix = index(rows)
     out = ["| workload | layout | threads | best kernel | fwd+bwd | torch_cl fwd+bwd | "
            "x torch_cl | x naive |", "|---|---|--:|---|--:|--:|--:|--:|"]
-    keys = sorted({(r["workload"], r["layout"], r["problem"], r["threads"]): r for r in rows
-                   if r["direction"] == "fwdbwd" and r["kernel"] == "torch_cl"}.values(),
-                  key=lambda r: wkey(r) + (r["threads"],))
+    keys = peer_points(rows, "torch_cl", lambda r: r["direction"] == "fwdbwd")
     for tc in keys:
         b = best(rows, tc["problem"], tc["threads"], "fwdbwd")
         nv = ix.get((tc["problem"], "naive", "1", "fwdbwd"))
