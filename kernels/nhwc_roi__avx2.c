@@ -14,20 +14,28 @@
  *      Avg: float block sums in a fixed order, within SPEC's bound.
  * Backward: zero dx, then roi__naive's per-element order (region, level, bin row, bin column),
  *      channels vectorized for avg: dx is bitwise equal to roi__naive's.
- * Workspace: one roi_ws (segment tables and block buffers sized for the plan's largest box). */
+ * Workspace: one roi_ws (segment tables and block buffers sized for the plan's largest box),
+ * and for max two map-sized max tables the values-only path fills per call when they pay. */
 #include "nhwc_roi_avx2.h"
 
 static size_t roi_avx2_ws(const spp_region_plan *pl, int threads)
 {
     (void)threads;
-    return roi_ws_bytes(pl);
+    return roi_tab_bytes(pl) + roi_ws_bytes(pl);
 }
 
 static spp_status roi_avx2_forward(const spp_region_plan *pl, const float *x, float *y,
                                    int32_t *argmax, const spp_exec *ex)
 {
-    roi_ws w = roi_ws_carve(pl, ex->workspace);
-    const int vals = roi_values_only(pl, x, argmax);
+    float *tab = ex->workspace;
+    roi_ws w = roi_ws_carve(pl, (char *)ex->workspace + roi_tab_bytes(pl));
+    const int want = roi_wants_vals(pl, argmax), build = want && roi_tabs_pay(pl);
+    int m = 0;
+    for (int t = 0; want && t < roi_prep_steps(build); t++)
+        for (int64_t yy = 0; yy < pl->p.h; yy++)
+            m |= roi_prep_row(pl, x, tab, w.tstride, build, t, yy);
+    const int vals = want ? roi_vals_of(m) : 0;
+    w.tab = vals && build ? tab : NULL;
     for (int64_t r = 0; r < pl->nboxes; r++)
         roi_region_forward(pl, r, x, y, argmax, &w, vals);
     _mm_sfence(); /* order the streamed output before returning */

@@ -11,24 +11,37 @@
  *      splitting regions would race on dx. Instead each thread OWNS a contiguous range of
  *      channels (multiples of 8) of dx, zeroes it, and walks every region, level and bin in
  *      output order for its channels only. Each dx element is therefore updated by one thread,
- *      in roi__naive's order: dx is bitwise equal to roi__naive's for every thread count. */
+ *      in roi__naive's order: dx is bitwise equal to roi__naive's for every thread count.
+ * Workspace: one roi_ws per thread, and for max the shared max tables of the values-only path
+ *      (built by all threads split by map rows, one barrier per table, before the regions). */
 #include <omp.h>
 
 #include "nhwc_roi_avx2.h"
 
 static size_t roi_omp_ws(const spp_region_plan *pl, int threads)
 {
-    return roi_ws_bytes(pl) * (size_t)threads;
+    return roi_tab_bytes(pl) + roi_ws_bytes(pl) * (size_t)threads;
 }
 
 static spp_status roi_omp_forward(const spp_region_plan *pl, const float *x, float *y,
                                   int32_t *argmax, const spp_exec *ex)
 {
-    const size_t slice = roi_ws_bytes(pl);
-    const int vals = roi_values_only(pl, x, argmax);
+    const size_t slice = roi_ws_bytes(pl), tbytes = roi_tab_bytes(pl);
+    float *tab = ex->workspace;
+    const spp_region_problem *p = &pl->p;
+    const int want = roi_wants_vals(pl, argmax), build = want && roi_tabs_pay(pl);
+    int m = 0;
 #pragma omp parallel num_threads(ex->threads)
     {
-        roi_ws w = roi_ws_carve(pl, (char *)ex->workspace + slice * (size_t)omp_get_thread_num());
+        roi_ws w =
+            roi_ws_carve(pl, (char *)ex->workspace + tbytes + slice * (size_t)omp_get_thread_num());
+        for (int t = 0; want && t < roi_prep_steps(build); t++) { /* split by map rows */
+#pragma omp for schedule(static) reduction(| : m)
+            for (int64_t yy = 0; yy < p->h; yy++)
+                m |= roi_prep_row(pl, x, tab, w.tstride, build, t, yy);
+        }
+        const int vals = want ? roi_vals_of(m) : 0;
+        w.tab = vals && build ? tab : NULL;
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < pl->nboxes; r++)
             roi_region_forward(pl, r, x, y, argmax, &w, vals);

@@ -327,6 +327,35 @@ def test_signed_zero_and_equal_maxima(name, layout):
     assert_values_only_equal(name, x, boxes, levels, "adaptive", layout, y)
 
 
+@pytest.mark.parametrize("name,layout", kparams())
+@pytest.mark.parametrize("fill", ["distinct", "ties", "zeros", "relu"])
+@pytest.mark.parametrize("levels", [[6, 3, 2, 1], [2, 1], [5]], ids=str)
+@pytest.mark.parametrize("C", [37, 70])
+def test_values_only_many_boxes(name, layout, fill, levels, C):
+    """Enough boxes that their areas sum to many maps, as in detection: the NHWC AVX2 kernels'
+    values-only path then pools bins of 2x2 cells and more from max tables of the map built
+    once per call (few boxes, as in the tests above, skip them). Bins of every size and
+    position, channel tails of the 64-channel chunks: bitwise roi__naive's y."""
+    H, W = 23, 29
+    rng = np.random.default_rng(C * 7 + len(levels))
+    if fill == "distinct":
+        x = make_map(rng, C, H, W, "nchw", fill="perm")[0]
+    elif fill == "relu":
+        x = np.maximum(rng.normal(size=(C, H, W)), 0).astype(np.float32)
+    else:
+        vals = FILLS[fill]
+        x = vals[rng.integers(0, len(vals), size=(C, H, W))]
+    x = np.ascontiguousarray(x if layout == "nchw" else x.transpose(1, 2, 0))[None]
+    boxes = np.concatenate([edge_boxes(H, W), random_boxes(rng, H, W, 120)])
+    area = int(((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum())
+    assert area >= 8 * H * W, "too few box reads: the table path would not run"  # it needs 4
+    yn, _ = run_region_forward("roi__naive", x, boxes, levels, "max", "adaptive", layout)
+    if name == "roi__naive":  # the reference itself against the oracle; the rest against it
+        ye, _ = RO.forward(x, boxes, levels, "max", "adaptive", layout, exact=True)
+        assert np.array_equal(yn.view(np.uint32), ye.astype(np.float32).view(np.uint32))
+    assert_values_only_equal(name, x, boxes, levels, "adaptive", layout, yn)
+
+
 def test_full_map_box_equals_whole_map_spp():
     rng = np.random.default_rng(3)
     C, H, W, levels = 6, 13, 10, [6, 3, 2, 1]
