@@ -50,7 +50,12 @@
  * longer fits L1, 1.3-1.4x slower); the previous region's rows streamed a few lines per bin during
  * the next one (no gain at 1 thread, slower with argmax). Without the output write the inference
  * path ran in 18-20 ms against 25-27 ms with it: the writes do not overlap the reads whichever way
- * they are issued.
+ * they are issued. Again with the tables (above), same-run A/B: streaming each finished row's
+ * 51 KB from the next row's chunk loop and prefetching the next row's pages (TLB) were no
+ * faster; chunk-local staging with per-chunk spans and plain stores instead of streamed ones
+ * (1.1-1.2x) were slower. A stand-alone loop of L1 compute plus 51 KB streamed per window took
+ * the sum of the two, and 1.4x that with the stores spread one line at a time: this machine
+ * does not hide streamed stores behind compute.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
