@@ -30,32 +30,32 @@
  * those; a finest bin whose intervals repeat its neighbour's (boxes narrower than the level) is
  * copied, not recomputed. det-688 reads 0.46 table cells per box cell against 1.70 map cells before
  * (1.41 with the copies alone; adaptive bins share and repeat cells). Measured (det-688, inference,
- * interleaved runs, medians of 5): 1 thread 18.7-23.7 ms against 21.2-23.8 ms without, 2 threads
- * 10.7-12.2 against 12.6-13.1; the output write, not the reads, is now most of the time (stubbing
- * it out: 12-14.5 of 19-23 ms left). Equal nonzero maxima are bitwise equal, so y is roi__naive's;
- * when the map holds a -0.0 (the same scan tells), a bin whose max is zero is rescanned for the
- * first zero's sign (a ReLU map's zeros are all +0.0: no rescans; measured on det-688 clamped at 0,
- * 1 thread, same run: 1.1-1.2x faster than rescanning every zero bin). With a NaN in the map, the
- * argmax path runs and only y is stored. The direct path takes 64 channels a chunk (8 ymm: 256
- * contiguous bytes a cell, half the loop overhead per vector). Measured, det-688 at 1 thread, same
- * runs: 30-34 ms with 32-channel chunks against 55-60 ms with argmax and 40-42 ms from blocks;
- * 64-channel chunks 1.1-1.3x faster again (25-30 ms); a row-streaming variant (each row once per
- * 64-channel slab, bins accumulated in L1), row segments shared by overlapping bin rows, a
- * chunk-outer order (every box per channel chunk, to keep the chunk's map slice in L2) and
- * streaming each chunk's output spans instead of the whole row all measured slower (the last two
- * 1.3-1.7x). Also measured and not kept (same-run A/B, det-688, 1 thread): row max tables of the
- * map (pairs and quads of cells, so a bin row costs 1-3 loads: 0.47x the loads, but three maps'
- * worth of lines, 1.2-1.5x slower); software prefetch of the next chunk, the next box or the next
- * bin row (1.03-1.33x slower); the finest bins over all channels at once (a bin row band no longer
- * fits L1, 1.3-1.4x slower); the previous region's rows streamed a few lines per bin during the
- * next one (no gain at 1 thread, slower with argmax). Without the output write the inference path
- * ran in 18-20 ms against 25-27 ms with it: the writes do not overlap the reads whichever way they
- * are issued. Again with the tables (above), same-run A/B: streaming each finished row's 51 KB from
- * the next row's chunk loop and prefetching the next row's pages (TLB) were no faster; chunk-local
- * staging with per-chunk spans and plain stores instead of streamed ones (1.1-1.2x) were slower. A
- * stand-alone loop of L1 compute plus 51 KB streamed per window took the sum of the two, and 1.4x
- * that with the stores spread one line at a time: this machine does not hide streamed stores behind
- * compute.
+ * interleaved rounds of 5-repetition medians, fastest and median round): 1 thread 18.7 and 23.7 ms
+ * against 21.2 and 23.8 ms without, 2 threads 10.7 and 12.2 against 12.6 and 13.1; the output
+ * write, not the reads, is now most of the time (stubbing it out: 12-14.5 of 19-23 ms left). Equal
+ * nonzero maxima are bitwise equal, so y is roi__naive's; when the map holds a -0.0 (the same scan
+ * tells), a bin whose max is zero is rescanned for the first zero's sign (a ReLU map's zeros are
+ * all +0.0: no rescans; measured on det-688 clamped at 0, 1 thread, same run: 1.1-1.2x faster than
+ * rescanning every zero bin). With a NaN in the map, the argmax path runs and only y is stored. The
+ * direct path takes 64 channels a chunk (8 ymm: 256 contiguous bytes a cell, half the loop overhead
+ * per vector). Measured, det-688 at 1 thread, same runs: 30-34 ms with 32-channel chunks against
+ * 55-60 ms with argmax and 40-42 ms from blocks; 64-channel chunks 1.1-1.3x faster again (25-30
+ * ms); a row-streaming variant (each row once per 64-channel slab, bins accumulated in L1), row
+ * segments shared by overlapping bin rows, a chunk-outer order (every box per channel chunk, to
+ * keep the chunk's map slice in L2) and streaming each chunk's output spans instead of the whole
+ * row all measured slower (the last two 1.3-1.7x). Also measured and not kept (same-run A/B,
+ * det-688, 1 thread): row max tables of the map (pairs and quads of cells, so a bin row costs 1-3
+ * loads: 0.47x the loads, but three maps' worth of lines, 1.2-1.5x slower); software prefetch of
+ * the next chunk, the next box or the next bin row (1.03-1.33x slower); the finest bins over all
+ * channels at once (a bin row band no longer fits L1, 1.3-1.4x slower); the previous region's rows
+ * streamed a few lines per bin during the next one (no gain at 1 thread, slower with argmax).
+ * Without the output write the inference path ran in 18-20 ms against 25-27 ms with it: the writes
+ * do not overlap the reads whichever way they are issued. Again with the tables (above), same-run
+ * A/B: streaming each finished row's 51 KB from the next row's chunk loop and prefetching the next
+ * row's pages (TLB) were no faster; chunk-local staging with per-chunk spans and plain stores
+ * instead of streamed ones (1.1-1.2x) were slower. A stand-alone loop of L1 compute plus 51 KB
+ * streamed per window took the sum of the two, and 1.4x that with the stores spread one line at a
+ * time: this machine does not hide streamed stores behind compute.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
