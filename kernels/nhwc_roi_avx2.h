@@ -338,15 +338,6 @@ static inline void roi_tab_row(const float *src, float *dst, int64_t H, int64_t 
     }
 }
 
-/* Map row y: its roi_map_scan flags, and row y of the 2 x 2 table (tab). */
-static inline int roi_tab_scan_row(const float *x, float *tab, int64_t H, int64_t W, int64_t C,
-                                   int64_t y)
-{
-    const int flags = roi_map_scan(x + y * W * C, W * C);
-    roi_tab_row(x, tab, H, W, C, y, 1);
-    return flags;
-}
-
 /* Values-only max of rows [h0,h1) x cols [w0,w1): from the largest table whose cells fit in
  * the bin (tab NULL: none), else from the map. The last row and column of table cells start
  * at h1-k and w1-k, overlapping the previous ones. */
@@ -848,9 +839,12 @@ static inline int roi_prep_row(const spp_region_plan *pl, const float *x, float 
                                int64_t tstride, int build, int t, int64_t y)
 {
     const spp_region_problem *p = &pl->p;
-    if (t == 0)
-        return build ? roi_tab_scan_row(x, tab, p->h, p->w, p->c, y)
-                     : roi_map_scan(x + y * p->w * p->c, p->w * p->c);
+    if (t == 0) {
+        const int flags = roi_map_scan(x + y * p->w * p->c, p->w * p->c);
+        if (build)
+            roi_tab_row(x, tab, p->h, p->w, p->c, y, 1);
+        return flags;
+    }
     roi_tab_row(tab + (t - 1) * tstride, tab + t * tstride, p->h, p->w, p->c, y, 1 << t);
     return 0;
 }
