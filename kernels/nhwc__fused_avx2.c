@@ -16,6 +16,16 @@
  *      column intervals <= 320: zf5, vgg16-600) run two-phase per 32-channel block: the
  *      partials of all rows first, then each bin folds its rows in registers and is stored
  *      once (<= 192: partials built interval by interval, the plan decoded once per block).
+ * 2-D blocks (max with argmax on maps of at least 600 cells whose input stays in L3: the
+ *      detection maps, fast-rcnn, vgg16-600; fz_blocks in nhwc_common.h): the elementary row
+ *      and column segments of all levels cut the map into disjoint blocks; each block is read
+ *      once in registers (row-major, scan rule), row intervals are merged from blocks
+ *      downwards (scan rule), column intervals side by side with the position-aware rule (the
+ *      earlier position wins between equal maxima), so no per-row partials or row folds.
+ *      Same bits as the row path. Same-run A/B against the row path (spp-bench, 3 interleaved
+ *      rounds, medians of 5, ratio of times): sppnet det maps 30x40 to 54x72 0.72-0.80x at 1
+ *      thread and 0.68-0.75x at 2; adaptive det-688 0.87x; fast-rcnn 0.84x; vgg16-600 0.63x.
+ *      Slower on small maps and DRAM-sized inputs (see fz_blocks_take), which keep the row path.
  * Max: value + position vectors. Fast path: b = max(v, b), pos follows (v > b); exact for
  *      in-order scans, left-to-right merges of overlapping 1-D intervals and row folds (proof in
  *      nhwc_common.h) when there is no NaN; a running lane sum detects a NaN and the task is

@@ -58,6 +58,9 @@ static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 static inline vm vm_nan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 static inline vm vm_or(vm a, vm b) { return (vm)(a | b); }
+static inline vm vm_and(vm a, vm b) { return (vm)(a & b); }
+static inline vm vm_eq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+static inline vm vi_gt(vi a, vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
 static inline vf vf_blend(vf a, vf b, vm m) { return _mm512_mask_blend_ps(m, a, b); } /* m ? b : a */
 static inline vi vi_blend(vi a, vi b, vm m) { return _mm512_mask_blend_epi32(m, a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); } /* a > b ? a : b */
@@ -88,6 +91,9 @@ static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 static inline vm vm_nan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 static inline vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
+static inline vm vm_and(vm a, vm b) { return _mm256_and_ps(a, b); }
+static inline vm vm_eq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+static inline vm vi_gt(vi a, vi b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b)); }
 static inline vf vf_blend(vf a, vf b, vm m) { return _mm256_blendv_ps(a, b, m); } /* m ? b : a */
 static inline vi vi_blend(vi a, vi b, vm m)
 {
@@ -126,6 +132,16 @@ NHWC_INLINE void v_fold_fast(vf *b, vi *bp, vf v, vi p)
     const vm u = vm_gt(v, *b);
     *b = vf_max(v, *b);
     *bp = vi_upd(*bp, p, u);
+}
+
+/* Merge rule without NaN for (v, p) anywhere relative to (b, bp) in row-major order (the
+ * 2-D blocks, fz_blocks): the larger value, and on equal values (-0.0 == +0.0) the earlier
+ * position, so the result is the region's first maximum whatever the merge order. */
+NHWC_INLINE void v_merge_fast(vf *b, vi *bp, vf v, vi p)
+{
+    const vm u = vm_or(vm_gt(v, *b), vm_and(vm_eq(v, *b), vi_gt(*bp, p)));
+    *b = vf_blend(*b, v, u);
+    *bp = vi_blend(*bp, p, u);
 }
 
 /* Load NV vectors of a channel block; masked (tail block) loads cnt[k] lanes of vector k. */
@@ -356,6 +372,18 @@ static spp_status bs_backward(const spp_plan *pl, const float *dy, const int32_t
 #define FZ_COLS_ALL_SLOTS 192
 #endif
 
+/* One axis of the 2-D blocks (fz_blocks): items [qs, qe) read from the input (leaves, np = 0)
+ * or merged from shorter ones, as in the column intervals of the row path. */
+#define FZ2_MAXI 64 /* items per axis: fz_plan.need is a 64-bit mask of column items */
+typedef struct {
+    int nq, nleaf;
+    int64_t qs[FZ2_MAXI], qe[FZ2_MAXI];
+    int16_t ord[FZ2_MAXI], np[FZ2_MAXI], piece[FZ2_MAXI][FZ_MAXP];
+    int16_t leaf[FZ2_MAXI]; /* the leaves by position */
+    int16_t lix[FZ2_MAXI];  /* leaf item -> its index in leaf[] */
+    int16_t map[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, bin row/column i -> item */
+} fz_axis;
+
 typedef struct {
     int nq;                                   /* distinct column intervals */
     int two;                                  /* two-phase (fz_two_phase): 2, 1; else 0 */
@@ -366,6 +394,10 @@ typedef struct {
     int16_t colq[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, column bin j -> interval */
     int32_t lbin[SPP_MAX_LEVELS];             /* first accumulator of level l */
     uint8_t rowon[FZ_TWO_SLOTS];              /* two-phase: row h lies in some bin */
+    int64_t pslots;                           /* partial slots per thread, either path */
+    int blk;                                  /* max with argmax, no NaN: the 2-D blocks */
+    fz_axis ra, ca;                           /* 2-D blocks: row and column items */
+    uint64_t need[FZ2_MAXI];                  /* row item -> the column items its bins need */
 } fz_plan;
 
 static size_t fz_round(size_t b) { return (b + 63) / 64 * 64; }
@@ -373,7 +405,7 @@ static size_t fz_plan_bytes(const spp_plan *pl)
 {
     return fz_round(sizeof(fz_plan)) + fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
 }
-static int fz_count_q(const spp_plan *pl);
+static int64_t fz_count_slots(const spp_plan *pl);
 #ifndef FZ_GROUP_BYTES
 #define FZ_GROUP_BYTES (256u << 10)
 #endif
@@ -398,64 +430,121 @@ static int64_t fz_group(const spp_plan *pl, int threads)
  * when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at 8 lanes: L2; zf5 13 x 12,
  * vgg16-600 38 x 7; not 64 x 7, where reading each block's column of the map was slower). */
 static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_TWO_SLOTS; }
-/* Column-partial slots per thread: one row, or all rows (two-phase). */
-static int64_t fz_pslots(const spp_plan *pl, int nq)
+/* Partial slots per thread: one row of column partials, all rows (two-phase), or the 2-D
+ * blocks' (fz_slots), whichever is most. */
+static size_t fz_thread_bytes_for(const spp_plan *pl, int64_t pslots)
 {
-    return fz_two_phase(pl, nq) ? pl->p.h * nq : nq;
+    return fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * CBW * 8);
 }
 static size_t fz_thread_bytes(const spp_plan *pl)
 {
-    return fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel +
-                     (size_t)fz_pslots(pl, fz_count_q(pl))) * CBW * 8);
+    return fz_thread_bytes_for(pl, fz_count_slots(pl));
 }
 static size_t fz_workspace(const spp_plan *pl, int threads)
 {
     return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) * fz_thread_bytes(pl);
 }
 
-/* Pieces of every interval (ord, np, piece) from the shorter ones; returns the estimated
- * cost of one row's column partials in half units: 2 per element scanned, 3 per merged piece
- * (a fold and two L1 loads), 2 per slot stored. */
-static int64_t fz_pieces(fz_plan *fp, int sums)
+/* Pieces of every interval of a set (nq intervals [qs, qe): ord, np, piece) from the shorter
+ * ones. With scan set, an interval is read from the input instead (np = 0) when its pieces are
+ * no fewer than its elements; without it, every interval that has a cover of at most FZ_MAXP
+ * pieces gets one. Returns the estimated cost of one row's column partials in half units: 2
+ * per element scanned, 3 per merged piece (a fold and two L1 loads), 2 per slot stored. */
+static int64_t fz_pieces(int nq, const int64_t *qs, const int64_t *qe, int16_t *ord, int16_t *npc,
+                         int16_t (*piece)[FZ_MAXP], int sums, int scan)
 {
     /* shorter intervals first (stable), so every piece is ready before it is merged */
-    for (int q = 0; q < fp->nq; q++) {
+    for (int q = 0; q < nq; q++) {
         int t = q;
-        const int64_t len = fp->qe[q] - fp->qs[q];
-        while (t > 0 && fp->qe[fp->ord[t - 1]] - fp->qs[fp->ord[t - 1]] > len) {
-            fp->ord[t] = fp->ord[t - 1];
+        const int64_t len = qe[q] - qs[q];
+        while (t > 0 && qe[ord[t - 1]] - qs[ord[t - 1]] > len) {
+            ord[t] = ord[t - 1];
             t--;
         }
-        fp->ord[t] = (int16_t)q;
+        ord[t] = (int16_t)q;
     }
-    int64_t cost = 2 * (int64_t)fp->nq;
-    for (int t = 0; t < fp->nq; t++) {
-        const int q = fp->ord[t];
-        const int64_t s = fp->qs[q], e = fp->qe[q];
+    int64_t cost = 2 * (int64_t)nq;
+    for (int t = 0; t < nq; t++) {
+        const int q = ord[t];
+        const int64_t s = qs[q], e = qe[q];
         int64_t cur = s;
         int np = 0;
         while (cur < e && np < FZ_MAXP) {
             int best = -1;
             int64_t bend = cur;
             for (int u = 0; u < t; u++) {
-                const int r = fp->ord[u];
-                if (fp->qe[r] - fp->qs[r] >= e - s)
+                const int r = ord[u];
+                if (qe[r] - qs[r] >= e - s)
                     break;
-                const int fits = sums ? fp->qs[r] == cur : fp->qs[r] >= s && fp->qs[r] <= cur;
-                if (fits && fp->qe[r] <= e && fp->qe[r] > bend) {
+                const int fits = sums ? qs[r] == cur : qs[r] >= s && qs[r] <= cur;
+                if (fits && qe[r] <= e && qe[r] > bend) {
                     best = r;
-                    bend = fp->qe[r];
+                    bend = qe[r];
                 }
             }
             if (best < 0)
                 break;
-            fp->piece[q][np++] = (int16_t)best;
+            piece[q][np++] = (int16_t)best;
             cur = bend;
         }
-        fp->np[q] = (int16_t)(cur == e && np < e - s ? np : 0);
-        cost += fp->np[q] ? 3 * (int64_t)fp->np[q] : 2 * (e - s);
+        npc[q] = (int16_t)(cur == e && (!scan || np < e - s) ? np : 0);
+        cost += npc[q] ? 3 * (int64_t)npc[q] : 2 * (e - s);
     }
     return cost;
+}
+#define FZ_PIECES(iv, sums, scan) \
+    fz_pieces((iv)->nq, (iv)->qs, (iv)->qe, (iv)->ord, (iv)->np, (iv)->piece, sums, scan)
+
+/* [s, e) into the set (qs, qe, *nq) unless it is there; its index, or -1 if the set already
+ * holds cap intervals. */
+static int fz_add(int *nq, int64_t *qs, int64_t *qe, int64_t s, int64_t e, int cap)
+{
+    int q = 0;
+    while (q < *nq && !(qs[q] == s && qe[q] == e))
+        q++;
+    if (q == *nq) {
+        if (q == cap)
+            return -1;
+        qs[q] = s;
+        qe[q] = e;
+        (*nq)++;
+    }
+    return q;
+}
+
+/* Elementary segments of the set's *nq intervals appended to it: the runs between consecutive
+ * interval ends that lie inside some interval and are not one (room: 2 * nq - 1 more). */
+static void fz_segments(int *nq, int64_t *qs, int64_t *qe)
+{
+    const int nq0 = *nq;
+    /* breakpoints: every start and end, sorted, distinct */
+    int64_t bk[2 * FZ_MAXQ];
+    int nb = 0;
+    for (int q = 0; q < nq0; q++)
+        for (int side = 0; side < 2; side++) {
+            const int64_t v = side ? qe[q] : qs[q];
+            int t = nb;
+            while (t > 0 && bk[t - 1] > v)
+                t--;
+            if (t > 0 && bk[t - 1] == v)
+                continue;
+            memmove(bk + t + 1, bk + t, (size_t)(nb - t) * sizeof *bk);
+            bk[t] = v;
+            nb++;
+        }
+    for (int k = 0; k + 1 < nb; k++) {
+        const int64_t s = bk[k], e = bk[k + 1];
+        int inside = 0, dup = 0;
+        for (int q = 0; q < nq0; q++) {
+            inside |= qs[q] <= s && e <= qe[q];
+            dup |= qs[q] == s && qe[q] == e;
+        }
+        if (inside && !dup) {
+            qs[*nq] = s;
+            qe[*nq] = e;
+            (*nq)++;
+        }
+    }
 }
 
 /* The distinct column intervals of all levels (qs, qe, colq, lbin), plus, where that is
@@ -475,63 +564,147 @@ static void fz_intervals(fz_plan *fp, const spp_plan *pl)
         const spp_level_plan *lv = &pl->lv[l];
         fp->lbin[l] = bin;
         bin += lv->n * lv->n;
-        for (int j = 0; j < lv->n; j++) {
-            int q = 0;
-            while (q < fp->nq && !(fp->qs[q] == lv->cols[j].start && fp->qe[q] == lv->cols[j].end))
-                q++;
-            if (q == fp->nq) {
-                fp->qs[q] = lv->cols[j].start;
-                fp->qe[q] = lv->cols[j].end;
-                fp->nq++;
-            }
-            fp->colq[l][j] = (int16_t)q;
-        }
+        for (int j = 0; j < lv->n; j++) /* at most SPP_MAX_LEVELS * SPP_MAX_LEVEL: never -1 */
+            fp->colq[l][j] = (int16_t)fz_add(&fp->nq, fp->qs, fp->qe, lv->cols[j].start,
+                                             lv->cols[j].end, FZ_MAXQ);
     }
+    /* the pieces are left computed for max (fz_build redoes them for sums) */
     const int nq0 = fp->nq;
+    const int64_t cost0 = FZ_PIECES(fp, 0, 1);
     if (3 * nq0 > FZ_MAXQ) /* room for up to 2 * nq0 - 1 segments */
         return;
-    const int64_t cost0 = fz_pieces(fp, 0);
-    /* breakpoints: every start and end, sorted, distinct */
-    int64_t bk[2 * FZ_MAXQ];
-    int nb = 0;
-    for (int q = 0; q < nq0; q++)
-        for (int side = 0; side < 2; side++) {
-            const int64_t v = side ? fp->qe[q] : fp->qs[q];
-            int t = nb;
-            while (t > 0 && bk[t - 1] > v)
-                t--;
-            if (t > 0 && bk[t - 1] == v)
-                continue;
-            memmove(bk + t + 1, bk + t, (size_t)(nb - t) * sizeof *bk);
-            bk[t] = v;
-            nb++;
-        }
-    for (int k = 0; k + 1 < nb; k++) {
-        const int64_t s = bk[k], e = bk[k + 1];
-        int inside = 0, dup = 0;
-        for (int q = 0; q < nq0; q++) {
-            inside |= fp->qs[q] <= s && e <= fp->qe[q];
-            dup |= fp->qs[q] == s && fp->qe[q] == e;
-        }
-        if (inside && !dup) {
-            fp->qs[fp->nq] = s;
-            fp->qe[fp->nq] = e;
-            fp->nq++;
-        }
-    }
+    fz_segments(&fp->nq, fp->qs, fp->qe);
+    if (fp->nq == nq0)
+        return;
 #ifndef FZ_FORCE_SEGMENTS /* tests build with it, so the segment path is checked on every shape */
-    if (fp->nq > nq0 && 10 * fz_pieces(fp, 0) >= 9 * cost0)
-        fp->nq = nq0; /* not worth it: the segments are the last slots, colq never names them */
+    if (10 * FZ_PIECES(fp, 0, 1) >= 9 * cost0) { /* not worth it: the segments are the last */
+        fp->nq = nq0;                             /* slots, colq never names them */
+        FZ_PIECES(fp, 0, 1);
+    }
 #else
+    FZ_PIECES(fp, 0, 1);
     (void)cost0;
 #endif
 }
 
-static int fz_count_q(const spp_plan *pl)
+/* One axis of the 2-D blocks (fz_blocks): the distinct row (rows set) or column intervals of
+ * all levels, their elementary segments, and a cover of every other interval by shorter ones.
+ * The leaves (items read from the input, np = 0) must then be elementary: no interval end
+ * inside them, so the leaves are disjoint and every item is a union of them. Returns 0 when
+ * that fails or the axis has more than FZ2_MAXI items (the 2-D blocks are not used then). */
+static int fz_axis_build(fz_axis *ax, const spp_plan *pl, int rows)
+{
+    ax->nq = 0;
+    for (int l = 0; l < pl->p.nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        for (int i = 0; i < lv->n; i++) {
+            const spp_interval *iv = rows ? &lv->rows[i] : &lv->cols[i];
+            const int q = fz_add(&ax->nq, ax->qs, ax->qe, iv->start, iv->end, FZ2_MAXI / 3);
+            if (q < 0)
+                return 0;
+            ax->map[l][i] = (int16_t)q;
+        }
+    }
+    const int nq0 = ax->nq;
+    fz_segments(&ax->nq, ax->qs, ax->qe);
+    FZ_PIECES(ax, 0, 0);
+    ax->nleaf = 0;
+    for (int q = 0; q < ax->nq; q++) {
+        if (ax->np[q])
+            continue;
+        for (int u = 0; u < nq0; u++)
+            if ((ax->qs[q] < ax->qs[u] && ax->qs[u] < ax->qe[q]) ||
+                (ax->qs[q] < ax->qe[u] && ax->qe[u] < ax->qe[q]))
+                return 0;
+        int t = ax->nleaf++; /* leaves by start (they are disjoint) */
+        while (t > 0 && ax->qs[ax->leaf[t - 1]] > ax->qs[q]) {
+            ax->leaf[t] = ax->leaf[t - 1];
+            t--;
+        }
+        ax->leaf[t] = (int16_t)q;
+    }
+    for (int t = 0; t < ax->nleaf; t++)
+        ax->lix[ax->leaf[t]] = (int16_t)t;
+    return 1;
+}
+
+/* The 2-D blocks' plan (ra, ca, need); returns their partial slots per thread (each row item
+ * times the column leaves, then one per column item), or 0 if they cannot be used. */
+static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
+{
+    if (!fz_axis_build(&fp->ra, pl, 1) || !fz_axis_build(&fp->ca, pl, 0))
+        return 0;
+    const fz_axis *ra = &fp->ra, *ca = &fp->ca;
+    memset(fp->need, 0, sizeof fp->need);
+    for (int l = 0; l < pl->p.nlevels; l++)
+        for (int i = 0; i < pl->lv[l].n; i++)
+            for (int j = 0; j < pl->lv[l].n; j++)
+                fp->need[ra->map[l][i]] |= 1ull << ca->map[l][j];
+    /* the pieces of needed column items are needed: longer items first */
+    for (int r = 0; r < ra->nq; r++)
+        for (int t = ca->nq - 1; t >= 0; t--) {
+            const int c = ca->ord[t];
+            if (fp->need[r] >> c & 1)
+                for (int m = 0; m < ca->np[c]; m++)
+                    fp->need[r] |= 1ull << ca->piece[c][m];
+        }
+    return (int64_t)ra->nq * ca->nleaf + ca->nq;
+}
+
+/* Whether a max forward with argmax takes the 2-D blocks. Measured against the row path on
+ * every NHWC max shape of configs/paper.ini (1 thread, 3 interleaved rounds, medians of 5):
+ * faster on the detection maps (30x40 to 75x100, C = 256, N = 1: 0.67-0.92x the time; sppnet
+ * bins gain most, their unnested windows make the row path merge many segments per row),
+ * fast-rcnn's 38x50 (0.81x) and vgg16-600's (0.71x); slower on maps of at most 13x13 (1.0-2.2x:
+ * the row path's two-phase form is cheap there, and each block's slice of every pixel is
+ * fetched by itself) and on `large` (2.0x: 64 MiB from DRAM, where the row path's walk in
+ * address order streams and the blocks' 128-byte slices of 1-2 KiB pixels do not). Hence:
+ * maps of at least FZ2_MIN_HW cells, inputs that stay in L3 (FZ2_MAX_BYTES), and slots that
+ * stay in L2 (FZ2_MAX_SLOTS). */
+#ifndef FZ2_MIN_HW
+#define FZ2_MIN_HW 600
+#endif
+#ifndef FZ2_MAX_BYTES
+#define FZ2_MAX_BYTES (16u << 20)
+#endif
+#ifndef FZ2_MAX_SLOTS
+#define FZ2_MAX_SLOTS 1024
+#endif
+static int fz_blocks_take(const spp_plan *pl, int64_t slots)
+{
+#if defined(FZ_FORCE_BLOCKS) /* tests build with it, so the 2-D blocks are checked on every shape */
+    (void)pl;
+    (void)slots;
+    return 1;
+#else
+    const spp_problem *p = &pl->p;
+    return slots <= FZ2_MAX_SLOTS && p->h * p->w >= FZ2_MIN_HW &&
+           (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES;
+#endif
+}
+
+/* Partial slots per thread (pslots) and whether a max forward with argmax takes the 2-D
+ * blocks (blk), for a plan whose column intervals are set (fz_intervals). */
+static void fz_slots(fz_plan *fp, const spp_plan *pl, int sums)
+{
+    fp->pslots = fz_two_phase(pl, fp->nq) ? pl->p.h * fp->nq : fp->nq;
+    fp->blk = 0;
+    if (sums)
+        return;
+    const int64_t s2 = fz_blocks_plan(fp, pl);
+    if (s2 > 0 && fz_blocks_take(pl, s2)) {
+        fp->blk = 1;
+        if (s2 > fp->pslots)
+            fp->pslots = s2;
+    }
+}
+
+static int64_t fz_count_slots(const spp_plan *pl)
 {
     fz_plan fp;
     fz_intervals(&fp, pl);
-    return fp.nq;
+    fz_slots(&fp, pl, pl->p.pool == SPP_POOL_AVG);
+    return fp.pslots;
 }
 
 /* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
@@ -553,7 +726,9 @@ static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
             rr[2 * (l * p->h + h) + 1] = hi;
         }
     }
-    fz_pieces(fp, sums);
+    if (sums) /* fz_intervals left the pieces for max */
+        FZ_PIECES(fp, 1, 1);
+    fz_slots(fp, pl, sums);
     /* 2: two-phase, interval by interval (the partials stay in L1); 1: two-phase, row by row;
      * 0: one row at a time */
     fp->two = !fz_two_phase(pl, fp->nq) ? 0 : p->h * fp->nq <= FZ_COLS_ALL_SLOTS ? 2 : 1;
@@ -867,6 +1042,141 @@ NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, int mode, int fa
     }
 }
 
+/* 2-D blocks (fz_blocks_plan), one channel block, max with argmax, fast path (no NaN; the
+ * caller reruns the task on the row path when *tot says there may be one):
+ *  1. every leaf block (row leaf x column leaf, both elementary, so each input element is read
+ *     exactly once) scanned in row-major order with the scan rule into its slot;
+ *  2. every row item merged from its pieces for every column leaf: pieces advance downwards,
+ *     so the scan rule is exact (file header);
+ *  3. for every row item some bin row uses, the column items its bins need, merged from
+ *     their pieces side by side with v_merge_fast (the earlier position among equal maxima),
+ *     and the bins copied into the accumulators (Av, Ap) that fz_fwd_one writes out.
+ * Slots: row item r and column leaf k at r * ncl + k, then one per column item (S: pslots).
+ * No software prefetch: fetching FZ2_PD elements ahead in scan order (T0 or T1), or the task's
+ * next block an element per element read, was slower than the hardware prefetchers alone
+ * (det-688 and 30x40 sppnet, 1 thread: 0.77x and 0.69x the time of the row path without it,
+ * 0.90x and 0.71x with it). */
+NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs,
+                           const int *cnt, int masked, float *Sv, int32_t *Sp, float *Av,
+                           int32_t *Ap, vf *tot)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, W = p->w;
+    const fz_axis *ra = &fp->ra, *ca = &fp->ca;
+    const int ncl = ca->nleaf;
+    vf sum[NV];
+    for (int k = 0; k < NV; k++)
+        sum[k] = vf_zero();
+    for (int a = 0; a < ra->nleaf; a++) {
+        const int r = ra->leaf[a];
+        const int64_t h0 = ra->qs[r], h1 = ra->qe[r];
+        for (int kl = 0; kl < ncl; kl++) {
+            const int c = ca->leaf[kl];
+            const int64_t w0 = ca->qs[c], w1 = ca->qe[c];
+            vf b[NV];
+            vi bp[NV];
+            const float *x0 = xs + (h0 * W + w0) * C;
+            for (int k = 0; k < NV; k++) {
+                b[k] = v_ld(x0 + k * VW, masked, cnt[k]);
+                bp[k] = vi_set1((int32_t)(h0 * W + w0));
+            }
+            const vi one = vi_set1(1);
+            for (int64_t h = h0; h < h1; h++) {
+                const int64_t ws = h == h0 ? w0 + 1 : w0;
+                vi pv = vi_set1((int32_t)(h * W + ws));
+                for (int64_t w = ws; w < w1; w++) {
+                    const float *xe = xs + (h * W + w) * C;
+                    for (int k = 0; k < NV; k++) {
+                        const vf v = v_ld(xe + k * VW, masked, cnt[k]);
+                        sum[k] = vf_add(sum[k], v);
+                        v_fold_fast(&b[k], &bp[k], v, pv);
+                    }
+                    pv = vi_add(pv, one);
+                }
+            }
+            const int64_t o = ((int64_t)r * ncl + kl) * CBW;
+            for (int k = 0; k < NV; k++) {
+                sum[k] = vf_add(sum[k], b[k]); /* the first element */
+                vf_storeu(Sv + o + k * VW, b[k]);
+                vi_storeu(Sp + o + k * VW, bp[k]);
+            }
+        }
+    }
+    for (int k = 0; k < NV; k++)
+        *tot = vf_add(*tot, sum[k]);
+    for (int t = 0; t < ra->nq; t++) {
+        const int r = ra->ord[t], np = ra->np[r];
+        if (np == 0)
+            continue;
+        for (int kl = 0; kl < ncl; kl++) {
+            vf b[NV];
+            vi bp[NV];
+            int64_t o = ((int64_t)ra->piece[r][0] * ncl + kl) * CBW;
+            for (int k = 0; k < NV; k++) {
+                b[k] = vf_loadu(Sv + o + k * VW);
+                bp[k] = vi_loadu(Sp + o + k * VW);
+            }
+            for (int m = 1; m < np; m++) {
+                o = ((int64_t)ra->piece[r][m] * ncl + kl) * CBW;
+                for (int k = 0; k < NV; k++)
+                    v_fold_fast(&b[k], &bp[k], vf_loadu(Sv + o + k * VW), vi_loadu(Sp + o + k * VW));
+            }
+            o = ((int64_t)r * ncl + kl) * CBW;
+            for (int k = 0; k < NV; k++) {
+                vf_storeu(Sv + o + k * VW, b[k]);
+                vi_storeu(Sp + o + k * VW, bp[k]);
+            }
+        }
+    }
+    const int64_t cbase = (int64_t)ra->nq * ncl;
+    for (int r = 0; r < ra->nq; r++) {
+        const uint64_t need = fp->need[r];
+        if (!need)
+            continue;
+        int64_t slot[FZ2_MAXI]; /* column item -> its slot for this row item */
+        for (int t = 0; t < ca->nq; t++) {
+            const int c = ca->ord[t], np = ca->np[c];
+            if (!(need >> c & 1))
+                continue;
+            if (np == 0) {
+                slot[c] = (int64_t)r * ncl + ca->lix[c];
+                continue;
+            }
+            slot[c] = cbase + c;
+            vf b[NV];
+            vi bp[NV];
+            int64_t o = slot[ca->piece[c][0]] * CBW;
+            for (int k = 0; k < NV; k++) {
+                b[k] = vf_loadu(Sv + o + k * VW);
+                bp[k] = vi_loadu(Sp + o + k * VW);
+            }
+            for (int m = 1; m < np; m++) {
+                o = slot[ca->piece[c][m]] * CBW;
+                for (int k = 0; k < NV; k++)
+                    v_merge_fast(&b[k], &bp[k], vf_loadu(Sv + o + k * VW), vi_loadu(Sp + o + k * VW));
+            }
+            o = slot[c] * CBW;
+            for (int k = 0; k < NV; k++) {
+                vf_storeu(Sv + o + k * VW, b[k]);
+                vi_storeu(Sp + o + k * VW, bp[k]);
+            }
+        }
+        for (int l = 0; l < p->nlevels; l++) {
+            const int n = pl->lv[l].n;
+            for (int i = 0; i < n; i++) {
+                if (ra->map[l][i] != r)
+                    continue;
+                for (int j = 0; j < n; j++) {
+                    const int64_t o = slot[ca->map[l][j]] * CBW;
+                    const int64_t d = (int64_t)(fp->lbin[l] + i * n + j) * CBW;
+                    memcpy(Av + d, Sv + o, CBW * sizeof *Av);
+                    memcpy(Ap + d, Sp + o, CBW * sizeof *Ap);
+                }
+            }
+        }
+    }
+}
+
 /* One task: sample b (xb: its first element), channel blocks [k0, k1), rows in order and,
  * inside a row, the blocks in order, so the row is read front to back. Accumulators of block
  * k are at Av/Ap + (k - k0) * bins * CBW. Returns 1 if the fast max path saw a possible NaN. */
@@ -877,6 +1187,18 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
     const spp_problem *p = &pl->p;
     const int64_t H = p->h, abin = pl->bins_per_channel * CBW;
     vf tot = vf_zero();
+    if (fp->blk && mode == MODE_MAXPOS && fast) { /* the 2-D blocks, block by block */
+        for (int64_t kb = k0; kb < k1; kb++) {
+            int cnt[NV];
+            const int masked = block_counts(p->c, kb * CBW, cnt);
+            const float *xs = xb + kb * CBW;
+            if (!masked)
+                fz_blocks(fp, pl, xs, cnt, 0, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin, &tot);
+            else
+                fz_blocks(fp, pl, xs, cnt, 1, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin, &tot);
+        }
+        return vf_anynan(tot);
+    }
     if (fp->two) { /* block by block: all rows' partials, then the bins */
         const int64_t rs = (int64_t)fp->nq * CBW;
         if (fp->two == 2 && k0 < k1)
@@ -979,7 +1301,7 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
     int32_t *Ap = (int32_t *)(void *)(mine + (size_t)gsz * abin * 4);
     float *Pv = (float *)(void *)(mine + (size_t)gsz * abin * 8);
     int32_t *Pp = (int32_t *)(void *)(mine + (size_t)gsz * abin * 8 +
-                                      (size_t)fz_pslots(pl, fp->nq) * CBW * 4);
+                                      (size_t)fp->pslots * CBW * 4);
     const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
     const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
     const float *xb = x + b * H * W * C;
@@ -1065,7 +1387,7 @@ static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32
     cx.fp = fp;
     cx.rr = rr;
     char *tws = ws + fz_plan_bytes(pl);
-    const size_t tb = fz_thread_bytes(pl);
+    const size_t tb = fz_thread_bytes_for(pl, fp->pslots); /* as declared: same plan */
     const int T = ex->threads < 1 ? 1 : ex->threads;
     cx.nblk = (p->c + CBW - 1) / CBW;
     cx.gsz = fz_group(pl, T);
@@ -1204,7 +1526,7 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
     int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
     fz_build(fp, rr, pl, 1);
     char *tws = ws + fz_plan_bytes(pl);
-    const size_t tb = fz_thread_bytes(pl);
+    const size_t tb = fz_thread_bytes_for(pl, fp->pslots); /* as declared: same plan */
     const int T = ex->threads < 1 ? 1 : ex->threads;
     const int64_t nblk = (C + CBW - 1) / CBW, gsz = fz_group(pl, T);
     const int64_t ngrp = (nblk + gsz - 1) / gsz, ntask = p->n * ngrp;

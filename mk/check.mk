@@ -1,8 +1,9 @@
 # The C correctness driver and the C-side reliability checks (issue 2 driver, issue 4).
 #   make test-driver      every kernel vs naive on configs/check/*.shapes (part of `make test`)
-#   make test-forced      the driver again on a build that forces paths the kernels choose per
-#                         plan (NHWC fused: elementary column segments; the small-plane max
-#                         path is switched off so small shapes run them too)
+#   make test-forced      the driver again on builds that force paths the kernels choose per
+#                         plan (NHWC fused: elementary column segments, the small-plane max
+#                         path switched off so small shapes run them too; then the 2-D blocks
+#                         of max with argmax on every shape)
 #   make test-sanitize    ASan+UBSan build in $(SAN_BUILD): driver (--quick) + oracle pytest
 #   make test-valgrind    driver (--quick) under valgrind, build without sanitizers
 #   make test-large       > 2^31-element tensors (slow, ~9 GB RAM; not part of `make test`)
@@ -31,10 +32,16 @@ test-driver: $(BUILD)/spp-check
 # ---- per-plan strategy choices forced on (the default heuristics take them on some shapes only) ----
 FORCED_BUILD ?= build-forced
 FORCED_FLAGS := -DFZ_FORCE_SEGMENTS -DSC_MAX_HW=0
+FORCED2_BUILD ?= build-forced-blocks
+FORCED2_FLAGS := -DFZ_FORCE_BLOCKS -DSC_MAX_HW=0
 test-forced:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED_BUILD) CFLAGS="$(FORCED_FLAGS)" $(FORCED_BUILD)/spp-check
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED2_BUILD) CFLAGS="$(FORCED2_FLAGS)" $(FORCED2_BUILD)/spp-check
 	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED_FLAGS)"
 	$(Q)$(CHECK_ENV) $(FORCED_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
+		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
+	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED2_FLAGS)"
+	$(Q)$(CHECK_ENV) $(FORCED2_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
 		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 
 # ---- sanitizers ----

@@ -2,14 +2,17 @@
  *
  * Every registered kernel is checked against `naive` on the problems of the shape descriptor
  * files configs/check/<name>.shapes (format: see the top of configs/check/edges.shapes). For each
- * (kernel, problem, thread count) case, three fills are run:
+ * (kernel, problem, thread count) case, four fills are run:
  *   ints     small non-negative integers, ReLU-like (half zeros, a third of them -0.0): ties
  *            everywhere, so the first-max rule, the argmax and y's zero bits are really
  *            tested; sums are exact;
  *   distinct a permutation of 24-bit integers times 0.1f (no ties; sums round, so the avg
  *            bound and summation-order determinism are really exercised);
  *   special  small integers with -inf, +inf and NaNs of distinct payloads sprinkled in, and
- *            one all -inf plane (all -inf bins; "last NaN wins" is visible in y's bits).
+ *            one all -inf plane (all -inf bins; "last NaN wins" is visible in y's bits);
+ *   onenan   the distinct values with one NaN per sample, in every channel at one pixel:
+ *            sample 0's at (0, 0), where scans start (a NaN-detecting sum over the elements
+ *            after the first misses it), the others' at a seeded pixel.
  * Each fill runs with 64-byte aligned buffers and again with every pointer (x, y, argmax, dy,
  * dx) offset by one float. Checks per run:
  *   forward  max: y bitwise equal to naive's and argmax exact; avg: within SPEC.md section 3,
@@ -49,13 +52,13 @@
 #define GUARD 64            /* sentinel elements on each side of every buffer */
 #define MAXMSG 5            /* mismatches shown per failed case */
 #define MAXTHREADS 16
-#define NFILLS 3
+#define NFILLS 4
 #define QUICK_MAX_ELEMS 20000 /* --quick: largest input kept */
 #define GARBAGE 0x7fbadbadu /* a NaN bit pattern no reference output can have */
 #define SENTINEL 0x5afe600du
 #define U (1.0 / 16777216.0) /* 2^-24 */
 
-static const char *const FILL_NAMES[NFILLS] = {"ints", "distinct", "special"};
+static const char *const FILL_NAMES[NFILLS] = {"ints", "distinct", "special", "onenan"};
 
 /* ------------------------------------------------------------------ problems ---- */
 
@@ -356,7 +359,7 @@ static void make_fill(int fill, const spp_problem *p, uint32_t seed, float *x, f
             /* a third of the zeros -0.0: a max over +0.0 and -0.0 must keep the first zero's
              * bits, as naive does (a plain vmaxps merge of two bins would not) */
             v = k > 0 ? (float)k : (h >> 24) % 3 == 0 ? -0.0f : 0.0f;
-        } else if (fill == 1) {
+        } else if (fill == 1 || fill == 3) {
             /* an odd multiplier mod 2^24 is a bijection: k is distinct for up to 2^24
              * elements; k * 0.1f stays distinct (spacing 0.1 > ulp(2^23 * 0.1) = 1/16) and
              * has a full mantissa, so float sums round and their order shows */
@@ -376,6 +379,13 @@ static void make_fill(int fill, const spp_problem *p, uint32_t seed, float *x, f
         }
         x[i] = v;
     }
+    if (fill == 3)
+        for (int64_t b = 0; b < p->n; b++) {
+            const uint32_t h = mix((uint64_t)b, seed ^ 0x3333u);
+            const int64_t e = b == 0 ? 0 : (int64_t)(h % (uint32_t)(p->h * p->w));
+            for (int64_t c = 0; c < p->c; c++)
+                x[xi(p, b, c, e / p->w, e % p->w)] = from_bits(0x7fc00000u | (uint32_t)(c + 1));
+        }
     if (fill == 2 && p->c > 1) /* sample 0, channel 1: an all -inf plane */
         for (int64_t h = 0; h < p->h; h++)
             for (int64_t w = 0; w < p->w; w++)
