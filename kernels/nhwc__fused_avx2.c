@@ -25,7 +25,7 @@
  *      Same bits as the row path. Same-run A/B against the row path (spp-bench, 3 interleaved
  *      rounds, medians of 5, ratio of times): sppnet det maps 30x40 to 54x72 0.72-0.80x at 1
  *      thread and 0.68-0.75x at 2; adaptive det-688 0.87x; fast-rcnn 0.84x; vgg16-600 0.63x.
- *      Slower on small maps and DRAM-sized inputs (see fz_blocks_take), which keep the row path.
+ *      Slower on small maps and DRAM-sized inputs (see fz_blocks_shape), which keep the row path.
  * Max: value + position vectors. Fast path: b = max(v, b), pos follows (v > b); exact for
  *      in-order scans, left-to-right merges of overlapping 1-D intervals and row folds (proof in
  *      nhwc_common.h) when there is no NaN; a running lane sum detects a NaN and the task is

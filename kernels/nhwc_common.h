@@ -670,16 +670,23 @@ static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
 #ifndef FZ2_MAX_SLOTS
 #define FZ2_MAX_SLOTS 1024
 #endif
-static int fz_blocks_take(const spp_plan *pl, int64_t slots)
+static int fz_blocks_shape(const spp_plan *pl) /* before the plan: it costs microseconds */
 {
 #if defined(FZ_FORCE_BLOCKS) /* tests build with it, so the 2-D blocks are checked on every shape */
     (void)pl;
-    (void)slots;
     return 1;
 #else
     const spp_problem *p = &pl->p;
-    return slots <= FZ2_MAX_SLOTS && p->h * p->w >= FZ2_MIN_HW &&
-           (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES;
+    return p->h * p->w >= FZ2_MIN_HW && (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES;
+#endif
+}
+static int fz_blocks_slots(int64_t slots)
+{
+#if defined(FZ_FORCE_BLOCKS)
+    (void)slots;
+    return 1;
+#else
+    return slots <= FZ2_MAX_SLOTS;
 #endif
 }
 
@@ -689,10 +696,10 @@ static void fz_slots(fz_plan *fp, const spp_plan *pl, int sums)
 {
     fp->pslots = fz_two_phase(pl, fp->nq) ? pl->p.h * fp->nq : fp->nq;
     fp->blk = 0;
-    if (sums)
+    if (sums || !fz_blocks_shape(pl))
         return;
     const int64_t s2 = fz_blocks_plan(fp, pl);
-    if (s2 > 0 && fz_blocks_take(pl, s2)) {
+    if (s2 > 0 && fz_blocks_slots(s2)) {
         fp->blk = 1;
         if (s2 > fp->pslots)
             fp->pslots = s2;
