@@ -13,8 +13,9 @@
  *      bin; dx is bitwise naive's. Threads: none. Workspace: none.
  * Needs AVX-512 F/BW/VL/DQ: the library skips it (SPP_ERR_ISA) on CPUs without it.
  * Versus naive: C = 1 runs naive's loops (as nhwc__avx2); with C < 16 most lanes are idle.
- * Verified here only through the shared code: the AVX2 build, and the 16-lane build run with
- *      an AVX2 emulation of this vocabulary (mask-register semantics) in the author's tests. */
+ * Verified here only through the shared code: the AVX2 build, and this file's own code built
+ *      on an AVX2 emulation of the 16-lane vocabulary (tests/emu512/, mask-register semantics),
+ *      checked against naive by `make test-emu512` (CI). */
 #define NHWC_AVX512
 #define NHWC_WANT_BINSCAN
 #include "nhwc_common.h"

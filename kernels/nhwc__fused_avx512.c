@@ -21,8 +21,9 @@
  *      dx regions (zero-fill and accumulate in one pass), no races, no atomics; dx is naive's.
  * Workspace: plan plus per thread the group's accumulators and one row (two-phase: all rows)
  *      of column partials.
- * Verified here only through the shared code: the AVX2 build, and the 16-lane build run with
- *      an AVX2 emulation of this vocabulary (mask-register semantics) in the author's tests.
+ * Verified here only through the shared code: the AVX2 build, and this file's own code built
+ *      on an AVX2 emulation of the 16-lane vocabulary (tests/emu512/, mask-register semantics),
+ *      checked against naive by `make test-emu512` (CI), with the 2-D blocks forced too.
  * Needs AVX-512 F/BW/VL/DQ: skipped (SPP_ERR_ISA) on CPUs without it.
  * Versus naive: inputs of <= 512 elements run naive's loops (per-call plan cost); with C < 16
  *      most lanes are masked off. */

@@ -355,6 +355,10 @@ static spp_status bs_backward(const spp_plan *pl, const float *dy, const int32_t
  * all its rows, then every bin folds its rows in registers and is stored once (no accumulator
  * load/store per row); on the smallest maps the partials are built interval by interval over
  * all rows, so the plan is decoded once per block. Same folds in the same order: same bits.
+ * 2-D blocks (max with argmax, fast path, maps of FZ2_MIN_HW cells or more; fz_blocks): the
+ * elementary row and column segments cut the map into disjoint blocks, each read once into
+ * registers; rows and then columns of the levels' intervals are merged from them per block,
+ * no per-row partials or row folds. A NaN reruns the task on the row path below.
  * Then A is written out per channel (contiguous n*n runs of y, 8x8 and 4x8 register
  * transposes; avg divides 4 lanes at a time in double first).
  * Max runs first with v_fold_fast and a running lane sum of the inputs; if that sum is NaN the

@@ -4,12 +4,15 @@
 #                         plan (NHWC fused: elementary column segments, the small-plane max
 #                         path switched off so small shapes run them too; then the 2-D blocks
 #                         of max with argmax on every shape)
+#   make test-emu512      the AVX-512 kernels' code on an AVX2 emulation of their 16-lane
+#                         vocabulary (tests/emu512/), through the driver: default plan choices,
+#                         then the 2-D blocks forced
 #   make test-sanitize    ASan+UBSan build in $(SAN_BUILD): driver (--quick) + oracle pytest
 #   make test-valgrind    driver (--quick) under valgrind, build without sanitizers
 #   make test-large       > 2^31-element tensors (slow, ~9 GB RAM; not part of `make test`)
 #   make fuzz             libFuzzer targets tests/fuzz/fuzz_*.c for FUZZ_SECONDS each
 #   make fuzz-regress     replay the committed corpora (seeds + past crashes) once
-.PHONY: test-driver test-forced test-sanitize test-valgrind test-large fuzz fuzz-build fuzz-regress
+.PHONY: test-driver test-forced test-emu512 test-sanitize test-valgrind test-large fuzz fuzz-build fuzz-regress
 
 CHECK_SHAPES := $(sort $(wildcard configs/check/*.shapes))
 CHECK_FLAGS ?=
@@ -43,6 +46,27 @@ test-forced:
 	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED2_FLAGS)"
 	$(Q)$(CHECK_ENV) $(FORCED2_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
 		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
+
+# ---- the AVX-512 kernels on an emulated vocabulary (this CPU has no AVX-512: they are skipped
+# everywhere else) ----
+EMU_SRCS := $(sort $(wildcard tests/emu512/*.c))
+EMU_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(EMU_SRCS))
+$(BUILD)/obj/tests/emu512/%.o: ISA_FLAGS := -mavx2 -mfma
+$(BUILD)/spp-check-emu512: tests/spp_check.c $(EMU_OBJS) $(BUILD)/libspp.a include/spp.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tests/spp_check.c $(EMU_OBJS) $(BUILD)/libspp.a $(LDLIBS_SPP)
+-include $(EMU_OBJS:.o=.d)
+EMU_BUILD ?= build-emu512
+EMU_RUN = $(CHECK_ENV) $(1)/spp-check-emu512 --kernel emu512:nhwc__avx512 \
+	--kernel emu512:nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
+test-emu512:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(EMU_BUILD) $(EMU_BUILD)/spp-check-emu512
+	$(Q)$(MAKE) --no-print-directory BUILD=$(EMU_BUILD)-blocks CFLAGS=-DFZ_FORCE_BLOCKS \
+		$(EMU_BUILD)-blocks/spp-check-emu512
+	@echo "== test-emu512: C driver, the AVX-512 kernels' code on emulated 16-lane vectors"
+	$(Q)$(call EMU_RUN,$(EMU_BUILD))
+	@echo "== test-emu512: the same, built with -DFZ_FORCE_BLOCKS"
+	$(Q)$(call EMU_RUN,$(EMU_BUILD)-blocks)
 
 # ---- sanitizers ----
 SAN_BUILD ?= build-san
