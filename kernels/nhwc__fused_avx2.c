@@ -53,7 +53,8 @@
  *      per-element order) for every thread count.
  * Workspace: the column/row plan, plus per thread min(C, 256 KiB worth) of accumulators
  *      (sum n^2 bins x channels x 8 bytes) and one row (two-phase: all rows) of column
- *      partials.
+ *      partials, or the 2-D blocks' slots when more (row items x column leaves + column
+ *      items, 32 channels each: 348 slots, 87 KiB, for det-688's sppnet bins).
  * Output: the [bin][channel] accumulator tile is transposed into y's [channel][bin] runs with
  *      8x8 and 4x8 register transposes (a one-bin level is a plain copy); avg means are divided
  *      4 lanes at a time in double (vdivpd, vcvtpd2ps: the scalar casts' rounding) first.
