@@ -674,24 +674,16 @@ static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
 #ifndef FZ2_MAX_SLOTS
 #define FZ2_MAX_SLOTS 1024
 #endif
+#ifdef FZ_FORCE_BLOCKS /* tests build with it, so the 2-D blocks are checked on every shape */
+#define FZ2_FORCED 1
+#else
+#define FZ2_FORCED 0
+#endif
 static int fz_blocks_shape(const spp_plan *pl) /* before the plan: it costs microseconds */
 {
-#if defined(FZ_FORCE_BLOCKS) /* tests build with it, so the 2-D blocks are checked on every shape */
-    (void)pl;
-    return 1;
-#else
     const spp_problem *p = &pl->p;
-    return p->h * p->w >= FZ2_MIN_HW && (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES;
-#endif
-}
-static int fz_blocks_slots(int64_t slots)
-{
-#if defined(FZ_FORCE_BLOCKS)
-    (void)slots;
-    return 1;
-#else
-    return slots <= FZ2_MAX_SLOTS;
-#endif
+    return FZ2_FORCED || (p->h * p->w >= FZ2_MIN_HW &&
+                          (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES);
 }
 
 /* Partial slots per thread (pslots) and whether a max forward with argmax takes the 2-D
@@ -703,7 +695,7 @@ static void fz_slots(fz_plan *fp, const spp_plan *pl, int sums)
     if (sums || !fz_blocks_shape(pl))
         return;
     const int64_t s2 = fz_blocks_plan(fp, pl);
-    if (s2 > 0 && fz_blocks_slots(s2)) {
+    if (s2 > 0 && (FZ2_FORCED || s2 <= FZ2_MAX_SLOTS)) {
         fp->blk = 1;
         if (s2 > fp->pslots)
             fp->pslots = s2;
