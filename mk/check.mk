@@ -34,9 +34,9 @@ test-driver: $(BUILD)/spp-check
 
 # ---- per-plan strategy choices forced on (the default heuristics take them on some shapes only) ----
 FORCED_BUILD ?= build-forced
-FORCED_FLAGS := -DFZ_FORCE_SEGMENTS -DSC_MAX_HW=0
+FORCED_FLAGS := -DFZ_FORCE_SEGMENTS -DSC_MAX_HW=0 -DFZ_BT_MAX_HW=0
 FORCED2_BUILD ?= build-forced-blocks
-FORCED2_FLAGS := -DFZ_FORCE_BLOCKS -DSC_MAX_HW=0
+FORCED2_FLAGS := -DFZ_FORCE_BLOCKS -DSC_MAX_HW=0 -DFZ_BT_MAX_HW=1000000
 test-forced:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED_BUILD) CFLAGS="$(FORCED_FLAGS)" $(FORCED_BUILD)/spp-check
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED2_BUILD) CFLAGS="$(FORCED2_FLAGS)" $(FORCED2_BUILD)/spp-check
