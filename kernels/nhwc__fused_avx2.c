@@ -51,10 +51,12 @@
  *      disjoint outputs; backward tasks own disjoint dx regions and zero-fill and accumulate
  *      them in one pass (row by row for avg): no races, no atomics. dx is bitwise naive's (same
  *      per-element order) for every thread count.
- * Max backward of small maps (H*W <= 400, FZ_BT_MAX_HW): dy is added into a tile of 16
- *      channels per pixel in L1, written to dx once (no zero-fill of dx, no read-modify-write
- *      in L2): zf5-224 N=1 0.49x the time of the scatter into dx, N=64 0.66-0.72x, zf5-180
- *      0.63x (same-run A/B, 1 thread, 4 interleaved rounds of 5-repetition medians).
+ * Max backward of small maps (H*W <= 400, FZ_BT_MAX_HW, and an output per 4 pixels or
+ *      more): dy is added into a tile of 16 channels per pixel in L1, written to dx once (no
+ *      zero-fill of dx, no read-modify-write in L2): zf5-224 N=1 0.66x the time of the
+ *      scatter into dx, N=64 0.83x, zf5-180 0.91x, odd 0.66x (same-run A/B, 1 thread, 8
+ *      interleaved rounds of 5-repetition medians). zf5-3lvl keeps the scatter (see
+ *      fz_back_tiled).
  * Workspace: the column/row plan, plus per thread min(C, 256 KiB worth) of accumulators
  *      (sum n^2 bins x channels x 8 bytes) and one row (two-phase: all rows) of column
  *      partials, or the 2-D blocks' slots when more (row items x column leaves + column

@@ -434,17 +434,27 @@ static int64_t fz_group(const spp_plan *pl, int threads)
  * when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at 8 lanes: L2; zf5 13 x 12,
  * vgg16-600 38 x 7; not 64 x 7, where reading each block's column of the map was slower). */
 static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_TWO_SLOTS; }
-/* Max backward of small maps (H*W <= FZ_BT_MAX_HW) adds dy into a tile of FZ_BT_LANES
- * channels per pixel that stays in L1 (25 KiB at 400 pixels) and then writes the tile to dx:
- * dx is written once instead of zero-filled and then read-modified-written in L2. Same-run
- * A/B against that, 1 thread: zf5-224 N=1 0.49x the time, N=64 0.66-0.72x, zf5-180 0.63x. */
+/* Max backward of small maps (H*W <= FZ_BT_MAX_HW) with at least one output per 4 pixels
+ * adds dy into a tile of FZ_BT_LANES channels per pixel that stays in L1 (25 KiB at 400
+ * pixels) and then writes the tile to dx, instead of zero-filling dx and then
+ * read-modify-writing it in L2. Same-run A/B against that (1 thread, 8 interleaved rounds of
+ * 5-repetition medians): zf5-224 N=1 0.66x the time, N=64 0.83x, zf5-180 0.91x, odd 0.66x.
+ * With fewer outputs the tile's 16-channel writes cost more than the scatter saves: zf5-3lvl
+ * (14 bins on 169 pixels) took 1.67x the time at 1 thread and 1.35x at 2. */
 #ifndef FZ_BT_MAX_HW
 #define FZ_BT_MAX_HW 400
 #endif
 #define FZ_BT_LANES 16
+#ifdef FZ_FORCE_BACK_TILE /* test builds: the tile on every max shape */
+#define FZ_BT_FORCED 1
+#else
+#define FZ_BT_FORCED 0
+#endif
 static int fz_back_tiled(const spp_plan *pl)
 {
-    return pl->p.pool == SPP_POOL_MAX && pl->p.h * pl->p.w <= FZ_BT_MAX_HW;
+    const int64_t hw = pl->p.h * pl->p.w;
+    return pl->p.pool == SPP_POOL_MAX &&
+           (FZ_BT_FORCED || (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw));
 }
 /* Partial slots per thread: one row of column partials, all rows (two-phase), or the 2-D
  * blocks' (fz_slots), whichever is most; at least the backward's tile. */
