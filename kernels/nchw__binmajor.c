@@ -123,8 +123,7 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
                 for (int l = 0; l < p->nlevels; l++) {
                     const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
                     const int64_t o = b * pl->out_per_sample + pl->lv[l].out_offset + c * nn;
-                    for (int64_t k = 0; k < nn; k++)
-                        plane[argmax[o + k]] += dy[o + k];
+                    nchw_plane_scatter(plane, argmax + o, dy + o, nn, stream);
                 }
             }
         }

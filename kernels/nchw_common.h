@@ -165,13 +165,27 @@ static inline void nchw_stream_fence(void)
  * naive. */
 /* One plane's max scatter of one level (st outputs), in naive's order. Out of line: inlined
  * into the kernels' OpenMP bodies the loop reloaded its pointers from the stack on every
- * element (same-run A/B, 1 thread: zf5-224 N=1 0.65x the time, N=64 0.69x, odd 0.72x,
- * det-688 0.87x, vgg16-600 0.88x). Not after the streaming zero-fill of a DRAM-sized dx:
+ * element (same-run A/B, 1 thread, nchw__fused_avx2: zf5-224 N=1 0.65x the time, N=64
+ * 0.69x, odd 0.72x, det-688 0.87x, vgg16-600 0.88x; nchw__binmajor, whose copy of the loop it
+ * replaced: 0.77x, 0.87x, 0.87x). Not after the streaming zero-fill of a DRAM-sized dx:
  * there every element misses the caches and the inline loop keeps more misses in flight
  * (out of line, `large` took 1.66x the time). */
 static __attribute__((noinline)) void nchw_scatter(float *plane, const int32_t *am, const float *dy,
                                                    int64_t st)
 {
+    for (int64_t k = 0; k < st; k++)
+        plane[am[k]] += dy[k];
+}
+
+/* The scatter of one plane and level; streamed: dx was zeroed with streaming stores (the plane
+ * is not in cache), else the plane was just zero-filled (L1). */
+static inline void nchw_plane_scatter(float *plane, const int32_t *am, const float *dy, int64_t st,
+                                      int streamed)
+{
+    if (!streamed) {
+        nchw_scatter(plane, am, dy, st);
+        return;
+    }
     for (int64_t k = 0; k < st; k++)
         plane[am[k]] += dy[k];
 }
@@ -189,12 +203,7 @@ static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c,
         const int n = lv->n;
         const int64_t o = b * pl->out_per_sample + lv->out_offset + c * n * n;
         if (p->pool == SPP_POOL_MAX) {
-            if (!zeroed) { /* the plane is in L1: out of line (see nchw_scatter) */
-                nchw_scatter(plane, argmax + o, dy + o, (int64_t)n * n);
-                continue;
-            }
-            for (int64_t k = 0; k < (int64_t)n * n; k++)
-                plane[argmax[o + k]] += dy[o + k];
+            nchw_plane_scatter(plane, argmax + o, dy + o, (int64_t)n * n, zeroed);
             continue;
         }
         for (int i = 0; i < n; i++)
