@@ -160,9 +160,6 @@ static inline void nchw_stream_fence(void)
 #endif
 }
 
-/* Backward of plane (b, c): overwrite the plane of dx (zero it first unless already zeroed). Per element the additions come in
- * output order (level, i, j), as in naive; the gradient of avg is dy / (float)divisor, as in
- * naive. */
 /* One plane's max scatter of one level (st outputs), in naive's order. Out of line: inlined
  * into the kernels' OpenMP bodies the loop reloaded its pointers from the stack on every
  * element (same-run A/B, 1 thread, nchw__fused_avx2: zf5-224 N=1 0.65x the time, N=64
@@ -190,6 +187,9 @@ static inline void nchw_plane_scatter(float *plane, const int32_t *am, const flo
         plane[am[k]] += dy[k];
 }
 
+/* Backward of plane (b, c): overwrite the plane of dx (zero it first unless already zeroed). Per element the additions come in
+ * output order (level, i, j), as in naive; the gradient of avg is dy / (float)divisor, as in
+ * naive. */
 static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c, const float *dy,
                                        const int32_t *argmax, float *dx, int zeroed)
 {
