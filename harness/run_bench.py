@@ -13,7 +13,14 @@ Steps:
     them); its console table and progress go to the terminal;
  3. the peers, when present: harness/peers/torch_peer.py and $SPP_BUILD/spp-peer-onednn, each
     `--points FILE --repetitions R --out TMP.json --min-time T` (T: spp-bench's effective
-    per-repetition minimum time). A missing or failing peer is a warning, not an error;
+    per-repetition minimum time). A missing or failing peer is a warning, not an error.
+    Steps 2 and 3 run problem by problem (interleaved): spp-bench times one problem's rows
+    (every kernel, thread count and direction, and its read-once bound), then each peer times
+    that problem's points, then the next problem. On this shared machine the speed drifts over
+    minutes, so a peer timed at the end of the sweep could be measured in another "weather"
+    than the kernels it is compared with; interleaved, a kernel and its peers run seconds apart.
+    The DRAM rows (bound_dram) run with the largest problem. --no-interleave times every
+    spp-bench row first, then the peers (one spp-bench process; what --no-peers always does);
  4. one merged JSON (spp-bench's context plus a `peers` note; all rows) written atomically
     (temporary file in the same directory, then rename) to --out;
  5. harness/report.py RUN --out results/latest (tables and plots), unless --no-report.
@@ -30,6 +37,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -142,21 +150,29 @@ def load_rows(path, who):
     return rows
 
 
-def run_peers(args, tmp, points, min_time):
-    """Runs each present peer; returns (rows, note) with note a one-line status per peer."""
-    peers = [
-        ("torch", [python_exe(), os.path.join("harness", "peers", "torch_peer.py")],
-         os.path.join(ROOT, "harness", "peers", "torch_peer.py")),
-        ("onednn", [os.path.join(args.build, "spp-peer-onednn")],
-         os.path.join(ROOT, args.build, "spp-peer-onednn")),
-    ]
-    rows, notes = [], []
-    for name, cmd, path in peers:
+PEERS = (("torch", ("harness", "peers", "torch_peer.py"), True),
+         ("onednn", ("{build}", "spp-peer-onednn"), False))
+
+
+def present_peers(args):
+    """(name, argv prefix) of each peer present; a missing one is a warning and a note."""
+    got, notes = [], {}
+    for name, rel, is_py in PEERS:
+        path = os.path.join(ROOT, *[r.format(build=args.build) for r in rel])
         if not os.path.exists(path):
             warn(f"peer {name}: {os.path.relpath(path, ROOT)} not found; its rows are left out")
-            notes.append(f"{name}: missing")
+            notes[name] = "missing"
             continue
-        out = os.path.join(tmp, f"peer-{name}.json")
+        got.append((name, [python_exe(), path] if is_py else [path]))
+    return got, notes
+
+
+def run_peers(args, peers, tmp, points, min_time, tag, status):
+    """Runs each peer on the points file; returns their rows. status[name] collects
+    (rows, exit code) per call for the run's note."""
+    rows = []
+    for name, cmd in peers:
+        out = os.path.join(tmp, f"peer-{name}{tag}.json")
         full = cmd + ["--points", points, "--repetitions", str(args.repetitions), "--out", out]
         if min_time:
             full += ["--min-time", min_time]
@@ -168,12 +184,69 @@ def run_peers(args, tmp, points, min_time):
                  + ("; keeping the rows it wrote" if got else "; no rows"))
         elif got is None:
             warn(f"peer {name} wrote no usable JSON")
-        if got is None:
-            notes.append(f"{name}: failed (exit {rc})")
+        status.setdefault(name, []).append((len(got) if got else 0, rc, got is not None))
+        rows.extend(got or [])
+    return rows
+
+
+def peer_note(notes, status):
+    """One status per peer: rows kept, and the failed calls (exit codes) if any."""
+    out = []
+    for name, _rel, _py in PEERS:
+        if name in notes:
+            out.append(f"{name}: {notes[name]}")
             continue
-        rows.extend(got)
-        notes.append(f"{name}: {len(got)} rows" + ("" if rc == 0 else f" (exit {rc})"))
-    return rows, "; ".join(notes)
+        calls = status.get(name, [])
+        if not calls:
+            continue
+        n = sum(c[0] for c in calls)
+        bad = [c[1] for c in calls if c[1] != 0 or not c[2]]
+        if n == 0 and bad:
+            out.append(f"{name}: failed (exit {bad[0]})")
+            continue
+        out.append(f"{name}: {n} rows" + (f" ({len(bad)} of {len(calls)} calls failed, exit "
+                                          f"{bad[0]})" if bad else ""))
+    return "; ".join(out)
+
+
+def problem_bytes(problem):
+    m = re.match(r"n(\d+)c(\d+)h(\d+)w(\d+)_", problem)
+    return 4 * int(m[1]) * int(m[2]) * int(m[3]) * int(m[4]) if m else 0
+
+
+def segments(names):
+    """Row names grouped by problem, in first-seen order: [(problem, [names])]; the DRAM rows
+    (bound_dram/...) join the group of the largest input, or make one of their own."""
+    groups, dram = {}, []
+    for n in names:
+        parts = n.split("/")
+        if parts[0] == "bound_dram" or len(parts) < 2:
+            dram.append(n)
+        else:
+            groups.setdefault(parts[1], []).append(n)
+    segs = [(p, list(v)) for p, v in groups.items()]
+    if dram:
+        if segs:
+            big = max(range(len(segs)), key=lambda i: problem_bytes(segs[i][0]))
+            segs[big][1].extend(dram)
+        else:
+            segs.append(("", dram))
+    return segs
+
+
+def exact_filter(names):
+    """A --benchmark_filter matching exactly these row names (POSIX extended regex)."""
+    return "^(" + "|".join(re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", n) for n in names) + ")$"
+
+
+def run_bench(cmd, raw):
+    """One spp-bench timing process writing raw; returns (rows JSON, failed kernels?)."""
+    info(" ".join(os.path.relpath(c, ROOT) if c == cmd[0] else c for c in cmd))
+    rc = Child.run(cmd)
+    if rc not in (0, 1) or not os.path.exists(raw):
+        fail(f"spp-bench failed (exit {rc}); nothing written")
+    with open(raw) as f:
+        return json.load(f), rc == 1
 
 
 def main():
@@ -188,6 +261,8 @@ def main():
     ap.add_argument("--repetitions", type=int, default=5, help="repetitions per benchmark (5)")
     ap.add_argument("--out", help="merged JSON (default results/runs/<UTC>-<host>.json)")
     ap.add_argument("--no-peers", action="store_true", help="spp-bench rows only")
+    ap.add_argument("--no-interleave", action="store_true",
+                    help="all spp-bench rows first, then the peers (default: problem by problem)")
     ap.add_argument("--filter", help="regex over row names (spp-bench --benchmark_filter)")
     ap.add_argument("--report-out", default=os.path.join(ROOT, "results", "latest"),
                     help="report directory (default results/latest)")
@@ -231,25 +306,57 @@ def main():
         with open(points) as f:
             npoints = sum(1 for line in f if line.strip())
 
-        raw = os.path.join(tmp, "spp-bench.json")
-        cmd = common + [f"--benchmark_out={raw}", "--benchmark_out_format=json",
-                        f"--benchmark_repetitions={args.repetitions}",
-                        "--benchmark_display_aggregates_only=true"]
-        info(" ".join(os.path.relpath(c, ROOT) if c == bench else c for c in cmd))
-        rc = Child.run(cmd)
-        if rc not in (0, 1) or not os.path.exists(raw):
-            fail(f"spp-bench failed (exit {rc}); nothing written")
-        bench_failed = rc == 1
-        with open(raw) as f:
-            data = json.load(f)
-        ctx = data.setdefault("context", {})
-
-        if args.no_peers:
-            peer_rows, note = [], "not run (--no-peers)"
-        elif npoints == 0:
-            peer_rows, note = [], "not run (the filter selects no point)"
+        timing = [f"--benchmark_repetitions={args.repetitions}",
+                  "--benchmark_display_aggregates_only=true", "--benchmark_out_format=json"]
+        peers, pnotes = ([], {}) if args.no_peers or npoints == 0 else present_peers(args)
+        pstatus, peer_rows = {}, []
+        if not peers:
+            raw = os.path.join(tmp, "spp-bench.json")
+            data, bench_failed = run_bench(common + timing + [f"--benchmark_out={raw}"], raw)
         else:
-            peer_rows, note = run_peers(args, tmp, points, ctx.get("spp_min_time"))
+            with open(points) as f:
+                point_lines = [line for line in f if line.strip()]
+            listed = os.path.join(tmp, "names.txt")
+            with open(listed, "w") as f:
+                rc = Child.run(common + ["--list"], stdout=f)
+            if rc != 0:
+                fail(f"spp-bench --list failed (exit {rc}); nothing written")
+            with open(listed) as f:
+                names = [n for n in f.read().split() if n]
+            segs = segments(names) if not args.no_interleave else [("", names)]
+            data, bench_failed = None, False
+            for i, (problem, seg_names) in enumerate(segs):
+                tag = f"-{i}" if len(segs) > 1 else ""
+                raw = os.path.join(tmp, f"spp-bench{tag}.json")
+                if len(segs) > 1:
+                    info(f"problem {i + 1} of {len(segs)}: {problem or 'DRAM rows'}")
+                    cmd = common + timing + [f"--benchmark_out={raw}",
+                                             f"--benchmark_filter={exact_filter(seg_names)}"]
+                else:
+                    cmd = common + timing + [f"--benchmark_out={raw}"]
+                got, failed = run_bench(cmd, raw)
+                bench_failed |= failed
+                if data is None:
+                    data = got
+                else:
+                    data["benchmarks"].extend(got.get("benchmarks", []))
+                seg_points = os.path.join(tmp, f"points{tag}.txt")
+                mine = [ln for ln in point_lines if not problem or ln.split()[0] == problem]
+                if not mine:
+                    continue
+                with open(seg_points, "w") as f:
+                    f.writelines(mine)
+                peer_rows += run_peers(args, peers, tmp, seg_points,
+                                       got.get("context", {}).get("spp_min_time"), tag, pstatus)
+        ctx = data.setdefault("context", {})
+        if args.no_peers:
+            note = "not run (--no-peers)"
+        elif npoints == 0:
+            note = "not run (the filter selects no point)"
+        else:
+            note = peer_note(pnotes, pstatus)
+        if peers and not args.no_interleave:
+            note += "; interleaved by problem"
         names = {r["name"] for r in data["benchmarks"]}
         kept = [r for r in peer_rows if r["name"] not in names]
         if len(kept) != len(peer_rows):

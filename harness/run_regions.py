@@ -14,6 +14,7 @@ Usage: run_regions.py [--config F] [--threads 1,2] [--workloads a,b] [--repetiti
        run_regions.py --report-only RUN.json [--md ...]
 """
 import argparse
+import configparser
 import datetime
 import json
 import os
@@ -141,9 +142,10 @@ def table(run):
         out += [f"- {n[7:]}: {ctx[n]}" for n in notes]
         out.append("")
     out += ["torchvision 0.14's CPU roi_pool is single-threaded: its t2 row uses one thread.",
-            "The peer runs in its own process after the C++ benchmark; on a shared machine the "
-            "real-time ratio mixes two load levels, so t1 also shows the ratio of CPU times "
-            "(process CPU for the peer, benchmark thread CPU for the kernel).",
+            "The peer runs in its own process right after the C++ benchmark of the same workload "
+            "(workload by workload); on a shared machine the real-time ratio may still mix two "
+            "load levels, so t1 also shows the ratio of CPU times (process CPU for the peer, "
+            "benchmark thread CPU for the kernel).",
             "Bound: each window's cells read once (sum of box areas x C x 4 bytes), a "
             "32-channel AVX2 max over each window, no argmax, same thread count.",
             "Write-once bound: the kernel rows' output bytes (y and int32 argmax, R x C x "
@@ -196,6 +198,16 @@ def write_text_atomic(path, text):
     os.replace(tmp, path)
 
 
+def config_workloads(path):
+    """Section names of a regions config, in file order (the workloads)."""
+    cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
+    if not cp.read(path):
+        raise SystemExit(f"run_regions: --config {path}: cannot read")
+    if not cp.sections():
+        raise SystemExit(f"run_regions: --config {path}: no workload sections")
+    return cp.sections()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default="configs/regions.ini")
@@ -221,25 +233,37 @@ def main():
     out = a.out or os.path.join(ROOT, "results", "runs",
                                 f"{stamp}-{socket.gethostname()}-regions.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    # workload by workload: the kernels, then the peer on the same workload, seconds apart (on
+    # this shared machine the speed drifts over minutes; a peer timed after every kernel row
+    # would be compared across two load levels)
+    workloads = [w for w in a.workloads.split(",") if w] if a.workloads else config_workloads(
+        os.path.join(ROOT, a.config))
+    run = None
     with tempfile.TemporaryDirectory() as td:
-        bj, pj = os.path.join(td, "bench.json"), os.path.join(td, "peer.json")
-        cmd = [exe, f"--config={a.config}", f"--threads={a.threads}",
-               f"--benchmark_out={bj}", "--benchmark_out_format=json",
-               f"--benchmark_repetitions={a.repetitions}",
-               "--benchmark_display_aggregates_only=true",
-               f"--benchmark_min_time={a.min_time}"]
-        if a.workloads:
-            cmd.append(f"--workloads={a.workloads}")
-        print("+", " ".join(cmd), file=sys.stderr)
-        subprocess.run(cmd, check=True, cwd=ROOT)
-        with open(bj) as f:
-            run = json.load(f)
-        if not a.no_peer:
+        for i, w in enumerate(workloads):
+            bj, pj = os.path.join(td, f"bench-{i}.json"), os.path.join(td, f"peer-{i}.json")
+            cmd = [exe, f"--config={a.config}", f"--threads={a.threads}",
+                   f"--benchmark_out={bj}", "--benchmark_out_format=json",
+                   f"--benchmark_repetitions={a.repetitions}",
+                   "--benchmark_display_aggregates_only=true",
+                   f"--benchmark_min_time={a.min_time}", f"--workloads={w}"]
+            print(f"run_regions: workload {i + 1} of {len(workloads)}: {w}", file=sys.stderr)
+            print("+", " ".join(cmd), file=sys.stderr)
+            subprocess.run(cmd, check=True, cwd=ROOT)
+            with open(bj) as f:
+                got = json.load(f)
+            if run is None:
+                run = got
+            else:
+                run["context"].update({k: v for k, v in got["context"].items()
+                                       if k not in run["context"]})
+                run["benchmarks"] += got["benchmarks"]
+            if a.no_peer:
+                continue
             pcmd = [sys.executable, os.path.join(HERE, "peers", "torchvision_roi_peer.py"),
                     "--config", a.config, "--threads", a.threads, "--out", pj,
-                    "--repetitions", str(a.repetitions), "--min-time", str(a.min_time)]
-            if a.workloads:
-                pcmd += ["--workloads", a.workloads]
+                    "--repetitions", str(a.repetitions), "--min-time", str(a.min_time),
+                    "--workloads", w]
             print("+", " ".join(pcmd), file=sys.stderr)
             subprocess.run(pcmd, check=True, cwd=ROOT)
             with open(pj) as f:
