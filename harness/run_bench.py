@@ -338,8 +338,10 @@ def main():
                 bench_failed |= failed
                 if data is None:
                     data = got
-                else:
+                else:  # the first call's context (date, machine) plus each call's own keys
                     data["benchmarks"].extend(got.get("benchmarks", []))
+                    for k, v in got.get("context", {}).items():
+                        data.setdefault("context", {}).setdefault(k, v)
                 seg_points = os.path.join(tmp, f"points{tag}.txt")
                 mine = [ln for ln in point_lines if not problem or ln.split()[0] == problem]
                 if not mine:

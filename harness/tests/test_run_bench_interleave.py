@@ -52,7 +52,9 @@ class Fake:
             rows = [{"name": n, "run_name": n, "run_type": "iteration", "real_time": 1.0,
                      "time_unit": "ns"} for n in names]
             with open(out, "w") as f:
-                json.dump({"context": {"spp_min_time": "0.01"}, "benchmarks": rows}, f)
+                ctx = {"spp_min_time": "0.01", "date": f"call {len(self.calls)}"}
+                ctx.update({f"bound/{n}": "measured" for n in names if "/t1" in n})
+                json.dump({"context": ctx, "benchmarks": rows}, f)
             return 0
         who = "torch" if any("torch_peer" in c for c in cmd) else "onednn"
         pts = cmd[cmd.index("--points") + 1]
@@ -116,6 +118,10 @@ def test_interleaved_by_problem(fake, tmp_path):
         "the DRAM rows run once, with the largest problem"
     names = [r["name"] for r in run["benchmarks"]]
     assert len(names) == len(set(names)) == len(NAMES) + 6
+    ctx = run["context"]
+    assert all(f"bound/{n}" in ctx for n in NAMES if "/t1" in n), \
+        "every call's context keys (the bounds it measured) are kept"
+    assert ctx["date"] == "call 1", "the run's date is the first call's"
     assert "interleaved by problem" in run["context"]["peers"]
     assert "torch: 3 rows" in run["context"]["peers"]
 
