@@ -55,7 +55,12 @@
  * row's pages (TLB) were no faster; chunk-local staging with per-chunk spans and plain stores
  * instead of streamed ones (1.1-1.2x) were slower. A stand-alone loop of L1 compute plus 51 KB
  * streamed per window took the sum of the two, and 1.4x that with the stores spread one line at a
- * time: this machine does not hide streamed stores behind compute.
+ * time: this machine does not hide streamed stores behind compute. Also measured and not kept
+ * (2026-11-22, det-688 inference, 1 thread): boxes taken in another order (Morton order of their
+ * centres, by finest-bin size class, by area) so that neighbouring boxes share table lines in L2:
+ * 0.99-1.04x over 5 interleaved rounds; channel blocks outermost over all boxes, from a copy of
+ * the map and tables blocked by 16 (or 8) channels so that a block's slice (470 KB) stays in L2:
+ * 2.2x (3.2x) slower, the per-box work repeated per block and the output spans scattered.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
