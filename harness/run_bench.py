@@ -239,6 +239,16 @@ def exact_filter(names):
     return "^(" + "|".join(re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", n) for n in names) + ")$"
 
 
+def spp_list(common, flag, path):
+    """spp-bench's --list or --list-problems output, kept in path: its non-empty lines."""
+    with open(path, "w") as f:
+        rc = Child.run(common + [flag], stdout=f)
+    if rc != 0:
+        fail(f"spp-bench {flag} failed (exit {rc}); nothing written")
+    with open(path) as f:
+        return [line for line in f if line.strip()]
+
+
 def run_bench(cmd, raw):
     """One spp-bench timing process writing raw; returns (rows JSON, failed kernels?)."""
     info(" ".join(os.path.relpath(c, ROOT) if c == cmd[0] else c for c in cmd))
@@ -299,12 +309,8 @@ def main():
         common += extra
 
         points = os.path.join(tmp, "points.txt")
-        with open(points, "w") as f:
-            rc = Child.run(common + ["--list-problems"], stdout=f)
-        if rc != 0:
-            fail(f"spp-bench --list-problems failed (exit {rc}); nothing written")
-        with open(points) as f:
-            npoints = sum(1 for line in f if line.strip())
+        point_lines = spp_list(common, "--list-problems", points)
+        npoints = len(point_lines)
 
         timing = [f"--benchmark_repetitions={args.repetitions}",
                   "--benchmark_display_aggregates_only=true", "--benchmark_out_format=json"]
@@ -314,15 +320,7 @@ def main():
             raw = os.path.join(tmp, "spp-bench.json")
             data, bench_failed = run_bench(common + timing + [f"--benchmark_out={raw}"], raw)
         else:
-            with open(points) as f:
-                point_lines = [line for line in f if line.strip()]
-            listed = os.path.join(tmp, "names.txt")
-            with open(listed, "w") as f:
-                rc = Child.run(common + ["--list"], stdout=f)
-            if rc != 0:
-                fail(f"spp-bench --list failed (exit {rc}); nothing written")
-            with open(listed) as f:
-                names = [n for n in f.read().split() if n]
+            names = [n.strip() for n in spp_list(common, "--list", os.path.join(tmp, "names.txt"))]
             segs = segments(names) if not args.no_interleave else [("", names)]
             data, bench_failed = None, False
             for i, (problem, seg_names) in enumerate(segs):
