@@ -14,7 +14,6 @@ Usage: run_regions.py [--config F] [--threads 1,2] [--workloads a,b] [--repetiti
        run_regions.py --report-only RUN.json [--md ...]
 """
 import argparse
-import configparser
 import datetime
 import json
 import os
@@ -198,14 +197,21 @@ def write_text_atomic(path, text):
     os.replace(tmp, path)
 
 
-def config_workloads(path):
-    """Section names of a regions config, in file order (the workloads)."""
-    cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
-    if not cp.read(path):
-        raise SystemExit(f"run_regions: --config {path}: cannot read")
-    if not cp.sections():
-        raise SystemExit(f"run_regions: --config {path}: no workload sections")
-    return cp.sections()
+def bench_workloads(exe, config, threads, only):
+    """The workloads spp-bench-regions would time (its own reading of the config, in its row
+    order), from its benchmark list: rows are {kernel}/{workload}/t{T}[/...]."""
+    cmd = [exe, f"--config={config}", f"--threads={threads}", "--no-verify",  # list only
+           "--benchmark_list_tests=true"]
+    if only:
+        cmd.append(f"--workloads={only}")
+    r = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"run_regions: {' '.join(cmd)} failed (exit {r.returncode})")
+    names = [n.split("/") for n in r.stdout.split()]
+    got = list(dict.fromkeys(p[1] for p in names if len(p) >= 3))
+    if not got:
+        raise SystemExit(f"run_regions: {config}: no workloads to run")
+    return got
 
 
 def main():
@@ -236,8 +242,7 @@ def main():
     # workload by workload: the kernels, then the peer on the same workload, seconds apart (on
     # this shared machine the speed drifts over minutes; a peer timed after every kernel row
     # would be compared across two load levels)
-    workloads = [w for w in a.workloads.split(",") if w] if a.workloads else config_workloads(
-        os.path.join(ROOT, a.config))
+    workloads = bench_workloads(exe, a.config, a.threads, a.workloads)
     run = None
     with tempfile.TemporaryDirectory() as td:
         for i, w in enumerate(workloads):
