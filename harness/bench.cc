@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bound.h"
+#include "gb_interleave.h"
 #include "spp.h"
 #include "sweep_config.h"
 
@@ -834,6 +835,9 @@ std::vector<Entry> order_entries(Plan &pl)
 
 int main(int argc, char **argv)
 {
+    std::vector<char *> av = argv_with_random_interleaving(argc, argv);
+    argc = (int)av.size() - 1;
+    argv = av.data();
     // Facts Initialize() consumes but our own handling needs.
     std::vector<std::string> orig(argv + 1, argv + argc);
     bool user_min_time = false, list_tests = false;
@@ -950,6 +954,7 @@ int main(int argc, char **argv)
                              : cfg && cfg->min_time > 0 ? fmt("%g", cfg->min_time, 0)
                                                         : "0.5";
     benchmark::AddCustomContext("spp_min_time", min_time_s);
+    benchmark::AddCustomContext("spp_random_interleaving", random_interleaving_note());
     std::fprintf(stderr, "spp-bench: %zu benchmarks (%d visibly skipped); measuring the bounds...\n",
                  g_entries.size(), visible_skips);
     measure_bounds();

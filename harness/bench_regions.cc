@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "gb_interleave.h"
 #include "spp.h"
 
 namespace {
@@ -504,6 +505,9 @@ bool take_flag(const char *arg, const char *name, std::string &val)
 
 int main(int argc, char **argv)
 {
+    std::vector<char *> av = argv_with_random_interleaving(argc, argv);
+    argc = (int)av.size() - 1;
+    argv = av.data();
     std::string out_path, out_fmt, fmt;
     for (int i = 1; i < argc; i++)
         if (!take_flag(argv[i], "--benchmark_out", out_path) &&
@@ -601,6 +605,7 @@ int main(int argc, char **argv)
     }
     benchmark::AddCustomContext("region_config", config);
     benchmark::AddCustomContext("region_threads", threads_s);
+    benchmark::AddCustomContext("spp_random_interleaving", random_interleaving_note());
     for (auto &w : ws) {
         char h[16];
         std::snprintf(h, sizeof h, "%08x", w.hash);
