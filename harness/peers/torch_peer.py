@@ -19,9 +19,11 @@ string's layout names the row, not torch's memory format). Directions:
           sets x.grad = None and runs y.backward(gy, retain_graph=True); torch allocates and
           zero-fills dx itself, as our kernels overwrite dx. Row suffix `/bwd`;
   fwdbwd  x.grad = None, forward, backward, each iteration. Row suffix `/fwdbwd`.
-torch.set_num_threads(T) per point. Each point: the iteration count grows until one batch takes
->= --min-time (default 0.1 s; this is also the warm-up), then R repetitions of that batch; real
-time from perf_counter_ns, cpu time from process_time_ns (all threads), ns per iteration.
+torch.set_num_threads(T) before each of a point's batches. Each point: the iteration count grows
+until one batch takes >= --min-time (default 0.1 s; this is also the warm-up); then R
+repetitions of that batch, round-robin over all the points and formats of the call (repetition r
+of each before repetition r + 1 of any: peer_timing.py says why); real time from
+perf_counter_ns, cpu time from process_time_ns (all threads), ns per iteration.
 
 Before timing, each memory format's output (and gradient, for bwd/fwdbwd) is checked against
 the NumPy oracle (oracle/spp_oracle.py) on the first samples of the same input (at most ~2M
@@ -43,6 +45,7 @@ sys.path.insert(0, os.path.join(ROOT, "oracle"))
 sys.path.insert(0, HERE)
 
 import gbjson  # noqa: E402
+import peer_timing  # noqa: E402
 import spp_oracle  # noqa: E402
 
 CHECK_ELEMS = 1 << 21
@@ -168,28 +171,6 @@ def make_step(torch, F, x, d, direction, gy):
     return step
 
 
-def time_step(step, reps, min_time):
-    iters = 1
-    while True:   # calibration doubles as warm-up
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            step()
-        dt = time.perf_counter() - t0
-        if dt >= min_time or iters >= 1 << 40:
-            break
-        grow = 1.4 * min_time / dt if dt > 0 else 10.0
-        iters = int(np.ceil(iters * min(10.0, max(2.0, grow))))
-    real, cpu = [], []
-    for _ in range(reps):
-        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
-        for _ in range(iters):
-            step()
-        t1, c1 = time.perf_counter_ns(), time.process_time_ns()
-        real.append((t1 - t0) / iters)
-        cpu.append((c1 - c0) / iters)
-    return iters, real, cpu
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--points", required=True)
@@ -209,7 +190,7 @@ def main():
     import torch
     import torch.nn.functional as F
 
-    benchmarks, failures, timed = [], 0, 0
+    entries, failures = [], 0  # (name, label, input bytes, set threads, step)
     for k, (prob, d, threads, direction) in enumerate(pts):
         if d["bins"] != "adaptive":
             print(f"torch_peer: skip {prob}: torch's adaptive pooling is the adaptive convention "
@@ -221,7 +202,6 @@ def main():
         x = torch.rand(shape, generator=g, dtype=torch.float32) * 2 - 1
         nout = d["c"] * sum(n * n for n in d["levels"])
         gy = torch.rand((d["n"], nout), generator=g, dtype=torch.float32) * 2 - 1
-        in_bytes = 4.0 * x.numel()
         suffix = "" if direction == "fwd" else f"/{direction}"
         for kname, fmt in (("torch_nchw", torch.contiguous_format),
                            ("torch_cl", torch.channels_last)):
@@ -230,14 +210,19 @@ def main():
             if not check(torch, F, name, xf, d, direction, gy):
                 failures += 1
                 continue
-            iters, real, cpu = time_step(make_step(torch, F, xf, d, direction, gy),
-                                         a.repetitions, a.min_time)
             fmt_name = "channels_last" if kname == "torch_cl" else "contiguous"
-            label = f"torch {torch.__version__} {fmt_name}"
-            benchmarks += gbjson.rows(name, iters, real, cpu, in_bytes, label)
-            timed += 1
-            print(f"torch_peer: {name}: checked vs oracle, median {np.median(real):.4g} ns",
-                  file=sys.stderr)
+            entries.append((name, f"torch {torch.__version__} {fmt_name}", 4.0 * x.numel(),
+                            lambda t=threads: torch.set_num_threads(t),
+                            make_step(torch, F, xf, d, direction, gy)))
+
+    timings = peer_timing.round_robin([(e[3], e[4]) for e in entries], a.repetitions,
+                                      a.min_time)
+    benchmarks = []
+    for (name, label, in_bytes, _, _), (iters, real, cpu) in zip(entries, timings):
+        benchmarks += gbjson.rows(name, iters, real, cpu, in_bytes, label)
+        print(f"torch_peer: {name}: checked vs oracle, median {np.median(real):.4g} ns",
+              file=sys.stderr)
+    timed = len(entries)
 
     ctx = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
@@ -251,6 +236,7 @@ def main():
         else "other",
         "threads_per_point": "torch.set_num_threads(T) with T from the point",
         "repetitions": a.repetitions,
+        "repetition_order": "round-robin over this call's points (harness/peers/peer_timing.py)",
         "min_time_s": a.min_time,
         "timing": "real: perf_counter_ns, cpu: process_time_ns, per iteration",
     }

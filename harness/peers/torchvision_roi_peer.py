@@ -26,6 +26,8 @@ labelled "different rounding, not verified". Only max/adaptive workloads are com
 
 Threads: torch.set_num_threads(T) is called, but torchvision 0.14's CPU roi_pool kernel is a
 plain single-threaded loop, so it runs on one thread at every T (the label says so).
+Timing: harness/peers/peer_timing.py (calibrated batches of >= --min-time, the repetitions
+round-robin over the thread counts).
 
 Usage: torchvision_roi_peer.py --config configs/regions.ini --threads 1,2 --out peer.json
        [--workloads a,b] [--repetitions 3] [--min-time 0.5]
@@ -35,7 +37,6 @@ import configparser
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -44,6 +45,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path[:0] = [HERE, os.path.join(ROOT, "oracle")]
 
 import gbjson  # noqa: E402
+import peer_timing  # noqa: E402
 import spp_oracle as O  # noqa: E402
 import spp_region_oracle as RO  # noqa: E402
 
@@ -136,7 +138,7 @@ def tv_rois(torch, boxes):
 
 
 def tv_pyramid(torch, roi_pool, x, rois, levels):
-    ys, ams = [], []
+    ys = []
     for n in levels:
         ys.append(roi_pool(x, rois, output_size=n, spatial_scale=1.0).flatten(1))
     return torch.cat(ys, 1)
@@ -179,22 +181,6 @@ def verify(torch, wl, boxes):
     return True, "values and argmax equal the region oracle on these boxes"
 
 
-def time_it(fn, min_time, reps):
-    fn()  # warm-up
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-6)
-    iters = max(1, int(min_time / one))
-    real, cpu = [], []
-    for _ in range(reps):
-        r0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(iters):
-            fn()
-        real.append((time.perf_counter() - r0) / iters * 1e9)
-        cpu.append((time.process_time() - c0) / iters * 1e9)
-    return iters, real, cpu
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default=os.path.join(ROOT, "configs", "regions.ini"))
@@ -226,12 +212,13 @@ def main():
         rois = tv_rois(torch, boxes)
         read_bytes = float(((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum()
                            * wl["c"] * 4)
-        for t in [int(v) for v in a.threads.split(",") if v]:
-            torch.set_num_threads(t)
-            iters, real, cpu = time_it(lambda: tv_pyramid(torch, roi_pool, x, rois, wl["levels"]),
-                                       a.min_time, a.repetitions)
-            label = ("verified" if ok else "different rounding, not verified") + \
-                "; roi_pool CPU kernel is single-threaded"
+        label = ("verified" if ok else "different rounding, not verified") + \
+            "; roi_pool CPU kernel is single-threaded"
+        ts = [int(v) for v in a.threads.split(",") if v]
+        step = lambda: tv_pyramid(torch, roi_pool, x, rois, wl["levels"])  # noqa: E731
+        timings = peer_timing.round_robin(
+            [(lambda t=t: torch.set_num_threads(t), step) for t in ts], a.repetitions, a.min_time)
+        for t, (iters, real, cpu) in zip(ts, timings):
             name = f"torchvision_roi/{wl['name']}/t{t}"
             for row in gbjson.rows(name, iters, real, cpu, read_bytes, label=label):
                 row["boxes_hash"] = float(fnv1a(boxes))
