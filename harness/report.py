@@ -45,6 +45,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLOTS_DIR = os.path.join(ROOT, "plots")
+sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
+import gbjson  # noqa: E402
 
 PEERS = ("torch_nchw", "torch_cl", "onednn")
 DIRECTIONS = ("fwd", "bwd", "fwdbwd")
@@ -248,7 +250,7 @@ def machine(run):
         or "unknown compiler"
     host = _find(ctx, ("host_name", "host")) or "?"
     return dict(cpu=str(cpu), cores=cores, compiler=str(cc), host=str(host),
-                date=str(ctx.get("date", "")))
+                date=str(ctx.get("date", "")), order=gbjson.interleave_note(ctx))
 
 
 # ---- formatting -------------------------------------------------------------------------------
@@ -304,7 +306,8 @@ def table_md(a, mach, run_reps):
             o.write(f"DRAM streaming read ({t} thread{'s' if t > 1 else ''}, "
                     f"{b / 2**20:.0f} MiB buffer): {b / s['median']:.2f} GB/s.\n")
         o.write("\n")
-    o.write(f"Median of {run_reps} repetitions; spread = interquartile range of the repetitions "
+    o.write(f"Median of {run_reps} repetitions ({mach['order']}); spread = interquartile range "
+            "of the repetitions "
             "in % of the median, shown as ± half of it; x naive = naive's median / the row's "
             "median; x peer = the fastest peer's median / the row's median; GB/s = input "
             "bytes / median time; % bound = read-once bound / median (forward only). Fastest "

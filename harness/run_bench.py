@@ -10,7 +10,9 @@ Steps:
     direction` per line), so the peers time exactly the points spp-bench times;
  2. spp-bench itself, with R repetitions, per-repetition rows kept in the JSON
     (--benchmark_display_aggregates_only, not report_aggregates_only: compare.py's U test needs
-    them); its console table and progress go to the terminal;
+    them), in random order across the call's rows (spp-bench's default, harness/gb_interleave.h;
+    the peers go round-robin, harness/peers/peer_timing.py); its console table and progress go
+    to the terminal;
  3. the peers, when present: harness/peers/torch_peer.py and $SPP_BUILD/spp-peer-onednn, each
     `--points FILE --repetitions R --out TMP.json --min-time T` (T: spp-bench's effective
     per-repetition minimum time). A missing or failing peer is a warning, not an error.

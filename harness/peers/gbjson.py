@@ -38,6 +38,16 @@ def rows(name, iterations, real_ns, cpu_ns, in_bytes_per_iter, label=""):
     return out
 
 
+def interleave_note(ctx):
+    """How a bench call ordered its repetitions, from its context's spp_random_interleaving
+    (harness/gb_interleave.h); runs from before the key say so."""
+    v = str(ctx.get("spp_random_interleaving", ""))
+    return ("repetitions interleaved across each call's rows: random order, the peers "
+            "round-robin" if v.startswith("on")
+            else "each row's repetitions back to back" if v.startswith("off")
+            else "repetition order not recorded")
+
+
 def write_atomic(path, obj):
     """JSON to a temp file in the target's directory, then rename: never a partial file."""
     d = os.path.dirname(os.path.abspath(path))
