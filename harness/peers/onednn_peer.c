@@ -28,6 +28,9 @@
  * Gradients are checked against naive's backward within the bound of check_grad().
  * A mismatch prints the first differing element and no row is emitted for that point.
  *
+ * Timing: each point's iteration count grows until one batch takes >= --min-time (the warm-up);
+ * then the R repetitions run round-robin over the file's points (repetition r of each before
+ * r + 1 of any), with omp_set_num_threads(T) before each batch.
  * Output: Google-Benchmark-format JSON (per-repetition rows `onednn/{problem}/t{T}` plus
  * mean/median/stddev/cv aggregates), written to a temporary file and renamed. Times: real time from
  * CLOCK_MONOTONIC, cpu time from CLOCK_PROCESS_CPUTIME_ID (all threads), ns per iteration.
@@ -552,6 +555,108 @@ static void json_clean(char *s)
             *s = '_';
 }
 
+/* One point kept alive across the phases of main: its buffers, plan and primitives, and the
+ * repetitions' times. */
+typedef struct {
+    const point *pt;
+    spp_plan plan;
+    pipeline pp;
+    int dir, ok;
+    float *x, *y, *yref, *dy, *dx, *dxref, *dyabs, *dxabs;
+    int32_t *am;
+    int64_t iters;
+    double *real, *cpu, *rate;
+} live;
+
+static void live_free(live *L)
+{
+    pipeline_free(&L->pp);
+    free(L->x), free(L->y), free(L->yref);
+    free(L->dy), free(L->dx), free(L->dxref), free(L->dyabs), free(L->dxabs), free(L->am);
+    free(L->real), free(L->cpu), free(L->rate);
+    L->x = L->y = L->yref = L->dy = L->dx = L->dxref = L->dyabs = L->dxabs = NULL;
+    L->am = NULL;
+    L->real = L->cpu = L->rate = NULL;
+}
+
+/* Buffers, primitives, one execution checked against naive (output; gradient for bwd and
+ * fwdbwd). 0 when the point can be timed; else a message on stderr. */
+static int live_setup(live *L, int k, long reps, dnnl_engine_t eng, dnnl_stream_t stream,
+                      const spp_kernel *naive)
+{
+    const point *pt = L->pt;
+    const spp_problem *p = &pt->p;
+    spp_error e;
+    L->dir = !strcmp(pt->direction, "fwd") ? 0 : !strcmp(pt->direction, "bwd") ? 1 : 2;
+    if (spp_plan_init(&L->plan, p, &e) != SPP_OK) {
+        fprintf(stderr, "spp-peer-onednn: %s: %s\n", pt->problem, e.msg);
+        return -1;
+    }
+    const int64_t nin = spp_input_elems(p), nout = spp_output_elems(p);
+    L->x = aligned_alloc(64, ((size_t)nin * 4 + 63) / 64 * 64);
+    L->y = aligned_alloc(64, ((size_t)nout * 4 + 63) / 64 * 64);
+    L->yref = malloc((size_t)nout * 4);
+    L->real = malloc((size_t)reps * sizeof *L->real);
+    L->cpu = malloc((size_t)reps * sizeof *L->cpu);
+    L->rate = malloc((size_t)reps * sizeof *L->rate);
+    /* backward only: dy, dx (oneDNN), and naive's dx, |dy| and dx of |dy| for the bound */
+    if (L->dir) {
+        L->dy = aligned_alloc(64, ((size_t)nout * 4 + 63) / 64 * 64);
+        L->dx = aligned_alloc(64, ((size_t)nin * 4 + 63) / 64 * 64);
+        L->dxref = malloc((size_t)nin * 4);
+        L->dxabs = malloc((size_t)nin * 4);
+        L->dyabs = malloc((size_t)nout * 4);
+        L->am = malloc((size_t)nout * 4);
+    }
+    if (!L->x || !L->y || !L->yref || !L->real || !L->cpu || !L->rate ||
+        (L->dir && !(L->dy && L->dx && L->dxref && L->dxabs && L->dyabs && L->am))) {
+        fprintf(stderr, "spp-peer-onednn: %s: out of memory\n", pt->problem);
+        return -1;
+    }
+    fill(L->x, nin, (uint64_t)k + 1);
+    memset(L->y, 0xff, (size_t)nout * 4); /* NaN: a bin the pipeline misses cannot pass */
+    if (L->dir) {
+        fill(L->dy, nout, (uint64_t)k + 7777);
+        for (int64_t i = 0; i < nout; i++)
+            L->dyabs[i] = fabsf(L->dy[i]);
+        memset(L->dx, 0xff, (size_t)nin * 4);
+    }
+    omp_set_num_threads(pt->threads);
+    if (pipeline_build(&L->pp, pt, &L->plan, eng, L->x, L->y, L->dy, L->dx) != 0 ||
+        pipeline_step(&L->pp, stream, L->dir ? 2 : 0) != 0) {
+        fprintf(stderr, "spp-peer-onednn: %s: oneDNN setup or execution failed\n", pt->problem);
+        return -1;
+    }
+    if (spp_forward(naive, p, L->x, L->yref, L->am, 1, &e) != SPP_OK) {
+        fprintf(stderr, "spp-peer-onednn: %s: naive failed: %s\n", pt->problem, e.msg);
+        return -1;
+    }
+    if (check_output(pt, &L->plan, L->x, L->y, L->yref) != 0)
+        return -1;
+    if (L->dir && (spp_backward(naive, p, L->dy, L->am, L->dxref, 1, &e) != SPP_OK ||
+                   spp_backward(naive, p, L->dyabs, L->am, L->dxabs, 1, &e) != SPP_OK)) {
+        fprintf(stderr, "spp-peer-onednn: %s: naive backward failed: %s\n", pt->problem, e.msg);
+        return -1;
+    }
+    if (L->dir && check_grad(pt, L->dx, L->dxref, L->dxabs, nin) != 0)
+        return -1;
+    return 0;
+}
+
+/* One batch of L->iters iterations: its real and (cpu, when asked) time in ns. */
+static int live_batch(live *L, dnnl_stream_t stream, double *real, double *cpu)
+{
+    const double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = now_ns(CLOCK_MONOTONIC);
+    for (int64_t it = 0; it < L->iters; it++)
+        if (pipeline_step(&L->pp, stream, L->dir) != 0)
+            return -1;
+    const double t1 = now_ns(CLOCK_MONOTONIC), c1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+    *real = t1 - t0;
+    if (cpu)
+        *cpu = c1 - c0;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *points_path = NULL, *out_path = NULL;
@@ -612,141 +717,109 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    strbuf rows = {0};
-    int first = 1, failures = 0, timed = 0;
-    for (int k = 0; k < npts; k++) {
-        point *pt = &pts[k];
-        spp_problem *p = &pt->p;
-        if (p->bins != SPP_BINS_SPPNET) {
-            fprintf(stderr, "spp-peer-onednn: skip %s: only the sppnet convention has a oneDNN "
-                            "equivalent\n", pt->problem);
-            continue;
-        }
-        const int dir = !strcmp(pt->direction, "fwd") ? 0 : !strcmp(pt->direction, "bwd") ? 1 : 2;
-        spp_plan plan;
-        spp_error e;
-        if (spp_plan_init(&plan, p, &e) != SPP_OK) {
-            fprintf(stderr, "spp-peer-onednn: %s: %s\n", pt->problem, e.msg);
-            failures++;
-            continue;
-        }
-        const int64_t nin = spp_input_elems(p), nout = spp_output_elems(p);
-        float *x = aligned_alloc(64, ((size_t)nin * 4 + 63) / 64 * 64);
-        float *y = aligned_alloc(64, ((size_t)nout * 4 + 63) / 64 * 64);
-        float *yref = malloc((size_t)nout * 4);
-        /* backward only: dy, dx (oneDNN), and naive's dx, |dy| and dx of |dy| for the bound */
-        float *dy = NULL, *dx = NULL, *dxref = NULL, *dyabs = NULL, *dxabs = NULL;
-        int32_t *am = NULL;
-        if (dir) {
-            dy = aligned_alloc(64, ((size_t)nout * 4 + 63) / 64 * 64);
-            dx = aligned_alloc(64, ((size_t)nin * 4 + 63) / 64 * 64);
-            dxref = malloc((size_t)nin * 4);
-            dxabs = malloc((size_t)nin * 4);
-            dyabs = malloc((size_t)nout * 4);
-            am = malloc((size_t)nout * 4);
-        }
-        pipeline pp;
-        memset(&pp, 0, sizeof pp);
-        int ok = x && y && yref && (!dir || (dy && dx && dxref && dxabs && dyabs && am));
-        if (!ok)
-            fprintf(stderr, "spp-peer-onednn: %s: out of memory\n", pt->problem);
-        if (ok) {
-            fill(x, nin, (uint64_t)k + 1);
-            memset(y, 0xff, (size_t)nout * 4); /* NaN: a bin the pipeline misses cannot pass */
-            if (dir) {
-                fill(dy, nout, (uint64_t)k + 7777);
-                for (int64_t i = 0; i < nout; i++)
-                    dyabs[i] = fabsf(dy[i]);
-                memset(dx, 0xff, (size_t)nin * 4);
-            }
-            omp_set_num_threads(pt->threads);
-            ok = pipeline_build(&pp, pt, &plan, eng, x, y, dy, dx) == 0 &&
-                 pipeline_step(&pp, stream, dir ? 2 : 0) == 0;
-            if (!ok)
-                fprintf(stderr, "spp-peer-onednn: %s: oneDNN setup or execution failed\n",
-                        pt->problem);
-        }
-        if (ok && spp_forward(naive, p, x, yref, am, 1, &e) != SPP_OK) {
-            fprintf(stderr, "spp-peer-onednn: %s: naive failed: %s\n", pt->problem, e.msg);
-            ok = 0;
-        }
-        if (ok && check_output(pt, &plan, x, y, yref) != 0)
-            ok = 0;
-        if (ok && dir && (spp_backward(naive, p, dy, am, dxref, 1, &e) != SPP_OK ||
-                          spp_backward(naive, p, dyabs, am, dxabs, 1, &e) != SPP_OK)) {
-            fprintf(stderr, "spp-peer-onednn: %s: naive backward failed: %s\n", pt->problem, e.msg);
-            ok = 0;
-        }
-        if (ok && dir && check_grad(pt, dx, dxref, dxabs, nin) != 0)
-            ok = 0;
-        if (ok) {
-            /* Calibrate: grow the iteration count until one batch takes >= min_time (this also
-             * warms up caches and oneDNN's JIT); then R repetitions of that batch. */
-            int64_t iters = 1;
-            for (;;) {
-                const double t0 = now_ns(CLOCK_MONOTONIC);
-                for (int64_t it = 0; it < iters && ok; it++)
-                    ok = pipeline_step(&pp, stream, dir) == 0;
-                const double dt = (now_ns(CLOCK_MONOTONIC) - t0) * 1e-9;
-                if (!ok || dt >= min_time || iters >= (1ll << 40))
-                    break;
-                double grow = dt > 0 ? 1.4 * min_time / dt : 10.0;
-                grow = grow < 2 ? 2 : grow > 10 ? 10 : grow;
-                iters = (int64_t)ceil((double)iters * grow);
-            }
-            double *real = malloc((size_t)reps * sizeof *real);
-            double *cpu = malloc((size_t)reps * sizeof *cpu);
-            double *rate = malloc((size_t)reps * sizeof *rate);
-            const double in_bytes = (double)nin * 4.0;
-            for (long r = 0; r < reps && ok && real && cpu && rate; r++) {
-                const double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = now_ns(CLOCK_MONOTONIC);
-                for (int64_t it = 0; it < iters && ok; it++)
-                    ok = pipeline_step(&pp, stream, dir) == 0;
-                const double t1 = now_ns(CLOCK_MONOTONIC), c1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-                real[r] = (t1 - t0) / (double)iters;
-                cpu[r] = (c1 - c0) / (double)iters;
-                rate[r] = in_bytes / (real[r] * 1e-9);
-            }
-            if (!real || !cpu || !rate)
-                ok = 0;
-            if (ok) {
-                char name[300], label[600] = "";
-                snprintf(name, sizeof name, "onednn/%s/t%d%s%s", pt->problem, pt->threads,
-                         dir ? "/" : "", dir ? pt->direction : "");
-                for (int l = 0; l < pp.nlevels; l++) {
-                    size_t used = strlen(label);
-                    snprintf(label + used, sizeof label - used, "%sl%d:%s%s%s", l ? " " : "",
-                             plan.lv[l].n, dir == 1 ? pp.lv[l].impl_bwd : pp.lv[l].impl,
-                             dir == 2 ? "+" : "", dir == 2 ? pp.lv[l].impl_bwd : "");
-                }
-                json_clean(label);
-                for (long r = 0; r < reps; r++)
-                    emit_row(&rows, &first, name, "iteration", NULL, (int)reps, (int)r, iters,
-                             real[r], cpu[r], rate[r], label);
-                double sr[4], sc[4], sb[4];
-                stats(real, (int)reps, sr);
-                stats(cpu, (int)reps, sc);
-                stats(rate, (int)reps, sb);
-                static const char *agg[4] = {"mean", "median", "stddev", "cv"};
-                for (int a = 0; a < 4; a++)
-                    emit_row(&rows, &first, name, "aggregate", agg[a], (int)reps, 0, reps, sr[a],
-                             sc[a], sb[a], label);
-                timed++;
-                fprintf(stderr,
-                        "spp-peer-onednn: %s t%d %s: checked vs naive, median %.4g ns (%s)\n",
-                        pt->problem, pt->threads, pt->direction, sr[1], label);
-            } else {
-                fprintf(stderr, "spp-peer-onednn: %s: execution failed while timing\n",
-                        pt->problem);
-            }
-            free(real), free(cpu), free(rate);
-        }
-        if (!ok)
-            failures++;
-        pipeline_free(&pp);
-        free(x), free(y), free(yref);
-        free(dy), free(dx), free(dxref), free(dyabs), free(dxabs), free(am);
+    /* Phase 1: every sppnet point set up and checked against naive; the live ones are kept
+     * (buffers and primitives) so that their repetitions can alternate. */
+    live *lv = calloc((size_t)(npts > 0 ? npts : 1), sizeof *lv);
+    if (!lv) {
+        fprintf(stderr, "spp-peer-onednn: out of memory\n");
+        return 1;
     }
+    int failures = 0, timed = 0;
+    for (int k = 0; k < npts; k++) {
+        lv[k].pt = &pts[k];
+        if (pts[k].p.bins != SPP_BINS_SPPNET) {
+            fprintf(stderr, "spp-peer-onednn: skip %s: only the sppnet convention has a oneDNN "
+                            "equivalent\n", pts[k].problem);
+            continue;
+        }
+        if (live_setup(&lv[k], k, reps, eng, stream, naive) == 0)
+            lv[k].ok = 1;
+        else
+            failures++, live_free(&lv[k]);
+    }
+
+    /* Phase 2: each live point's iteration count grows until one batch takes >= min_time (this
+     * also warms up caches and oneDNN's JIT). */
+    for (int k = 0; k < npts; k++) {
+        live *L = &lv[k];
+        if (!L->ok)
+            continue;
+        omp_set_num_threads(L->pt->threads);
+        L->iters = 1;
+        for (;;) {
+            double dt;
+            if (live_batch(L, stream, &dt, NULL) != 0) {
+                fprintf(stderr, "spp-peer-onednn: %s: execution failed while calibrating\n",
+                        L->pt->problem);
+                L->ok = 0;
+                failures++;
+                break;
+            }
+            if (dt * 1e-9 >= min_time || L->iters >= (1ll << 40))
+                break;
+            double grow = dt > 0 ? 1.4 * min_time / (dt * 1e-9) : 10.0;
+            grow = grow < 2 ? 2 : grow > 10 ? 10 : grow;
+            L->iters = (int64_t)ceil((double)L->iters * grow);
+        }
+    }
+
+    /* Phase 3: R repetitions round-robin, repetition r of every point before r + 1 of any: a
+     * burst of this shared machine's noise then hits one repetition of several points, not
+     * every repetition of one (as spp-bench's random interleaving and peer_timing.py). */
+    for (long r = 0; r < reps; r++)
+        for (int k = 0; k < npts; k++) {
+            live *L = &lv[k];
+            if (!L->ok)
+                continue;
+            omp_set_num_threads(L->pt->threads);
+            double real, cpu;
+            if (live_batch(L, stream, &real, &cpu) != 0) {
+                fprintf(stderr, "spp-peer-onednn: %s: execution failed while timing\n",
+                        L->pt->problem);
+                L->ok = 0;
+                failures++;
+                continue;
+            }
+            L->real[r] = real / (double)L->iters;
+            L->cpu[r] = cpu / (double)L->iters;
+            L->rate[r] = (double)spp_input_elems(&L->pt->p) * 4.0 / (L->real[r] * 1e-9);
+        }
+
+    /* Phase 4: rows, in the points' order. */
+    strbuf rows = {0};
+    int first = 1;
+    for (int k = 0; k < npts; k++) {
+        live *L = &lv[k];
+        if (L->ok) {
+            const point *pt = L->pt;
+            char name[300], label[600] = "";
+            snprintf(name, sizeof name, "onednn/%s/t%d%s%s", pt->problem, pt->threads,
+                     L->dir ? "/" : "", L->dir ? pt->direction : "");
+            for (int l = 0; l < L->pp.nlevels; l++) {
+                size_t used = strlen(label);
+                snprintf(label + used, sizeof label - used, "%sl%d:%s%s%s", l ? " " : "",
+                         L->plan.lv[l].n, L->dir == 1 ? L->pp.lv[l].impl_bwd : L->pp.lv[l].impl,
+                         L->dir == 2 ? "+" : "", L->dir == 2 ? L->pp.lv[l].impl_bwd : "");
+            }
+            json_clean(label);
+            for (long r = 0; r < reps; r++)
+                emit_row(&rows, &first, name, "iteration", NULL, (int)reps, (int)r, L->iters,
+                         L->real[r], L->cpu[r], L->rate[r], label);
+            double sr[4], sc[4], sb[4];
+            stats(L->real, (int)reps, sr);
+            stats(L->cpu, (int)reps, sc);
+            stats(L->rate, (int)reps, sb);
+            static const char *agg[4] = {"mean", "median", "stddev", "cv"};
+            for (int a = 0; a < 4; a++)
+                emit_row(&rows, &first, name, "aggregate", agg[a], (int)reps, 0, reps, sr[a],
+                         sc[a], sb[a], label);
+            timed++;
+            fprintf(stderr, "spp-peer-onednn: %s t%d %s: checked vs naive, median %.4g ns (%s)\n",
+                    pt->problem, pt->threads, pt->direction, sr[1], label);
+        }
+        live_free(L);
+    }
+    free(lv);
 
     char host[256] = "unknown", cpu[256], date[64];
     gethostname(host, sizeof host - 1);
@@ -762,6 +835,7 @@ int main(int argc, char **argv)
               "    \"cpu_model\": \"%s\",\n    \"peer\": \"onednn\",\n"
               "    \"onednn_version\": \"%d.%d.%d\",\n    \"onednn_cpu_runtime\": \"%s\",\n"
               "    \"repetitions\": %ld,\n    \"min_time_s\": %g,\n"
+              "    \"repetition_order\": \"round-robin over this call's points\",\n"
               "    \"timing\": \"real: CLOCK_MONOTONIC, cpu: CLOCK_PROCESS_CPUTIME_ID, per "
               "iteration; one iteration = every level's pooling + reorder into the concatenated "
               "output\"\n  },\n  \"benchmarks\": [",

@@ -65,7 +65,8 @@ def test_onednn_peer_rows(tmp_path):
     pts = tmp_path / "points.txt"
     pts.write_text("n2c8h10w10_l3.1_max_sppnet_nhwc 1 fwd\n"
                    "n2c8h7w5_l2.1_avg_sppnet_nchw 1 bwd\n"
-                   "n2c8h10w10_l3.1_max_adaptive_nchw 1 fwd\n")
+                   "n2c8h10w10_l3.1_max_adaptive_nchw 1 fwd\n"
+                   "n2c8h10w10_l3.1_max_sppnet_nhwc 2 fwdbwd\n")
     out = tmp_path / "out.json"
     r = subprocess.run([ONEDNN, "--points", str(pts), "--repetitions", "3", "--out", str(out),
                         "--min-time", "0.005"], capture_output=True, text=True)
@@ -74,9 +75,13 @@ def test_onednn_peer_rows(tmp_path):
     run = json.loads(out.read_text())
     it = [b for b in run["benchmarks"] if b["run_type"] == "iteration"]
     assert sorted({b["name"] for b in it}) == [
-        "onednn/n2c8h10w10_l3.1_max_sppnet_nhwc/t1", "onednn/n2c8h7w5_l2.1_avg_sppnet_nchw/t1/bwd"]
-    assert len(it) == 6 and all(b["real_time"] > 0 and b["time_unit"] == "ns" for b in it)
+        "onednn/n2c8h10w10_l3.1_max_sppnet_nhwc/t1",
+        "onednn/n2c8h10w10_l3.1_max_sppnet_nhwc/t2/fwdbwd",
+        "onednn/n2c8h7w5_l2.1_avg_sppnet_nchw/t1/bwd"]
+    assert len(it) == 9 and all(b["real_time"] > 0 and b["time_unit"] == "ns" for b in it)
+    assert sorted(b["repetition_index"] for b in it) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert run["context"]["onednn_version"].startswith("2.")
+    assert run["context"]["repetition_order"].startswith("round-robin")
     assert {b["aggregate_name"] for b in run["benchmarks"] if b["run_type"] == "aggregate"} \
         == {"mean", "median", "stddev", "cv"}
 
