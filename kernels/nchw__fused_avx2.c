@@ -686,7 +686,8 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
             const int64_t n0 = b * p->c + c0 + 8 < planes ? b * p->c + c0 + 8 : planes;
             const int64_t n1 = n0 + 8 < planes ? n0 + 8 : planes;
             const char *next = (const char *)(x + n0 * HW);
-            /* long planes stream well by themselves; prefetch only short ones */
+            /* long planes stream well by themselves; prefetch only short ones (prefetching
+             * `large`'s 16 KiB planes too: 1.28x the time at 1 thread, 1.24x at 2) */
             const int64_t nb = HW * (int64_t)sizeof(float) <= 4096 ? (n1 - n0) * HW * (int64_t)sizeof(float) : 0;
             if (is_max)
                 fused_group(pl, &s, b, c0, x, y, argmax, R, AV, AP, cbs, CI, cp, f.ncp, tab, tcnt, next, nb, pf_step, 1);
