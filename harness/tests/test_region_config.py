@@ -11,20 +11,12 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
+sys.path.insert(0, HERE)  # tiny_regions
 
 import torchvision_roi_peer as TV  # noqa: E402
+from tiny_regions import TINY_SECTION as SECTION  # noqa: E402
 
 BENCH = os.path.join(ROOT, os.environ.get("SPP_BUILD", "build"), "spp-bench-regions")
-SECTION = """[tiny]
-channels = 8
-height = 5
-width = 6
-levels = 2,1
-pool = max
-bins = adaptive
-boxes = 4
-seed = 7
-"""
 
 
 def write(tmp_path, text):

@@ -12,22 +12,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PEERS = os.path.join(ROOT, "harness", "peers")
 sys.path.insert(0, PEERS)
+sys.path.insert(0, HERE)  # tiny_regions
 
 import peer_timing  # noqa: E402
+from tiny_regions import TINY_SECTION  # noqa: E402
 
 BUILD = os.path.join(ROOT, os.environ.get("SPP_BUILD", "build"))
 PROBLEM = "n1c16h6w6_l2.1_max_adaptive_nhwc"
-REGIONS_INI = """[tiny]
-channels = 8
-height = 5
-width = 6
-levels = 2,1
-pool = max
-bins = adaptive
-boxes = 4
-seed = 7
-fill = uniform
-"""
 
 
 class FakeClock:
@@ -117,7 +108,7 @@ def test_spp_bench_regions_interleaves_by_default(tmp_path):
     if not os.path.exists(bench):
         pytest.skip("spp-bench-regions not built")
     cfg = tmp_path / "regions.ini"
-    cfg.write_text(REGIONS_INI)
+    cfg.write_text(TINY_SECTION + "fill = uniform\n")
     env = {k: v for k, v in os.environ.items() if k != "BENCHMARK_ENABLE_RANDOM_INTERLEAVING"}
     cmd = [bench, f"--config={cfg}", "--threads=1", "--kernels=roi__naive",
            "--benchmark_min_time=0.001", "--benchmark_repetitions=2"]
