@@ -450,6 +450,22 @@ static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_
 #else
 #define FZ_BT_FORCED 0
 #endif
+/* The tile's copy-out writes one 64-byte line per pixel, C * 4 bytes apart: no hardware
+ * prefetcher fetches those lines for writing, so on a dx larger than L2 each store waited for
+ * its line. There it prefetchw's FZ_BT_PFW pixels ahead (past the plane, the task's next
+ * group's first pixels). Same-run A/B (`spp-bench --direction bwd`, two sets of 8 and 10
+ * interleaved rounds of 5-repetition medians, ratio of times): zf5-224 N=64 0.74x at 1 thread
+ * and 0.75-0.83x at 2, zf5-180 0.78-0.82x and 0.75-0.81x (64 pixels ahead: the same; 16:
+ * 0.72-0.91x). On a dx that fits in L2 (zf5-224 N=1, 173 KB; odd, 300 KB) it cost 1.12-1.37x,
+ * so below FZ_BT_PFW_BYTES of dx the copy-out runs without it (0.94-0.99x: unchanged). Test
+ * builds that force the tile force this path too. */
+#ifndef FZ_BT_PFW
+#define FZ_BT_PFW 32
+#endif
+#define FZ_BT_PFW_BYTES (1u << 20)
+/* prefetchw by hand: the AVX2 files are built without -mprfchw, so __builtin_prefetch(p, 1)
+ * would not emit it (Intel CPUs before Broadwell execute it as a NOP). */
+static inline void fz_prefetchw(const float *p) { __asm__ volatile("prefetchw %0" ::"m"(*p)); }
 static int fz_back_tiled(const spp_plan *pl)
 {
     const int64_t hw = pl->p.h * pl->p.w;
@@ -1485,6 +1501,8 @@ NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_pl
     const int full = c0 == 0 && c1 == C; /* the task's region is contiguous */
     if (fz_back_tiled(pl)) { /* G: the tile, [pixel][FZ_BT_LANES channels] */
         const int64_t HW = H * W;
+        const int pfw =
+            FZ_BT_FORCED || (uint64_t)spp_input_elems(p) * sizeof(float) >= FZ_BT_PFW_BYTES;
         for (int64_t cs = c0; cs < c1; cs += FZ_BT_LANES) {
             const int64_t ce = cs + FZ_BT_LANES < c1 ? cs + FZ_BT_LANES : c1;
             memset(G, 0, (size_t)HW * FZ_BT_LANES * sizeof *G);
@@ -1495,7 +1513,19 @@ NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_pl
                 for (int64_t c = cs; c < ce; c++)
                     fz_bt_scatter(dy + o0 + c * st, argmax + o0 + c * st, G + (c - cs), st);
             }
-            if (ce - cs == FZ_BT_LANES)
+            if (ce - cs == FZ_BT_LANES && pfw)
+                for (int64_t e = 0; e < HW; e++) {
+                    /* dx's line FZ_BT_PFW pixels ahead, or past the plane the next group's
+                     * first ones, owned for writing before the stores reach it */
+                    const int64_t q = e + FZ_BT_PFW;
+                    if (q < HW)
+                        fz_prefetchw(dxs + q * C + cs);
+                    else if (q < 2 * HW && ce + FZ_BT_LANES <= c1)
+                        fz_prefetchw(dxs + (q - HW) * C + ce);
+                    for (int j = 0; j < FZ_BT_LANES; j += VW)
+                        vf_storeu(dxs + e * C + cs + j, vf_loadu(G + e * FZ_BT_LANES + j));
+                }
+            else if (ce - cs == FZ_BT_LANES)
                 for (int64_t e = 0; e < HW; e++)
                     for (int j = 0; j < FZ_BT_LANES; j += VW)
                         vf_storeu(dxs + e * C + cs + j, vf_loadu(G + e * FZ_BT_LANES + j));
