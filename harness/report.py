@@ -307,11 +307,11 @@ def table_md(a, mach, run_reps):
                     f"{b / 2**20:.0f} MiB buffer): {b / s['median']:.2f} GB/s.\n")
         o.write("\n")
     o.write(f"Median of {run_reps} repetitions ({mach['order']}); spread = interquartile range "
-            "of the repetitions "
-            "in % of the median, shown as ± half of it; x naive = naive's median / the row's "
-            "median; x peer = the fastest peer's median / the row's median; GB/s = input "
-            "bytes / median time; % bound = read-once bound / median (forward only). Fastest "
-            "row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in italics.\n\n")
+            "of the repetitions in % of the median, shown as ± half of it; x naive = naive's "
+            "median / the row's median; x peer = the fastest peer's median / the row's median; "
+            "GB/s = input bytes / median time; % bound = read-once bound / median (forward "
+            "only). Fastest row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in "
+            "italics.\n\n")
     for (d, thr, prob), rows in group_rows(a["rows"]).items():
         o.write(f"### {group_title(d, thr, prob, rows)}\n\n")
         o.write("| kernel | time (spread) | x naive | x peer | GB/s | % bound |\n")
