@@ -30,6 +30,7 @@
 
 #include "bound.h"
 #include "gb_interleave.h"
+#include "huge_pages_note.h"
 #include "spp.h"
 #include "sweep_config.h"
 
@@ -127,10 +128,8 @@ struct Filter {
 
 // ---------------------------------------------------------------- buffers and fills
 
-void *alloc64(size_t bytes)
-{
-    return std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64);
-}
+// spp_alloc: 64-byte aligned; from 2 MiB up, huge-page advised (src/alloc.c).
+void *alloc64(size_t bytes) { return spp_alloc(bytes); }
 
 // Deterministic pseudo-random floats in [-1, 1) (xorshift64*): the same data for every kernel
 // of a problem and every run, so every timed call sees the same input.
@@ -159,12 +158,12 @@ struct Bufs {
     std::string error; // setup failure, reported by every call
     ~Bufs()
     {
-        std::free(x);
-        std::free(y);
-        std::free(dy);
-        std::free(dx);
-        std::free(am);
-        std::free(ws);
+        spp_free(x);
+        spp_free(y);
+        spp_free(dy);
+        spp_free(dx);
+        spp_free(am);
+        spp_free(ws);
     }
 };
 
@@ -274,7 +273,7 @@ void measure_bounds()
     float *buf = nullptr;
     for (const auto &bt : need) {
         if (bt.first != cur_bytes) {
-            std::free(buf);
+            spp_free(buf);
             buf = (float *)alloc64(bt.first);
             if (!buf)
                 die("bound: cannot allocate " + std::to_string(bt.first) + " bytes");
@@ -287,7 +286,7 @@ void measure_bounds()
             "bound_readonce/" + std::to_string(bt.first) + "B/t" + std::to_string(bt.second),
             fmt("%.6g us per pass, %.3f GB/s", s * 1e6, (double)bt.first / s * 1e-9));
     }
-    std::free(buf);
+    spp_free(buf);
     for (int t : dram) {
         const double s = time_bound(dram_buffer(), g_dram_bytes / sizeof(float), t, 3);
         g_dram_s[t] = s;
@@ -955,6 +954,7 @@ int main(int argc, char **argv)
                                                         : "0.5";
     benchmark::AddCustomContext("spp_min_time", min_time_s);
     benchmark::AddCustomContext("spp_random_interleaving", random_interleaving_note());
+    benchmark::AddCustomContext("spp_huge_pages", huge_pages_note());
     std::fprintf(stderr, "spp-bench: %zu benchmarks (%d visibly skipped); measuring the bounds...\n",
                  g_entries.size(), visible_skips);
     measure_bounds();
@@ -1001,7 +1001,7 @@ int main(int argc, char **argv)
     progress_clear();
     benchmark::Shutdown();
     g_bufs.reset();
-    std::free(g_dram);
+    spp_free(g_dram);
     if (g_failed) {
         std::fprintf(stderr, "spp-bench: %d benchmark runs failed (their rows carry the error)\n",
                      g_failed);

@@ -44,24 +44,26 @@
 #include <vector>
 
 #include "gb_interleave.h"
+#include "huge_pages_note.h"
 #include "spp.h"
 
 namespace {
 
 // Maps and outputs start on a cache line, as framework tensors do (PyTorch aligns to 64 bytes):
 // a 16-byte-aligned map puts each cell's channel chunk across one more line than it needs.
+// spp_alloc also advises huge pages from 2 MiB up (src/alloc.c; context spp_huge_pages).
 template <class T> struct Aligned64 {
     using value_type = T;
     Aligned64() = default;
     template <class U> Aligned64(const Aligned64<U> &) {}
     T *allocate(size_t n)
     {
-        void *p = std::aligned_alloc(64, (std::max<size_t>(n * sizeof(T), 1) + 63) / 64 * 64);
+        void *p = spp_alloc(n * sizeof(T));
         if (!p)
             throw std::bad_alloc();
         return static_cast<T *>(p);
     }
-    void deallocate(T *p, size_t) { std::free(p); }
+    void deallocate(T *p, size_t) { spp_free(p); }
     template <class U> bool operator==(const Aligned64<U> &) const { return true; }
     template <class U> bool operator!=(const Aligned64<U> &) const { return false; }
 };
@@ -393,7 +395,7 @@ void bm_kernel(benchmark::State &st, const spp_region_kernel *k, const Workload 
     }
     const size_t ws = k->workspace_size ? k->workspace_size(&plan, threads) : 0;
     spp_region_plan_free(&plan);
-    void *wsp = ws ? std::aligned_alloc(64, (ws + 63) / 64 * 64) : nullptr;
+    void *wsp = ws ? spp_alloc(ws) : nullptr;
     spp_exec ex{threads, wsp};
     for (auto _ : st) {
         spp_region_plan_init(&plan, &p, w->boxes.data(), w->nboxes, &e);
@@ -402,7 +404,7 @@ void bm_kernel(benchmark::State &st, const spp_region_kernel *k, const Workload 
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
-    std::free(wsp);
+    spp_free(wsp);
     st.counters["in_bytes"] =
         benchmark::Counter(w->read_bytes, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["frac_bound"] =
@@ -471,7 +473,7 @@ void bm_write(benchmark::State &st, const Workload *w, int threads, bool y_only)
     // y plus argmax for max: the bytes every kernel row writes (y alone for y_only rows)
     const int64_t n = spp_region_output_elems(&w->p, w->nboxes) *
                       (w->p.pool == SPP_POOL_MAX && !y_only ? 2 : 1);
-    float *buf = static_cast<float *>(std::aligned_alloc(64, (size_t)(n * 4 + 63) / 64 * 64));
+    float *buf = static_cast<float *>(spp_alloc((size_t)n * 4));
     if (!buf) {
         st.SkipWithError("bound_write: out of memory");
         return;
@@ -484,7 +486,7 @@ void bm_write(benchmark::State &st, const Workload *w, int threads, bool y_only)
         benchmark::DoNotOptimize(buf);
         benchmark::ClobberMemory();
     }
-    std::free(buf);
+    spp_free(buf);
     st.counters["out_bytes"] =
         benchmark::Counter((double)n * 4.0, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["boxes_hash"] = (double)w->hash;
@@ -606,6 +608,7 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("region_config", config);
     benchmark::AddCustomContext("region_threads", threads_s);
     benchmark::AddCustomContext("spp_random_interleaving", random_interleaving_note());
+    benchmark::AddCustomContext("spp_huge_pages", huge_pages_note());
     for (auto &w : ws) {
         char h[16];
         std::snprintf(h, sizeof h, "%08x", w.hash);

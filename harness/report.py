@@ -250,7 +250,8 @@ def machine(run):
         or "unknown compiler"
     host = _find(ctx, ("host_name", "host")) or "?"
     return dict(cpu=str(cpu), cores=cores, compiler=str(cc), host=str(host),
-                date=str(ctx.get("date", "")), order=gbjson.interleave_note(ctx))
+                date=str(ctx.get("date", "")), order=gbjson.interleave_note(ctx),
+                buffers=gbjson.buffers_note(ctx))
 
 
 # ---- formatting -------------------------------------------------------------------------------
@@ -306,7 +307,8 @@ def table_md(a, mach, run_reps):
             o.write(f"DRAM streaming read ({t} thread{'s' if t > 1 else ''}, "
                     f"{b / 2**20:.0f} MiB buffer): {b / s['median']:.2f} GB/s.\n")
         o.write("\n")
-    o.write(f"Median of {run_reps} repetitions ({mach['order']}); spread = interquartile range "
+    o.write(f"Median of {run_reps} repetitions ({mach['order']}; {mach['buffers']}); "
+            "spread = interquartile range "
             "of the repetitions in % of the median, shown as ± half of it; x naive = naive's "
             "median / the row's median; x peer = the fastest peer's median / the row's median; "
             "GB/s = input bytes / median time; % bound = read-once bound / median (forward "

@@ -95,7 +95,8 @@ def table(run):
     out = ["# Region SPP: pooling time per image (R windows on one feature map)", "",
            f"Run: {ctx.get('date', '?')} on {ctx.get('host_name', '?')} "
            f"({ctx.get('num_cpus', '?')} CPUs). Median real time in ms over "
-           f"{run.get('repetitions', '?')} repetitions ({gbjson.interleave_note(ctx)}); forward with "
+           f"{run.get('repetitions', '?')} repetitions ({gbjson.interleave_note(ctx)}; "
+           f"{gbjson.buffers_note(ctx)}); forward with "
            "argmax (the inference tables: without). "
            "Preliminary: the machine was shared while this ran; compare ratios within the run.",
            "", "Workloads: configs/regions.ini (det-* = SPP-net scales s: map floor(s/16) x "

@@ -53,7 +53,7 @@ static spp_status prepare(run_ctx *c, const spp_kernel *k, const spp_problem *p,
     c->ex.workspace = NULL;
     size_t bytes = k->workspace_size ? k->workspace_size(&c->plan, threads) : 0;
     if (bytes) {
-        c->ws = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        c->ws = spp_alloc(bytes);
         if (!c->ws)
             return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
                             bytes, k->name);
@@ -79,7 +79,7 @@ spp_status spp_forward(const spp_kernel *k, const spp_problem *p, const float *x
     st = prepare(c, k, p, threads, err);
     if (st == SPP_OK)
         st = k->forward(&c->plan, x, y, argmax, &c->ex);
-    free(c->ws);
+    spp_free(c->ws);
     free(c);
     return st;
 }
@@ -113,7 +113,7 @@ spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *
     }
     if (st == SPP_OK)
         st = k->backward(&c->plan, dy, need_argmax ? argmax : NULL, dx, &c->ex);
-    free(c->ws);
+    spp_free(c->ws);
     free(c);
     return st;
 }

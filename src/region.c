@@ -198,7 +198,7 @@ static spp_status prepare(run_ctx *c, const spp_region_kernel *k, const spp_regi
     c->ex.threads = threads;
     size_t bytes = k->workspace_size ? k->workspace_size(&c->plan, threads) : 0;
     if (bytes) {
-        c->ex.workspace = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        c->ex.workspace = spp_alloc(bytes);
         if (!c->ex.workspace) {
             spp_region_plan_free(&c->plan);
             return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
@@ -210,7 +210,7 @@ static spp_status prepare(run_ctx *c, const spp_region_kernel *k, const spp_regi
 
 static void release(run_ctx *c)
 {
-    free(c->ex.workspace);
+    spp_free(c->ex.workspace);
     spp_region_plan_free(&c->plan);
 }
 

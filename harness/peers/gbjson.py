@@ -48,6 +48,16 @@ def interleave_note(ctx):
             else "repetition order not recorded")
 
 
+def buffers_note(ctx):
+    """Whether a bench call's buffers were advised huge pages, from its context's
+    spp_huge_pages (src/alloc.c, harness/huge_pages_note.h)."""
+    v = str(ctx.get("spp_huge_pages", ""))
+    return ("maps, outputs and workspaces of 2 MiB or more advised huge pages (spp_alloc); "
+            "the Python peers allocate their own" if v.startswith("advised")
+            else "buffers not advised huge pages (SPP_HUGE_PAGES=0)" if v.startswith("off")
+            else "huge-page advice not recorded")
+
+
 def write_atomic(path, obj):
     """JSON to a temp file in the target's directory, then rename: never a partial file."""
     d = os.path.dirname(os.path.abspath(path))

@@ -208,7 +208,7 @@ static void pipeline_free(pipeline *pp)
                 dnnl_memory_destroy(mems[i]);
         if (pp->sum_src[l])
             dnnl_memory_destroy(pp->sum_src[l]);
-        free(pp->scratch[l]);
+        spp_free(pp->scratch[l]);
     }
     if (pp->sum)
         dnnl_primitive_destroy(pp->sum);
@@ -306,7 +306,7 @@ static int pipeline_build(pipeline *pp, const point *pt, const spp_plan *plan, d
             float *ds = dx;
             if (l > 0) {
                 const size_t bytes = (dnnl_memory_desc_get_size(&smd) + 63) / 64 * 64;
-                ds = pp->scratch[l] = aligned_alloc(64, bytes);
+                ds = pp->scratch[l] = spp_alloc(bytes);
                 if (!ds) {
                     fprintf(stderr, "spp-peer-onednn: %s: out of memory\n", pt->problem);
                     goto fail;
@@ -571,8 +571,8 @@ typedef struct {
 static void live_free(live *L)
 {
     pipeline_free(&L->pp);
-    free(L->x), free(L->y), free(L->yref);
-    free(L->dy), free(L->dx), free(L->dxref), free(L->dyabs), free(L->dxabs), free(L->am);
+    spp_free(L->x), spp_free(L->y), free(L->yref);
+    spp_free(L->dy), spp_free(L->dx), free(L->dxref), free(L->dyabs), free(L->dxabs), free(L->am);
     free(L->real), free(L->cpu), free(L->rate);
     L->x = L->y = L->yref = L->dy = L->dx = L->dxref = L->dyabs = L->dxabs = NULL;
     L->am = NULL;
@@ -593,16 +593,16 @@ static int live_setup(live *L, int k, long reps, dnnl_engine_t eng, dnnl_stream_
         return -1;
     }
     const int64_t nin = spp_input_elems(p), nout = spp_output_elems(p);
-    L->x = aligned_alloc(64, ((size_t)nin * 4 + 63) / 64 * 64);
-    L->y = aligned_alloc(64, ((size_t)nout * 4 + 63) / 64 * 64);
+    L->x = spp_alloc((size_t)nin * 4);
+    L->y = spp_alloc((size_t)nout * 4);
     L->yref = malloc((size_t)nout * 4);
     L->real = malloc((size_t)reps * sizeof *L->real);
     L->cpu = malloc((size_t)reps * sizeof *L->cpu);
     L->rate = malloc((size_t)reps * sizeof *L->rate);
     /* backward only: dy, dx (oneDNN), and naive's dx, |dy| and dx of |dy| for the bound */
     if (L->dir) {
-        L->dy = aligned_alloc(64, ((size_t)nout * 4 + 63) / 64 * 64);
-        L->dx = aligned_alloc(64, ((size_t)nin * 4 + 63) / 64 * 64);
+        L->dy = spp_alloc((size_t)nout * 4);
+        L->dx = spp_alloc((size_t)nin * 4);
         L->dxref = malloc((size_t)nin * 4);
         L->dxabs = malloc((size_t)nin * 4);
         L->dyabs = malloc((size_t)nout * 4);
