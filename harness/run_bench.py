@@ -48,6 +48,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
+import gbjson  # noqa: E402
 
 
 class Interrupted(Exception):
@@ -85,7 +87,7 @@ class Child:
         held = {signal.SIGINT, signal.SIGTERM}
         old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
         try:
-            p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT,
+            p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT, env=gbjson.peer_env(),
                                  preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, old))
             Child.current = p
         finally:

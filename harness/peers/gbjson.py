@@ -53,9 +53,26 @@ def buffers_note(ctx):
     spp_huge_pages (src/alloc.c, harness/huge_pages_note.h)."""
     v = str(ctx.get("spp_huge_pages", ""))
     return ("maps, outputs and workspaces of 2 MiB or more advised huge pages (spp_alloc); "
-            "the Python peers allocate their own" if v.startswith("advised")
+            "the Python peers with glibc.malloc.hugetlb=1" if v.startswith("advised")
             else "buffers not advised huge pages (SPP_HUGE_PAGES=0)" if v.startswith("off")
             else "huge-page advice not recorded")
+
+
+def peer_env(environ=None):
+    """The environment for the runners' children. While spp_alloc advises huge pages
+    (SPP_HUGE_PAGES is not "0"), glibc's malloc is told to advise them too (GLIBC_TUNABLES
+    glibc.malloc.hugetlb=1, glibc 2.35 and later), so the Python peers' tensors (PyTorch
+    allocates with posix_memalign) get the pages our buffers get."""
+    env = dict(os.environ if environ is None else environ)
+    t = env.get("GLIBC_TUNABLES", "")
+    if env.get("SPP_HUGE_PAGES") != "0" and "glibc.malloc.hugetlb" not in t:
+        env["GLIBC_TUNABLES"] = (t + ":" if t else "") + "glibc.malloc.hugetlb=1"
+    return env
+
+
+def malloc_note():
+    """A peer's context note: the glibc tunables it ran with."""
+    return os.environ.get("GLIBC_TUNABLES", "") or "none"
 
 
 def write_atomic(path, obj):

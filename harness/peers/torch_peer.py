@@ -237,6 +237,7 @@ def main():
         "threads_per_point": "torch.set_num_threads(T) with T from the point",
         "repetitions": a.repetitions,
         "repetition_order": "round-robin over this call's points (harness/peers/peer_timing.py)",
+        "glibc_tunables": gbjson.malloc_note(),
         "min_time_s": a.min_time,
         "timing": "real: perf_counter_ns, cpu: process_time_ns, per iteration",
     }

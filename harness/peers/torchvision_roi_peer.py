@@ -198,7 +198,8 @@ def main():
     for w in want:
         if w not in [x["name"] for x in wls]:
             raise SystemExit(f"torchvision_roi_peer: --workloads: {w}: not in {a.config}")
-    rows, context = [], {"torch": torch.__version__, "torchvision": torchvision.__version__}
+    rows, context = [], {"torch": torch.__version__, "torchvision": torchvision.__version__,
+                         "glibc_tunables": gbjson.malloc_note()}
     for wl in wls:
         if want and wl["name"] not in want:
             continue

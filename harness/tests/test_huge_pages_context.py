@@ -48,3 +48,32 @@ def test_spp_bench_regions_records_the_advice(tmp_path, off):
     cmd = [bench, f"--config={cfg}", "--threads=1", "--kernels=roi__naive"]
     n = note(cmd, tmp_path / "out.json", off)
     assert n.startswith("off (SPP_HUGE_PAGES=0)" if off else "advised:"), n
+
+
+sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
+import gbjson  # noqa: E402
+
+
+@pytest.mark.parametrize("environ, want", [
+    ({}, "glibc.malloc.hugetlb=1"),
+    ({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"},
+     "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"),
+    ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}, "glibc.malloc.hugetlb=0"),  # the user's
+    ({"SPP_HUGE_PAGES": "0"}, None),
+])
+def test_children_get_glibc_huge_pages_with_ours(environ, want):
+    assert gbjson.peer_env(environ).get("GLIBC_TUNABLES") == want
+
+
+def test_torch_peer_records_its_tunables(tmp_path):
+    pytest.importorskip("torch")
+    pts = tmp_path / "points.txt"
+    pts.write_text("n1c16h6w6_l2.1_max_adaptive_nhwc 1 fwd\n")
+    out = tmp_path / "out.json"
+    env = gbjson.peer_env({k: v for k, v in os.environ.items()
+                           if k not in ("SPP_HUGE_PAGES", "GLIBC_TUNABLES")})
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "harness", "peers", "torch_peer.py"),
+                        "--points", str(pts), "--repetitions", "1", "--min-time", "0.001",
+                        "--out", str(out)], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text())["context"]["glibc_tunables"] == "glibc.malloc.hugetlb=1"

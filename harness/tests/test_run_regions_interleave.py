@@ -32,9 +32,9 @@ def row(name, ms):
 
 class Fake:
     def __init__(self):
-        self.calls = []
+        self.calls, self.peer_envs = [], []
 
-    def run(self, cmd, check=False, cwd=None, stdout=None, text=None):
+    def run(self, cmd, check=False, cwd=None, stdout=None, text=None, env=None):
         class R:
             returncode, stdout = 0, ""
         r = R()
@@ -51,6 +51,7 @@ class Fake:
                 json.dump({"context": ctx, "benchmarks": rows}, f)
         else:
             self.calls.append(("peer", w))
+            self.peer_envs.append(env)
             with open(arg(cmd, "--out"), "w") as f:
                 json.dump({"context": {f"boxes_hash/{w}": "0x1"},
                            "benchmarks": [row(f"torchvision_roi/{w}/t1", 20.0)]}, f)
@@ -80,8 +81,12 @@ def main(tmp_path, *extra):
         return json.load(f), md.read_text()
 
 
-def test_workload_by_workload(fake, tmp_path):
+def test_workload_by_workload(fake, tmp_path, monkeypatch):
+    monkeypatch.delenv("SPP_HUGE_PAGES", raising=False)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     run, md = main(tmp_path)
+    # the peer's tensors are advised huge pages as our buffers are
+    assert [e["GLIBC_TUNABLES"] for e in fake.peer_envs] == ["glibc.malloc.hugetlb=1"] * 2
     assert fake.calls == [("bench", "det-b"), ("peer", "det-b"), ("bench", "det-a"),
                           ("peer", "det-a")]
     names = sorted(r["name"] for r in run["benchmarks"])
