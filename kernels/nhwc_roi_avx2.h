@@ -63,7 +63,15 @@
  * 2.2x (3.2x) slower, the per-box work repeated per block and the output spans scattered;
  * the max tables stored blocked by 64 channels, box order unchanged, so that a chunk's table
  * cells along a bin row are 256 bytes apart instead of C * 4: 0.99x at 1 thread and 1.01x at 2
- * (6 interleaved rounds).
+ * (6 interleaved rounds). Also measured and not kept (same day, det-688 inference, 1 thread,
+ * 5-6 interleaved rounds): the finest bins' cell lists built once per box for all chunks (6 %
+ * fewer instructions, 1.05x the time); 128-channel chunks (0.97x, within the noise); the row
+ * copied out with rep movsb instead of streamed stores (1.26x); the level-3 bin tail transposed
+ * by an overlapping 4-bin transpose instead of moved one by one (1.01x). Where the time goes
+ * (4 rounds, medians): 22.6 ms as is; 13.5 with the output write stubbed out; 10.7 with the table
+ * reads also pointed at a few L1-resident cells, 9.7 with the map reads too (15.7 with the write):
+ * about 9.5 ms is instruction work at an IPC near 3 (callgrind: about 50k instructions a box).
+ * Huge pages for the map, tables and output (spp_alloc, src/alloc.c) took 0.83x the time.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
