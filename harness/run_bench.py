@@ -87,7 +87,7 @@ class Child:
         held = {signal.SIGINT, signal.SIGTERM}
         old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
         try:
-            p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT, env=gbjson.peer_env(),
+            p = subprocess.Popen(cmd, stdout=stdout, cwd=ROOT, env=gbjson.child_env(),
                                  preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, old))
             Child.current = p
         finally:

@@ -272,7 +272,7 @@ def main():
                     "--repetitions", str(a.repetitions), "--min-time", str(a.min_time),
                     "--workloads", w]
             print("+", " ".join(pcmd), file=sys.stderr)
-            subprocess.run(pcmd, check=True, cwd=ROOT, env=gbjson.peer_env())
+            subprocess.run(pcmd, check=True, cwd=ROOT, env=gbjson.child_env())
             with open(pj) as f:
                 peer = json.load(f)
             for k, v in peer["context"].items():

@@ -58,7 +58,7 @@ def buffers_note(ctx):
             else "huge-page advice not recorded")
 
 
-def peer_env(environ=None):
+def child_env(environ=None):
     """The environment for the runners' children. While spp_alloc advises huge pages
     (SPP_HUGE_PAGES is not "0"), glibc's malloc is told to advise them too (GLIBC_TUNABLES
     glibc.malloc.hugetlb=1, glibc 2.35 and later), so the Python peers' tensors (PyTorch

@@ -62,7 +62,7 @@ import gbjson  # noqa: E402
     ({"SPP_HUGE_PAGES": "0"}, None),
 ])
 def test_children_get_glibc_huge_pages_with_ours(environ, want):
-    assert gbjson.peer_env(environ).get("GLIBC_TUNABLES") == want
+    assert gbjson.child_env(environ).get("GLIBC_TUNABLES") == want
 
 
 def test_torch_peer_records_its_tunables(tmp_path):
@@ -70,7 +70,7 @@ def test_torch_peer_records_its_tunables(tmp_path):
     pts = tmp_path / "points.txt"
     pts.write_text("n1c16h6w6_l2.1_max_adaptive_nhwc 1 fwd\n")
     out = tmp_path / "out.json"
-    env = gbjson.peer_env({k: v for k, v in os.environ.items()
+    env = gbjson.child_env({k: v for k, v in os.environ.items()
                            if k not in ("SPP_HUGE_PAGES", "GLIBC_TUNABLES")})
     r = subprocess.run([sys.executable, os.path.join(ROOT, "harness", "peers", "torch_peer.py"),
                         "--points", str(pts), "--repetitions", "1", "--min-time", "0.001",
