@@ -12,11 +12,6 @@
 #include "cli.h"
 #include "npy.h"
 
-static void *alloc64(size_t bytes)
-{
-    return aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
-}
-
 /* A region kernel by name; the error lists the registered names. */
 static const spp_region_kernel *region_kernel(const char *flag, const char *s)
 {
@@ -49,7 +44,7 @@ static int read_boxes(const char *path, spp_box **out, int64_t *nboxes)
                          path, sh);
     }
     const int64_t R = a.shape[0];
-    spp_box *b = alloc64((size_t)R * sizeof *b);
+    spp_box *b = spp_alloc((size_t)R * sizeof *b);
     if (!b) {
         npy_free(&a);
         return cli_error("--boxes %s: out of memory for %lld boxes", path, (long long)R);
@@ -61,7 +56,7 @@ static int read_boxes(const char *path, spp_box **out, int64_t *nboxes)
                                       : ((const int64_t *)a.data)[4 * r + k];
         for (int k = 0; k < 4; k++)
             if (v[k] < INT32_MIN || v[k] > INT32_MAX) {
-                free(b);
+                spp_free(b);
                 npy_free(&a);
                 return cli_error("--boxes %s: boxes[%lld]=(x0=%lld,y0=%lld,x1=%lld,y1=%lld): "
                                  "coordinate %d out of the int32 range",
@@ -96,10 +91,10 @@ static void rr_cleanup(rr_state *s)
 {
     npy_free(&s->x);
     npy_free(&s->dy);
-    free(s->boxes);
-    free(s->y);
-    free(s->dx);
-    free(s->argmax);
+    spp_free(s->boxes);
+    spp_free(s->y);
+    spp_free(s->dx);
+    spp_free(s->argmax);
     for (int i = 0; i < s->nstaged; i++)
         npy_discard(&s->staged[i]);
 }
@@ -172,9 +167,9 @@ static int run_regions(cli_opt *o, rr_state *s)
     /* ---- compute ---- */
     const size_t out_bytes = (size_t)out_elems * sizeof(float);
     const int need_argmax = p.pool == SPP_POOL_MAX && (o[O_ARGMAX].given || backward);
-    s->y = alloc64(out_bytes);
-    s->argmax = need_argmax ? alloc64(out_bytes) : NULL;
-    s->dx = backward ? alloc64(s->x.bytes) : NULL;
+    s->y = spp_alloc(out_bytes);
+    s->argmax = need_argmax ? spp_alloc(out_bytes) : NULL;
+    s->dx = backward ? spp_alloc(s->x.bytes) : NULL;
     if (!s->y || (need_argmax && !s->argmax) || (backward && !s->dx))
         return cli_error("--output %s: out of memory: expected %zu bytes for the outputs",
                          o[O_OUTPUT].value, out_bytes * (need_argmax ? 2 : 1));
@@ -307,8 +302,8 @@ int cmd_roi_project(int argc, char **argv)
                          o[P_BOXES].value, sh);
     }
     const int64_t R = a.shape[0];
-    double *img = alloc64((size_t)R * 4 * sizeof *img);
-    spp_box *out = alloc64((size_t)R * sizeof *out);
+    double *img = spp_alloc((size_t)R * 4 * sizeof *img);
+    spp_box *out = spp_alloc((size_t)R * sizeof *out);
     int rc = CLI_EXIT_OK;
     if (!img || !out) {
         rc = cli_error("--boxes %s: out of memory for %lld boxes", o[P_BOXES].value, (long long)R);
@@ -333,7 +328,7 @@ int cmd_roi_project(int argc, char **argv)
                (long long)R, stride, h, w, o[P_OUTPUT].value);
 done:
     npy_free(&a);
-    free(img);
-    free(out);
+    spp_free(img);
+    spp_free(out);
     return rc;
 }

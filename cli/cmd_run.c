@@ -14,13 +14,6 @@ enum {
     O_GRAD_IN, O_THREADS, O_VERBOSE, O_COUNT
 };
 
-static void *alloc64(size_t bytes)
-{
-    if (bytes > SIZE_MAX - 64)
-        return NULL;
-    return aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
-}
-
 typedef struct {
     npy_array x, dy;
     float *y, *dx;
@@ -33,9 +26,9 @@ static void cleanup(run_state *s)
 {
     npy_free(&s->x);
     npy_free(&s->dy);
-    free(s->y);
-    free(s->dx);
-    free(s->argmax);
+    spp_free(s->y);
+    spp_free(s->dx);
+    spp_free(s->argmax);
     for (int i = 0; i < s->nstaged; i++)
         npy_discard(&s->staged[i]); /* removes any temporary file not yet renamed */
 }
@@ -109,9 +102,9 @@ static int run(cli_opt *o, run_state *s)
     /* ---- compute ---- */
     const size_t out_bytes = (size_t)out_elems * sizeof(float);
     const int need_argmax = p.pool == SPP_POOL_MAX && (o[O_ARGMAX].given || backward);
-    s->y = alloc64(out_bytes);
-    s->argmax = need_argmax ? alloc64(out_bytes) : NULL;
-    s->dx = backward ? alloc64(s->x.bytes) : NULL;
+    s->y = spp_alloc(out_bytes);
+    s->argmax = need_argmax ? spp_alloc(out_bytes) : NULL;
+    s->dx = backward ? spp_alloc(s->x.bytes) : NULL;
     if (!s->y || (need_argmax && !s->argmax) || (backward && !s->dx))
         return cli_error("problem %s: out of memory: expected %zu bytes for the outputs", ps,
                          out_bytes * (need_argmax ? 2 : 1) + (backward ? s->x.bytes : 0));

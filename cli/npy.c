@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "npy.h"
+#include "spp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -469,15 +470,14 @@ int npy_read(const char *path, unsigned dtypes, int min_rank, int max_rank, npy_
     }
     a.count = (int64_t)count;
     a.bytes = (size_t)bytes;
-    const size_t alloc = ((a.bytes ? a.bytes : 1) + 63) / 64 * 64;
-    a.data = aligned_alloc(64, alloc);
+    a.data = spp_alloc(a.bytes); /* 64-byte aligned; huge pages from 2 MiB up */
     if (!a.data) {
         fail(err, "%s: data: out of memory for %zu bytes", path, a.bytes);
         goto done;
     }
     if (read_at(fd, a.data, a.bytes, (off_t)data_off) != 0) {
         fail(err, "%s: data: read error or file shrank while reading", path);
-        free(a.data);
+        spp_free(a.data);
         a.data = NULL;
         goto done;
     }
@@ -492,7 +492,7 @@ done:
 void npy_free(npy_array *a)
 {
     if (a) {
-        free(a->data);
+        spp_free(a->data);
         memset(a, 0, sizeof *a);
     }
 }
