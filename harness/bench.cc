@@ -128,8 +128,7 @@ struct Filter {
 
 // ---------------------------------------------------------------- buffers and fills
 
-// spp_alloc: 64-byte aligned; from 2 MiB up, huge-page advised (src/alloc.c).
-void *alloc64(size_t bytes) { return spp_alloc(bytes); }
+// Buffers come from spp_alloc: 64-byte aligned; from 2 MiB up, huge-page advised (src/alloc.c).
 
 // Deterministic pseudo-random floats in [-1, 1) (xorshift64*): the same data for every kernel
 // of a problem and every run, so every timed call sees the same input.
@@ -242,7 +241,7 @@ double time_bound(const float *x, size_t n, int threads, int batches = 7)
 float *dram_buffer()
 {
     if (!g_dram) {
-        g_dram = (float *)alloc64(g_dram_bytes);
+        g_dram = (float *)spp_alloc(g_dram_bytes);
         if (!g_dram)
             die("bound_dram: cannot allocate " + std::to_string(g_dram_bytes) + " bytes");
         fill(g_dram, g_dram_bytes / sizeof(float), 7);
@@ -274,7 +273,7 @@ void measure_bounds()
     for (const auto &bt : need) {
         if (bt.first != cur_bytes) {
             spp_free(buf);
-            buf = (float *)alloc64(bt.first);
+            buf = (float *)spp_alloc(bt.first);
             if (!buf)
                 die("bound: cannot allocate " + std::to_string(bt.first) + " bytes");
             fill(buf, bt.first / sizeof(float), 3);
@@ -335,7 +334,7 @@ Bufs &buffers_for(int idx)
     b.entry = idx;
     const Entry &e = g_entries[idx];
     const size_t in = e.bytes / sizeof(float);
-    b.x = (float *)alloc64(e.bytes);
+    b.x = (float *)spp_alloc(e.bytes);
     if (!b.x) {
         b.error = "error: cannot allocate the input";
         return b;
@@ -353,19 +352,19 @@ Bufs &buffers_for(int idx)
     }
     const size_t out = (size_t)spp_output_elems(&e.p);
     const bool max = e.p.pool == SPP_POOL_MAX, back = e.dir != SWEEP_FWD;
-    b.y = (float *)alloc64(out * sizeof(float));
+    b.y = (float *)spp_alloc(out * sizeof(float));
     // Max forwards write argmax in every direction: training needs it, PyTorch's adaptive max
     // pooling always computes it, and fwd then times the same work as the forward of fwdbwd.
     if (max)
-        b.am = (int32_t *)alloc64(out * sizeof(int32_t));
+        b.am = (int32_t *)spp_alloc(out * sizeof(int32_t));
     if (back) {
-        b.dy = (float *)alloc64(out * sizeof(float));
-        b.dx = (float *)alloc64(e.bytes);
+        b.dy = (float *)spp_alloc(out * sizeof(float));
+        b.dx = (float *)spp_alloc(e.bytes);
     }
     b.ex.threads = e.threads;
     const size_t ws = k->workspace_size ? k->workspace_size(b.plan.get(), e.threads) : 0;
     if (ws) {
-        b.ws = alloc64(ws);
+        b.ws = spp_alloc(ws);
         b.ex.workspace = b.ws;
     }
     if (!b.y || (max && !b.am) || (back && (!b.dy || !b.dx)) || (ws && !b.ws)) {

@@ -115,7 +115,7 @@ int spp_kernel_has_layout(const spp_kernel *k, spp_layout l);
  * spp_alloc: bytes (0 counts as 1) 64-byte aligned; from 2 MiB up, 2 MiB aligned and advised
  * for transparent huge pages (madvise MADV_HUGEPAGE) unless the environment sets
  * SPP_HUGE_PAGES=0. NULL when out of memory. Free with spp_free. The checked entry points
- * allocate kernel workspaces with it; the benchmarks allocate maps and outputs with it.
+ * allocate kernel workspaces with it; the benchmarks and the CLI their maps and outputs.
  * spp_huge_pages: 1 if spp_alloc advises huge pages (SPP_HUGE_PAGES is not "0"). */
 void *spp_alloc(size_t bytes);
 void spp_free(void *p);

@@ -1,5 +1,6 @@
 """spp-bench and spp-bench-regions say in their context whether their buffers were advised
-huge pages (spp_alloc, src/alloc.c), and SPP_HUGE_PAGES=0 turns the advice off."""
+huge pages (spp_alloc, src/alloc.c), and SPP_HUGE_PAGES=0 turns the advice off; the runners'
+children, the Python peers among them, get glibc's huge-page advice with ours."""
 import json
 import os
 import subprocess
@@ -10,6 +11,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)  # tiny_regions
+sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))  # gbjson
+import gbjson  # noqa: E402
 from tiny_regions import TINY_SECTION  # noqa: E402
 
 BUILD = os.path.join(ROOT, os.environ.get("SPP_BUILD", "build"))
@@ -48,10 +51,6 @@ def test_spp_bench_regions_records_the_advice(tmp_path, off):
     cmd = [bench, f"--config={cfg}", "--threads=1", "--kernels=roi__naive"]
     n = note(cmd, tmp_path / "out.json", off)
     assert n.startswith("off (SPP_HUGE_PAGES=0)" if off else "advised:"), n
-
-
-sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
-import gbjson  # noqa: E402
 
 
 @pytest.mark.parametrize("environ, want", [
