@@ -679,8 +679,8 @@ struct Plan {
 
 std::string visible_skip(const spp_kernel *k, sweep_direction d)
 {
-    if (!spp_cpu_supports(k->isa))
-        return std::string("skipped: needs ") + spp_isa_name(k->isa);
+    if (const char *why = spp_isa_unavailable(k->isa))
+        return std::string("skipped: ") + why;
     if (d != SWEEP_FWD && !k->backward)
         return "skipped: no backward pass";
     return "";

@@ -584,9 +584,8 @@ int main(int argc, char **argv)
                 if (!k->threaded && t != threads.front())
                     continue;
                 std::string err;
-                if (!spp_cpu_supports(k->isa))
-                    err = std::string("SKIP: needs ") + spp_isa_name(k->isa) +
-                          ", which this CPU lacks";
+                if (const char *why = spp_isa_unavailable(k->isa))
+                    err = std::string("SKIP: ") + why;
                 else if (do_verify && std::strcmp(k->name, "roi__naive") != 0)
                     err = verify(k, w, ref, t);
                 nm = std::string(k->name) + "/" + w.name + "/t" + std::to_string(t);

@@ -122,7 +122,12 @@ void spp_free(void *p);
 int spp_huge_pages(void);
 
 /* ---- CPU ---- */
-int spp_cpu_supports(spp_isa isa); /* 1 if this CPU and OS can run it */
+/* 1 if this CPU and OS can run isa and the environment's SPP_MAX_ISA (scalar, avx2 or avx512:
+ * the highest ISA the library may run, as oneDNN's ONEDNN_MAX_CPU_ISA) does not exclude it. */
+int spp_cpu_supports(spp_isa isa);
+/* NULL when spp_cpu_supports(isa), else why not, in words (valid until the next call from the
+ * same thread): the CPU lacks it, SPP_MAX_ISA excludes it, or SPP_MAX_ISA is not an ISA name. */
+const char *spp_isa_unavailable(spp_isa isa);
 const char *spp_isa_name(spp_isa isa);
 
 /* ---- names ---- */

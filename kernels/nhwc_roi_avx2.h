@@ -72,6 +72,13 @@
  * reads also pointed at a few L1-resident cells, 9.7 with the map reads too (15.7 with the write):
  * about 9.5 ms is instruction work at an IPC near 3 (callgrind: about 50k instructions a box).
  * Huge pages for the map, tables and output (spp_alloc, src/alloc.c) took 0.83x the time.
+ * On an AMD Zen 4 (AVX-512, 2026-11-22; 6 interleaved rounds, det-688 inference): the direct
+ * path as 4 zmm per 64-channel chunk instead of 8 ymm (a separate AVX-512 kernel, verified
+ * bitwise) took 0.99x at 1 thread and 1.01x at 2, so it was not kept: Zen 4 splits 512-bit
+ * operations in two and the path is not bound by instruction count. Parts of the time there
+ * (5 interleaved rounds, stubbing each part out): output write about 3 ms of 14-15, the
+ * transposes into the staged row 1.6-3 ms, the coarser levels from the finest 3.5 ms, the finest
+ * bins with the table build 5 ms; the read-once bound is 4.0-4.4 ms on that machine.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */

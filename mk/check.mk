@@ -47,8 +47,8 @@ test-forced:
 	$(Q)$(CHECK_ENV) $(FORCED2_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
 		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 
-# ---- the AVX-512 kernels on an emulated vocabulary (this CPU has no AVX-512: they are skipped
-# everywhere else) ----
+# ---- the AVX-512 kernels on an emulated vocabulary (on a CPU without AVX-512 they are skipped
+# everywhere else; with it they also run natively) ----
 EMU_SRCS := $(sort $(wildcard tests/emu512/*.c))
 EMU_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(EMU_SRCS))
 $(BUILD)/obj/tests/emu512/%.o: ISA_FLAGS := -mavx2 -mfma

@@ -14,9 +14,9 @@ spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error
     if (!spp_kernel_has_layout(k, p->layout))
         return spp_fail(err, SPP_ERR_LAYOUT, "layout=%s: kernel %s does not take this layout",
                         spp_layout_name(p->layout), k->name);
-    if (!spp_cpu_supports(k->isa))
-        return spp_fail(err, SPP_ERR_ISA, "kernel=%s: needs %s, which this CPU lacks", k->name,
-                        spp_isa_name(k->isa));
+    const char *why = spp_isa_unavailable(k->isa);
+    if (why)
+        return spp_fail(err, SPP_ERR_ISA, "kernel=%s: %s", k->name, why);
     return SPP_OK;
 }
 

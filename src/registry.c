@@ -1,4 +1,6 @@
 /* The kernel registry: one table built from kernels/kernels.inc. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "spp_internal.h"
@@ -33,7 +35,41 @@ int spp_kernel_has_layout(const spp_kernel *k, spp_layout l)
     return k && (unsigned)l <= SPP_LAYOUT_NHWC && (k->layouts & SPP_LAYOUT_BIT(l)) != 0;
 }
 
-int spp_cpu_supports(spp_isa isa)
+/* SPP_MAX_ISA: -1 unset (or empty), -2 not an ISA name, else the cap. Read on every call, so a
+ * test can change it between calls. */
+static int isa_cap(void)
+{
+    const char *v = getenv("SPP_MAX_ISA");
+    if (!v || !*v)
+        return -1;
+    for (int i = SPP_ISA_SCALAR; i <= SPP_ISA_AVX512; i++)
+        if (strcmp(v, spp_isa_name((spp_isa)i)) == 0)
+            return i;
+    return -2;
+}
+
+static int cpu_has(spp_isa isa);
+
+int spp_cpu_supports(spp_isa isa) { return spp_isa_unavailable(isa) == NULL; }
+
+const char *spp_isa_unavailable(spp_isa isa)
+{
+    static _Thread_local char why[160];
+    const int cap = isa_cap();
+    if (cap == -2 && isa != SPP_ISA_SCALAR)
+        snprintf(why, sizeof why, "SPP_MAX_ISA=%.64s: expected scalar, avx2 or avx512",
+                 getenv("SPP_MAX_ISA"));
+    else if (cap >= 0 && (int)isa > cap)
+        snprintf(why, sizeof why, "needs %s, above SPP_MAX_ISA=%s", spp_isa_name(isa),
+                 spp_isa_name((spp_isa)cap));
+    else if (!cpu_has(isa))
+        snprintf(why, sizeof why, "needs %s, which this CPU lacks", spp_isa_name(isa));
+    else
+        return NULL;
+    return why;
+}
+
+static int cpu_has(spp_isa isa)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();

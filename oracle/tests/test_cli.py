@@ -17,9 +17,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SPP = os.path.join(ROOT, os.environ.get("SPP_BUILD", "build"), "spp")
 
 
-def spp(*args, cwd=None):
+def spp(*args, cwd=None, max_isa=None):
+    """Run the CLI; max_isa sets SPP_MAX_ISA (the library's ISA cap) for this call only."""
+    env = {k: v for k, v in os.environ.items() if k != "SPP_MAX_ISA"}
+    if max_isa is not None:
+        env["SPP_MAX_ISA"] = max_isa
     return subprocess.run([SPP, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=60)
+                          timeout=60, env=env)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -113,9 +117,9 @@ def avg_tol(x, levels, conv, layout):
 
 # ---------------------------------------------------------------- helpers
 
-def kernels():
+def kernels(max_isa=None):
     """(name, layouts, runnable) per registered kernel, parsed from `spp list`."""
-    r = spp("list")
+    r = spp("list", max_isa=max_isa)
     assert r.returncode == 0, r.stderr
     out = []
     for line in r.stdout.splitlines()[1:]:
@@ -168,8 +172,17 @@ def test_list_shows_every_kernel_with_columns():
     col = lines[0].index("isa")
     for line in lines[1:]:
         assert line[col - 2:col] == "  " and line[col] != " ", line
-        if "avx512" in line.split()[2]:  # this machine has no AVX-512 (TEAM.md)
-            assert "no (needs avx512)" in line
+        if "avx512" in line.split()[2]:  # runnable exactly when the CPU has what it needs
+            assert line.split()[4] == ("yes" if cpu_has_avx512() else "no"), line
+            assert cpu_has_avx512() or "no (needs avx512)" in line
+
+
+def cpu_has_avx512():
+    """The CPU's own flags (read independently of the library's CPUID check): the AVX-512
+    kernels need F, BW, VL and DQ."""
+    with open("/proc/cpuinfo") as f:
+        flags = next((ln.split(":", 1)[1].split() for ln in f if ln.startswith("flags")), [])
+    return {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= set(flags)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["help"], ["help", "run"], ["run", "--help"],
@@ -457,14 +470,38 @@ def test_error_is_one_line_exit2_and_touches_nothing(errdir, name):
 
 
 def test_avx512_kernel_is_rejected_not_crashed(errdir):
-    for name, layouts, runnable in kernels():
+    """Capped at AVX2 (SPP_MAX_ISA), as on a CPU without AVX-512, whatever this CPU has."""
+    rejected = 0
+    for name, layouts, runnable in kernels(max_isa="avx2"):
         if not runnable:
             before = snapshot(errdir)
-            r = spp("run", *with_flag("--kernel", name), "--layout", layouts[0], cwd=errdir)
-            assert_usage_error(r, name)
+            r = spp("run", *with_flag("--kernel", name), "--layout", layouts[0], cwd=errdir,
+                    max_isa="avx2")
+            line = assert_usage_error(r, name, "needs avx512")
+            assert "SPP_MAX_ISA=avx2" in line or not cpu_has_avx512(), line
             assert snapshot(errdir) == before
-            return
-    pytest.skip("every registered kernel runs on this CPU")
+            rejected += 1
+    assert rejected == 2  # nhwc__avx512 and nhwc__fused_avx512
+
+
+@pytest.mark.parametrize("cap,runs", [("scalar", {"scalar"}), ("avx2", {"scalar", "avx2"}),
+                                      ("avx512", {"scalar", "avx2", "avx512"})])
+def test_max_isa_caps_what_runs(cap, runs):
+    has = {"scalar", "avx2"} | ({"avx512"} if cpu_has_avx512() else set())
+    for line in spp("list", max_isa=cap).stdout.splitlines()[1:]:
+        f = line.split()
+        assert (f[4] == "yes") == (f[2] in runs & has), line
+
+
+def test_max_isa_not_an_isa_is_named(errdir):
+    before = snapshot(errdir)
+    r = spp("run", *with_flag("--kernel", "nhwc__avx2"), "--layout", "nhwc", cwd=errdir,
+            max_isa="avx3")
+    assert_usage_error(r, "nhwc__avx2", "SPP_MAX_ISA=avx3", "expected scalar, avx2 or avx512")
+    assert snapshot(errdir) == before
+    r = spp("run", *GOOD, cwd=errdir, max_isa="avx3")  # scalar kernels do not depend on it
+    assert r.returncode == 0, r.stderr
+    assert np.load(errdir / "y.npy").shape == (2, 3 * 21)
 
 
 def test_kernel_without_layout_is_rejected(errdir):

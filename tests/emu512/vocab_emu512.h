@@ -1,8 +1,8 @@
 /* vocab_emu512.h: nhwc_common.h's 16-lane AVX-512 vector vocabulary emulated with AVX2, for
  * NHWC_VOCAB_EXTERNAL builds of the AVX-512 kernels (emu512_*.c, `make test-emu512`).
  *
- * Why: this machine has no AVX-512, so nhwc__avx512 and nhwc__fused_avx512 are skipped by the
- * tests. Their logic is nhwc_common.h's, shared with the AVX2 kernels, but with VW = 16 the
+ * Why: on a CPU without AVX-512, nhwc__avx512 and nhwc__fused_avx512 are skipped by the other
+ * tests (on one with it they also run natively, as on the Zen 4 seen 2026-11-22). Their logic is nhwc_common.h's, shared with the AVX2 kernels, but with VW = 16 the
  * blocks are 64 channels wide and the masks are bit masks (__mmask16), not lane vectors. This
  * header gives the same semantics lane for lane (each operation as the intrinsic named in
  * nhwc_common.h's AVX-512 branch documents it), so the 16-lane code paths run and are
