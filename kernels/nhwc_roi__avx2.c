@@ -15,7 +15,7 @@
  * Backward: zero dx, then roi__naive's per-element order (region, level, bin row, bin column),
  *      channels vectorized for avg: dx is bitwise equal to roi__naive's.
  * Workspace: one roi_ws (segment tables and block buffers sized for the plan's largest box),
- * and for max two map-sized max tables the values-only path fills per call when they pay. */
+ * and for max a map-sized max table the values-only path fills per call when they pay. */
 #include "nhwc_roi_avx2.h"
 
 static size_t roi_avx2_ws(const spp_region_plan *pl, int threads)

@@ -25,10 +25,11 @@
  * positions, no probe). When every coarser level of a box derives from a finer one (adaptive
  * pyramids), the finest level's bins are reduced straight from the map and the rest built from
  * them; otherwise from max-only segment blocks. When the boxes' areas sum to at least four maps (a
- * detection call: det-688 sums to 125), the call first builds max tables of the map (each cell's
- * 2x2 and 4x4 neighbourhood maxima, roi_tab_row) and the finest bins of 2x2 cells or more read
- * those; a finest bin whose intervals repeat its neighbour's (boxes narrower than the level) is
- * copied, not recomputed. det-688 reads 0.46 table cells per box cell against 1.70 map cells before
+ * detection call: det-688 sums to 125), the call first builds a max table of the map (each cell's
+ * 2x2 neighbourhood maximum, roi_tab_row; up to 2026-11-22 also a 4x4 one, see below) and the
+ * finest bins of 2x2 cells or more read it; a finest bin whose intervals repeat its neighbour's (boxes narrower than the level) is
+ * copied, not recomputed. det-688 reads 0.57 table cells per box cell (0.46 with the 4x4 table too)
+ * against 1.70 map cells before
  * (1.41 with the copies alone; adaptive bins share and repeat cells). Measured (det-688, inference,
  * interleaved rounds of 5-repetition medians, fastest and median round): 1 thread 18.7 and 23.7 ms
  * against 21.2 and 23.8 ms without, 2 threads 10.7 and 12.2 against 12.6 and 13.1; the output
@@ -78,7 +79,17 @@
  * operations in two and the path is not bound by instruction count. Parts of the time there
  * (5 interleaved rounds, stubbing each part out): output write about 3 ms of 14-15, the
  * transposes into the staged row 1.6-3 ms, the coarser levels from the finest 3.5 ms, the finest
- * bins with the table build 5 ms; the read-once bound is 4.0-4.4 ms on that machine.
+ * bins with the table build 5 ms; the read-once bound is 4.0-4.4 ms on that machine. Also not
+ * kept there: each 64-channel chunk's four level spans transposed into an L1 stage and streamed
+ * at once (1.0-1.15x), the bin stages of the levels padded apart against 4K aliasing
+ * (0.97-1.05x). perf (cpu-clock) puts about 45 % of the samples on the finest bins' table and
+ * map loads (L2 misses: the map and the tables outgrow the 1 MiB L2) and about 22 % on the
+ * streamed row copy. Kept there: the 2x2 table alone (ROI_NTAB 1; the 4x4 one dropped): 5 MB
+ * of map and table to miss in instead of 7.5 and one build pass fewer, against more loads for
+ * bins of 4 cells or more; same-run A/B, 5 interleaved rounds, 1 and 2 threads: det-688
+ * 0.95x and 0.96x the time, det-864 0.93x and 0.99x, det-1200 0.84x and 0.82x, fast-rcnn 0.94x
+ * and 0.96x, det-480 0.98x and 1.0x (two earlier A/Bs on det-688: 0.91-0.97x and 0.89-0.99x);
+ * no table at all was 1.08-1.12x slower than the 2x2 one.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
@@ -327,11 +338,12 @@ static inline int roi_map_scan(const float *x, int64_t n)
  * map, for y <= H-k and x <= W-k. Max is exact and order-free on a map without NaN, so a bin
  * of at least k x k cells is the max of ceil(h/k) x ceil(w/k) overlapping table cells: for
  * 2 x 2 a quarter of the loads and cache lines of reading its cells. Built per call (one pass
- * over the map each, the first fused with roi_map_scan; the 4 x 4 table from the 2 x 2 one);
+ * over the map each, the first fused with roi_map_scan; a 4 x 4 table would be built from the
+ * 2 x 2 one: ROI_NTAB 2, slower on the Zen 4, see the top of this file);
  * the boxes of a detection call read each map cell about a hundred times. Signed zeros may
  * come out of a table either way: bins whose max is zero are rescanned from the map when the
  * map holds a -0.0, as before. */
-#define ROI_NTAB 2
+#define ROI_NTAB 1
 static inline size_t roi_tab_bytes(const spp_region_plan *pl)
 {
     return pl->p.pool == SPP_POOL_MAX
