@@ -98,6 +98,7 @@ def _load():
         "spp_kernel_find": (K, [ct.c_char_p]),
         "spp_kernel_has_layout": (ct.c_int, [K, ct.c_int]),
         "spp_cpu_supports": (ct.c_int, [ct.c_int]),
+        "spp_isa_unavailable": (ct.c_char_p, [ct.c_int]),
         "spp_status_name": (ct.c_char_p, [ct.c_int]),
         "spp_problem_validate": (ct.c_int, [P, E]),
         "spp_problem_parse": (ct.c_int, [ct.c_char_p, P, E]),
@@ -152,6 +153,13 @@ def kernels():
                               k.summary.decode() if k.summary else "",
                               bool(LIB.spp_cpu_supports(k.isa))))
     return out
+
+
+def isa_unavailable(isa):
+    """None when the library may run ISA `isa` (a name in ISAS) here, else the library's reason
+    (this CPU lacks it, or SPP_MAX_ISA excludes it)."""
+    why = LIB.spp_isa_unavailable(ISAS.index(isa))
+    return why.decode() if why else None
 
 
 def to_struct(d):

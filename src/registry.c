@@ -35,6 +35,26 @@ int spp_kernel_has_layout(const spp_kernel *k, spp_layout l)
     return k && (unsigned)l <= SPP_LAYOUT_NHWC && (k->layouts & SPP_LAYOUT_BIT(l)) != 0;
 }
 
+/* What this CPU and OS can run, before SPP_MAX_ISA. */
+static int cpu_has(spp_isa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    switch (isa) {
+    case SPP_ISA_SCALAR:
+        return 1;
+    case SPP_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case SPP_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    }
+    return 0;
+#else
+    return isa == SPP_ISA_SCALAR;
+#endif
+}
+
 /* SPP_MAX_ISA: -1 unset (or empty), -2 not an ISA name, else the cap. Read on every call, so a
  * test can change it between calls. */
 static int isa_cap(void)
@@ -47,8 +67,6 @@ static int isa_cap(void)
             return i;
     return -2;
 }
-
-static int cpu_has(spp_isa isa);
 
 int spp_cpu_supports(spp_isa isa) { return spp_isa_unavailable(isa) == NULL; }
 
@@ -67,23 +85,4 @@ const char *spp_isa_unavailable(spp_isa isa)
     else
         return NULL;
     return why;
-}
-
-static int cpu_has(spp_isa isa)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    switch (isa) {
-    case SPP_ISA_SCALAR:
-        return 1;
-    case SPP_ISA_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case SPP_ISA_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    }
-    return 0;
-#else
-    return isa == SPP_ISA_SCALAR;
-#endif
 }

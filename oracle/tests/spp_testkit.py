@@ -17,9 +17,10 @@ CHANNELS = [1, 3, 17, 33]   # none a multiple of 16: vector tails
 
 
 def kernel_param(k, *rest, id):
-    """One parameter set for kernel k; skip-marked (visibly) when this CPU lacks its ISA."""
+    """One parameter set for kernel k; skip-marked (visibly, with the library's reason) when
+    its ISA cannot run here."""
     marks = () if k.runnable else (
-        pytest.mark.skip(reason=f"{k.name}: needs {k.isa}, which this CPU lacks"),)
+        pytest.mark.skip(reason=f"{k.name}: {L.isa_unavailable(k.isa)}"),)
     return pytest.param(k.name, *rest, marks=marks, id=id)
 
 

@@ -187,7 +187,8 @@ def kparams(layouts=("nchw", "nhwc")):
     for name, lay, isa, thr, ok in KERNELS:
         for l in layouts:
             if l in lay:
-                marks = () if ok else (pytest.mark.skip(reason=f"{name}: needs {isa}"),)
+                marks = () if ok else (
+                    pytest.mark.skip(reason=f"{name}: {L.isa_unavailable(isa)}"),)
                 out.append(pytest.param(name, l, marks=marks, id=f"{name}/{l}"))
     return out
 

@@ -87,7 +87,7 @@ def test_hand_examples(impl, vals, shape, expect):
     d, x = _one_bin(vals, shape)
     k = next((k for k in KERNELS if k.name == impl), None)
     if k is not None and not k.runnable:
-        pytest.skip(f"{impl}: needs {k.isa}, which this CPU lacks")
+        pytest.skip(f"{impl}: {L.isa_unavailable(k.isa)}")
     if k is not None and "nchw" not in k.layouts:
         d["layout"] = "nhwc"
         x = np.moveaxis(x, 1, 3).copy()
