@@ -38,6 +38,7 @@ static spp_status roi_avx2_forward(const spp_region_plan *pl, const float *x, fl
     w.tab = vals && build ? tab : NULL;
     for (int64_t r = 0; r < pl->nboxes; r++)
         roi_region_forward(pl, r, x, y, argmax, &w, vals);
+    roi_drain_all(&w); /* the last row */
     _mm_sfence(); /* order the streamed output before returning */
     return SPP_OK;
 }

@@ -45,6 +45,7 @@ static spp_status roi_omp_forward(const spp_region_plan *pl, const float *x, flo
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < pl->nboxes; r++)
             roi_region_forward(pl, r, x, y, argmax, &w, vals);
+        roi_drain_all(&w); /* this thread's last row */
         _mm_sfence(); /* each thread orders its streamed output before the barrier */
     }
     return SPP_OK;
