@@ -93,6 +93,14 @@
  * rounds, det-688 inference, 1 and 2 threads): channel chunks outermost over all boxes, so that
  * a chunk's slice of map and table stays in L2 (32 channels: 627 KB), each box's level spans
  * streamed per chunk: 1.29x and 1.23x the time with 32-channel chunks, 1.04x and 0.92x with 64.
+ * Kept after that (same-run A/B, det-688 inference, 4-6 interleaved rounds): each region's row
+ * streamed a few lines per finest bin of the next region (roi_drain), 0.88-0.94x the time at 1
+ * thread and 0.80-0.83x at 2; on this machine, unlike the Zen 3, stores spread that way drain
+ * under the loads. Where the time goes after it (1 thread, stubbing parts out, 4 rounds): 10.75
+ * ms in all, 8.5 without the output stores, 5.5-6.2 without the transposes into the staged row
+ * too, 4.5 without the coarser levels too: the finest bins alone run at 1.15x the read-once
+ * bound (3.85 ms). Not kept: the 8 x 8 transpose from 128-bit halves (16 shuffles, not 24):
+ * 0.94x and 1.0x over 6 noisy rounds, within the noise.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
@@ -595,7 +603,7 @@ static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
  * left as one burst of streamed stores at the region's end stalls the core until the write
  * buffers drain, and the next region's loads wait behind it; a few lines after each finest
  * bin of the next region keep the stores in flight under the loads instead. Measured
- * (det-688, inference, Zen 4, same-run interleaved rounds of 5-repetition medians): 0.90-0.94x
+ * (det-688, inference, Zen 4, same-run interleaved rounds of 5-repetition medians): 0.88-0.94x
  * the time at 1 thread, 0.80-0.83x at 2; whole 64-byte AVX-512 lines instead of ymm pairs gave
  * the same. */
 static inline void roi_nt_lines(float *d, const float *s, int64_t lines)
