@@ -99,8 +99,14 @@
  * under the loads. Where the time goes after it (1 thread, stubbing parts out, 4 rounds): 10.75
  * ms in all, 8.5 without the output stores, 5.5-6.2 without the transposes into the staged row
  * too, 4.5 without the coarser levels too: the finest bins alone run at 1.15x the read-once
- * bound (3.85 ms). Not kept: the 8 x 8 transpose from 128-bit halves (16 shuffles, not 24):
- * 0.94x and 1.0x over 6 noisy rounds, within the noise.
+ * bound (3.85 ms). Not kept (same-run A/B, 4-6 rounds, 1 and 2 threads): the 8 x 8 transpose
+ * from 128-bit halves (16 shuffles, not 24): 0.94x and 1.0x, within the noise; the previous
+ * chunk's transposes done one 8-channel group per finest bin of the next chunk, so that they
+ * fill the finest bins' load stalls: 1.24x and 1.37x (their stores into the staged row, which
+ * is not in L1, then wait among the loads); each chunk's level spans transposed into an L1
+ * stage and streamed during the next chunk instead of the whole row during the next region:
+ * 1.11x and 1.19x; the stores also spread over the coarser levels and the transposes: within
+ * the noise.
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
