@@ -206,8 +206,8 @@ static inline roi_ws roi_ws_carve(const spp_region_plan *pl, void *base)
     int64_t nmax = 1;
     for (int l = 0; l < p->nlevels; l++)
         nmax = p->levels[l] > nmax ? p->levels[l] : nmax;
-    const int64_t bins = nmax * nmax * ((p->c + ROI_VCB - 1) / ROI_VCB), lines = pl->out_per_region / 16;
-    w.quota = (int)((lines + bins - 1) / bins);
+    const int64_t bins = nmax * nmax * ((p->c + ROI_VCB - 1) / ROI_VCB); /* finest, per region */
+    w.quota = (int)((pl->out_per_region / 16 + bins - 1) / bins);
     w.tstride = roi_align((size_t)spp_region_map_elems(&pl->p) * 4) / 4;
     return w;
 }
@@ -589,25 +589,6 @@ static inline void roi_store_level(const void *stv, int64_t stride, void *outv, 
             memcpy(out + 4 * (c * nn + b), st + 4 * (b * stride + c), 4);
 }
 
-/* n 4-byte elements src -> dst with non-temporal stores: the output (R x C x sum n^2, far
- * larger than the caches) is written once and never read back here, so streaming it avoids
- * reading every output line from memory before overwriting it. */
-static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
-{
-    char *dst = dstv;
-    const char *src = srcv;
-    int64_t head = (int64_t)((32 - ((uintptr_t)dst & 31)) & 31);
-    if ((head & 3) || n * 4 < head + 32) { /* not 4-byte aligned, or too short: plain copy */
-        memcpy(dst, src, (size_t)n * 4);
-        return;
-    }
-    memcpy(dst, src, (size_t)head);
-    int64_t i = head;
-    for (; i + 32 <= n * 4; i += 32)
-        _mm256_stream_si256((__m256i *)(dst + i), _mm256_loadu_si256((const __m256i *)(src + i)));
-    memcpy(dst + i, src + i, (size_t)(n * 4 - i));
-}
-
 /* Streaming the row while the next region computes: each region's row (51 KB on det-688)
  * left as one burst of streamed stores at the region's end stalls the core until the write
  * buffers drain, and the next region's loads wait behind it; a few lines after each finest
@@ -630,6 +611,28 @@ static inline void roi_nt_lines(float *d, const float *s, int64_t lines)
         _mm256_stream_ps(d + 16 * i, _mm256_loadu_ps(s + 16 * i));
         _mm256_stream_ps(d + 16 * i + 8, _mm256_loadu_ps(s + 16 * i + 8));
     }
+}
+
+/* Elements (4 bytes) before dst's first 64-byte boundary, at most n: stored plainly, so that
+ * the streamed stores cover whole lines. */
+static inline int64_t roi_line_head(const void *dst, int64_t n)
+{
+    const int64_t head = (int64_t)((64 - ((uintptr_t)dst & 63)) & 63) / 4;
+    return head < n ? head : n;
+}
+
+/* n 4-byte elements (float y or int32 argmax, moved as bits) src -> dst at once: the head and
+ * the partial last line plainly, the whole lines streamed. The output (R x C x sum n^2, far
+ * larger than the caches) is written once and never read back here, so streaming it avoids
+ * reading every output line from memory before overwriting it. */
+static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
+{
+    float *dst = dstv;
+    const float *src = srcv;
+    const int64_t head = roi_line_head(dst, n), lines = (n - head) / 16, done = head + 16 * lines;
+    memcpy(dst, src, (size_t)head * 4);
+    roi_nt_lines(dst + head, src + head, lines);
+    memcpy(dst + done, src + done, (size_t)(n - done) * 4);
 }
 
 /* Up to `lines` more 64-byte lines of the pending row. */
@@ -659,15 +662,15 @@ static inline void roi_drain_all(roi_ws *w)
 static inline void roi_pend(roi_ws *w, float *dst, const float *src, int64_t n)
 {
     roi_drain_all(w);
-    int64_t head = (int64_t)((64 - ((uintptr_t)dst & 63)) & 63) / 4;
-    head = head < n ? head : n;
+    const int64_t head = roi_line_head(dst, n);
     memcpy(dst, src, (size_t)head * 4);
     w->pdst = dst, w->psrc = src, w->pn = n, w->pi = head;
 }
 
 /* Level l of the chunk (channels [c0, c0+valid)) from its bin-major stage into the region's
- * staged row, canonical order. The row is streamed out once per region (roi_region_forward):
- * streaming each level's span per chunk instead measured 1.3x slower on det-688. */
+ * staged row, canonical order. The row is streamed out whole (roi_region_forward; the direct
+ * path's during the next region): streaming each level's span per chunk instead measured
+ * 1.3x slower on det-688. */
 static inline void roi_emit_level(const spp_region_plan *pl, int l, const void *stage_bins,
                                   int64_t stride, void *stage_row, int64_t c0, int valid)
 {
