@@ -517,14 +517,18 @@ roi_grid_max_nonan(const float *vals, const int32_t *poss, int64_t o0, int64_t r
 }
 
 /* Can coarse level l be built from finer level f of this box? Its bins must be exact unions
- * of m x m of f's bins (n_f = m * n_l, no gaps): true for adaptive bins, checked here on the
- * plan's intervals for every box so no convention is assumed. Max only (union is idempotent). */
+ * of m x m of f's bins (n_f = m * n_l, no gaps). Adaptive bins always are: f's bin m*i starts
+ * at floor(m*i*A/(m*n)) = floor(i*A/n), its bin m*i+m-1 ends at ceil((i+1)*A/n), and adaptive
+ * bins never leave a gap (each starts at or before the previous one's end); other conventions
+ * are checked on the plan's intervals, box by box. Max only (union is idempotent). */
 static inline int roi_derivable(const spp_region_plan *pl, const spp_interval *box_iv, int l,
                                 int f)
 {
     const int n = pl->p.levels[l], nf = pl->p.levels[f];
     if (nf % n)
         return 0;
+    if (pl->p.bins == SPP_BINS_ADAPTIVE)
+        return 1;
     const int m = nf / n;
     for (int axis = 0; axis < 2; axis++) {
         const spp_interval *c = box_iv + pl->iv_offset[l] + (axis ? n : 0);
