@@ -110,6 +110,21 @@
  * segment block of the next region, through a general list of pending rows: with argmax 0.96x
  * and 0.89x the time, but the inference path 1.07x and 1.11x (the list's bookkeeping on every
  * finest bin; 4 rounds), so not kept as it was.
+ * Kept on 2026-11-22 (same-run A/B, det-688 inference, 4-6 interleaved rounds, 1 and 2 threads):
+ * the level write-out specialised for the usual bin counts (roi_store_level), 0.88x and 0.98x.
+ * Not kept that day (same kind of A/B): the 8 x 8 transpose's first stage from 128-bit
+ * broadcasts and blends (16 shuffles; 0.98x and 1.09x; in a stand-alone loop 15 TSC ticks a
+ * block against 10 for the 24-shuffle one, and 14.5 with vinsertf128 from memory: this Zen 4
+ * runs the shuffles faster than the alternatives); the transposes writing into an L1 buffer
+ * instead of the staged row (a timing probe: 1.05x and 0.98x, so the row's L2 lines are not
+ * their cost); the row streamed partly during the coarser levels and the write-out too (40 % or
+ * 30 % of its lines there: 1.02-1.08x and 1.05-1.07x); the drain quota set per box from its
+ * computed (non-repeated) finest bins, nothing streamed on repeated ones (1.06x and 1.04x);
+ * part of each bin's quota streamed before its loads (1.04x and 1.02x, or 0.99x and 1.03x with
+ * all of it); a prefetch of the row's next lines into L1 (1.0x and 1.06x); the coarser levels
+ * in their own unswitched loop (1.05x and 1.02x); the same code compiled for AVX-512VL (32 ymm
+ * registers, no spills: 1.02x and 0.98x); at 2 threads, each thread taking half the channels
+ * of every region instead of half the regions (one run: 13.0 ms against 8.2-8.9).
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
