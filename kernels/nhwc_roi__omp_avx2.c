@@ -43,7 +43,8 @@ static spp_status roi_omp_forward(const spp_region_plan *pl, const float *x, flo
         const int vals = want ? roi_vals_of(m) : 0;
         w.tab = vals && build ? tab : NULL;
         /* small dynamic chunks: a thread slowed by the shared machine does not hold the rest up;
-         * static took 1.04x the time and (dynamic, 16) 1.0x (det-688 inference, 2 threads, 5 rounds) */
+         * static took 1.04x the time and (dynamic, 16) 1.0x (det-688 inference, 2 threads,
+         * 5 rounds) */
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < pl->nboxes; r++)
             roi_region_forward(pl, r, x, y, argmax, &w, vals);

@@ -708,8 +708,9 @@ static inline void roi_pend(roi_ws *w, float *dst, const float *src, int64_t n)
  * staged row, canonical order. The row is streamed out whole (roi_region_forward; the direct
  * path's during the next region): streaming each level's span per chunk instead measured
  * 1.3x slower on det-688. */
-static inline __attribute__((always_inline)) void roi_emit_level(const spp_region_plan *pl, int l, const void *stage_bins,
-                                  int64_t stride, void *stage_row, int64_t c0, int valid)
+static inline __attribute__((always_inline)) void
+roi_emit_level(const spp_region_plan *pl, int l, const void *stage_bins, int64_t stride,
+               void *stage_row, int64_t c0, int valid)
 {
     const int64_t nn = (int64_t)pl->p.levels[l] * pl->p.levels[l];
     roi_store_level(stage_bins, stride, (char *)stage_row + 4 * (pl->out_offset[l] + c0 * nn),
