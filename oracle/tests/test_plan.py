@@ -54,6 +54,16 @@ def test_worked_invalid_A3_n6(conv):
 
 
 @pytest.mark.parametrize("conv", CONVS)
+@pytest.mark.parametrize("A", [2**56, 2**56 - 1, 10**15 + 7, 2**40 + 3, 997])
+def test_c_bins_match_oracle_long_axes(conv, A):
+    """Long axes up to SPP_MAX_AXIS = 2^56 and levels up to 64, where the C arithmetic (64-bit
+    integers; adaptive bins stepped by quotient and remainder) must still equal the oracle's
+    exact Python integers."""
+    for n in (1, 2, 3, 6, 7, 13, 63, 64):
+        assert L.axis_bins(A, n, conv, "W") == O.axis_bins(A, n, conv, "W"), (A, n)
+
+
+@pytest.mark.parametrize("conv", CONVS)
 def test_c_bins_match_oracle_all_A_n(conv):
     """A in 1..64, n in 1..13: same intervals and divisors, same validity; rejection messages
     name the axis, A and n."""
