@@ -124,7 +124,8 @@
  * all of it); a prefetch of the row's next lines into L1 (1.0x and 1.06x); the coarser levels
  * in their own unswitched loop (1.05x and 1.02x); the same code compiled for AVX-512VL (32 ymm
  * registers, no spills: 1.02x and 0.98x); at 2 threads, each thread taking half the channels
- * of every region instead of half the regions (one run: 13.0 ms against 8.2-8.9).
+ * of every region instead of half the regions (one run: 13.0 ms against 8.2-8.9); the drain
+ * quota scaled by 0.8 or 1.4 (1.01x and 1.01x, 1.05x and 1.04x: within the noise).
  * Backward: one pass over (region, level, bin row, bin column) in output order per channel,
  * the same order as roi__naive, so dx equals roi__naive's bitwise; threads (omp variant) own
  * disjoint channel ranges, so there are no atomics and no thread-count dependence. */
