@@ -17,7 +17,7 @@
 #include "spp.h"
 
 #define CLI_VERBS(X)                                                                      \
-    X("list", cmd_list, "list the registered kernels and whether this CPU can run them")  \
+    X("list", cmd_list, "list the whole-map and region kernels and whether this CPU runs them") \
     X("bins", cmd_bins, "print the bins of one axis for a size, level and convention")    \
     X("run", cmd_run, "run a kernel on a .npy feature map: forward, optionally backward") \
     X("run-regions", cmd_run_regions, "region SPP: pool (R,4) boxes of one map into the pyramid") \

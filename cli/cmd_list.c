@@ -1,57 +1,113 @@
-/* spp list: one line per registered kernel, enumerated from the registry. */
+/* spp list: one line per registered kernel, enumerated from the two registries: the whole-map
+ * kernels (kernels/kernels.inc, `spp run`) and the region kernels (kernels/regions.inc,
+ * `spp run-regions`). Each registry is one section with a title line and the same columns; the
+ * column widths are shared, so the sections line up. --maps / --regions select sections. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
-typedef struct { char name[64], layouts[32], isa[16], threaded[8], runnable[40]; } row;
+typedef struct {
+    char name[64], layouts[32], isa[16], threaded[8], runnable[40];
+    const char *summary;
+} row;
 
-static void describe(const spp_kernel *k, row *r)
+/* The fields both kernel structs share, so one describe() serves both registries. */
+static void describe(const char *name, int has_nchw, int has_nhwc, spp_isa isa, int threaded,
+                     const char *summary, row *r)
 {
-    snprintf(r->name, sizeof r->name, "%s", k->name);
+    const int has[2] = {has_nchw, has_nhwc};
+    snprintf(r->name, sizeof r->name, "%s", name);
     r->layouts[0] = 0;
     size_t o = 0;
     for (int l = SPP_LAYOUT_NCHW; l <= SPP_LAYOUT_NHWC; l++)
-        if (spp_kernel_has_layout(k, (spp_layout)l))
+        if (has[l - SPP_LAYOUT_NCHW])
             o += (size_t)snprintf(r->layouts + o, sizeof r->layouts - o, "%s%s", o ? "," : "",
                                   spp_layout_name((spp_layout)l));
-    snprintf(r->isa, sizeof r->isa, "%s", spp_isa_name(k->isa));
-    snprintf(r->threaded, sizeof r->threaded, "%s", k->threaded ? "yes" : "no");
-    if (spp_cpu_supports(k->isa))
+    snprintf(r->isa, sizeof r->isa, "%s", spp_isa_name(isa));
+    snprintf(r->threaded, sizeof r->threaded, "%s", threaded ? "yes" : "no");
+    if (spp_cpu_supports(isa))
         snprintf(r->runnable, sizeof r->runnable, "yes");
     else
-        snprintf(r->runnable, sizeof r->runnable, "no (needs %s)", spp_isa_name(k->isa));
+        snprintf(r->runnable, sizeof r->runnable, "no (needs %s)", spp_isa_name(isa));
+    r->summary = summary ? summary : "";
 }
+
+/* Row i of a section: 0 = whole-map registry, 1 = region registry. */
+static void section_row(int section, int i, row *r)
+{
+    if (section == 0) {
+        const spp_kernel *k = spp_kernel_at(i);
+        describe(k->name, spp_kernel_has_layout(k, SPP_LAYOUT_NCHW),
+                 spp_kernel_has_layout(k, SPP_LAYOUT_NHWC), k->isa, k->threaded, k->summary, r);
+    } else {
+        const spp_region_kernel *k = spp_region_kernel_at(i);
+        describe(k->name, spp_region_kernel_has_layout(k, SPP_LAYOUT_NCHW),
+                 spp_region_kernel_has_layout(k, SPP_LAYOUT_NHWC), k->isa, k->threaded,
+                 k->summary, r);
+    }
+}
+
+static int section_count(int section)
+{
+    return section == 0 ? spp_kernel_count() : spp_region_kernel_count();
+}
+
+static const char *const TITLES[2] = {
+    "whole-map kernels (spp run --kernel NAME):",
+    "region kernels (spp run-regions --kernel NAME):",
+};
 
 static int width(int w, const char *s) { return (int)strlen(s) > w ? (int)strlen(s) : w; }
 
+enum { O_MAPS, O_REGIONS, O_COUNT };
+
 int cmd_list(int argc, char **argv)
 {
-    int st = cli_parse(argc, argv, NULL, 0, "spp list",
-                       "One line per registered kernel: name, layouts it takes, the instruction "
-                       "set it needs,\nwhether it is threaded, whether this CPU can run it, and "
-                       "its summary.");
+    cli_opt opts[O_COUNT] = {
+        [O_MAPS] = {"--maps", NULL, "the whole-map kernels' section only", NULL, 0},
+        [O_REGIONS] = {"--regions", NULL, "the region kernels' section only", NULL, 0},
+    };
+    int st = cli_parse(
+        argc, argv, opts, O_COUNT, "spp list [--maps] [--regions]",
+        "Every registered kernel, in two sections: the whole-map kernels (spp run) and the\n"
+        "region kernels (spp run-regions), each a title line, a header and one line per\n"
+        "kernel in registry order: name, layouts it takes, the instruction set it needs,\n"
+        "whether it is threaded, whether this CPU can run it (SPP_MAX_ISA caps it), and its\n"
+        "summary. Without flags both sections are listed, separated by an empty line;\n"
+        "--maps or --regions lists only that section (both flags: both sections).");
     if (st != CLI_PARSED)
         return st == CLI_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    const int n = spp_kernel_count();
-    int wn = 4, wl = 7, wi = 3, wt = 8, wr = 8; /* header widths */
-    for (int i = 0; i < n; i++) {
-        row r;
-        describe(spp_kernel_at(i), &r);
-        wn = width(wn, r.name);
-        wl = width(wl, r.layouts);
-        wi = width(wi, r.isa);
-        wt = width(wt, r.threaded);
-        wr = width(wr, r.runnable);
+    int show[2] = {1, 1};
+    if (opts[O_MAPS].given || opts[O_REGIONS].given) {
+        show[0] = opts[O_MAPS].given;
+        show[1] = opts[O_REGIONS].given;
     }
-    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wn, "name", wl, "layouts", wi, "isa", wt,
-           "threaded", wr, "runnable", "summary");
-    for (int i = 0; i < n; i++) {
-        row r;
-        const spp_kernel *k = spp_kernel_at(i);
-        describe(k, &r);
-        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wn, r.name, wl, r.layouts, wi, r.isa, wt,
-               r.threaded, wr, r.runnable, k->summary ? k->summary : "");
+    int wn = 4, wl = 7, wi = 3, wt = 8, wr = 8; /* header widths */
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; show[s] && i < section_count(s); i++) {
+            row r;
+            section_row(s, i, &r);
+            wn = width(wn, r.name);
+            wl = width(wl, r.layouts);
+            wi = width(wi, r.isa);
+            wt = width(wt, r.threaded);
+            wr = width(wr, r.runnable);
+        }
+    int first = 1;
+    for (int s = 0; s < 2; s++) {
+        if (!show[s])
+            continue;
+        printf("%s%s\n", first ? "" : "\n", TITLES[s]);
+        first = 0;
+        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wn, "name", wl, "layouts", wi, "isa", wt,
+               "threaded", wr, "runnable", "summary");
+        for (int i = 0; i < section_count(s); i++) {
+            row r;
+            section_row(s, i, &r);
+            printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wn, r.name, wl, r.layouts, wi, r.isa,
+                   wt, r.threaded, wr, r.runnable, r.summary);
+        }
     }
     return CLI_EXIT_OK;
 }

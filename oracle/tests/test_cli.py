@@ -4,6 +4,7 @@ writer, and the error contract (one stderr line, exit 2, no output file created 
 Self-contained: the reference below is a small independent NumPy transcription of SPEC.md
 sections 2-4 (it does not import the oracle package). Runs $SPP_BUILD/spp (default build/).
 """
+import ctypes as ct
 import os
 import re
 import struct
@@ -117,15 +118,37 @@ def avg_tol(x, levels, conv, layout):
 
 # ---------------------------------------------------------------- helpers
 
+LIST_COLUMNS = ["name", "layouts", "isa", "threaded", "runnable", "summary"]
+MAP_TITLE = "whole-map kernels (spp run --kernel NAME):"
+REGION_TITLE = "region kernels (spp run-regions --kernel NAME):"
+
+
+def parse_list(text):
+    """`spp list` output -> {section title: [row dict per kernel line]}. Each section is a title
+    line, the header, then one line per kernel; sections are separated by one empty line. The
+    columns are cut at the header's column starts (the summary may hold spaces)."""
+    sections = {}
+    for block in text.rstrip("\n").split("\n\n"):
+        lines = block.split("\n")
+        title, header, body = lines[0], lines[1], lines[2:]
+        assert header.split() == LIST_COLUMNS, header
+        starts = [header.index(c) for c in LIST_COLUMNS] + [None]
+        rows = []
+        for line in body:
+            assert line.strip(), repr(block)
+            cells = [line[starts[i]:starts[i + 1]].strip() for i in range(len(LIST_COLUMNS))]
+            rows.append(dict(zip(LIST_COLUMNS, cells), line=line, header=header))
+        assert title not in sections, title
+        sections[title] = rows
+    return sections
+
+
 def kernels(max_isa=None):
-    """(name, layouts, runnable) per registered kernel, parsed from `spp list`."""
+    """(name, layouts, runnable) per registered whole-map kernel, parsed from `spp list`."""
     r = spp("list", max_isa=max_isa)
     assert r.returncode == 0, r.stderr
-    out = []
-    for line in r.stdout.splitlines()[1:]:
-        f = line.split()
-        out.append((f[0], f[1].split(","), f[4] == "yes"))
-    return out
+    return [(k["name"], k["layouts"].split(","), k["runnable"] == "yes")
+            for k in parse_list(r.stdout)[MAP_TITLE]]
 
 
 def assert_usage_error(r, *needles):
@@ -164,17 +187,87 @@ def hdr(descr="<f4", fortran="False", shape="(1, 1, 2, 2)"):
 def test_list_shows_every_kernel_with_columns():
     r = spp("list")
     assert r.returncode == 0 and r.stderr == ""
-    lines = r.stdout.splitlines()
-    assert lines[0].split() == ["name", "layouts", "isa", "threaded", "runnable", "summary"]
+    sections = parse_list(r.stdout)
+    assert list(sections) == [MAP_TITLE, REGION_TITLE]  # both registries, whole-map first
     ks = kernels()
     assert ks[0][0] == "naive" and ks[0][2] and set(ks[0][1]) == {"nchw", "nhwc"}
-    # columns aligned: every row's isa column starts where the header's does
-    col = lines[0].index("isa")
-    for line in lines[1:]:
-        assert line[col - 2:col] == "  " and line[col] != " ", line
-        if "avx512" in line.split()[2]:  # runnable exactly when the CPU has what it needs
-            assert line.split()[4] == ("yes" if cpu_has_avx512() else "no"), line
-            assert cpu_has_avx512() or "no (needs avx512)" in line
+    headers = {k["header"] for rows in sections.values() for k in rows}
+    assert len(headers) == 1  # one set of column widths: the two sections line up
+    for rows in sections.values():
+        for k in rows:
+            # columns aligned: every row's isa column starts where the header's does
+            col = k["header"].index("isa")
+            assert k["line"][col - 2:col] == "  " and k["line"][col] != " ", k["line"]
+            if k["isa"] == "avx512":  # runnable exactly when the CPU has what it needs
+                assert k["runnable"] == ("yes" if cpu_has_avx512() else "no (needs avx512)")
+
+
+def registry_names(inc, macro):
+    """The kernel symbols of a registry list (kernels/kernels.inc, kernels/regions.inc), in
+    order: one `MACRO(symbol)` line per kernel; the kernel's name is its symbol."""
+    with open(os.path.join(ROOT, "kernels", inc)) as f:
+        return re.findall(rf"^{macro}\((\w+)\)\s*$", f.read(), re.M)
+
+
+class _RegionKernelHead(ct.Structure):
+    """The leading fields of spp_region_kernel (include/spp.h), read through ctypes."""
+    _fields_ = [("name", ct.c_char_p), ("layouts", ct.c_uint), ("isa", ct.c_int),
+                ("threaded", ct.c_int), ("summary", ct.c_char_p)]
+
+
+def region_registry():
+    """(name, layouts, isa, threaded, summary) per registered region kernel, from the library's
+    own registry (spp_region_kernel_count / spp_region_kernel_at through spp_lib's handle)."""
+    import spp_lib
+    lib = spp_lib.LIB
+    lib.spp_region_kernel_count.restype = ct.c_int
+    lib.spp_region_kernel_at.restype = ct.POINTER(_RegionKernelHead)
+    lib.spp_region_kernel_at.argtypes = [ct.c_int]
+    out = []
+    for i in range(lib.spp_region_kernel_count()):
+        k = lib.spp_region_kernel_at(i).contents
+        out.append((k.name.decode(), ",".join(l for b, l in enumerate(spp_lib.LAYOUTS)
+                                              if k.layouts & (1 << b)),
+                    spp_lib.ISAS[k.isa], "yes" if k.threaded else "no",
+                    k.summary.decode() if k.summary else ""))
+    return out
+
+
+def test_list_sections_match_the_registries():
+    """Every kernel of both registries is listed, in registry order, nothing else: a region
+    kernel missing from the list (or one listed twice, or in the wrong section) fails."""
+    sections = parse_list(spp("list").stdout)
+    maps = [k["name"] for k in sections[MAP_TITLE]]
+    regions = [k["name"] for k in sections[REGION_TITLE]]
+    assert maps == registry_names("kernels.inc", "SPP_KERNEL")
+    assert regions == registry_names("regions.inc", "SPP_REGION_KERNEL")
+    assert regions and not set(maps) & set(regions)
+    # and every column of a region line is the library's registry entry
+    got = [(k["name"], k["layouts"], k["isa"], k["threaded"], k["summary"])
+           for k in sections[REGION_TITLE]]
+    assert got == region_registry()
+
+
+@pytest.mark.parametrize("args,titles", [([], [MAP_TITLE, REGION_TITLE]),
+                                         (["--maps"], [MAP_TITLE]),
+                                         (["--regions"], [REGION_TITLE]),
+                                         (["--regions", "--maps"], [MAP_TITLE, REGION_TITLE])])
+def test_list_section_flags(args, titles):
+    r = spp("list", *args)
+    assert r.returncode == 0 and r.stderr == ""
+    sections = parse_list(r.stdout)
+    assert list(sections) == titles
+    full = parse_list(spp("list").stdout)
+    for t in titles:  # a section alone lists the same kernels as in the full list
+        assert [k["name"] for k in sections[t]] == [k["name"] for k in full[t]]
+
+
+def test_help_names_the_region_section():
+    top = spp("help")
+    line = next(ln for ln in top.stdout.splitlines() if ln.strip().startswith("list "))
+    assert "region" in line, line
+    r = spp("help", "list")
+    assert r.returncode == 0 and "--regions" in r.stdout and "--maps" in r.stdout
 
 
 def cpu_has_avx512():
@@ -455,6 +548,9 @@ ERRORS = {
     "bins-level-0": (["bins", "--size", "5", "--level", "0"], "--level"),
     "bins-conv": (["bins", "--size", "5", "--level", "2", "--bins", "x"], "'x'"),
     "list-arg": (["list", "extra"], "extra"),
+    "list-flag": (["list", "--kernels"], "--kernels"),
+    "list-switch-value": (["list", "--regions=yes"], "--regions"),
+    "list-twice": (["list", "--maps", "--maps"], "--maps"),
 }
 
 
@@ -488,9 +584,9 @@ def test_avx512_kernel_is_rejected_not_crashed(errdir):
                                       ("avx512", {"scalar", "avx2", "avx512"})])
 def test_max_isa_caps_what_runs(cap, runs):
     has = {"scalar", "avx2"} | ({"avx512"} if cpu_has_avx512() else set())
-    for line in spp("list", max_isa=cap).stdout.splitlines()[1:]:
-        f = line.split()
-        assert (f[4] == "yes") == (f[2] in runs & has), line
+    for rows in parse_list(spp("list", max_isa=cap).stdout).values():
+        for k in rows:
+            assert (k["runnable"] == "yes") == (k["isa"] in runs & has), k["line"]
 
 
 def test_max_isa_not_an_isa_is_named(errdir):
