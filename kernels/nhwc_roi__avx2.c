@@ -3,20 +3,28 @@
  * Layout: nhwc only. Pools: max and avg. Conventions: all three, from the region plan's
  * per-box interval table (no boundary math here). ISA: AVX2 + FMA (runtime-checked by the
  * checked entry points and the registry consumers).
- * Forward (kernels/nhwc_roi_avx2.h): per box, the bins' row/column starts and ends cut the box
- * into elementary segments; each (row segment x column segment) block is reduced once for 32
+ * Forward (nhwc_roi_avx2.h and its parts): per box, the bins' row/column starts and ends cut the
+ * box into elementary segments; each (row segment x column segment) block is reduced once for 32
  * channels (4 ymm), then each bin of every level merges its blocks, so each map cell of a box
  * is read once for all levels. Channel tail (C % 8) uses masked loads.
+ * Paths: max without argmax (NULL) on a map without NaN takes the values-only path (max folds
+ *      only; the finest bins from the map or its 2 x 2 max table when the coarser levels derive
+ *      from them); everything else the argmax path. The call first scans the map for NaN and
+ *      -0.0 (and builds the table when the boxes read the map often enough), then runs the
+ *      regions in order; each region's row is streamed out (nhwc_roi_row.h).
  * Max: bitwise equal to roi__naive, argmax included (first maximum in row-major order, NaN
- *      wins with the last NaN, all -inf gives the bin's first cell), via SPEC section 3's total
- *      order when blocks merge. Without argmax (NULL): a values-only path (max folds only,
- *      after one NaN scan of the map), y still bitwise roi__naive's.
- *      Avg: float block sums in a fixed order, within SPEC's bound.
- * Backward: zero dx, then roi__naive's per-element order (region, level, bin row, bin column),
- *      channels vectorized for avg: dx is bitwise equal to roi__naive's.
+ *      wins with the last NaN, all -inf gives the bin's first cell), via the total order of
+ *      docs/spec.md#3-max-and-avg when blocks merge; y alone is bitwise equal on the values-only
+ *      path too.
+ * Avg: float block sums in a fixed order, within the bound of docs/spec.md#3-max-and-avg.
+ * Backward (nhwc_roi_backward.h): zero dx, then roi__naive's per-element order (region, level,
+ *      bin row, bin column), channels vectorized for avg: dx is bitwise equal to roi__naive's.
  * Workspace: one roi_ws (segment tables and block buffers sized for the plan's largest box),
- * and for max a map-sized max table the values-only path fills per call when they pay. */
+ * and for max a map-sized max table the values-only path fills per call when it pays.
+ * Weakest: see nhwc_roi_avx2.h; one thread, so the output write is never overlapped by another
+ *      core's work. */
 #include "nhwc_roi_avx2.h"
+#include "nhwc_roi_backward.h"
 
 static size_t roi_avx2_ws(const spp_region_plan *pl, int threads)
 {

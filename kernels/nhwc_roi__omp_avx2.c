@@ -1,22 +1,29 @@
 /* nhwc_roi__omp_avx2: nhwc_roi__avx2 with OpenMP (spp_exec.threads threads).
  *
  * Layout: nhwc only. Pools: max and avg. Conventions: all three, from the region plan.
- * ISA: AVX2 + FMA. Same forward core as nhwc_roi__avx2 (kernels/nhwc_roi_avx2.h): read-once
- * segment blocks, 32 channels per chunk, max bitwise equal to roi__naive (argmax included),
- * avg in one fixed per-region order.
- * Parallel split, forward: regions, schedule(dynamic) (box sizes vary a lot); every region's
- *      outputs are computed by one thread in a fixed order, so results do not depend on the
- *      thread count or the schedule. Each thread has its own workspace slice.
+ * ISA: AVX2 + FMA. Same forward core as nhwc_roi__avx2 (nhwc_roi_avx2.h and its parts):
+ * read-once segment blocks, 32 channels per chunk, the values-only path for max without argmax
+ * on a map without NaN, max bitwise equal to roi__naive (argmax included), avg in one fixed
+ * per-region order (docs/spec.md#3-max-and-avg).
+ * Parallel split, forward: first the map scan and the max table, split by map rows (one barrier
+ *      before the regions); then regions, schedule(dynamic) with small chunks (box sizes vary
+ *      a lot, and a thread slowed by the shared machine does not hold the rest up). Every
+ *      region's outputs are computed by one thread in a fixed order, so results do not depend
+ *      on the thread count or the schedule. Each thread has its own workspace slice and its own
+ *      pending row, finished and fenced before the parallel region ends.
  * Parallel split, backward: deterministic with NO atomics. Regions overlap on the map, so
  *      splitting regions would race on dx. Instead each thread OWNS a contiguous range of
  *      channels (multiples of 8) of dx, zeroes it, and walks every region, level and bin in
  *      output order for its channels only. Each dx element is therefore updated by one thread,
- *      in roi__naive's order: dx is bitwise equal to roi__naive's for every thread count.
- * Workspace: one roi_ws per thread, and for max the shared max tables of the values-only path
- *      (built by all threads split by map rows, one barrier per table, before the regions). */
+ *      in roi__naive's order: dx is bitwise equal to roi__naive's for every thread count
+ *      (docs/spec.md#4-gradients).
+ * Workspace: one roi_ws per thread, and for max the shared max table of the values-only path.
+ * Weakest: the backward's channel split leaves threads idle when C / 8 is small; the forward
+ *      scales with regions only, so a call with fewer boxes than threads leaves cores idle. */
 #include <omp.h>
 
 #include "nhwc_roi_avx2.h"
+#include "nhwc_roi_backward.h"
 
 static size_t roi_omp_ws(const spp_region_plan *pl, int threads)
 {
@@ -42,9 +49,7 @@ static spp_status roi_omp_forward(const spp_region_plan *pl, const float *x, flo
         }
         const int vals = want ? roi_vals_of(m) : 0;
         w.tab = vals && build ? tab : NULL;
-        /* small dynamic chunks: a thread slowed by the shared machine does not hold the rest up;
-         * static took 1.04x the time and (dynamic, 16) 1.0x (det-688 inference, 2 threads,
-         * 5 rounds) */
+        /* small dynamic chunks: a thread slowed by the shared machine does not hold the rest up */
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < pl->nboxes; r++)
             roi_region_forward(pl, r, x, y, argmax, &w, vals);

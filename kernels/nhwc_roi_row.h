@@ -1,0 +1,169 @@
+/* A region's output row in the channel-last AVX2 region kernels (nhwc_roi_avx2.h): from a
+ * chunk's bin-major stage into the region's staged row, then out to y (and argmax).
+ * Order: a region's outputs are channel-major per level, y[r][level offset + c * n^2 + bin]
+ * (docs/spec.md#5-regions); a chunk stages its bins bin-major, st[bin][channel], so
+ * roi_emit_level transposes each level into the staged row: 8 bins x 8 channels and 4 x 8 per
+ * register transpose (avx2_transpose.h), a tail of 1-3 bins by a 4-bin transpose overlapping the
+ * bins before it, the bin count a compile-time constant for the usual levels (roi_store_level).
+ * y and argmax are moved as 4-byte bits, never read through another type.
+ * Streamed row: the output is far larger than the caches and written once, so whole 64-byte
+ * lines go out with streamed stores (roi_nt_lines) and no output line is read first; the
+ * elements before the first line boundary and the partial last line go plainly.
+ *  - argmax path, and the values-only path from segment blocks: y (and argmax) at the region's
+ *    end, in one burst (roi_stream_copy), after finishing any pending row.
+ *  - values-only direct path: the drain queue. The finished row becomes the pending one
+ *    (roi_pend) and roi_drain streams w->quota lines of it after each finest bin of the next
+ *    region, so its stores drain under that region's loads instead of stalling the core at
+ *    once; the staged row's two buffers (yst, ast: no argmax here) swap. w->quota is set by
+ *    roi_ws_carve so that a row drains within one region.
+ * roi_drain_all finishes the pending row: before a new one, before a burst, and after a thread's
+ * last region, ahead of the kernel's sfence.
+ * Parallel split: one pending row per thread (roi_ws); threads' rows are disjoint.
+ * Weakest: the transposes store into the staged row, which is not in L1, and the streamed
+ * stores are the largest single part of the values-only path's time. */
+#ifndef NHWC_ROI_ROW_H
+#define NHWC_ROI_ROW_H
+
+#include "avx2_transpose.h"
+#include "nhwc_roi_common.h"
+
+/* Staged bin-major results st[b][c] (nn bins, `valid` channels, 4-byte elements: float y or
+ * int32 argmax, moved as bits) -> out[c * nn + b]: the canonical channel-major order. Scalar
+ * moves use memcpy so no type is read through another. */
+static inline __attribute__((always_inline)) void
+roi_store_level_n(const void *stv, int64_t stride, void *outv, int64_t nn, int valid)
+{
+    const char *st = stv;
+    char *out = outv;
+    if (nn == 1) { /* one bin: channels are contiguous in the output already */
+        int c = 0;
+        for (; c + 8 <= valid; c += 8)
+            _mm256_storeu_ps((float *)(out + 4 * c), _mm256_load_ps((const float *)(st + 4 * c)));
+        memcpy(out + 4 * c, st + 4 * c, (size_t)(valid - c) * 4);
+        return;
+    }
+    /* 8 bins x 8 channels, then 4 bins x 8 channels, per register transpose; a tail of 1-3
+     * bins (levels of 9 or 49 bins) by a 4-bin transpose overlapping the bins before it (they
+     * are rewritten with the same values); levels of 2 or 3 bins and the channel tail one by one */
+    const float *sf = stv;
+    float *of = outv;
+    const int c8end = valid & ~7;
+    const int64_t b8end = nn & ~(int64_t)7, b4end = nn - b8end >= 4 ? b8end + 4 : b8end;
+    for (int c = 0; c < c8end; c += 8) {
+        for (int64_t b = 0; b < b8end; b += 8)
+            avx2_t8x8(sf + b * stride + c, stride, of + c * nn + b, nn);
+        if (b4end > b8end)
+            avx2_t4x8(sf + b8end * stride + c, stride, of + c * nn + b8end, nn);
+        else if (nn > b8end && nn >= 4)
+            avx2_t4x8(sf + (nn - 4) * stride + c, stride, of + c * nn + nn - 4, nn);
+    }
+    const int64_t done = nn >= 4 ? nn : b4end; /* bins already out for channels below c8end */
+    for (int c = 0; c < valid; c++)
+        for (int64_t b = c < c8end ? done : 0; b < nn; b++)
+            memcpy(out + 4 * (c * nn + b), st + 4 * (b * stride + c), 4);
+}
+/* roi_store_level_n with the bin count a constant for the levels of the usual pyramids ({6,3,2,1},
+ * {4,2,1}, {7}: 36, 9, 4, 1, 16, 49 bins), so the compiler unrolls the bin loop and the eight
+ * output rows of each transpose are constant offsets, not strides reloaded from the stack. */
+static inline __attribute__((always_inline)) void roi_store_level(const void *stv, int64_t stride,
+                                                                  void *outv, int64_t nn, int valid)
+{
+    switch (nn) {
+    case 36: roi_store_level_n(stv, stride, outv, 36, valid); return;
+    case 9: roi_store_level_n(stv, stride, outv, 9, valid); return;
+    case 4: roi_store_level_n(stv, stride, outv, 4, valid); return;
+    case 1: roi_store_level_n(stv, stride, outv, 1, valid); return;
+    case 16: roi_store_level_n(stv, stride, outv, 16, valid); return;
+    case 49: roi_store_level_n(stv, stride, outv, 49, valid); return;
+    default: roi_store_level_n(stv, stride, outv, nn, valid);
+    }
+}
+
+/* `lines` whole 64-byte lines s -> d by streamed stores, two ymm a line (d 64-byte aligned).
+ * A row left as one burst of them at a region's end stalls the core until the write buffers
+ * drain, so the direct path sends a few lines after each finest bin of the next region
+ * (roi_drain) and keeps the stores in flight under its loads. */
+static inline void roi_nt_lines(float *d, const float *s, int64_t lines)
+{
+    int64_t i = 0;
+    for (; i + 2 <= lines; i += 2) {
+        const __m256 a = _mm256_loadu_ps(s + 16 * i), b = _mm256_loadu_ps(s + 16 * i + 8);
+        const __m256 c = _mm256_loadu_ps(s + 16 * i + 16), e = _mm256_loadu_ps(s + 16 * i + 24);
+        _mm256_stream_ps(d + 16 * i, a);
+        _mm256_stream_ps(d + 16 * i + 8, b);
+        _mm256_stream_ps(d + 16 * i + 16, c);
+        _mm256_stream_ps(d + 16 * i + 24, e);
+    }
+    if (i < lines) {
+        _mm256_stream_ps(d + 16 * i, _mm256_loadu_ps(s + 16 * i));
+        _mm256_stream_ps(d + 16 * i + 8, _mm256_loadu_ps(s + 16 * i + 8));
+    }
+}
+
+/* Elements (4 bytes) before dst's first 64-byte boundary, at most n: stored plainly, so that
+ * the streamed stores cover whole lines. */
+static inline int64_t roi_line_head(const void *dst, int64_t n)
+{
+    const int64_t head = (int64_t)((64 - ((uintptr_t)dst & 63)) & 63) / 4;
+    return head < n ? head : n;
+}
+
+/* n 4-byte elements (float y or int32 argmax, moved as bits) src -> dst at once: the head and
+ * the partial last line plainly, the whole lines streamed. The output (R x C x sum n^2, far
+ * larger than the caches) is written once and never read back here, so streaming it avoids
+ * reading every output line from memory before overwriting it. */
+static inline void roi_stream_copy(void *dstv, const void *srcv, int64_t n)
+{
+    float *dst = dstv;
+    const float *src = srcv;
+    const int64_t head = roi_line_head(dst, n), lines = (n - head) / 16, done = head + 16 * lines;
+    memcpy(dst, src, (size_t)head * 4);
+    roi_nt_lines(dst + head, src + head, lines);
+    memcpy(dst + done, src + done, (size_t)(n - done) * 4);
+}
+
+/* Up to `lines` more 64-byte lines of the pending row. */
+static inline void roi_drain(roi_ws *w, int64_t lines)
+{
+    const int64_t left = (w->pn - w->pi) / 16;
+    if (lines > left)
+        lines = left;
+    if (lines > 0) {
+        roi_nt_lines(w->pdst + w->pi, w->psrc + w->pi, lines);
+        w->pi += 16 * lines;
+    }
+}
+
+/* The rest of the pending row, its partial last line included. Kernels call it after their
+ * last region, before the fence. */
+static inline void roi_drain_all(roi_ws *w)
+{
+    roi_drain(w, (w->pn - w->pi) / 16);
+    if (w->pi < w->pn)
+        memcpy(w->pdst + w->pi, w->psrc + w->pi, (size_t)(w->pn - w->pi) * 4);
+    w->pi = w->pn;
+}
+
+/* Row src (n floats, staged) becomes the pending one, to go to dst; the previous one is
+ * finished first. The floats before dst's first 64-byte boundary go out at once. */
+static inline void roi_pend(roi_ws *w, float *dst, const float *src, int64_t n)
+{
+    roi_drain_all(w);
+    const int64_t head = roi_line_head(dst, n);
+    memcpy(dst, src, (size_t)head * 4);
+    w->pdst = dst, w->psrc = src, w->pn = n, w->pi = head;
+}
+
+/* Level l of the chunk (channels [c0, c0+valid)) from its bin-major stage into the region's
+ * staged row, canonical order. The row is streamed out whole (roi_region_forward; the direct
+ * path's during the next region), not each level's span per chunk. */
+static inline __attribute__((always_inline)) void
+roi_emit_level(const spp_region_plan *pl, int l, const void *stage_bins, int64_t stride,
+               void *stage_row, int64_t c0, int valid)
+{
+    const int64_t nn = (int64_t)pl->p.levels[l] * pl->p.levels[l];
+    roi_store_level(stage_bins, stride, (char *)stage_row + 4 * (pl->out_offset[l] + c0 * nn),
+                    nn, valid);
+}
+
+#endif

@@ -1,0 +1,160 @@
+/* The values-only path's per-call view of the map (nhwc_roi_vals.h): one scan and a max table.
+ * Layout: nhwc map, the table in the same layout. Pool: max only, without argmax.
+ * Scan (roi_map_scan): whether the map holds a NaN (then the values-only path does not run and
+ * the argmax path stores y only) and a -0.0 (then a bin whose max is zero is rescanned from the
+ * map for the first zero's sign; a map without one, as a ReLU output, needs no rescan).
+ * Table (roi_tab_row): at [y][x] the max of the map's 2 x 2 cells from (y, x), for y <= H-2 and
+ * x <= W-2. Max is exact and order-free on a map without NaN, so a bin of at least 2 x 2 cells
+ * is the max of ceil(h/2) x ceil(w/2) overlapping table cells (roi_rect_max_tab: the last row
+ * and column of table cells overlap the previous ones), a quarter of the loads and lines of
+ * its cells; narrower bins read the map. Signed zeros may come out of the table either way:
+ * the rescan above covers them.
+ * When: the table is built only when the boxes' summed area is at least ROI_TAB_MIN_READS maps
+ * (roi_tabs_pay: the boxes of a detection call read each map cell many times over); the scan
+ * runs on every max call without argmax. roi_prep_row does one map row of both, fused.
+ * Parallel split: by map rows (the omp kernel shares them out, then one barrier before the
+ * regions); afterwards the table is read-only and shared by all threads.
+ * Workspace: roi_tab_bytes, one map-sized table for max, none for avg.
+ * Weakest: the table is a second map to miss in; when map and table outgrow L2 the finest bins'
+ * loads miss, and the build is two more passes over the map per call. */
+#ifndef NHWC_ROI_TABLES_H
+#define NHWC_ROI_TABLES_H
+
+#include "nhwc_roi_common.h"
+
+/* What the values-only path needs to know of the map, found in one pass over C*H*W per call
+ * (far less than the boxes' summed areas) instead of a probe per box: does it hold a NaN (then
+ * the path does not run), and a -0.0 (then a max of zero may be either zero, and bins whose max
+ * is zero are rescanned for the first one; without one, e.g. a ReLU map whose zeros are all
+ * +0.0, every max is exact as it comes). */
+enum { ROI_MAP_NAN = 1, ROI_MAP_NEGZERO = 2 };
+static inline int roi_map_scan(const float *x, int64_t n)
+{
+    const __m256i nz = _mm256_set1_epi32((int32_t)0x80000000u);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256i z0 = _mm256_setzero_si256(), z1 = _mm256_setzero_si256();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 u = _mm256_loadu_ps(x + i), v = _mm256_loadu_ps(x + i + 8);
+        a0 = _mm256_or_ps(a0, _mm256_cmp_ps(u, u, _CMP_UNORD_Q));
+        a1 = _mm256_or_ps(a1, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        z0 = _mm256_or_si256(z0, _mm256_cmpeq_epi32(_mm256_castps_si256(u), nz));
+        z1 = _mm256_or_si256(z1, _mm256_cmpeq_epi32(_mm256_castps_si256(v), nz));
+    }
+    a0 = _mm256_or_ps(a0, a1);
+    z0 = _mm256_or_si256(z0, z1);
+    int nan = !_mm256_testz_ps(a0, a0), negzero = !_mm256_testz_si256(z0, z0);
+    for (; i < n; i++) {
+        nan |= x[i] != x[i];
+        negzero |= x[i] == 0.0f && __builtin_signbit(x[i]);
+    }
+    return (nan ? ROI_MAP_NAN : 0) | (negzero ? ROI_MAP_NEGZERO : 0);
+}
+
+/* Max tables of the map, shared by every box of a call: table t (k = 2 << t cells a side)
+ * holds at [y][x] the max of the map's cells (y..y+k-1) x (x..x+k-1), same layout as the
+ * map, for y <= H-k and x <= W-k. Max is exact and order-free on a map without NaN, so a bin
+ * of at least k x k cells is the max of ceil(h/k) x ceil(w/k) overlapping table cells: for
+ * 2 x 2 a quarter of the loads and cache lines of reading its cells. Built per call (one pass
+ * over the map each, the first fused with roi_map_scan; a 4 x 4 table would be built from the
+ * 2 x 2 one: ROI_NTAB 2, not used);
+ * the boxes of a detection call read each map cell about a hundred times. Signed zeros may
+ * come out of a table either way: bins whose max is zero are rescanned from the map when the
+ * map holds a -0.0, as before. */
+#define ROI_NTAB 1
+static inline size_t roi_tab_bytes(const spp_region_plan *pl)
+{
+    return pl->p.pool == SPP_POOL_MAX
+               ? ROI_NTAB * roi_align((size_t)spp_region_map_elems(&pl->p) * 4)
+               : 0;
+}
+
+/* Row y of table dst (cells k = 2d a side) from src (cells d a side; the map for d = 1):
+ * the max of src at (y, x), (y, x+d), (y+d, x), (y+d, x+d). Rows past H-k are not built. */
+static inline void roi_tab_row(const float *src, float *dst, int64_t H, int64_t W, int64_t C,
+                               int64_t y, int64_t d)
+{
+    if (y + 2 * d > H || 2 * d > W)
+        return;
+    const int64_t rw = W * C, n = (W - 2 * d + 1) * C, o = d * C;
+    const float *a = src + y * rw, *b = a + d * rw;
+    float *out = dst + y * rw;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 u = _mm256_max_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(a + i + o));
+        const __m256 v = _mm256_max_ps(_mm256_loadu_ps(b + i), _mm256_loadu_ps(b + i + o));
+        _mm256_storeu_ps(out + i, _mm256_max_ps(u, v));
+    }
+    for (; i < n; i++) {
+        const float u = a[i] > a[i + o] ? a[i] : a[i + o], v = b[i] > b[i + o] ? b[i] : b[i + o];
+        out[i] = u > v ? u : v;
+    }
+}
+
+/* Values-only max of rows [h0,h1) x cols [w0,w1): from the largest table whose cells fit in
+ * the bin (tab NULL: none), else from the map. The last row and column of table cells start
+ * at h1-k and w1-k, overlapping the previous ones. */
+static inline __attribute__((always_inline)) void
+roi_rect_max_tab(const float *x, const float *tab, int64_t tstride, int64_t C, int64_t W,
+                 int64_t c0, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int nv, int masked,
+                 const __m256i *mask, __m256 *best)
+{
+    const int64_t side = h1 - h0 < w1 - w0 ? h1 - h0 : w1 - w0;
+    if (!tab || side < 2) {
+        roi_rect_max(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, best);
+        return;
+    }
+    int64_t k = 2;
+    const float *q = tab;
+    for (int t = 1; t < ROI_NTAB && side >= 2 * k; t++)
+        k *= 2, q += tstride;
+    for (int j = 0; j < nv; j++)
+        best[j] = _mm256_set1_ps(-__builtin_inff());
+    for (int64_t h = h0;; h += k) {
+        h = h < h1 - k ? h : h1 - k;
+        const float *row = q + (h * W) * C + c0;
+        for (int64_t w = w0;; w += k) {
+            w = w < w1 - k ? w : w1 - k;
+            const float *cell = row + w * C;
+            for (int j = 0; j < nv; j++)
+                best[j] = _mm256_max_ps(best[j], masked ? _mm256_maskload_ps(cell + 8 * j, mask[j])
+                                                        : _mm256_loadu_ps(cell + 8 * j));
+            if (w + k >= w1)
+                break;
+        }
+        if (h + k >= h1)
+            break;
+    }
+}
+
+/* Whether the boxes read the map often enough to pay for the tables: their summed area at
+ * least ROI_TAB_MIN_READS maps. Building them costs about two map passes. */
+enum { ROI_TAB_MIN_READS = 4 };
+static inline int roi_tabs_pay(const spp_region_plan *pl)
+{
+    int64_t area = 0;
+    for (int64_t r = 0; r < pl->nboxes; r++) {
+        const spp_box b = pl->boxes[r];
+        area += (int64_t)(b.x1 - b.x0) * (b.y1 - b.y0);
+    }
+    return area >= ROI_TAB_MIN_READS * pl->p.h * pl->p.w;
+}
+/* Preparation step t of map row y, for a values-only call: step 0 scans the row
+ * (roi_map_scan flags) and, with build, fills row y of the 2 x 2 table; step t > 0 fills row
+ * y of table t from table t-1, which must be complete. Steps: roi_prep_steps. */
+static inline int roi_prep_steps(int build) { return build ? ROI_NTAB : 1; }
+static inline int roi_prep_row(const spp_region_plan *pl, const float *x, float *tab,
+                               int64_t tstride, int build, int t, int64_t y)
+{
+    const spp_region_problem *p = &pl->p;
+    if (t == 0) {
+        const int flags = roi_map_scan(x + y * p->w * p->c, p->w * p->c);
+        if (build)
+            roi_tab_row(x, tab, p->h, p->w, p->c, y, 1);
+        return flags;
+    }
+    roi_tab_row(tab + (t - 1) * tstride, tab + t * tstride, p->h, p->w, p->c, y, 1 << t);
+    return 0;
+}
+
+#endif
