@@ -7,17 +7,17 @@
  * Max: vectorized argmax, a value vector and a position vector per 8 channels, updated with
  *      upd = (v > best) | isnan(v) while scanning in increasing row-major order: first maximum
  *      wins ties (-0.0 == +0.0), NaN propagates with the last NaN as argmax, an all -inf bin
- *      keeps its first element; y is the selected element, so y == x[argmax] bitwise. Without
- *      argmax the position vector is not kept.
+ *      keeps its first element; y is the selected element, so y == x[argmax] bitwise
+ *      (docs/spec.md#3-max-and-avg). Without argmax the position vector is not kept.
  * Avg: float vector accumulation in row-major order, divided in double by the two divisors.
  * Backward: zero dx; max scatters dy at argmax in naive's order; avg adds dy/divisor over the
  *      bin 32 channels at a time, masked stores in the tail. dx is bitwise naive's.
  * Threads: none. Workspace: none (a 32-lane staging buffer on the stack).
- * Versus naive: faster from C = 2 up; with C = 1 (7 of 8 lanes idle) it measured slower, so
- *      C = 1 runs naive's loops (nhwc_common.h, NHWC_MIN_C).
- * The logic lives in nhwc_common.h (shared with nhwc__avx512). */
-#define NHWC_WANT_BINSCAN
-#include "nhwc_common.h"
+ * Weakest: C = 1 (7 of 8 lanes idle) runs naive's loops (NHWC_MIN_C); with few channels most
+ *      lanes are idle, and every bin is read from the input, so overlapping levels re-read it.
+ * The code: nhwc_binscan.h over nhwc_simd.h's 8-lane AVX2 vocabulary (vec_vocab.h), the same
+ *      source as nhwc__avx512. */
+#include "nhwc_binscan.h"
 
 const spp_kernel spp_kernel_nhwc__avx2 = {
     .name = "nhwc__avx2",

@@ -1,24 +1,22 @@
 /* nhwc__avx512: explicit AVX-512 intrinsics over contiguous channels, one bin at a time.
  *
- * The same code as nhwc__avx2 (nhwc_common.h, compiled with NHWC_AVX512): 16-lane zmm
- * vectors, blocks of 64 channels, __mmask16 compare masks and masked loads/stores for the
- * channel tail. Only the vector vocabulary at the top of nhwc_common.h differs, so the logic
- * run here is the one verified through nhwc__avx2 on AVX2 machines.
- *
+ * The same source as nhwc__avx2 (nhwc_binscan.h), built with NHWC_AVX512: 16-lane zmm
+ * vectors (vec_vocab.h), blocks of 64 channels, __mmask16 compare masks and masked
+ * loads/stores for the channel tail.
  * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan.
  * Max: value and position vectors, upd = (v > best) | isnan(v) in increasing row-major order:
- *      first maximum on ties, last NaN, all -inf -> first element; y == x[argmax] bitwise.
+ *      first maximum on ties, last NaN, all -inf -> first element; y == x[argmax] bitwise
+ *      (docs/spec.md#3-max-and-avg).
  * Avg: float vector accumulation in row-major order, divided in double by the two divisors.
  * Backward: zero dx; max scatters at argmax in naive's order, avg adds dy/divisor over the
  *      bin; dx is bitwise naive's. Threads: none. Workspace: none.
- * Needs AVX-512 F/BW/VL/DQ: the library skips it (SPP_ERR_ISA) on CPUs without it.
- * Versus naive: C = 1 runs naive's loops (as nhwc__avx2); with C < 16 most lanes are idle.
- * Verified here only through the shared code: the AVX2 build, and this file's own code built
- *      on an AVX2 emulation of the 16-lane vocabulary (tests/emu512/, mask-register semantics),
- *      checked against naive by `make test-emu512` (CI). */
+ * Needs AVX-512 F/BW/VL/DQ: the library skips it (SPP_ERR_ISA) on CPUs without it or when
+ *      SPP_MAX_ISA excludes it; where it runs, the driver checks it natively, and
+ *      `make test-emu512` also runs this file's code on an AVX2 emulation of the 16-lane
+ *      vocabulary (tests/emu512/).
+ * Weakest: C = 1 runs naive's loops (as nhwc__avx2); with C < 16 most lanes are idle. */
 #define NHWC_AVX512
-#define NHWC_WANT_BINSCAN
-#include "nhwc_common.h"
+#include "nhwc_binscan.h"
 
 const spp_kernel spp_kernel_nhwc__avx512 = {
     .name = "nhwc__avx512",
