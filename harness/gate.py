@@ -17,6 +17,9 @@ change is printed as a hint when the machine itself got slower). --only-kernels 
 the peers (torch_nchw, torch_cl, onednn). A benchmark whose runs have fewer than 2 repetitions
 has no U test and cannot be flagged; it is counted as untested (use >= 9 repetitions).
 
+Either run may be plain JSON or compressed (.json.xz, .json.gz, as in results/published/);
+compare.py is then handed a plain copy.
+
 A baseline belongs to one machine: when the two runs' CPU models (context) differ, the gate
 refuses (exit 2) unless --force.
 Exit: 0 no regression, 1 regression(s), 2 usage error, unreadable input, machine mismatch or
@@ -30,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 
-from report import _find  # one reader of the run context (harness/ is the script's dir)
+# one reader of run files (gbjson.load_run) and of their context (report._find); harness/ is
+# the script's dir, and report puts harness/peers on the path
+from report import _find, gbjson
 
 COMPARE_PY = os.environ.get("SPP_COMPARE_PY", "/usr/share/benchmark/compare.py")
 PEERS = ("torch_nchw", "torch_cl", "onednn")
@@ -44,16 +49,13 @@ def fail(msg, code=2):
 
 
 def load(path):
+    """A run, plain or compressed (gbjson.load_run), or exit 2 with the reason."""
     try:
-        with open(path) as f:
-            run = json.load(f)
+        return gbjson.load_run(path)
     except OSError as e:
         fail(f"{path}: cannot read: {e.strerror}")
-    except json.JSONDecodeError as e:
-        fail(f"{path}: not JSON: {e}")
-    if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), list):
-        fail(f"{path}: not a Google Benchmark JSON (no 'benchmarks' list)")
-    return run
+    except ValueError as e:
+        fail(f"{path}: {e}")
 
 
 def cpu_model(run):
@@ -145,7 +147,17 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory(prefix="spp-gate-") as td:
         dump = os.path.join(td, "diff.json")
-        table = run_compare(a.baseline, a.new, dump)
+        # compare.py reads plain JSON only: a compressed run (results/published/*.json.xz) is
+        # handed to it as the plain copy of what load() read
+        paths = []
+        for path, run, tag in ((a.baseline, base, "baseline"), (a.new, new, "new")):
+            if gbjson.compressed(path):
+                name = os.path.basename(path).rsplit(".", 1)[0]
+                path = os.path.join(td, f"{tag}-{name}")
+                with open(path, "w") as f:
+                    json.dump(run, f)
+            paths.append(path)
+        table = run_compare(paths[0], paths[1], dump)
         with open(dump) as f:
             diff = json.load(f)
     sys.stdout.write(table)

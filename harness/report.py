@@ -3,7 +3,8 @@
 
     .venv/bin/python harness/report.py RUN.json --out results/latest [--no-plots]
 
-RUN.json: Google-Benchmark-format JSON (spp-bench rows plus the peers' rows). Row names:
+RUN.json: Google-Benchmark-format JSON (spp-bench rows plus the peers' rows), plain or
+compressed (RUN.json.xz, RUN.json.gz: results/published/). Row names:
   {kernel}/{problem}/t{T}[/bwd|/fwdbwd]   kernels and peers (torch_nchw, torch_cl, onednn)
   bound_readonce/{problem}/t{T}           the read-once bound of that problem's input
   bound_dram/{bytes}/t{T}                 DRAM streaming read bandwidth (once per run)
@@ -32,7 +33,6 @@ earlier run never linger. A plot whose data the run lacks is skipped with a mess
 import argparse
 import csv
 import io
-import json
 import math
 import os
 import re
@@ -136,11 +136,8 @@ def parse_name(name):
 
 
 def load_run(path):
-    with open(path) as f:
-        run = json.load(f)
-    if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), list):
-        raise ValueError(f"{path}: not a Google Benchmark JSON (no 'benchmarks' list)")
-    return run
+    """RUN.json, .json.xz or .json.gz (gbjson.load_run, the one reader of run files)."""
+    return gbjson.load_run(path)
 
 
 def collect(run):

@@ -11,7 +11,7 @@ fastest kernel's time as a multiple of the bound. Times are per image: R windows
 
 Usage: run_regions.py [--config F] [--threads 1,2] [--workloads a,b] [--repetitions N]
                       [--min-time S] [--out RUN.json] [--md results/regions/latest.md]
-       run_regions.py --report-only RUN.json [--md ...]
+       run_regions.py --report-only RUN.json[.xz|.gz] [--md ...]
 """
 import argparse
 import datetime
@@ -228,9 +228,12 @@ def main():
     ap.add_argument("--report-only")
     ap.add_argument("--no-peer", action="store_true")
     a = ap.parse_args()
-    if a.report_only:
-        with open(a.report_only) as f:
-            write_text_atomic(a.md, table(json.load(f)))
+    if a.report_only:   # RUN.json, or compressed (.json.xz / .json.gz: results/published/)
+        try:
+            run = gbjson.load_run(a.report_only)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"run_regions: {a.report_only}: cannot read the run: {e}")
+        write_text_atomic(a.md, table(run))
         return
     build = os.environ.get("SPP_BUILD", "build")
     exe = os.path.join(ROOT, build, "spp-bench-regions")

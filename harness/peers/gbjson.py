@@ -3,12 +3,20 @@
 Per-repetition rows (run_type "iteration") followed by the mean/median/stddev/cv aggregates GB
 writes with --benchmark_repetitions, so compare.py and report.py read peer rows exactly like
 spp-bench rows. Times are ns per iteration; `in_bytes` is a rate (input bytes per second of real
-time, like a kIsIterationInvariantRate counter under UseRealTime()).
+time, like a kIsIterationInvariantRate counter under UseRealTime()). load_run is the one reader
+of a run file, plain or compressed.
 """
+import gzip
 import json
+import lzma
 import os
 import statistics
 import tempfile
+
+# A run file is Google Benchmark JSON, stored plain (results/runs/*.json) or compressed
+# (results/published/*.json.xz, or .gz): load_run tells them apart by their first bytes.
+_GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
 def _stats(v):
@@ -73,6 +81,44 @@ def child_env(environ=None):
 def malloc_note():
     """A peer's context note: the glibc tunables it ran with."""
     return os.environ.get("GLIBC_TUNABLES", "") or "none"
+
+
+def compressed(path):
+    """True if the file at path is xz- or gzip-compressed (what load_run decompresses)."""
+    with open(path, "rb") as f:
+        head = f.read(len(_XZ_MAGIC))
+    return head.startswith((_XZ_MAGIC, _GZIP_MAGIC))
+
+
+def run_bytes(path):
+    """The JSON bytes of a run file, decompressed when it is xz or gzip (told by its magic
+    bytes, whatever its name). OSError when unreadable, ValueError when the stream is corrupt."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        if data.startswith(_XZ_MAGIC):
+            return lzma.decompress(data)
+        if data.startswith(_GZIP_MAGIC):
+            return gzip.decompress(data)
+    except (lzma.LZMAError, OSError, EOFError) as e:   # gzip.BadGzipFile is an OSError
+        raise ValueError(f"corrupt compressed run: {e}") from None
+    return data
+
+
+def load_run(path):
+    """The one reader of a run file (report.py, gate.py, run_regions.py --report-only and the
+    docs generator all call it): Google Benchmark JSON, plain, xz- or gzip-compressed
+    (run_bytes). Returns the run dict. Raises OSError when the file cannot be read, ValueError
+    when it is not a run (a corrupt compressed stream, not JSON, or no 'benchmarks' list); the
+    messages do not repeat the path."""
+    data = run_bytes(path)
+    try:
+        run = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"not JSON: {e}") from None
+    if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), list):
+        raise ValueError("not a Google Benchmark JSON (no 'benchmarks' list)")
+    return run
 
 
 def write_atomic(path, obj):
