@@ -1,0 +1,76 @@
+"""scripts/gen_docs.py (make docs): the `spp list` block of docs/kernels.md replaced and nothing
+else, and the per-machine result pages from the newest runs, plain or compressed."""
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import gen_docs  # noqa: E402
+from test_run_files import region_run, run_obj, write_forms  # noqa: E402
+
+
+def test_block_replacement_touches_only_the_block():
+    block = f"{gen_docs.BEGIN}\n```text\nnew\n```\n{gen_docs.END}"
+    doc = f"# T\n\nbefore\n{gen_docs.BEGIN}\nold\n{gen_docs.END}\nafter\n"
+    assert gen_docs.replace_block(doc, block) == f"# T\n\nbefore\n{block}\nafter\n"
+    assert gen_docs.replace_block("# T\n", block) == f"# T\n\n{block}\n"
+    for bad in (f"{gen_docs.END}\n{gen_docs.BEGIN}\n", f"{gen_docs.BEGIN}\n",
+                f"{gen_docs.BEGIN}\n{gen_docs.END}\n{gen_docs.BEGIN}\n{gen_docs.END}\n"):
+        with pytest.raises(ValueError):
+            gen_docs.replace_block(bad, block)
+
+
+def test_kernels_block_from_a_fake_spp(tmp_path):
+    spp = tmp_path / "spp"
+    spp.write_text("#!/bin/sh\nprintf 'whole-map kernels:\\nname  isa\\nnaive  scalar  \\n'\n")
+    spp.chmod(0o755)
+    doc = tmp_path / "kernels.md"
+    doc.write_text(f"# K\n\ntext\n\n{gen_docs.BEGIN}\nstale\n{gen_docs.END}\n\nmore\n")
+    gen_docs.main(["kernels", "--spp", str(spp), "--doc", str(doc)])
+    assert doc.read_text() == (f"# K\n\ntext\n\n{gen_docs.BEGIN}\n```text\nwhole-map kernels:\n"
+                               f"name  isa\nnaive  scalar\n```\n{gen_docs.END}\n\nmore\n")
+    fresh = tmp_path / "sub" / "new.md"   # missing: a title and the block
+    gen_docs.main(["kernels", "--spp", str(spp), "--doc", str(fresh)])
+    assert fresh.read_text().startswith(f"{gen_docs.KERNELS_TITLE}\n\n{gen_docs.BEGIN}\n")
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_results_page_per_machine_from_the_newest_runs(tmp_path):
+    old = run_obj(seed=1)
+    old["context"]["date"] = "2026-11-20T09:00:00+00:00"
+    new = run_obj(seed=2)
+    new["context"]["date"] = "2026-11-21T10:00:00+00:00"
+    other = run_obj(seed=3, cpu_model="Other CPU 9000")
+    _, old_xz, _ = write_forms(tmp_path, old, "old")
+    new_plain, _, _ = write_forms(tmp_path, new, "new")
+    _, _, other_gz = write_forms(tmp_path, other, "other")
+    _, reg_xz, _ = write_forms(tmp_path, region_run(), "regions")
+    out = tmp_path / "pages"
+    gen_docs.main(["results", "--out", str(out), old_xz, new_plain, other_gz, reg_xz])
+    assert sorted(os.listdir(out)) == ["synthetic-amd-epyc-synthetic.md",
+                                       "synthetic-other-cpu-9000.md", "synthetic-unknown-cpu.md"]
+    page = (out / "synthetic-amd-epyc-synthetic.md").read_text()
+    assert "## quick: run of 2026-11-21T10:00:00+00:00" in page     # the newest quick run only
+    assert "2026-11-20T09:00" not in page
+    assert "`0123456789ab`" in page and "make bench CONFIG=configs/quick.ini REPETITIONS=9" in page
+    assert "### Forward, max, adaptive bins" in page and "### sppnet bins vs oneDNN" in page
+    # the region run records no CPU model and its host ran two CPUs: it cannot join either
+    assert "## regions" not in page
+    assert "## regions" in (out / "synthetic-unknown-cpu.md").read_text()
+
+
+def test_region_run_joins_its_hosts_page(tmp_path):
+    _, q, _ = write_forms(tmp_path, run_obj(), "q")
+    _, reg, _ = write_forms(tmp_path, region_run(), "regions")
+    out = tmp_path / "pages"
+    gen_docs.main(["results", "--out", str(out), q, reg])
+    assert os.listdir(out) == ["synthetic-amd-epyc-synthetic.md"]
+    page = (out / "synthetic-amd-epyc-synthetic.md").read_text()
+    assert "## regions: run of 2026-11-21T12:00:00+00:00" in page
+    assert "REGION_REPS=3" in page and "| det-a |" in page
+    assert "records no CPU model" in page

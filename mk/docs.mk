@@ -1,0 +1,28 @@
+# Generated documentation (scripts/gen_docs.py):
+#   make docs          docs/kernels.md's `spp list` block (from $(BUILD)/spp) and
+#                      docs/results/<machine>.md: per machine, the newest run of each
+#                      configuration, dated, with CPU, commit, config and command, and its tables
+#   make docs RUN='results/runs/A.json results/published/B.json.xz'
+#                      the result pages from these runs instead of results/published/
+#   make publish RUN=results/runs/A.json
+#                      keep a run behind published tables: results/published/A.json.xz (tracked;
+#                      results/runs/ is not)
+# Every output is written to a temporary name and renamed into place.
+RUN ?=
+DOCS_KERNELS ?= docs/kernels.md
+DOCS_RESULTS ?= docs/results
+
+.PHONY: docs docs-kernels docs-results publish
+
+docs: docs-kernels docs-results
+
+docs-kernels: $(BUILD)/spp
+	$(Q)$(PY) scripts/gen_docs.py kernels --spp $(BUILD)/spp --doc $(DOCS_KERNELS)
+
+docs-results:
+	$(Q)$(PY) scripts/gen_docs.py results --out $(DOCS_RESULTS) $(RUN)
+
+publish:
+	$(Q)test -n "$(RUN)" || { echo "publish: RUN: empty: expected the run file(s) to keep," \
+	  "e.g. RUN=results/runs/<UTC>-<host>.json" >&2; exit 2; }
+	$(Q)$(PY) scripts/gen_docs.py publish $(RUN)
