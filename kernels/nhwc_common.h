@@ -4,6 +4,7 @@
 #define NHWC_COMMON_H
 
 #include "avx2_transpose.h"
+#include "nhwc_fused_plan.h"
 #include "nhwc_simd.h"
 
 #define FZ_MIN_ELEMS 512
@@ -40,49 +41,6 @@
  * scatter at argmax (max), in naive's per-element order, so dx is bitwise naive's. */
 #include <omp.h>
 
-#define FZ_MAXQ (SPP_MAX_LEVELS * SPP_MAX_LEVEL)
-#define FZ_MAXP 16
-#ifndef FZ_TWO_SLOTS
-#define FZ_TWO_SLOTS 320
-#endif
-#ifndef FZ_COLS_ALL_SLOTS
-#define FZ_COLS_ALL_SLOTS 192
-#endif
-
-/* One axis of the 2-D blocks (fz_blocks): items [qs, qe) read from the input (leaves, np = 0)
- * or merged from shorter ones, as in the column intervals of the row path. */
-#define FZ2_MAXI 64 /* items per axis: fz_plan.need is a 64-bit mask of column items */
-typedef struct {
-    int nq, nleaf;
-    int64_t qs[FZ2_MAXI], qe[FZ2_MAXI];
-    int16_t ord[FZ2_MAXI], np[FZ2_MAXI], piece[FZ2_MAXI][FZ_MAXP];
-    int16_t leaf[FZ2_MAXI]; /* the leaves by position */
-    int16_t lix[FZ2_MAXI];  /* leaf item -> its index in leaf[] */
-    int16_t map[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, bin row/column i -> item */
-} fz_axis;
-
-typedef struct {
-    int nq;                                   /* distinct column intervals */
-    int two;                                  /* two-phase (fz_two_phase): 2, 1; else 0 */
-    int64_t qs[FZ_MAXQ], qe[FZ_MAXQ];         /* [qs, qe) */
-    int16_t ord[FZ_MAXQ];                     /* computation order: shorter first */
-    int16_t np[FZ_MAXQ];                      /* 0: scan the input; else pieces to merge */
-    int16_t piece[FZ_MAXQ][FZ_MAXP];
-    int16_t colq[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, column bin j -> interval */
-    int32_t lbin[SPP_MAX_LEVELS];             /* first accumulator of level l */
-    uint8_t rowon[FZ_TWO_SLOTS];              /* two-phase: row h lies in some bin */
-    int64_t pslots;                           /* partial slots per thread, either path */
-    int blk;                                  /* max with argmax, no NaN: the 2-D blocks */
-    fz_axis ra, ca;                           /* 2-D blocks: row and column items */
-    uint64_t need[FZ2_MAXI];                  /* row item -> the column items its bins need */
-} fz_plan;
-
-static size_t fz_round(size_t b) { return (b + 63) / 64 * 64; }
-static size_t fz_plan_bytes(const spp_plan *pl)
-{
-    return fz_round(sizeof(fz_plan)) + fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
-}
-static int64_t fz_count_slots(const spp_plan *pl);
 #ifndef FZ_GROUP_BYTES
 #define FZ_GROUP_BYTES (256u << 10)
 #endif
@@ -102,27 +60,6 @@ static int64_t fz_group(const spp_plan *pl, int threads)
 }
 /* Per thread: accumulators of a group (or the backward's gradients) and one row of column
  * partials. */
-/* Two-phase forward (a block's partials of all rows kept, then every bin folds its rows in
- * registers and is stored once, instead of every row going through the accumulators in memory)
- * when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at 8 lanes: L2; zf5 13 x 12,
- * vgg16-600 38 x 7; not 64 x 7, where reading each block's column of the map was slower). */
-static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_TWO_SLOTS; }
-/* Max backward of small maps (H*W <= FZ_BT_MAX_HW) with at least one output per 4 pixels
- * adds dy into a tile of FZ_BT_LANES channels per pixel that stays in L1 (25 KiB at 400
- * pixels) and then writes the tile to dx, instead of zero-filling dx and then
- * read-modify-writing it in L2. Same-run A/B against that (1 thread, 8 interleaved rounds of
- * 5-repetition medians): zf5-224 N=1 0.66x the time, N=64 0.83x, zf5-180 0.91x, odd 0.66x.
- * With fewer outputs the tile's 16-channel writes cost more than the scatter saves: zf5-3lvl
- * (14 bins on 169 pixels) took 1.67x the time at 1 thread and 1.35x at 2. */
-#ifndef FZ_BT_MAX_HW
-#define FZ_BT_MAX_HW 400
-#endif
-#define FZ_BT_LANES 16
-#ifdef FZ_FORCE_BACK_TILE /* test builds: the tile on every max shape */
-#define FZ_BT_FORCED 1
-#else
-#define FZ_BT_FORCED 0
-#endif
 /* The tile's copy-out writes one 64-byte line per pixel, C * 4 bytes apart: no hardware
  * prefetcher fetches those lines for writing, so on a dx larger than L2 each store waited for
  * its line. There it prefetchw's FZ_BT_PFW pixels ahead (past the plane, the task's next
@@ -139,12 +76,6 @@ static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_
 /* prefetchw by hand: the AVX2 files are built without -mprfchw, so __builtin_prefetch(p, 1)
  * would not emit it (Intel CPUs before Broadwell execute it as a NOP). */
 static inline void fz_prefetchw(const float *p) { __asm__ volatile("prefetchw %0" ::"m"(*p)); }
-static int fz_back_tiled(const spp_plan *pl)
-{
-    const int64_t hw = pl->p.h * pl->p.w;
-    return pl->p.pool == SPP_POOL_MAX &&
-           (FZ_BT_FORCED || (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw));
-}
 /* Partial slots per thread: one row of column partials, all rows (two-phase), or the 2-D
  * blocks' (fz_slots), whichever is most; at least the backward's tile. */
 static size_t fz_thread_bytes_for(const spp_plan *pl, int64_t pslots)
@@ -155,306 +86,11 @@ static size_t fz_thread_bytes_for(const spp_plan *pl, int64_t pslots)
 }
 static size_t fz_thread_bytes(const spp_plan *pl)
 {
-    return fz_thread_bytes_for(pl, fz_count_slots(pl));
+    return fz_thread_bytes_for(pl, spp_fz_count_slots(pl));
 }
 static size_t fz_workspace(const spp_plan *pl, int threads)
 {
     return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) * fz_thread_bytes(pl);
-}
-
-/* Pieces of every interval of a set (nq intervals [qs, qe): ord, np, piece) from the shorter
- * ones. With scan set, an interval is read from the input instead (np = 0) when its pieces are
- * no fewer than its elements; without it, every interval that has a cover of at most FZ_MAXP
- * pieces gets one. Returns the estimated cost of one row's column partials in half units: 2
- * per element scanned, 3 per merged piece (a fold and two L1 loads), 2 per slot stored. */
-static int64_t fz_pieces(int nq, const int64_t *qs, const int64_t *qe, int16_t *ord, int16_t *npc,
-                         int16_t (*piece)[FZ_MAXP], int sums, int scan)
-{
-    /* shorter intervals first (stable), so every piece is ready before it is merged */
-    for (int q = 0; q < nq; q++) {
-        int t = q;
-        const int64_t len = qe[q] - qs[q];
-        while (t > 0 && qe[ord[t - 1]] - qs[ord[t - 1]] > len) {
-            ord[t] = ord[t - 1];
-            t--;
-        }
-        ord[t] = (int16_t)q;
-    }
-    int64_t cost = 2 * (int64_t)nq;
-    for (int t = 0; t < nq; t++) {
-        const int q = ord[t];
-        const int64_t s = qs[q], e = qe[q];
-        int64_t cur = s;
-        int np = 0;
-        while (cur < e && np < FZ_MAXP) {
-            int best = -1;
-            int64_t bend = cur;
-            for (int u = 0; u < t; u++) {
-                const int r = ord[u];
-                if (qe[r] - qs[r] >= e - s)
-                    break;
-                const int fits = sums ? qs[r] == cur : qs[r] >= s && qs[r] <= cur;
-                if (fits && qe[r] <= e && qe[r] > bend) {
-                    best = r;
-                    bend = qe[r];
-                }
-            }
-            if (best < 0)
-                break;
-            piece[q][np++] = (int16_t)best;
-            cur = bend;
-        }
-        npc[q] = (int16_t)(cur == e && (!scan || np < e - s) ? np : 0);
-        cost += npc[q] ? 3 * (int64_t)npc[q] : 2 * (e - s);
-    }
-    return cost;
-}
-#define FZ_PIECES(iv, sums, scan) \
-    fz_pieces((iv)->nq, (iv)->qs, (iv)->qe, (iv)->ord, (iv)->np, (iv)->piece, sums, scan)
-
-/* [s, e) into the set (qs, qe, *nq) unless it is there; its index, or -1 if the set already
- * holds cap intervals. */
-static int fz_add(int *nq, int64_t *qs, int64_t *qe, int64_t s, int64_t e, int cap)
-{
-    int q = 0;
-    while (q < *nq && !(qs[q] == s && qe[q] == e))
-        q++;
-    if (q == *nq) {
-        if (q == cap)
-            return -1;
-        qs[q] = s;
-        qe[q] = e;
-        (*nq)++;
-    }
-    return q;
-}
-
-/* Elementary segments of the set's *nq intervals appended to it: the runs between consecutive
- * interval ends that lie inside some interval and are not one (room: 2 * nq - 1 more). */
-static void fz_segments(int *nq, int64_t *qs, int64_t *qe)
-{
-    const int nq0 = *nq;
-    /* breakpoints: every start and end, sorted, distinct */
-    int64_t bk[2 * FZ_MAXQ];
-    int nb = 0;
-    for (int q = 0; q < nq0; q++)
-        for (int side = 0; side < 2; side++) {
-            const int64_t v = side ? qe[q] : qs[q];
-            int t = nb;
-            while (t > 0 && bk[t - 1] > v)
-                t--;
-            if (t > 0 && bk[t - 1] == v)
-                continue;
-            memmove(bk + t + 1, bk + t, (size_t)(nb - t) * sizeof *bk);
-            bk[t] = v;
-            nb++;
-        }
-    for (int k = 0; k + 1 < nb; k++) {
-        const int64_t s = bk[k], e = bk[k + 1];
-        int inside = 0, dup = 0;
-        for (int q = 0; q < nq0; q++) {
-            inside |= qs[q] <= s && e <= qe[q];
-            dup |= qs[q] == s && qe[q] == e;
-        }
-        if (inside && !dup) {
-            qs[*nq] = s;
-            qe[*nq] = e;
-            (*nq)++;
-        }
-    }
-}
-
-/* The distinct column intervals of all levels (qs, qe, colq, lbin), plus, where that is
- * cheaper, elementary segments: the runs between consecutive interval ends of all levels.
- * Every interval is then a union of segments, so each column of a row is scanned once and
- * the intervals are merged from segments and shorter intervals. Levels that nest (adaptive
- * levels dividing each other) already share their work and keep the plain intervals; levels
- * that do not (sppnet windows of 57 columns at levels 6, 3, 2: 156 scanned columns a row,
- * 57 with segments) gain. The choice does not depend on the pool, so the forward and the
- * backward of one plan agree on nq (the workspace is sized from it). */
-static void fz_intervals(fz_plan *fp, const spp_plan *pl)
-{
-    const spp_problem *p = &pl->p;
-    fp->nq = 0;
-    int32_t bin = 0;
-    for (int l = 0; l < p->nlevels; l++) {
-        const spp_level_plan *lv = &pl->lv[l];
-        fp->lbin[l] = bin;
-        bin += lv->n * lv->n;
-        for (int j = 0; j < lv->n; j++) /* at most SPP_MAX_LEVELS * SPP_MAX_LEVEL: never -1 */
-            fp->colq[l][j] = (int16_t)fz_add(&fp->nq, fp->qs, fp->qe, lv->cols[j].start,
-                                             lv->cols[j].end, FZ_MAXQ);
-    }
-    /* the pieces are left computed for max (fz_build redoes them for sums) */
-    const int nq0 = fp->nq;
-    const int64_t cost0 = FZ_PIECES(fp, 0, 1);
-    if (3 * nq0 > FZ_MAXQ) /* room for up to 2 * nq0 - 1 segments */
-        return;
-    fz_segments(&fp->nq, fp->qs, fp->qe);
-    if (fp->nq == nq0)
-        return;
-#ifndef FZ_FORCE_SEGMENTS /* tests build with it, so the segment path is checked on every shape */
-    if (10 * FZ_PIECES(fp, 0, 1) >= 9 * cost0) { /* not worth it: the segments are the last */
-        fp->nq = nq0;                             /* slots, colq never names them */
-        FZ_PIECES(fp, 0, 1);
-    }
-#else
-    FZ_PIECES(fp, 0, 1);
-    (void)cost0;
-#endif
-}
-
-/* One axis of the 2-D blocks (fz_blocks): the distinct row (rows set) or column intervals of
- * all levels, their elementary segments, and a cover of every other interval by shorter ones.
- * The leaves (items read from the input, np = 0) must then be elementary: no interval end
- * inside them, so the leaves are disjoint and every item is a union of them. Returns 0 when
- * that fails or the axis has more than FZ2_MAXI items (the 2-D blocks are not used then). */
-static int fz_axis_build(fz_axis *ax, const spp_plan *pl, int rows)
-{
-    ax->nq = 0;
-    for (int l = 0; l < pl->p.nlevels; l++) {
-        const spp_level_plan *lv = &pl->lv[l];
-        for (int i = 0; i < lv->n; i++) {
-            const spp_interval *iv = rows ? &lv->rows[i] : &lv->cols[i];
-            const int q = fz_add(&ax->nq, ax->qs, ax->qe, iv->start, iv->end, FZ2_MAXI / 3);
-            if (q < 0)
-                return 0;
-            ax->map[l][i] = (int16_t)q;
-        }
-    }
-    const int nq0 = ax->nq;
-    fz_segments(&ax->nq, ax->qs, ax->qe);
-    FZ_PIECES(ax, 0, 0);
-    ax->nleaf = 0;
-    for (int q = 0; q < ax->nq; q++) {
-        if (ax->np[q])
-            continue;
-        for (int u = 0; u < nq0; u++)
-            if ((ax->qs[q] < ax->qs[u] && ax->qs[u] < ax->qe[q]) ||
-                (ax->qs[q] < ax->qe[u] && ax->qe[u] < ax->qe[q]))
-                return 0;
-        int t = ax->nleaf++; /* leaves by start (they are disjoint) */
-        while (t > 0 && ax->qs[ax->leaf[t - 1]] > ax->qs[q]) {
-            ax->leaf[t] = ax->leaf[t - 1];
-            t--;
-        }
-        ax->leaf[t] = (int16_t)q;
-    }
-    for (int t = 0; t < ax->nleaf; t++)
-        ax->lix[ax->leaf[t]] = (int16_t)t;
-    return 1;
-}
-
-/* The 2-D blocks' plan (ra, ca, need); returns their partial slots per thread (each row item
- * times the column leaves, then one per column item), or 0 if they cannot be used. */
-static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
-{
-    if (!fz_axis_build(&fp->ra, pl, 1) || !fz_axis_build(&fp->ca, pl, 0))
-        return 0;
-    const fz_axis *ra = &fp->ra, *ca = &fp->ca;
-    memset(fp->need, 0, sizeof fp->need);
-    for (int l = 0; l < pl->p.nlevels; l++)
-        for (int i = 0; i < pl->lv[l].n; i++)
-            for (int j = 0; j < pl->lv[l].n; j++)
-                fp->need[ra->map[l][i]] |= 1ull << ca->map[l][j];
-    /* the pieces of needed column items are needed: longer items first */
-    for (int r = 0; r < ra->nq; r++)
-        for (int t = ca->nq - 1; t >= 0; t--) {
-            const int c = ca->ord[t];
-            if (fp->need[r] >> c & 1)
-                for (int m = 0; m < ca->np[c]; m++)
-                    fp->need[r] |= 1ull << ca->piece[c][m];
-        }
-    return (int64_t)ra->nq * ca->nleaf + ca->nq;
-}
-
-/* Whether a max forward with argmax takes the 2-D blocks. Measured against the row path on
- * every NHWC max shape of configs/paper.ini (1 thread, 3 interleaved rounds, medians of 5):
- * faster on the detection maps (30x40 to 75x100, C = 256, N = 1: 0.67-0.92x the time; sppnet
- * bins gain most, their unnested windows make the row path merge many segments per row),
- * fast-rcnn's 38x50 (0.81x) and vgg16-600's (0.71x); slower on maps of at most 13x13 (1.0-2.2x:
- * the row path's two-phase form is cheap there, and each block's slice of every pixel is
- * fetched by itself) and on `large` (2.0x: 64 MiB from DRAM, where the row path's walk in
- * address order streams and the blocks' 128-byte slices of 1-2 KiB pixels do not). Hence:
- * maps of at least FZ2_MIN_HW cells, inputs that stay in L3 (FZ2_MAX_BYTES), and slots that
- * stay in L2 (FZ2_MAX_SLOTS). */
-#ifndef FZ2_MIN_HW
-#define FZ2_MIN_HW 600
-#endif
-#ifndef FZ2_MAX_BYTES
-#define FZ2_MAX_BYTES (16u << 20)
-#endif
-#ifndef FZ2_MAX_SLOTS
-#define FZ2_MAX_SLOTS 1024
-#endif
-#ifdef FZ_FORCE_BLOCKS /* tests build with it, so the 2-D blocks are checked on every shape */
-#define FZ2_FORCED 1
-#else
-#define FZ2_FORCED 0
-#endif
-static int fz_blocks_shape(const spp_plan *pl) /* before the plan: it costs microseconds */
-{
-    const spp_problem *p = &pl->p;
-    return FZ2_FORCED || (p->h * p->w >= FZ2_MIN_HW &&
-                          (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES);
-}
-
-/* Partial slots per thread (pslots) and whether a max forward with argmax takes the 2-D
- * blocks (blk), for a plan whose column intervals are set (fz_intervals). */
-static void fz_slots(fz_plan *fp, const spp_plan *pl, int sums)
-{
-    fp->pslots = fz_two_phase(pl, fp->nq) ? pl->p.h * fp->nq : fp->nq;
-    fp->blk = 0;
-    if (sums || !fz_blocks_shape(pl))
-        return;
-    const int64_t s2 = fz_blocks_plan(fp, pl);
-    if (s2 > 0 && (FZ2_FORCED || s2 <= FZ2_MAX_SLOTS)) {
-        fp->blk = 1;
-        if (s2 > fp->pslots)
-            fp->pslots = s2;
-    }
-}
-
-static int64_t fz_count_slots(const spp_plan *pl)
-{
-    fz_plan fp;
-    fz_intervals(&fp, pl);
-    fz_slots(&fp, pl, pl->p.pool == SPP_POOL_AVG);
-    return fp.pslots;
-}
-
-/* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
- * (bin starts and ends never decrease with the bin index in any convention, so the bins
- * containing a row are contiguous). */
-static void fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
-{
-    const spp_problem *p = &pl->p;
-    fz_intervals(fp, pl);
-    for (int l = 0; l < p->nlevels; l++) {
-        const spp_level_plan *lv = &pl->lv[l];
-        for (int64_t h = 0; h < p->h; h++) {
-            int lo = 0, hi = lv->n - 1;
-            while (lo < lv->n && lv->rows[lo].end <= h)
-                lo++;
-            while (hi >= 0 && lv->rows[hi].start > h)
-                hi--;
-            rr[2 * (l * p->h + h)] = lo;
-            rr[2 * (l * p->h + h) + 1] = hi;
-        }
-    }
-    if (sums) /* fz_intervals left the pieces for max */
-        FZ_PIECES(fp, 1, 1);
-    fz_slots(fp, pl, sums);
-    /* 2: two-phase, interval by interval (the partials stay in L1); 1: two-phase, row by row;
-     * 0: one row at a time */
-    fp->two = !fz_two_phase(pl, fp->nq) ? 0 : p->h * fp->nq <= FZ_COLS_ALL_SLOTS ? 2 : 1;
-    if (fp->two) /* then H <= FZ_TWO_SLOTS */
-        for (int64_t h = 0; h < p->h; h++) {
-            int any = 0;
-            for (int l = 0; l < p->nlevels; l++)
-                any |= rr[2 * (l * p->h + h)] <= rr[2 * (l * p->h + h) + 1];
-            fp->rowon[h] = (uint8_t)any;
-        }
 }
 
 /* Rows prefetched ahead of the one being reduced. */
@@ -1099,7 +735,7 @@ static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32
     cx.mode = p->pool == SPP_POOL_AVG ? MODE_SUM : argmax ? MODE_MAXPOS : MODE_MAXVAL;
     fz_plan *fp = (fz_plan *)(void *)ws;
     int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
-    fz_build(fp, rr, pl, cx.mode == MODE_SUM);
+    spp_fz_build(fp, rr, pl, cx.mode == MODE_SUM);
     cx.fp = fp;
     cx.rr = rr;
     char *tws = ws + fz_plan_bytes(pl);
@@ -1287,7 +923,7 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
     fz_plan *fp = (fz_plan *)(void *)ws;
     int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
     if (!fz_back_tiled(pl)) /* the tile needs no plan */
-        fz_build(fp, rr, pl, 1);
+        spp_fz_build(fp, rr, pl, 1);
     char *tws = ws + fz_plan_bytes(pl);
     /* within the declared size (same plan; the tile fits whatever the slots) */
     const size_t tb = fz_thread_bytes_for(pl, fz_back_tiled(pl) ? 0 : fp->pslots);

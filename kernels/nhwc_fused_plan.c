@@ -1,0 +1,300 @@
+/* nhwc_fused_plan.c: the fused NHWC kernels' planner (nhwc_fused_plan.h): scalar set logic on
+ * the plan's intervals, the same for every ISA, so compiled once. Not a kernel (the registry
+ * is kernels.inc). Boundaries come only from the plan (docs/spec.md#2-bins); the planner
+ * decides which intervals are unions of shorter ones, which rows each bin holds, and which
+ * path (one row at a time, two-phase, 2-D blocks) the forward takes. */
+#include <string.h>
+
+#include "nhwc_fused_plan.h"
+
+/* Two-phase forward (a block's partials of all rows kept, then every bin folds its rows in
+ * registers and is stored once) when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB
+ * at 8 lanes: L2; zf5 13 x 12, vgg16-600 38 x 7); interval by interval when at most
+ * FZ_COLS_ALL_SLOTS. */
+#define FZ_COLS_ALL_SLOTS 192
+static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_TWO_SLOTS; }
+
+/* Pieces of every interval of a set (nq intervals [qs, qe): ord, np, piece) from the shorter
+ * ones. With scan set, an interval is read from the input instead (np = 0) when its pieces are
+ * no fewer than its elements; without it, every interval that has a cover of at most FZ_MAXP
+ * pieces gets one. Returns the estimated cost of one row's column partials in half units: 2
+ * per element scanned, 3 per merged piece (a fold and two L1 loads), 2 per slot stored. */
+static int64_t fz_pieces(int nq, const int64_t *qs, const int64_t *qe, int16_t *ord, int16_t *npc,
+                         int16_t (*piece)[FZ_MAXP], int sums, int scan)
+{
+    /* shorter intervals first (stable), so every piece is ready before it is merged */
+    for (int q = 0; q < nq; q++) {
+        int t = q;
+        const int64_t len = qe[q] - qs[q];
+        while (t > 0 && qe[ord[t - 1]] - qs[ord[t - 1]] > len) {
+            ord[t] = ord[t - 1];
+            t--;
+        }
+        ord[t] = (int16_t)q;
+    }
+    int64_t cost = 2 * (int64_t)nq;
+    for (int t = 0; t < nq; t++) {
+        const int q = ord[t];
+        const int64_t s = qs[q], e = qe[q];
+        int64_t cur = s;
+        int np = 0;
+        while (cur < e && np < FZ_MAXP) {
+            int best = -1;
+            int64_t bend = cur;
+            for (int u = 0; u < t; u++) {
+                const int r = ord[u];
+                if (qe[r] - qs[r] >= e - s)
+                    break;
+                const int fits = sums ? qs[r] == cur : qs[r] >= s && qs[r] <= cur;
+                if (fits && qe[r] <= e && qe[r] > bend) {
+                    best = r;
+                    bend = qe[r];
+                }
+            }
+            if (best < 0)
+                break;
+            piece[q][np++] = (int16_t)best;
+            cur = bend;
+        }
+        npc[q] = (int16_t)(cur == e && (!scan || np < e - s) ? np : 0);
+        cost += npc[q] ? 3 * (int64_t)npc[q] : 2 * (e - s);
+    }
+    return cost;
+}
+#define FZ_PIECES(iv, sums, scan) \
+    fz_pieces((iv)->nq, (iv)->qs, (iv)->qe, (iv)->ord, (iv)->np, (iv)->piece, sums, scan)
+
+/* [s, e) into the set (qs, qe, *nq) unless it is there; its index, or -1 if the set already
+ * holds cap intervals. */
+static int fz_add(int *nq, int64_t *qs, int64_t *qe, int64_t s, int64_t e, int cap)
+{
+    int q = 0;
+    while (q < *nq && !(qs[q] == s && qe[q] == e))
+        q++;
+    if (q == *nq) {
+        if (q == cap)
+            return -1;
+        qs[q] = s;
+        qe[q] = e;
+        (*nq)++;
+    }
+    return q;
+}
+
+/* Elementary segments of the set's *nq intervals appended to it: the runs between consecutive
+ * interval ends that lie inside some interval and are not one (room: 2 * nq - 1 more). */
+static void fz_segments(int *nq, int64_t *qs, int64_t *qe)
+{
+    const int nq0 = *nq;
+    /* breakpoints: every start and end, sorted, distinct */
+    int64_t bk[2 * FZ_MAXQ];
+    int nb = 0;
+    for (int q = 0; q < nq0; q++)
+        for (int side = 0; side < 2; side++) {
+            const int64_t v = side ? qe[q] : qs[q];
+            int t = nb;
+            while (t > 0 && bk[t - 1] > v)
+                t--;
+            if (t > 0 && bk[t - 1] == v)
+                continue;
+            memmove(bk + t + 1, bk + t, (size_t)(nb - t) * sizeof *bk);
+            bk[t] = v;
+            nb++;
+        }
+    for (int k = 0; k + 1 < nb; k++) {
+        const int64_t s = bk[k], e = bk[k + 1];
+        int inside = 0, dup = 0;
+        for (int q = 0; q < nq0; q++) {
+            inside |= qs[q] <= s && e <= qe[q];
+            dup |= qs[q] == s && qe[q] == e;
+        }
+        if (inside && !dup) {
+            qs[*nq] = s;
+            qe[*nq] = e;
+            (*nq)++;
+        }
+    }
+}
+
+/* The distinct column intervals of all levels (qs, qe, colq, lbin), plus, where that is
+ * cheaper, elementary segments: the runs between consecutive interval ends of all levels.
+ * Every interval is then a union of segments, so each column of a row is scanned once and
+ * the intervals are merged from segments and shorter intervals. Levels that nest (adaptive
+ * levels dividing each other) already share their work and keep the plain intervals; levels
+ * that do not (sppnet windows of 57 columns at levels 6, 3, 2: 156 scanned columns a row,
+ * 57 with segments) gain. The choice does not depend on the pool, so the forward and the
+ * backward of one plan agree on nq (the workspace is sized from it). */
+static void fz_intervals(fz_plan *fp, const spp_plan *pl)
+{
+    const spp_problem *p = &pl->p;
+    fp->nq = 0;
+    int32_t bin = 0;
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        fp->lbin[l] = bin;
+        bin += lv->n * lv->n;
+        for (int j = 0; j < lv->n; j++) /* at most SPP_MAX_LEVELS * SPP_MAX_LEVEL: never -1 */
+            fp->colq[l][j] = (int16_t)fz_add(&fp->nq, fp->qs, fp->qe, lv->cols[j].start,
+                                             lv->cols[j].end, FZ_MAXQ);
+    }
+    /* the pieces are left computed for max (spp_fz_build redoes them for sums) */
+    const int nq0 = fp->nq;
+    const int64_t cost0 = FZ_PIECES(fp, 0, 1);
+    if (3 * nq0 > FZ_MAXQ) /* room for up to 2 * nq0 - 1 segments */
+        return;
+    fz_segments(&fp->nq, fp->qs, fp->qe);
+    if (fp->nq == nq0)
+        return;
+#ifndef FZ_FORCE_SEGMENTS /* tests build with it, so the segment path is checked on every shape */
+    if (10 * FZ_PIECES(fp, 0, 1) >= 9 * cost0) { /* not worth it: the segments are the last */
+        fp->nq = nq0;                             /* slots, colq never names them */
+        FZ_PIECES(fp, 0, 1);
+    }
+#else
+    FZ_PIECES(fp, 0, 1);
+    (void)cost0;
+#endif
+}
+
+/* One axis of the 2-D blocks (fz_blocks): the distinct row (rows set) or column intervals of
+ * all levels, their elementary segments, and a cover of every other interval by shorter ones.
+ * The leaves (items read from the input, np = 0) must then be elementary: no interval end
+ * inside them, so the leaves are disjoint and every item is a union of them. Returns 0 when
+ * that fails or the axis has more than FZ2_MAXI items (the 2-D blocks are not used then). */
+static int fz_axis_build(fz_axis *ax, const spp_plan *pl, int rows)
+{
+    ax->nq = 0;
+    for (int l = 0; l < pl->p.nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        for (int i = 0; i < lv->n; i++) {
+            const spp_interval *iv = rows ? &lv->rows[i] : &lv->cols[i];
+            const int q = fz_add(&ax->nq, ax->qs, ax->qe, iv->start, iv->end, FZ2_MAXI / 3);
+            if (q < 0)
+                return 0;
+            ax->map[l][i] = (int16_t)q;
+        }
+    }
+    const int nq0 = ax->nq;
+    fz_segments(&ax->nq, ax->qs, ax->qe);
+    FZ_PIECES(ax, 0, 0);
+    ax->nleaf = 0;
+    for (int q = 0; q < ax->nq; q++) {
+        if (ax->np[q])
+            continue;
+        for (int u = 0; u < nq0; u++)
+            if ((ax->qs[q] < ax->qs[u] && ax->qs[u] < ax->qe[q]) ||
+                (ax->qs[q] < ax->qe[u] && ax->qe[u] < ax->qe[q]))
+                return 0;
+        int t = ax->nleaf++; /* leaves by start (they are disjoint) */
+        while (t > 0 && ax->qs[ax->leaf[t - 1]] > ax->qs[q]) {
+            ax->leaf[t] = ax->leaf[t - 1];
+            t--;
+        }
+        ax->leaf[t] = (int16_t)q;
+    }
+    for (int t = 0; t < ax->nleaf; t++)
+        ax->lix[ax->leaf[t]] = (int16_t)t;
+    return 1;
+}
+
+/* The 2-D blocks' plan (ra, ca, need); returns their partial slots per thread (each row item
+ * times the column leaves, then one per column item), or 0 if they cannot be used. */
+static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
+{
+    if (!fz_axis_build(&fp->ra, pl, 1) || !fz_axis_build(&fp->ca, pl, 0))
+        return 0;
+    const fz_axis *ra = &fp->ra, *ca = &fp->ca;
+    memset(fp->need, 0, sizeof fp->need);
+    for (int l = 0; l < pl->p.nlevels; l++)
+        for (int i = 0; i < pl->lv[l].n; i++)
+            for (int j = 0; j < pl->lv[l].n; j++)
+                fp->need[ra->map[l][i]] |= 1ull << ca->map[l][j];
+    /* the pieces of needed column items are needed: longer items first */
+    for (int r = 0; r < ra->nq; r++)
+        for (int t = ca->nq - 1; t >= 0; t--) {
+            const int c = ca->ord[t];
+            if (fp->need[r] >> c & 1)
+                for (int m = 0; m < ca->np[c]; m++)
+                    fp->need[r] |= 1ull << ca->piece[c][m];
+        }
+    return (int64_t)ra->nq * ca->nleaf + ca->nq;
+}
+
+/* Whether a max forward with argmax takes the 2-D blocks: maps of at least FZ2_MIN_HW cells
+ * (on smaller ones the two-phase row path is cheap and each block's slice of every pixel is
+ * fetched by itself), inputs that stay in L3 (FZ2_MAX_BYTES: from DRAM the row path's walk in
+ * address order streams and the blocks' 128-byte slices of 1-2 KiB pixels do not), and slots
+ * that stay in L2 (FZ2_MAX_SLOTS). */
+#define FZ2_MIN_HW 600
+#define FZ2_MAX_BYTES (16u << 20)
+#define FZ2_MAX_SLOTS 1024
+#ifdef FZ_FORCE_BLOCKS /* tests build with it, so the 2-D blocks are checked on every shape */
+#define FZ2_FORCED 1
+#else
+#define FZ2_FORCED 0
+#endif
+static int fz_blocks_shape(const spp_plan *pl) /* before the plan: it costs microseconds */
+{
+    const spp_problem *p = &pl->p;
+    return FZ2_FORCED || (p->h * p->w >= FZ2_MIN_HW &&
+                          (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES);
+}
+
+/* Partial slots per thread (pslots) and whether a max forward with argmax takes the 2-D
+ * blocks (blk), for a plan whose column intervals are set (fz_intervals). */
+static void fz_slots(fz_plan *fp, const spp_plan *pl, int sums)
+{
+    fp->pslots = fz_two_phase(pl, fp->nq) ? pl->p.h * fp->nq : fp->nq;
+    fp->blk = 0;
+    if (sums || !fz_blocks_shape(pl))
+        return;
+    const int64_t s2 = fz_blocks_plan(fp, pl);
+    if (s2 > 0 && (FZ2_FORCED || s2 <= FZ2_MAX_SLOTS)) {
+        fp->blk = 1;
+        if (s2 > fp->pslots)
+            fp->pslots = s2;
+    }
+}
+
+int64_t spp_fz_count_slots(const spp_plan *pl)
+{
+    fz_plan fp;
+    fz_intervals(&fp, pl);
+    fz_slots(&fp, pl, pl->p.pool == SPP_POOL_AVG);
+    return fp.pslots;
+}
+
+/* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
+ * (bin starts and ends never decrease with the bin index in any convention, so the bins
+ * containing a row are contiguous). */
+void spp_fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
+{
+    const spp_problem *p = &pl->p;
+    fz_intervals(fp, pl);
+    for (int l = 0; l < p->nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        for (int64_t h = 0; h < p->h; h++) {
+            int lo = 0, hi = lv->n - 1;
+            while (lo < lv->n && lv->rows[lo].end <= h)
+                lo++;
+            while (hi >= 0 && lv->rows[hi].start > h)
+                hi--;
+            rr[2 * (l * p->h + h)] = lo;
+            rr[2 * (l * p->h + h) + 1] = hi;
+        }
+    }
+    if (sums) /* fz_intervals left the pieces for max */
+        FZ_PIECES(fp, 1, 1);
+    fz_slots(fp, pl, sums);
+    /* 2: two-phase, interval by interval (the partials stay in L1); 1: two-phase, row by row;
+     * 0: one row at a time */
+    fp->two = !fz_two_phase(pl, fp->nq) ? 0 : p->h * fp->nq <= FZ_COLS_ALL_SLOTS ? 2 : 1;
+    if (fp->two) /* then H <= FZ_TWO_SLOTS */
+        for (int64_t h = 0; h < p->h; h++) {
+            int any = 0;
+            for (int l = 0; l < p->nlevels; l++)
+                any |= rr[2 * (l * p->h + h)] <= rr[2 * (l * p->h + h) + 1];
+            fp->rowon[h] = (uint8_t)any;
+        }
+}
+
