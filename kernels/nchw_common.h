@@ -17,13 +17,14 @@
 #include <emmintrin.h>
 #endif
 
+/* Bins of at most this many elements take nchw_rect_max's two passes: one pass costs about
+ * ln(count) mispredicted branches, two cost about 1.5 reads of the bin, so above ~100 elements
+ * one pass is cheaper. */
+#define NCHW_TWO_PASS_MAX 96
+
 /* Max over rows r x cols q of one plane, scanned in increasing position: a later element wins
  * only if it is NaN (last NaN wins) or strictly greater than a non-NaN best (first max wins;
  * -0.0 == +0.0 keeps the first; v > NaN is false so a NaN best stays). */
-/* Bins of at most this many elements take nchw_rect_max's two passes: one pass costs about
- * ln(count) mispredicted branches, two cost about 1.5 reads of the bin, so above ~100 elements
- * one pass is cheaper (measured: two passes lost to naive on 43x57 and 64x64 planes). */
-#define NCHW_TWO_PASS_MAX 96
 
 static inline void nchw_rect_max(const float *pl, int64_t W, spp_interval r, spp_interval q,
                                  float *out_v, int32_t *out_p)
@@ -33,8 +34,7 @@ static inline void nchw_rect_max(const float *pl, int64_t W, spp_interval r, spp
      * first maximum (strict > keeps the first of equal values, -0.0 == +0.0 included) and y is
      * its bits. A new maximum in the one-pass scan is a mispredicted branch, about ln(count)
      * times per bin on unordered data. With a NaN, or a bin larger than NCHW_TWO_PASS_MAX, the
-     * one-pass scan below. Same-run A/B against naive (1 thread): nchw__omp on zf5-3lvl 1.33x
-     * -> 1.65x, zf5-224 sppnet 1.23x -> 1.51x; nchw__binmajor 1.03x -> 1.65x. */
+     * one-pass scan below. */
     if ((r.end - r.start) * (q.end - q.start) <= NCHW_TWO_PASS_MAX) {
         float m = pl[r.start * W + q.start];
         int nan = 0;
@@ -75,8 +75,8 @@ static inline void nchw_rect_max(const float *pl, int64_t W, spp_interval r, spp
 
 /* Sum over the bin in double, as four interleaved partial sums (columns w, w+1, w+2, w+3 of
  * each row) added in a fixed order: one dependent add chain would bound the loop by the add
- * latency. Error ~count * 2^-53 * sum|x| before the one float rounding: far inside SPEC's
- * bound, and the same for every run and thread count (not bitwise naive's single chain). */
+ * latency. Error ~count * 2^-53 * sum|x| before the one float rounding: far inside the bound
+ * of docs/spec.md#3-max-and-avg, and the same for every run and thread count (not bitwise naive's single chain). */
 static inline float nchw_rect_avg(const float *pl, int64_t W, spp_interval r, spp_interval q)
 {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
@@ -126,9 +126,7 @@ static inline void nchw_plane_forward_direct(const spp_plan *pl, int64_t b, int6
 /* A max backward whose dx is at least this large zeroes dx with streaming stores first (no
  * read-for-ownership of lines that stay zero, as glibc's memset does for large sizes), then
  * scatters; below it, each plane is zeroed and scattered while it is in cache. */
-#ifndef NCHW_STREAM_BYTES /* overridable so tests can force either path */
 #define NCHW_STREAM_BYTES ((int64_t)32 << 20)
-#endif
 
 static inline int nchw_bwd_streams(const spp_problem *p)
 {
@@ -162,11 +160,8 @@ static inline void nchw_stream_fence(void)
 
 /* One plane's max scatter of one level (st outputs), in naive's order. Out of line: inlined
  * into the kernels' OpenMP bodies the loop reloaded its pointers from the stack on every
- * element (same-run A/B, 1 thread, nchw__fused_avx2: zf5-224 N=1 0.65x the time, N=64
- * 0.69x, odd 0.72x, det-688 0.87x, vgg16-600 0.88x; nchw__binmajor, whose copy of the loop it
- * replaced: 0.77x, 0.87x, 0.87x). Not after the streaming zero-fill of a DRAM-sized dx:
- * there every element misses the caches and the inline loop keeps more misses in flight
- * (out of line, `large` took 1.66x the time). */
+ * element. Not after the streaming zero-fill of a DRAM-sized dx: there every element misses
+ * the caches and the inline loop keeps more misses in flight. */
 static __attribute__((noinline)) void nchw_scatter(float *plane, const int32_t *am, const float *dy,
                                                    int64_t st)
 {
@@ -187,9 +182,9 @@ static inline void nchw_plane_scatter(float *plane, const int32_t *am, const flo
         plane[am[k]] += dy[k];
 }
 
-/* Backward of plane (b, c): overwrite the plane of dx (zero it first unless already zeroed). Per element the additions come in
- * output order (level, i, j), as in naive; the gradient of avg is dy / (float)divisor, as in
- * naive. */
+/* Backward of plane (b, c): overwrite the plane of dx (zero it first unless already zeroed).
+ * Per element the additions come in output order (level, i, j), as in naive; the gradient of
+ * avg is dy / (float)divisor, as in naive. */
 static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c, const float *dy,
                                        const int32_t *argmax, float *dx, int zeroed)
 {
@@ -359,7 +354,8 @@ static inline int nchw_max_active(const spp_interval *iv, int n, int64_t A)
     return most;
 }
 
-/* Offset of thread t's slice in a workspace of per-thread slices of `bytes` (64-aligned). */
+/* bytes rounded up to a multiple of 64: workspace regions and per-thread slices start on a
+ * cache line. */
 static inline size_t nchw_align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 #endif

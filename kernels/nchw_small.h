@@ -1,4 +1,5 @@
-/* nchw_small.h: the small-plane avg paths of nchw__omp, nchw__tiled and nchw__binmajor. Not a
+/* nchw_small.h: the small-plane avg paths of nchw__omp, nchw__tiled and nchw__binmajor, and the
+ * backward dispatch of nchw__omp, nchw__tiled and nchw__fused_avx2 (nchw_backward). Not a
  * kernel.
  *
  * On tiny planes (the `odd` workload's 7x5) an avg bin holds 1 to 35 elements, and a bin's sum
@@ -20,7 +21,7 @@
 #define NCHW_SMALL_G 8
 
 /* Planes of at most this many elements (16x16) take the grouped paths below (nchw__omp's avg
- * forward uses its own larger limit); measured crossovers in the kernel files. */
+ * forward uses its own larger limit, OMP_SMALL_FWD_MAX_HW). */
 #define NCHW_SMALL_MAX_HW 256
 
 /* Planes g0 .. g0+g-1 (g <= NCHW_SMALL_G; a constant g lets the compiler keep the sums in
