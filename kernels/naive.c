@@ -3,11 +3,13 @@
  * Layouts: nchw and nhwc (one element at a time through spp_x_index).
  * Pools: max and avg. Conventions: all three, from the plan (no boundary math here).
  * Order: sample, level, channel, bin row, bin column; inside a bin, row-major.
- * Max: ties to the first maximum, NaN propagates with the last NaN as argmax, all -inf gives
- *      -inf at the first element (spp_max_better). Avg: double accumulation in row-major
- *      order, divided by the product of the two axis divisors.
- * Backward: zero dx, then every output adds its dy at its argmax (max) or dy/divisor over its
- *      bin (avg), in output order. Single-threaded, no SIMD intrinsics. No workspace. */
+ * Max (docs/spec.md#3-max-and-avg): ties to the first maximum, NaN propagates with the last
+ *      NaN as argmax, all -inf gives -inf at the first element (spp_max_better). Avg: double
+ *      accumulation in row-major order, divided by the product of the two axis divisors.
+ * Backward (docs/spec.md#4-gradients): zero dx, then every output adds its dy at its argmax
+ *      (max) or dy/divisor over its bin (avg), in output order. Single-threaded, no SIMD
+ *      intrinsics, no workspace. Slow by design (it is the baseline): an index computation per
+ *      element, and in NHWC consecutive reads of a bin are C floats apart. */
 #include <string.h>
 
 #include "spp_internal.h"

@@ -1,36 +1,32 @@
 /* nchw__binmajor: bins outermost. For each level, bin row i and bin column j the bin's bounds
- * are read once from the plan and applied to every (sample, channel) plane.
+ * are read once from the plan and applied to every (sample, channel) plane of a block.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * Order: the planes are taken in blocks of about 24 KiB (128 KiB in avg backward; at least one
- *      plane); inside a block:
- *      level, bin row, bin column, then every plane of the block. Strict bin-major order over
- *      the whole tensor would re-stream the input from memory once per bin; the block keeps it
- *      in L1 while all of the block's bins are pooled, so the input is read from memory once.
- * Max (nchw_rect_max): the bin's max value and a NaN flag, then its first element equal to
- *      that value (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin,
- *      naive's scan: a later element replaces the best only if it is NaN or strictly greater
- *      than a non-NaN best (the last NaN is the argmax), all -inf gives the first element.
- *      Output and argmax bitwise equal to naive. Avg: double sums (four interleaved partial
- *      sums per bin, fixed order; nchw_rect_avg), divided by the product of the axis divisors:
- *      within SPEC's bound, identical for every run and thread count.
- * Backward: per block, zero the block's dx planes. Avg: the same bin-major order adds each
- *      output's dy/(float)divisor over its bin. Max reads no bin bounds (dy at argmax), so
- *      bin-major order has nothing to share and only made dy/argmax reads strided: it was
- *      0.93-1.0x naive on zf5-180 and `large`. So a max backward walks each plane's outputs in
- *      output order over L1-sized (24 KiB) blocks. Either way every dx element receives its
- *      additions in naive's order, so dx is bitwise equal to naive's. A max backward with
- *      dx >= 32 MiB zeroes all of dx with streaming stores first (as naive's large memset
- *      does), since the scatter then touches few lines.
- * Small planes (H*W <= 256, avg): the blocks are 8 planes and the plane loop is unrolled
+ * Order: the planes go in blocks of BINMAJOR_FWD_BLOCK_BYTES (L1-sized; at least one plane);
+ *      inside a block: level, bin row, bin column, then every plane of the block. Strict
+ *      bin-major order over the whole tensor would re-stream the input from memory once per
+ *      bin; the block stays in L1 while all its bins are pooled, so the input is read once.
+ * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): a bin of at most NCHW_TWO_PASS_MAX
+ *      elements takes its max value and a NaN flag, then its first element equal to that value
+ *      (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin, or a larger
+ *      bin, naive's scan: a later element replaces the best only if it is NaN or strictly
+ *      greater than a non-NaN best (the last NaN is the argmax), all -inf gives the first
+ *      element. y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
+ *      interleaved partial sums per bin in a fixed order, divided by the product of the axis
+ *      divisors: within the spec's bound, identical for every run.
+ * Backward: per block, zero the block's dx planes. Avg: the same bin-major order, over blocks of
+ *      BINMAJOR_BWD_BLOCK_BYTES (L2-sized), adds each output's dy/(float)divisor over its bin.
+ *      Max reads no bin bounds (dy at argmax), so bin-major order has nothing to share and only
+ *      makes the dy and argmax reads strided: each plane's outputs in output order over
+ *      L1-sized blocks (nchw_plane_scatter). Either way dx is bitwise naive's. A max backward
+ *      with dx >= NCHW_STREAM_BYTES zeroes all of dx with streaming stores first.
+ * Small planes (avg, H*W <= NCHW_SMALL_MAX_HW): blocks of 8 planes, the plane loop unrolled
  *      inside each bin (nchw_small.h: one double chain per plane in naive's order, so y and dx
- *      are bitwise naive's): the generic plane loop around a 2-element bin cost as much as the
- *      bin, and was 1.0-1.4x naive forward, 0.90-1.36x backward on `odd`; now 3.0-4.2x.
- * Single-threaded, scalar, no workspace. Against naive (1 thread, same-run medians, noisy
- *      2-core VM): forward max 1.1-1.7x (1.0-1.4x with naive's one-pass bin scan), avg 2.5x
- *      (13x13); max backward 2.6-3.6x on odd,
- *      zf5-180 and zf5-224, 1.7x on 38x50, 1.5x on `large` (bin-major order: 1.35x, 0.95x,
- *      1.0x, 1.4x, 1.0x). */
+ *      are bitwise naive's); the generic plane loop around a bin of a few elements costs as much
+ *      as the bin.
+ * Single-threaded, scalar, no workspace.
+ * Weakest: max forward, which does naive's per-bin scalar work with only better locality and
+ *      fewer mispredicted branches, and large bins (one-pass scan, as naive). */
 #include <string.h>
 
 #include "nchw_common.h"

@@ -1,4 +1,4 @@
-/* nchw__omp: OpenMP over (sample, channel) planes.
+/* nchw__omp: OpenMP over (sample, channel) planes, each bin reduced directly from the plane.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
  * Parallel split: forward, `omp parallel for schedule(static)` over the N*C planes; a plane's
@@ -6,34 +6,31 @@
  *      from the plane alone, so results do not depend on the thread count. Backward: the same
  *      split; each thread owns whole dx planes: it zeroes them and adds its planes' gradients,
  *      so no two threads write one element (no races, no atomics).
- * Max (nchw_rect_max): the bin's max value and a NaN flag, then its first element equal to
- *      that value (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin,
- *      naive's scan: a later element replaces the best only if it is NaN or strictly greater
- *      than a non-NaN best (the last NaN is the argmax), all -inf gives the first element.
- *      Output and argmax bitwise equal to naive. Avg: double sums (four interleaved partial
- *      sums per bin, fixed order; nchw_rect_avg), divided by the product of the axis divisors:
- *      within SPEC's bound, identical for every run and thread count.
- * Backward: per plane, zero it, then add the outputs' gradients in output order (level, i, j):
- *      each dx element receives naive's additions in naive's order, so dx equals naive's.
+ * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): a bin of at most NCHW_TWO_PASS_MAX
+ *      elements takes its max value and a NaN flag, then its first element equal to that value
+ *      (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin, or a larger
+ *      bin, naive's scan: a later element replaces the best only if it is NaN or strictly
+ *      greater than a non-NaN best (the last NaN is the argmax), all -inf gives the first
+ *      element. y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
+ *      interleaved partial sums per bin in a fixed order, divided by the product of the axis
+ *      divisors: within the spec's bound, identical for every run and thread count.
+ * Backward (nchw_backward): per plane, zero it, then add the outputs' gradients in output order
+ *      (level, i, j): dx bitwise naive's. A max backward with dx >= NCHW_STREAM_BYTES zeroes dx
+ *      with streaming stores first (nchw_backward_planes).
  * Small planes: a bin of a tiny plane is a handful of elements, so a per-plane sum (one
  *      dependent add chain, or four partial sums its short rows never fill) is bound by add
- *      latency; the direct bins lost to naive on `odd` (7x5): avg forward 0.87-0.90x, avg
- *      backward 0.80-1.0x. So avg forward with H*W <= 768 (8 planes in 24 KiB of L1) and avg
- *      backward with H*W <= 256 pool 8 planes at a time, bin by bin, their chains overlapping
- *      (nchw_small.h; per plane naive's exact order, so y and dx are bitwise naive's). Measured
- *      (1 thread, same-run medians, noisy 2-core VM): avg forward on odd 2.5-3.5x naive, on
- *      10x10/13x13/24x24 2.4-2.7x (direct: 1.0-1.5x); on 32x32 the direct bins win (2.6x vs
- *      2.4x), hence the limit. Avg backward on odd 2.7-3.7x.
- * Scalar (the compiler may vectorize), no workspace. Against naive (1 thread): forward max
- *      1.0-1.7x (`large`, whose 16x16 bins mispredict least, is the low end; with naive's
- *      one-pass scan it measured 0.81-1.3x in noisy runs); backward max 1.3-3x (a max backward with dx >= 32 MiB zeroes dx with
- *      streaming stores first, nchw_backward_planes). With one plane (N*C = 1) only one
+ *      latency. Avg forward with H*W <= OMP_SMALL_FWD_MAX_HW and avg backward with
+ *      H*W <= NCHW_SMALL_MAX_HW pool 8 planes at a time, bin by bin, their chains overlapping
+ *      (nchw_small.h; per plane naive's exact order, so y and dx are bitwise naive's).
+ * Scalar (the compiler may vectorize), no workspace.
+ * Weakest: every level re-reads the plane (no nesting); bins above NCHW_TWO_PASS_MAX elements
+ *      scan as naive does, so there only the threads help; with one plane (N*C = 1) only one
  *      thread has work, and the OpenMP fork is paid for nothing. */
 #include "nchw_common.h"
 #include "nchw_small.h"
 
-/* Avg forward pools 8 planes at a time while those planes fit in 24 KiB of L1 (measured: 2.4x
- * naive vs 1.5x for the direct bins up to 24x24; on 32x32 the direct bins win, 2.6x vs 2.4x). */
+/* Avg forward pools 8 planes at a time while those planes fit in 24 KiB of L1; on larger planes
+ * the direct bins win. */
 #define OMP_SMALL_FWD_MAX_HW 768
 
 static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,

@@ -1,44 +1,33 @@
 /* nchw__tiled: one pass over each plane for all levels (cache-tiled, separable), OpenMP.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * Tiling: the tile is one row of one (sample, channel) plane plus a small per-level state.
- *      Each input row is read once, while it sits in L1, for every level: per level, the row
- *      updates, column by column, the row state of each bin row whose interval holds it (the
- *      running max and the row it came from, or the running sum: a contiguous elementwise
- *      loop the compiler vectorizes). When a bin row is complete, each column bin is reduced
- *      from that state: the separable rectangle reduction (rows, then columns), valid for
- *      every convention. The state is a ring of as many rows as bins of a level can share a
- *      row (2 when A >= n), so any plane size works and the input streams from memory once,
- *      not once per level. Coarse levels whose bins are exactly covered by runs of finer bins
- *      (checked from the plan per level pair, nchw_sched_init; e.g. adaptive 38 with 4 -> 2
- *      -> 1) are merged from the finer level's finished bins instead of re-reading the rows.
+ * Tiling: the tile is one row of one (sample, channel) plane plus a small per-level state. Each
+ *      input row is read once, while it sits in L1, for every level: per level it updates,
+ *      column by column, the row state of each bin row whose interval holds it (the running max
+ *      and its row, or the running sum: an elementwise loop the compiler vectorizes). When a bin
+ *      row is complete, each column bin is reduced from that state: the separable rectangle
+ *      reduction, valid for every convention. The state is a ring of as many rows as bins of a
+ *      level can share a row (2 when A >= n), so any plane size works and the input streams
+ *      from memory once, not once per level. Levels exactly covered by runs of finer bins
+ *      (nchw_sched_init, checked from the plan per level pair) are merged from those bins.
  * Parallel split: `omp for schedule(static)` over the N*C planes; each plane is computed from
- *      itself alone, in a fixed order, so results are bitwise identical for every thread
- *      count. Backward: each thread owns whole dx planes (zero, then add): no races, no atomics.
- * Max: rows merge in increasing order: a later row replaces the state only if NaN or strictly
- *      greater than a non-NaN state (first max on ties, -0.0 == +0.0 keeps the first, last
- *      NaN wins, all -inf keeps the first). Column reductions and merges of finer bins use the
- *      full (value, position) total order of spp_max_better, under which max is associative.
- *      y and argmax bitwise equal to naive. Avg: float sums (rows, then columns, then finer
- *      bins) in a fixed order, divided in double by the product of the axis divisors; within
- *      SPEC's bound (any summation order errs by at most (count-1) * 2^-24 * sum|x|).
- * Backward: per plane, zero it, then add the outputs' gradients in output order: dx bitwise
- *      equal to naive's (nchw_backward_planes; a max backward with dx >= 32 MiB zeroes dx
- *      with streaming stores first, then scatters).
- * Workspace: per thread, one plane's bins (8 * sum(n^2) bytes) and the row-state rings
- *      (8 * W bytes per live bin row); unused by the small-plane avg path.
- * Small planes: on planes of H*W <= 256 the per-row level setup and scalar column reductions
- *      cost more than the pooling (avg forward was 0.61x naive on `odd` 7x5, 0.71x on 10x10),
- *      so avg there pools 8 planes at a time, bin by bin, in double (nchw_small.h; bitwise
- *      naive's, forward and backward). Max keeps the row pass (1.4-1.6x naive on 7x5).
- *      Measured (1 thread, same-run medians, noisy 2-core VM): avg forward on odd 2.4-3.6x
- *      naive, 10x10/13x13 2.3-2.5x (row pass 0.7-1.4x); on 24x24 and 32x32 the row pass wins
- *      (2.8x vs 2.5x, 2.8x vs 2.0x), hence the limit; avg backward on odd 2.4-3.7x.
- * Against naive (1 thread): forward max 1.4-2x on 13x13 and 7x5 planes, 3-4x on 38x50 and
- *      64x64, avg 2.4x on 38x50, 5.7x on 64x64; backward 1.3-2.9x. Where it measured below
- *      naive: `large` max backward, 0.91x in one paper run. That backward is nchw_backward,
- *      the same code nchw__omp runs (1.19x in the same run): writing the 64 MiB dx to DRAM
- *      is the whole cost, and the two rows differ by the machine's noise, not the kernel. */
+ *      itself alone, in a fixed order, so results are bitwise identical for every thread count.
+ * Max (docs/spec.md#3-max-and-avg): rows merge in increasing order: a later row replaces the
+ *      state only if NaN or strictly greater than a non-NaN state (first max on ties, -0.0 ==
+ *      +0.0 keeps the first, last NaN wins, all -inf keeps the first). Column reductions and
+ *      finer-bin merges use spp_max_better's full (value, position) order, under which max is
+ *      associative. y and argmax bitwise naive's. Avg: float sums (rows, columns, finer bins) in
+ *      a fixed order, divided in double by the product of the axis divisors (spec's bound).
+ * Backward (nchw_backward): per plane, zero it, then add the outputs' gradients in output order:
+ *      dx bitwise naive's, threads own whole dx planes; a max dx >= NCHW_STREAM_BYTES is zeroed
+ *      with streaming stores first.
+ * Small planes (avg, H*W <= NCHW_SMALL_MAX_HW): the per-row level setup and scalar column
+ *      reductions cost more than the pooling, so avg pools 8 planes at a time, bin by bin, in
+ *      double (nchw_small.h; bitwise naive's, forward and backward). Max keeps the row pass.
+ * Workspace: per thread, one plane's bins (value, position) and the row-state rings (value and
+ *      row per column and live bin row); unused by the small-plane avg path.
+ * Weakest: small planes for max, where the per-row level setup and the scalar column reductions
+ *      weigh most; the backward is the shared per-plane one (on a DRAM-sized dx, all write). */
 #include <omp.h>
 
 #include "nchw_common.h"

@@ -10,21 +10,22 @@
  *      first maximum (-0.0 == +0.0, so the first zero wins), an ordered > is false while best
  *      is NaN so only a later NaN replaces a NaN (last NaN wins), an all -inf bin keeps its first
  *      element. y is the selected element itself, so y == x[argmax] bitwise.
- * Avg: float accumulation in row-major order (error <= count * 2^-24 * sum|x|, inside
- *      SPEC's bound), divided in double by the product of the two axis divisors; deterministic.
+ * Avg: float accumulation in row-major order (error <= count * 2^-24 * sum|x|, inside the bound
+ *      of docs/spec.md#3-max-and-avg), divided in double by the product of the two axis
+ *      divisors; deterministic.
  * Backward: zero dx, then in output order (level, bin row, bin column) add dy at argmax (max)
  *      or dy/divisor over the bin (avg, channel-contiguous adds); for every dx element the
  *      contributions come in the same order as naive's, so dx is bitwise naive's.
  * Threads: none (single-threaded). Workspace: 8*C bytes (best and pos, or sum and gradient).
  * Versus naive: naive walks channel planes with stride C in NHWC, one element per bin visit;
- *      this walks contiguous channel rows. With C = 1 or 2 the channel loop is too short to pay
- *      (measured slower than naive), so C < 3 runs naive's loops instead. */
+ *      this walks contiguous channel rows. Weakest with few channels: below CHLAST_MIN_C the
+ *      channel loop is too short to pay for itself, so those problems run naive's loops. */
 #include <string.h>
 
 #include "spp_internal.h"
 
-/* Below this many channels the channel loop is too short to pay for itself (measured: C = 1
- * and 2 lose to naive's loops), so those problems run naive's loops. */
+/* Below this many channels the channel loop is too short to pay for itself, so those problems
+ * run naive's loops. */
 #define CHLAST_MIN_C 3
 extern const spp_kernel spp_kernel_naive;
 
