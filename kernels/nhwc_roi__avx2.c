@@ -39,9 +39,9 @@ static spp_status roi_avx2_forward(const spp_region_plan *pl, const float *x, fl
     roi_ws w = roi_ws_carve(pl, (char *)ex->workspace + roi_tab_bytes(pl));
     const int want = roi_wants_vals(pl, argmax), build = want && roi_tabs_pay(pl);
     int m = 0;
-    for (int t = 0; want && t < roi_prep_steps(build); t++)
+    if (want)
         for (int64_t yy = 0; yy < pl->p.h; yy++)
-            m |= roi_prep_row(pl, x, tab, w.tstride, build, t, yy);
+            m |= roi_prep_row(pl, x, tab, build, yy);
     const int vals = want ? roi_vals_of(m) : 0;
     w.tab = vals && build ? tab : NULL;
     for (int64_t r = 0; r < pl->nboxes; r++)

@@ -42,10 +42,10 @@ static spp_status roi_omp_forward(const spp_region_plan *pl, const float *x, flo
     {
         roi_ws w =
             roi_ws_carve(pl, (char *)ex->workspace + tbytes + slice * (size_t)omp_get_thread_num());
-        for (int t = 0; want && t < roi_prep_steps(build); t++) { /* split by map rows */
+        if (want) { /* split by map rows */
 #pragma omp for schedule(static) reduction(| : m)
             for (int64_t yy = 0; yy < p->h; yy++)
-                m |= roi_prep_row(pl, x, tab, w.tstride, build, t, yy);
+                m |= roi_prep_row(pl, x, tab, build, yy);
         }
         const int vals = want ? roi_vals_of(m) : 0;
         w.tab = vals && build ? tab : NULL;

@@ -46,9 +46,8 @@ typedef struct {
     int32_t *sp;
     float *yst;     /* C * sum n^2: one region's output row, canonical order */
     int32_t *ast;   /* its argmax row */
-    const float *tab; /* shared by all threads: the map's max tables (roi_tab_row), or NULL
+    const float *tab; /* shared by all threads: the map's max table (roi_tab_row), or NULL
                        * (not built: argmax asked, avg, or too few box reads to pay) */
-    int64_t tstride;  /* floats from one table to the next */
     /* values-only direct path: the previous region's staged row, streamed out a few lines per
      * finest bin of the next region (roi_drain); yst and ast alternate as its two rows */
     float *pdst;
@@ -114,7 +113,6 @@ static inline roi_ws roi_ws_carve(const spp_region_plan *pl, void *base)
         nmax = p->levels[l] > nmax ? p->levels[l] : nmax;
     const int64_t bins = nmax * nmax * ((p->c + ROI_VCB - 1) / ROI_VCB); /* finest, per region */
     w.quota = (int)((pl->out_per_region / 16 + bins - 1) / bins);
-    w.tstride = roi_align((size_t)spp_region_map_elems(&pl->p) * 4) / 4;
     return w;
 }
 

@@ -51,34 +51,27 @@ static inline int roi_map_scan(const float *x, int64_t n)
     return (nan ? ROI_MAP_NAN : 0) | (negzero ? ROI_MAP_NEGZERO : 0);
 }
 
-/* Max tables of the map, shared by every box of a call: table t (k = 2 << t cells a side)
- * holds at [y][x] the max of the map's cells (y..y+k-1) x (x..x+k-1), same layout as the
- * map, for y <= H-k and x <= W-k. Max is exact and order-free on a map without NaN, so a bin
- * of at least k x k cells is the max of ceil(h/k) x ceil(w/k) overlapping table cells: for
- * 2 x 2 a quarter of the loads and cache lines of reading its cells. Built per call (one pass
- * over the map each, the first fused with roi_map_scan; a 4 x 4 table would be built from the
- * 2 x 2 one: ROI_NTAB 2, not used);
- * the boxes of a detection call read each map cell about a hundred times. Signed zeros may
- * come out of a table either way: bins whose max is zero are rescanned from the map when the
- * map holds a -0.0, as before. */
-#define ROI_NTAB 1
+/* The max table of the map, shared by every box of a call: at [y][x] the max of the map's
+ * cells (y..y+1) x (x..x+1), same layout as the map, for y <= H-2 and x <= W-2. Built per call
+ * in one pass over the map, fused with roi_map_scan (roi_prep_row). Signed zeros may come out
+ * of it either way: bins whose max is zero are rescanned from the map when the map holds a
+ * -0.0. Bytes: one map for max, none for avg. */
 static inline size_t roi_tab_bytes(const spp_region_plan *pl)
 {
-    return pl->p.pool == SPP_POOL_MAX
-               ? ROI_NTAB * roi_align((size_t)spp_region_map_elems(&pl->p) * 4)
-               : 0;
+    return pl->p.pool == SPP_POOL_MAX ? roi_align((size_t)spp_region_map_elems(&pl->p) * 4)
+                                      : 0;
 }
 
-/* Row y of table dst (cells k = 2d a side) from src (cells d a side; the map for d = 1):
- * the max of src at (y, x), (y, x+d), (y+d, x), (y+d, x+d). Rows past H-k are not built. */
-static inline void roi_tab_row(const float *src, float *dst, int64_t H, int64_t W, int64_t C,
-                               int64_t y, int64_t d)
+/* Row y of the table from the map x: the max of x at (y, x), (y, x+1), (y+1, x), (y+1, x+1).
+ * The last row and column (past H-2, W-2) are not built. */
+static inline void roi_tab_row(const float *x, float *tab, int64_t H, int64_t W, int64_t C,
+                               int64_t y)
 {
-    if (y + 2 * d > H || 2 * d > W)
+    if (y + 2 > H || 2 > W)
         return;
-    const int64_t rw = W * C, n = (W - 2 * d + 1) * C, o = d * C;
-    const float *a = src + y * rw, *b = a + d * rw;
-    float *out = dst + y * rw;
+    const int64_t rw = W * C, n = (W - 1) * C, o = C;
+    const float *a = x + y * rw, *b = a + rw;
+    float *out = tab + y * rw;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 u = _mm256_max_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(a + i + o));
@@ -91,23 +84,21 @@ static inline void roi_tab_row(const float *src, float *dst, int64_t H, int64_t 
     }
 }
 
-/* Values-only max of rows [h0,h1) x cols [w0,w1): from the largest table whose cells fit in
- * the bin (tab NULL: none), else from the map. The last row and column of table cells start
- * at h1-k and w1-k, overlapping the previous ones. */
+/* Values-only max of rows [h0,h1) x cols [w0,w1): from the table when the bin has at least
+ * k x k cells (k = 2) and the table was built (tab not NULL), else from the map. The last row
+ * and column of table cells start at h1-k and w1-k, overlapping the previous ones. */
 static inline __attribute__((always_inline)) void
-roi_rect_max_tab(const float *x, const float *tab, int64_t tstride, int64_t C, int64_t W,
-                 int64_t c0, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int nv, int masked,
-                 const __m256i *mask, __m256 *best)
+roi_rect_max_tab(const float *x, const float *tab, int64_t C, int64_t W, int64_t c0, int64_t h0,
+                 int64_t h1, int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask,
+                 __m256 *best)
 {
     const int64_t side = h1 - h0 < w1 - w0 ? h1 - h0 : w1 - w0;
     if (!tab || side < 2) {
         roi_rect_max(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, best);
         return;
     }
-    int64_t k = 2;
+    const int64_t k = 2;
     const float *q = tab;
-    for (int t = 1; t < ROI_NTAB && side >= 2 * k; t++)
-        k *= 2, q += tstride;
     for (int j = 0; j < nv; j++)
         best[j] = _mm256_set1_ps(-__builtin_inff());
     for (int64_t h = h0;; h += k) {
@@ -127,8 +118,8 @@ roi_rect_max_tab(const float *x, const float *tab, int64_t tstride, int64_t C, i
     }
 }
 
-/* Whether the boxes read the map often enough to pay for the tables: their summed area at
- * least ROI_TAB_MIN_READS maps. Building them costs about two map passes. */
+/* Whether the boxes read the map often enough to pay for the table: their summed area at
+ * least ROI_TAB_MIN_READS maps. Building it costs about two map passes. */
 enum { ROI_TAB_MIN_READS = 4 };
 static inline int roi_tabs_pay(const spp_region_plan *pl)
 {
@@ -139,22 +130,16 @@ static inline int roi_tabs_pay(const spp_region_plan *pl)
     }
     return area >= ROI_TAB_MIN_READS * pl->p.h * pl->p.w;
 }
-/* Preparation step t of map row y, for a values-only call: step 0 scans the row
- * (roi_map_scan flags) and, with build, fills row y of the 2 x 2 table; step t > 0 fills row
- * y of table t from table t-1, which must be complete. Steps: roi_prep_steps. */
-static inline int roi_prep_steps(int build) { return build ? ROI_NTAB : 1; }
-static inline int roi_prep_row(const spp_region_plan *pl, const float *x, float *tab,
-                               int64_t tstride, int build, int t, int64_t y)
+/* Map row y of a values-only call's preparation: scans the row (returns roi_map_scan flags)
+ * and, with build, fills row y of the table. Rows are independent. */
+static inline int roi_prep_row(const spp_region_plan *pl, const float *x, float *tab, int build,
+                               int64_t y)
 {
     const spp_region_problem *p = &pl->p;
-    if (t == 0) {
-        const int flags = roi_map_scan(x + y * p->w * p->c, p->w * p->c);
-        if (build)
-            roi_tab_row(x, tab, p->h, p->w, p->c, y, 1);
-        return flags;
-    }
-    roi_tab_row(tab + (t - 1) * tstride, tab + t * tstride, p->h, p->w, p->c, y, 1 << t);
-    return 0;
+    const int flags = roi_map_scan(x + y * p->w * p->c, p->w * p->c);
+    if (build)
+        roi_tab_row(x, tab, p->h, p->w, p->c, y);
+    return flags;
 }
 
 #endif

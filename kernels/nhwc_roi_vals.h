@@ -107,7 +107,7 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
                     continue;
                 }
                 if (f < 0 && direct) { /* the finest level, from the map */
-                    roi_rect_max_tab(x, w->tab, w->tstride, C, W, c0, box_iv[ri + i].start,
+                    roi_rect_max_tab(x, w->tab, C, W, c0, box_iv[ri + i].start,
                                      box_iv[ri + i].end, box_iv[ci + j].start,
                                      box_iv[ci + j].end, nv, masked, mask, mx);
                     roi_drain(w, w->quota);
