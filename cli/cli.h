@@ -5,9 +5,10 @@
  * and add X("<name>", cmd_<name>, "one-line summary") to CLI_VERBS below. The verb parses its
  * flags with cli_parse (which also serves `spp <verb> --help` and `spp help <verb>`).
  *
- * Error convention (TEAM.md): exactly one line on stderr, `spp: <what>: <value>: <expected>`,
- * exit status CLI_EXIT_USAGE (2), and no output file created or overwritten: check everything
- * first, stage every output (npy_stage), and rename (npy_commit) only when all succeeded. */
+ * Error convention (docs/design.md#error-messages): exactly one line on stderr,
+ * `spp: <what>: <value>: <expected>`, exit status CLI_EXIT_USAGE (2), and no output file created
+ * or overwritten: check everything first, stage every output (npy_stage), and rename
+ * (npy_commit) only when all succeeded. */
 #ifndef SPP_CLI_H
 #define SPP_CLI_H
 

@@ -77,7 +77,7 @@ int cmd_bins(int argc, char **argv)
     cli_opt o[] = {
         {"--size", "A", "axis length (rows or columns), 1..2147483647", NULL, 0},
         {"--level", "n", "pyramid level: n bins along the axis", NULL, 0},
-        {"--bins", "CONV", "adaptive (default), sppnet or caffe (SPEC.md section 2)", NULL, 0},
+        {"--bins", "CONV", "adaptive (default), sppnet or caffe (docs/spec.md#2-bins)", NULL, 0},
     };
     const int no = (int)(sizeof o / sizeof o[0]);
     int st = cli_parse(argc, argv, o, no, "spp bins --size A --level n [--bins CONV]",

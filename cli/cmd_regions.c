@@ -1,4 +1,5 @@
-/* spp run-regions and spp roi-project: region SPP (SPEC.md section 5) from the command line.
+/* spp run-regions and spp roi-project: region SPP (docs/spec.md#5-regions) from the command
+ * line.
  *
  * run-regions: one region kernel on one .npy feature map and an (R, 4) box file, through the
  * checked entry points spp_region_forward / spp_region_backward. roi-project: the SPP-net
@@ -235,7 +236,7 @@ int cmd_run_regions(int argc, char **argv)
                        "--output Y.npy\n           [--pool max|avg] [--bins adaptive|sppnet|caffe] "
                        "[--layout nchw|nhwc] [--argmax A.npy]\n           [--grad-output GY.npy "
                        "--grad-input GX.npy] [--threads T] [--verbose]",
-                       "Region SPP (SPEC.md section 5): pools every box of B from the one map "
+                       "Region SPP (docs/spec.md#5-regions): pools every box of B from the one map "
                        "into the full pyramid.\nA bad box is reported with its index, its "
                        "coordinates and the rule; nothing is written then.");
     if (st != CLI_PARSED)
@@ -267,7 +268,7 @@ int cmd_roi_project(int argc, char **argv)
     int st = cli_parse(argc, argv, o, P_COUNT,
                        "spp roi-project --stride S --height H --width W --boxes IMG.npy "
                        "--output FM.npy [--verbose]",
-                       "SPP-net window projection (SPEC.md section 5): left = floor(x0/S)+1, "
+                       "SPP-net window projection (docs/spec.md#5-regions): left = floor(x0/S)+1, "
                        "right = ceil(x1/S)-1\n(top/bottom alike), clamped to the map; an empty "
                        "window becomes the single cell at its\nclamped left/top edge; output "
                        "x1 = right+1, y1 = bottom+1 (half-open, for run-regions).");

@@ -79,7 +79,7 @@ static int run(cli_opt *o, run_state *s)
     char ps[256];
     spp_problem_format(&p, ps, sizeof ps);
     spp_error e;
-    /* problem rules (SPEC.md section 6), the kernel's layout and this CPU's ISA */
+    /* problem rules (docs/spec.md#6-validation), the kernel's layout and this CPU's ISA */
     if (spp_check_kernel(k, &p, &e) != SPP_OK)
         return cli_error("problem %s (kernel %s, --input %s): %s", ps, k->name,
                          o[O_INPUT].value, e.msg);
@@ -182,7 +182,7 @@ int cmd_run(int argc, char **argv)
                        "Runs kernel K forward on X (and backward with --grad-output; max uses "
                        "the forward's argmax).\nEverything is checked before any file is "
                        "written; outputs are written to temporary names\nand renamed when all "
-                       "succeeded. Semantics: SPEC.md.");
+                       "succeeded. Semantics: docs/spec.md.");
     if (st != CLI_PARSED)
         return st == CLI_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     run_state s;

@@ -44,7 +44,7 @@ static int usage(void)
         if ((int)strlen(VERBS[i].name) > width)
             width = (int)strlen(VERBS[i].name);
     printf("usage: spp <verb> [flags]\n\n"
-           "Spatial Pyramid Pooling kernels of sppbench (semantics: SPEC.md).\n\nverbs:\n");
+           "Spatial Pyramid Pooling kernels of sppbench (semantics: docs/spec.md).\n\nverbs:\n");
     for (int i = 0; i < NVERBS; i++)
         printf("  %-*s  %s\n", width, VERBS[i].name, VERBS[i].summary);
     printf("  %-*s  %s\n", width, "help", "this text, or `spp help <verb>` for a verb's flags");

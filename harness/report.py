@@ -57,8 +57,8 @@ _GB_SUFFIXES = ("/real_time", "/manual_time", "/process_time")
 PROBLEM_RE = re.compile(r"n(\d+)c(\d+)h(\d+)w(\d+)_l(\d+(?:\.\d+)*)_(max|avg)_"
                         r"(adaptive|sppnet|caffe)_(nchw|nhwc)")
 
-# SPEC.md section 7: the realistic workloads (shapes only; every number derived from them is
-# computed below). det-multi: scales s in {480, 576, 688, 864, 1200}, map s/16 x (4s/3)/16.
+# The realistic workloads of docs/spec.md#7-workloads (shapes only; every number derived from
+# them is computed below). det-multi: scales s in {480, 576, 688, 864, 1200}, map s/16 x (4s/3)/16.
 WORKLOADS = [
     # name, N values, C, list of (H, W), levels, stated output dim (or None), source
     ("zf5-224", (1, 64), 256, [(13, 13)], (6, 3, 2, 1), 12800,
@@ -90,7 +90,8 @@ def parse_problem(s):
 
 
 def workload_name(p):
-    """SPEC section 7 name of a problem's shape, or None. det-multi matches on H (the scale)."""
+    """The docs/spec.md#7-workloads name of a problem's shape, or None. det-multi matches on H
+    (the scale)."""
     for name, ns, c, hws, levels, _, _ in WORKLOADS:
         if p["c"] != c or p["levels"] != levels or p["n"] not in ns:
             continue
@@ -338,7 +339,7 @@ def table_md(a, mach, run_reps):
         for name, msg in sorted(set(a["errors"])):
             o.write(f"- `{name}`: {msg}\n")
         o.write("\n")
-    o.write("## SPP-net output dimensions (SPEC.md section 7)\n\n")
+    o.write("## SPP-net output dimensions (docs/spec.md#7-workloads)\n\n")
     o.write("A pyramid of levels {n_i} turns any C x H x W map into C * sum n_i^2 values.\n\n")
     o.write("| workload | N | C | H x W | levels | bins per channel | output dim | stated | "
             "in this run | source |\n|---|--:|--:|---|---|--:|--:|--:|---|---|\n")
@@ -380,8 +381,8 @@ def table_tex(a, mach, run_reps):
             o.write(" & ".join(cells) + " \\\\\n")
         o.write("\\bottomrule\n\\end{tabular}\n\\end{table}\n\n")
     o.write("\\begin{table}[htbp]\n\\centering\n\\small\n")
-    o.write("\\caption{SPP-net output dimensions $C \\sum n_i^2$ of the workloads of SPEC.md "
-            "section 7.}\n\\begin{tabular}{llrrllrr}\n\\toprule\n")
+    o.write("\\caption{SPP-net output dimensions $C \\sum n_i^2$ of the workloads of "
+            "docs/spec.md\\#7-workloads.}\n\\begin{tabular}{llrrllrr}\n\\toprule\n")
     o.write("Workload & N & C & H $\\times$ W & Levels & Bins/ch. & Output dim & Stated \\\\\n"
             "\\midrule\n")
     for w in dims_rows(a["shapes"]):

@@ -1,6 +1,6 @@
 /* sppbench: Spatial Pyramid Pooling kernels behind one interface.
  *
- * The semantics (bins, ties, NaN, output order, gradients) are those of SPEC.md;
+ * The semantics (bins, ties, NaN, output order, gradients) are those of docs/spec.md;
  * this header is the only one a C program needs to link libspp.
  *
  * Typical use:
@@ -141,7 +141,7 @@ spp_status spp_bins_from_name(const char *s, spp_bins *out, spp_error *err);
 spp_status spp_layout_from_name(const char *s, spp_layout *out, spp_error *err);
 
 /* ---- problems ---- */
-/* SPEC.md section 6 (everything that does not need buffers). err may be NULL. */
+/* docs/spec.md#6-validation (everything that does not need buffers). err may be NULL. */
 spp_status spp_problem_validate(const spp_problem *p, spp_error *err);
 /* n{N}c{C}h{H}w{W}_l{a.b.c}_{pool}_{bins}_{layout}; syntax only (validate separately).
  * Only the canonical spelling is accepted, so format(parse(s)) == s. */
@@ -152,7 +152,7 @@ int spp_problem_format(const spp_problem *p, char *buf, size_t cap);
 int64_t spp_input_elems(const spp_problem *p);
 int64_t spp_output_elems(const spp_problem *p);
 
-/* ---- bins: the one place boundaries are computed (SPEC.md section 2) ---- */
+/* ---- bins: the one place boundaries are computed (docs/spec.md#2-bins) ---- */
 /* Fills out[0..n) for an axis of length A; axis names the axis in messages ("H", "W"). */
 spp_status spp_axis_bins(int64_t A, int n, spp_bins conv, const char *axis,
                          spp_interval *out, spp_error *err);
@@ -170,7 +170,7 @@ spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *
  * directly in a timed loop. */
 spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error *err);
 
-/* ======================= region SPP (SPEC.md section 5) ==========================
+/* ===================== region SPP (docs/spec.md#5-regions) ========================
  * One feature map (C, H, W), N = 1, in NCHW or NHWC; R integer boxes pooled from it, each into
  * the full pyramid: y has shape (R, C * sum n^2), each region's row in canonical order
  * (level, channel, bin row, bin column). argmax offsets are h*W + w in the MAP's plane.
@@ -214,8 +214,9 @@ typedef struct {
 
 /* Region kernels: forward writes y (R, C*sum n^2) and, for max when non-NULL, argmax (same
  * shape). Backward overwrites dx (map shape) with the gradient of sum(dy * y); argmax is
- * required for max, ignored for avg. Results must match roi__naive as SPEC.md section 3 says
- * (max and argmax bitwise; avg within its bound, identical for every thread count). */
+ * required for max, ignored for avg. Results must match roi__naive as
+ * docs/spec.md#3-max-and-avg says (max and argmax bitwise; avg within its bound, identical for
+ * every thread count). */
 typedef spp_status (*spp_region_forward_fn)(const spp_region_plan *plan, const float *x,
                                             float *y, int32_t *argmax, const spp_exec *ex);
 typedef spp_status (*spp_region_backward_fn)(const spp_region_plan *plan, const float *dy,
@@ -267,7 +268,7 @@ spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_prob
                                const spp_box *boxes, int64_t nboxes, const float *dy,
                                const int32_t *argmax, float *dx, int threads, spp_error *err);
 
-/* ---- window projection (SPEC.md section 5, SPP-net) ----
+/* ---- window projection (docs/spec.md#5-regions, SPP-net) ----
  * Image box (x0, y0, x1, y1) in pixels (any real numbers, x0 <= x1, y0 <= y1, finite) ->
  * feature-map box for a map of H x W cells at total stride S:
  *   left = floor(x0/S) + 1, right = ceil(x1/S) - 1   (inclusive cells; same for top/bottom)

@@ -1,4 +1,4 @@
-# The C correctness driver and the C-side reliability checks (issue 2 driver, issue 4).
+# The C correctness driver and the C-side reliability checks (sanitizers, fuzzing, size limits).
 #   make test-driver      every kernel vs naive on configs/check/*.shapes (part of `make test`)
 #   make test-forced      the driver again on builds that force paths the kernels choose per
 #                         plan (NHWC fused: elementary column segments, the small-plane max

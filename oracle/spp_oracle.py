@@ -1,32 +1,35 @@
-"""Independent NumPy oracle for Spatial Pyramid Pooling, written from SPEC.md (not from the C code).
+"""Independent NumPy oracle for Spatial Pyramid Pooling, written from docs/spec.md (not from the
+C code).
 
 Stable API (other helpers import it; keep it backward compatible):
 
   axis_bins(A, n, conv, axis="axis") -> list of (start, end, div)
-      SPEC section 2, integer arithmetic only. conv in {"adaptive", "sppnet", "caffe"}.
+      docs/spec.md#2-bins, integer arithmetic only. conv in {"adaptive", "sppnet", "caffe"}.
       Raises ValueError naming the axis, A, n and the rule when the convention is invalid.
   forward(x, levels, pool, bins, layout, exact=False) -> (y, argmax)
       x: float array (N,C,H,W) for "nchw" or (N,H,W,C) for "nhwc".
-      y: float32 (N, C*sum n^2) in canonical order (SPEC section 1); with exact=True y is
-      float64 and avg is not rounded to float32 (max values are the same either way).
+      y: float32 (N, C*sum n^2) in canonical order (docs/spec.md#1-operation); with
+      exact=True y is float64 and avg is not rounded to float32 (max values are the same
+      either way).
       argmax: int32 offsets h*W+w inside the (sample, channel) plane for max, None for avg.
   backward(dy, argmax, x_shape, levels, pool, bins, layout) -> dx float64, x's shape/layout.
-  avg_bound(x, levels, bins, layout) -> float64 (N, C*sum n^2): SPEC section 3's tolerance
-      4 * count * 2^-24 * sum|x| / divisor for each avg output.
+  avg_bound(x, levels, bins, layout) -> float64 (N, C*sum n^2): the tolerance of
+      docs/spec.md#3-max-and-avg, 4 * count * 2^-24 * sum|x| / divisor for each avg output.
   backward_bound(dy, argmax, x_shape, levels, pool, bins, layout) -> float64, x's shape: a
       tolerance for a float32 backward: 4 * m * 2^-24 * sum|terms| per input element, m the
       number of terms it receives (each term rounded at most 3 times, summed with m-1
       roundings, so (m+2)u*sum|terms| <= 3m u*sum|terms| for m >= 1).
   parse_problem(s) -> dict(n, c, h, w, levels, pool, bins, layout)   (syntax only, canonical)
   format_problem(d) -> str          format_problem(parse_problem(s)) == s
-  check_problem(d) -> None          SPEC section 6 rules that need no buffers; raises
+  check_problem(d) -> None          docs/spec.md#6-validation rules that need no buffers; raises
       ValueError with the field and value named.
   in_shape(d) / out_shape(d)        array shapes of a problem dict.
   forward_problem(d, x, exact=False), backward_problem(d, dy, argmax)   dict-taking wrappers.
 
-Max (SPEC 3): first maximum in row-major order inside the bin wins; a bin holding NaN outputs
-the LAST NaN (row-major) and points at it; all -inf gives -inf at the first element. The
-output value is the input element at the argmax, so signed zeros and NaN bits are kept.
+Max (docs/spec.md#3-max-and-avg): first maximum in row-major order inside the bin wins; a bin
+holding NaN outputs the LAST NaN (row-major) and points at it; all -inf gives -inf at the first
+element. The output value is the input element at the argmax, so signed zeros and NaN bits are
+kept.
 Avg: float64 sum of the bin over the product of the two per-axis divisors, then float32.
 """
 import re
@@ -36,7 +39,7 @@ import numpy as np
 CONVENTIONS = ("adaptive", "sppnet", "caffe")
 POOLS = ("max", "avg")
 LAYOUTS = ("nchw", "nhwc")
-MAX_LEVELS = 8    # SPP_MAX_LEVELS of the suite (spp.h states it; SPEC says "stated maximum")
+MAX_LEVELS = 8    # SPP_MAX_LEVELS of the suite (include/spp.h)
 MAX_LEVEL = 64    # SPP_MAX_LEVEL
 INT32_MAX = 2**31 - 1
 SIZE_MAX = 2**64 - 1
@@ -48,7 +51,8 @@ def _ceil_div(a, b):
 
 
 def axis_bins(A, n, conv, axis="axis"):
-    """Bins of one axis (SPEC section 2) as a list of (start, end, div); Python ints are exact."""
+    """Bins of one axis (docs/spec.md#2-bins) as a list of (start, end, div); Python ints are
+    exact."""
     A, n = int(A), int(n)
     if A < 1:
         raise ValueError(f"{axis}={A}: must be >= 1")
@@ -101,7 +105,8 @@ def _plan(H, W, levels, bins):
 
 
 def _max_bin(blk):
-    """blk: (N, C, bh, bw) -> (value, argmax inside the flattened bin) by SPEC's rule."""
+    """blk: (N, C, bh, bw) -> (value, argmax inside the flattened bin) by the rule of
+    docs/spec.md#3-max-and-avg."""
     N, C, bh, bw = blk.shape
     flat = blk.reshape(N, C, bh * bw)
     nan = np.isnan(flat)
@@ -145,7 +150,7 @@ def forward(x, levels, pool, bins, layout, exact=False):
 
 
 def backward(dy, argmax, x_shape, levels, pool, bins, layout):
-    """SPP backward in float64 (SPEC section 4); dx has x's shape and layout."""
+    """SPP backward in float64 (docs/spec.md#4-gradients); dx has x's shape and layout."""
     if layout == "nchw":
         N, C, H, W = x_shape
     elif layout == "nhwc":
@@ -177,7 +182,7 @@ def backward(dy, argmax, x_shape, levels, pool, bins, layout):
 
 
 def avg_bound(x, levels, bins, layout):
-    """SPEC section 3 avg tolerance per output: 4 * count * 2^-24 * sum|x| / divisor."""
+    """docs/spec.md#3-max-and-avg avg tolerance per output: 4 * count * 2^-24 * sum|x| / divisor."""
     xc = _to_nchw(np.abs(np.asarray(x, dtype=np.float64)), layout)
     N, C, H, W = xc.shape
     out = []
@@ -246,7 +251,8 @@ def format_problem(d):
 
 
 def check_problem(d):
-    """SPEC section 6 rules that need no buffers; raises ValueError naming field and value."""
+    """docs/spec.md#6-validation rules that need no buffers; raises ValueError naming field and
+    value."""
     if d["pool"] not in POOLS or d["bins"] not in CONVENTIONS or d["layout"] not in LAYOUTS:
         raise ValueError(f"pool/bins/layout={d['pool']}/{d['bins']}/{d['layout']}: unknown name")
     for k in "nchw":

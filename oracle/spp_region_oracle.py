@@ -1,8 +1,8 @@
-"""Independent NumPy oracle for region SPP (SPEC.md section 5), written from SPEC.md.
+"""Independent NumPy oracle for region SPP (docs/spec.md#5-regions), written from docs/spec.md.
 
 Bins come from spp_oracle.axis_bins (the one oracle of bin boundaries) applied to each box's
 height and width, offset by y0 / x0. Everything else (validation, max rule, avg, gradients,
-window projection) is written here from SPEC sections 3-5, not from the C code.
+window projection) is written here from docs/spec.md sections 3-5, not from the C code.
 
 API:
   check_boxes(boxes, H, W, levels, bins) -> int64 (R, 4) array; raises ValueError naming the
@@ -15,10 +15,12 @@ API:
       column); float64 unrounded with exact=True. argmax: int32 offsets h*W+w in the map's
       plane for max, None for avg.
   backward(dy, argmax, x_shape, boxes, levels, pool, bins, layout) -> dx float64, x's shape.
-  avg_bound(x, boxes, levels, bins, layout) -> SPEC 3 tolerance per avg output.
+  avg_bound(x, boxes, levels, bins, layout) -> the docs/spec.md#3-max-and-avg tolerance per avg
+      output.
   backward_bound(dy, argmax, x_shape, boxes, levels, pool, bins, layout) -> tolerance per dx
       element for a float32 backward: 4 * m * 2^-24 * sum|terms| (m = terms received).
-  project(img_boxes, stride, H, W) -> int64 (R, 4): the SPP-net window projection (SPEC 5):
+  project(img_boxes, stride, H, W) -> int64 (R, 4): the SPP-net window projection
+      (docs/spec.md#5-regions):
       left = floor(x0/S)+1, right = ceil(x1/S)-1 (same for top/bottom), both clamped to the
       map, right = max(right, left) (an empty window becomes the single cell at its clamped
       left/top edge), half-open end = right + 1.
@@ -95,7 +97,8 @@ def _box_plan(box, levels, bins):
 
 
 def _max_bin(blk):
-    """blk (C, bh, bw) -> (values (C,), index inside the flattened bin) by SPEC 3's rule."""
+    """blk (C, bh, bw) -> (values (C,), index inside the flattened bin) by the rule
+    of docs/spec.md#3-max-and-avg."""
     C, bh, bw = blk.shape
     flat = blk.reshape(C, bh * bw)
     nan = np.isnan(flat)

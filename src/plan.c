@@ -1,4 +1,4 @@
-/* The bin plan: the one place bin boundaries are computed (SPEC.md section 2).
+/* The bin plan: the one place bin boundaries are computed (docs/spec.md#2-bins).
  * All arithmetic is 64-bit integer; kernels only read the plan. */
 #include <string.h>
 

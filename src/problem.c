@@ -1,4 +1,4 @@
-/* Problem names, validation (SPEC.md section 6) and the compact problem string. */
+/* Problem names, validation (docs/spec.md#6-validation) and the compact problem string. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Region SPP (SPEC.md section 5): problem and box validation, the per-box interval table,
+/* Region SPP (docs/spec.md#5-regions): problem and box validation, the per-box interval table,
  * the checked entry points and the SPP-net window projection.
  *
  * Boundaries come only from spp_axis_bins: a box's bins are the convention applied to the box

@@ -66,9 +66,10 @@ static inline void spp_nhwc_max_scatter(const spp_plan *pl, int64_t b, int l, co
 }
 
 /* Max-pool reduction state shared by all kernels, so every kernel breaks ties and NaN the
- * same way (SPEC.md section 3): first maximum in row-major order; a NaN wins over any number;
- * among NaNs the last one wins. pos is the element's offset h*W+w, which grows in row-major
- * order inside a bin, so the rule is a total order and any reduction order gives one answer. */
+ * same way (docs/spec.md#3-max-and-avg): first maximum in row-major order; a NaN wins over any
+ * number; among NaNs the last one wins. pos is the element's offset h*W+w, which grows in
+ * row-major order inside a bin, so the rule is a total order and any reduction order gives one
+ * answer. */
 static inline int spp_max_better(float v, int64_t pos, float best, int64_t best_pos)
 {
     if (v != v)

@@ -1,4 +1,4 @@
-/* spp-check: the C correctness driver (benchdnn style, DESIGN.md "Correctness harness").
+/* spp-check: the C correctness driver (benchdnn style; docs/testing.md#the-c-driver).
  *
  * Every registered kernel is checked against `naive` on the problems of the shape descriptor
  * files configs/check/<name>.shapes (format: see the top of configs/check/edges.shapes). For each
@@ -15,7 +15,8 @@
  *            after the first misses it), the others' at a seeded pixel.
  * Each fill runs with 64-byte aligned buffers and again with every pointer (x, y, argmax, dy,
  * dx) offset by one float. Checks per run:
- *   forward  max: y bitwise equal to naive's and argmax exact; avg: within SPEC.md section 3,
+ *   forward  max: y bitwise equal to naive's and argmax exact; avg: within the bound of
+ *            docs/spec.md#3-max-and-avg,
  *            |got - naive| <= 4*count*2^-24*sum|x|/divisor + 2^-24*|naive| (the second term
  *            is naive's own final rounding: naive sums in double, then rounds once);
  *            also a max run with argmax=NULL (y must not change);
@@ -28,7 +29,7 @@
  *   guards   64 sentinel elements before and after every buffer, checked after each call;
  *            inputs (x, dy, argmax) must be unchanged; outputs start as a NaN garbage pattern
  *            so a kernel that skips an element is caught;
- *   determinism (issue 4): y, argmax and dx bitwise equal to the kernel's own first run
+ *   determinism: y, argmax and dx bitwise equal to the kernel's own first run
  *            (1 thread, aligned), for every thread count and both alignments.
  * A case whose reference outputs (y, and dx for avg: max's dx is sparse by construction) are
  * > 95% zeros is flagged "not trusted".

@@ -1,4 +1,4 @@
-/* spp-large: tensors of more than 2^31 elements (issue 4, "Size limits"); `make test-large`.
+/* spp-large: tensors of more than 2^31 elements (docs/spec.md#6-validation); `make test-large`.
  *
  * Problem: N=1, C=8,388,609 (2^23 + 1), H=W=16, levels {4,2,1}, adaptive: 2,147,483,904 input
  * elements (8.6 GB of float32). With C = 2^23 + 1, only the last channel's NCHW offsets
@@ -13,11 +13,11 @@
  * (channel 2^23 read as channel 0) reads a different (base, plane) pair: 2^23 mod 1021 != 0.
  *
  * Per layout (one at a time), for every runnable kernel: forward max (y bitwise, argmax exact),
- * forward avg (SPEC.md bound), then backward max and avg into the same 8.6 GB buffer (x is
- * no longer needed): dy[c,k] = (1 + c mod 5) * (1 + k mod 3) for the channel's k-th bin; the
- * expected dx is (1 + c mod 5) times a per-plane table (exact small integers for max; for avg
- * within 1e-6 relative, the driver's bound). Peak memory about 10.7 GB; the test checks
- * MemAvailable first and says SKIP (exit 0) when it does not fit.
+ * forward avg (the bound of docs/spec.md#3-max-and-avg), then backward max and avg into the same
+ * 8.6 GB buffer (x is no longer needed): dy[c,k] = (1 + c mod 5) * (1 + k mod 3) for the
+ * channel's k-th bin; the expected dx is (1 + c mod 5) times a per-plane table (exact small
+ * integers for max; for avg within 1e-6 relative, the driver's bound). Peak memory about
+ * 10.7 GB; the test checks MemAvailable first and says SKIP (exit 0) when it does not fit.
  *
  * Flags: --c C (smaller C to try the test quickly), --kernel NAME, --threads T (default 2),
  * --layout nchw|nhwc.

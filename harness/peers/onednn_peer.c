@@ -10,12 +10,13 @@
  * pooling_avg_include_padding for avg) with kernel ceil(A/n) and stride floor(A/n) per axis on the
  * input in the point's layout (tag nchw or nhwc), then one reorder per level that writes the
  * level's n x n bins into the canonical output (N, C*sum n^2): the concatenation is timed too.
- * Why no right padding: with k = ceil(A/n), s = floor(A/n) the last SPEC bin ends at (n-1)s+k <= A,
- * so oneDNN produces floor((A-k)/s)+1 >= n windows and would need a NEGATIVE padding_r to stop at
- * n, which oneDNN rejects; a strided view of the first (n-1)s+k rows is accepted but runs the slow
- * `ref` implementation. So the primitive runs on the whole dense input and the reorder keeps the
- * first n x n windows, which are exactly SPEC's sppnet bins (window i starts at i*s). No window
- * touches padding, so every avg divisor is kh*kw = ceil(H/n)*ceil(W/n), SPEC's sppnet divisor.
+ * Why no right padding: with k = ceil(A/n), s = floor(A/n) the last sppnet bin
+ * (docs/spec.md#2-bins) ends at (n-1)s+k <= A, so oneDNN produces floor((A-k)/s)+1 >= n windows
+ * and would need a NEGATIVE padding_r to stop at n, which oneDNN rejects; a strided view of the
+ * first (n-1)s+k rows is accepted but runs the slow `ref` implementation. So the primitive runs
+ * on the whole dense input and the reorder keeps the first n x n windows, which are exactly the
+ * sppnet bins (window i starts at i*s). No window touches padding, so every avg divisor is kh*kw
+ * = ceil(H/n)*ceil(W/n), the sppnet divisor.
  * Max runs with prop_kind forward_training, so oneDNN also writes its argmax workspace, as our
  * kernels write argmax and PyTorch computes indices.
  * Backward (rows `/bwd`: backward alone, given the forward's workspace; `/fwdbwd`: both): per
@@ -24,8 +25,9 @@
  * from the workspace), and one in-place sum primitive adds the levels' diff_src into dx.
  *
  * Before timing, the output on the same input is checked against libspp's `naive` kernel: max
- * bitwise, avg within SPEC's bound 4*count*2^-24*sum|x|/divisor (+ naive's own final rounding).
- * Gradients are checked against naive's backward within the bound of check_grad().
+ * bitwise, avg within the bound of docs/spec.md#3-max-and-avg, 4*count*2^-24*sum|x|/divisor (+
+ * naive's own final rounding). Gradients are checked against naive's backward within the bound of
+ * check_grad().
  * A mismatch prints the first differing element and no row is emitted for that point.
  *
  * Timing: each point's iteration count grows until one batch takes >= --min-time (the warm-up);
@@ -389,7 +391,7 @@ static int pipeline_step(pipeline *pp, dnnl_stream_t s, int dir)
     return dir == 0 ? 0 : pipeline_backward(pp, s);
 }
 
-/* Max: bitwise. Avg: SPEC section 3's bound against naive (double accumulation, so within one
+/* Max: bitwise. Avg: the docs/spec.md#3-max-and-avg bound against naive (double accumulation, so within one
  * float rounding of exact). Reports the first mismatch with its coordinates. */
 static int check_output(const point *pt, const spp_plan *plan, const float *x, const float *got,
                         const float *want)

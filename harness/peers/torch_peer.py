@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch CPU peer: times torch's SPP (the reference formulation of SPEC section 1) on the
-benchmark's points and writes Google-Benchmark-format JSON rows beside the kernels'.
+"""PyTorch CPU peer: times torch's SPP (the reference formulation of docs/spec.md#1-operation)
+on the benchmark's points and writes Google-Benchmark-format JSON rows beside the kernels'.
 
     .venv/bin/python harness/peers/torch_peer.py --points FILE --repetitions R --out OUT.json
                                                  [--min-time SECONDS]
@@ -25,10 +25,10 @@ repetitions of that batch, round-robin over all the points and formats of the ca
 of each before repetition r + 1 of any: peer_timing.py says why); real time from
 perf_counter_ns, cpu time from process_time_ns (all threads), ns per iteration.
 
-Before timing, each memory format's output (and gradient, for bwd/fwdbwd) is checked against
-the NumPy oracle (oracle/spp_oracle.py) on the first samples of the same input (at most ~2M
-elements): max bitwise, avg within the oracle's avg_bound (SPEC section 3), gradients within
-its backward_bound. A mismatch prints the first differing element and no row is emitted for it.
+Before timing, each memory format's output (and gradient, for bwd/fwdbwd) is checked against the
+NumPy oracle (oracle/spp_oracle.py) on the first samples of the same input (at most ~2M elements):
+max bitwise, avg within the oracle's avg_bound (docs/spec.md#3-max-and-avg), gradients within its
+backward_bound. A mismatch prints the first differing element and no row is emitted for it.
 Exit: 0 ok, 1 if any check failed, 2 on bad arguments (nothing written).
 """
 import argparse

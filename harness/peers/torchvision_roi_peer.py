@@ -5,7 +5,8 @@ For each workload of configs/regions.ini (same boxes as harness/bench_regions.cc
 documented in the config, checked through the FNV-1a hash both print), the pyramid is one
 torchvision.ops.roi_pool call per level, flattened and concatenated in the caller's level order:
     cat([roi_pool(x_nchw, rois, output_size=n, spatial_scale=1).flatten(1) for n in levels], 1)
-which is SPEC's canonical region output order (level, channel, bin row, bin column).
+which is the canonical region output order of docs/spec.md#5-regions (level, channel, bin row,
+bin column).
 
 What is compared (before any timing), and why it can differ. torchvision's CPU roi_pool
 (torchvision/csrc/ops/cpu/roi_pool_kernel.cpp) takes rois (batch, x1, y1, x2, y2) with an
@@ -13,11 +14,12 @@ INCLUSIVE end: roi_start = round(x1 * scale), roi_width = max(round(x2 * scale) 
 bin size = float(roi_width) / float(n) in float32; bin p = [floor(p * size), ceil((p + 1) * size))
 in float32, offset by roi_start and clipped to the map. Our box [x0, x1) is passed as
 x1 -> x0, x2 -> x1 - 1 with spatial_scale 1, so roi_width = x1 - x0 (exact), and its bins equal
-SPEC's adaptive bins floor(p*A/n), ceil((p+1)*A/n) except where float32 rounding of p * (A/n)
-lands on the wrong side of an integer. Max: roi_pool keeps the first strict maximum in row-major
-order (same as SPEC for finite data) but ignores NaN and reports all -inf bins as -FLT_MAX with
-argmax -1 (SPEC: NaN propagates, -inf with the first cell); the benchmark maps are finite
-uniform values, so only the bin rounding can differ there.
+the adaptive bins of docs/spec.md#2-bins, floor(p*A/n), ceil((p+1)*A/n), except where float32
+rounding of p * (A/n) lands on the wrong side of an integer. Max: roi_pool keeps the first strict
+maximum in row-major order (the contract's rule for finite data) but ignores NaN and reports all
+-inf bins as -FLT_MAX with argmax -1 (docs/spec.md#3-max-and-avg: NaN propagates, -inf with the
+first cell); the benchmark maps are finite uniform values, so only the bin rounding can differ
+there.
 The peer therefore (1) recomputes roi_pool's float32 bin rule for every box and level and
 compares it with spp_oracle.axis_bins (adaptive), and (2) compares roi_pool's values and argmax
 with the region oracle (oracle/spp_region_oracle.py) on the workload's boxes and a random map.
@@ -112,7 +114,7 @@ def tv_bins(A, n):
 
 
 def bins_mismatches(boxes, levels):
-    """(box, level, axis) triples whose roi_pool bins differ from SPEC adaptive bins."""
+    """(box, level, axis) triples whose roi_pool bins differ from the adaptive bins."""
     bad = []
     cache = {}
     for r, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
@@ -161,7 +163,8 @@ def make_map(rng, wl):
 
 
 def verify(torch, wl, boxes):
-    """(ok, reason) for SPEC equivalence of the roi_pool pyramid on these boxes."""
+    """(ok, reason): is the roi_pool pyramid equivalent to region SPP (docs/spec.md#5-regions) on
+    these boxes?"""
     if wl["pool"] != "max" or wl["bins"] != "adaptive":
         return False, f"roi_pool is max/adaptive-like only; workload is {wl['pool']}/{wl['bins']}"
     bad = bins_mismatches(boxes, wl["levels"])

@@ -1,4 +1,4 @@
-"""No lost results (issue 4): an interrupted benchmark run or `spp run` leaves earlier results
+"""No lost results: an interrupted benchmark run or `spp run` leaves earlier results
 byte-identical and no temporary files behind.
 
 - run_bench.py (what `make bench` runs): a complete run writes a run JSON and a report into a

@@ -11,7 +11,7 @@ import spp_oracle as O
 
 KERNELS = L.kernels()
 
-# The edge-case level sets of issue 2, in the caller's order.
+# The edge-case level sets, in the caller's order.
 LEVEL_SETS = [[6, 3, 2, 1], [1, 2, 4], [7], [13], [5, 3]]
 CHANNELS = [1, 3, 17, 33]   # none a multiple of 16: vector tails
 
@@ -142,7 +142,8 @@ def assert_avg_close(d, y, y64, bound, extra=""):
     # NaN and inf sums must come out as the same NaN / inf; finite ones within the bound
     ok = np.where(fin, np.abs(y - y64) <= bound, (y == y64) | (np.isnan(y) & np.isnan(y64)))
     bad = np.nonzero(~ok)[0]
-    assert bad.size == 0, _report(d, bad, y, y64, "avg beyond SPEC bound", extra)
+    assert bad.size == 0, _report(d, bad, y, y64, "avg beyond the docs/spec.md#3-max-and-avg bound",
+                                  extra)
 
 
 def check_forward(name, d, kind, threads=1, offset=0, seed=0, trust=True):

@@ -1,4 +1,5 @@
-"""Every kernel's backward vs the float64 oracle, and SPEC section 4's sum invariants.
+"""Every kernel's backward vs the float64 oracle, and the sum invariants of
+docs/spec.md#4-gradients.
 
 Tolerance (spp_oracle.backward_bound): an input element receiving m terms gets each term
 rounded at most three times in float32 (dy/divisor or dy*(1/rd)*(1/cd)) and summed with m-1
@@ -48,7 +49,7 @@ def test_backward_vs_oracle(kernel, problem):
     assert bad.size == 0, (
         f"{bad.size} dx mismatch(es) in {problem}; first at flat {bad[0]}: expected "
         f"{want.ravel()[bad[0]]!r} got {got.ravel()[bad[0]]!r} (bound {bound.ravel()[bad[0]]:.3g})")
-    # SPEC section 4 invariants on the kernel's own dx
+    # docs/spec.md#4-gradients invariants on the kernel's own dx
     if d["pool"] == "max":
         want_sum = dy.astype(np.float64).sum()
     else:
@@ -58,7 +59,7 @@ def test_backward_vs_oracle(kernel, problem):
 
 
 def _count_over_div(d):
-    """count/divisor of every output of a sample, in canonical order (SPEC section 4)."""
+    """count/divisor of every output of a sample, in canonical order (docs/spec.md#4-gradients)."""
     w = []
     for n in d["levels"]:
         lv = [(re_ - rs) * (ce - cs) / (rd * cd)

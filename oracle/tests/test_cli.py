@@ -1,8 +1,9 @@
 """Tests of the `spp` command-line tool (cli/): list, bins, run, help, the .npy reader and
 writer, and the error contract (one stderr line, exit 2, no output file created or touched).
 
-Self-contained: the reference below is a small independent NumPy transcription of SPEC.md
-sections 2-4 (it does not import the oracle package). Runs $SPP_BUILD/spp (default build/).
+Self-contained: the reference below is a small independent NumPy transcription of
+docs/spec.md sections 2-4 (it does not import the oracle package). Runs $SPP_BUILD/spp (default
+build/).
 """
 import ctypes as ct
 import os
@@ -33,7 +34,7 @@ def _binary():
         pytest.fail(f"{SPP} not built (make BUILD=... cli)")
 
 
-# ---------------------------------------------------------------- reference (SPEC.md 2-4)
+# ------------------------------------------------------- reference (docs/spec.md sections 2-4)
 
 def ref_bins(A, n, conv):
     """[(start, end, divisor)] for one axis; ValueError when the convention is invalid."""
@@ -103,7 +104,7 @@ def ref_backward(dy, argmax, x_shape, levels, pool, conv, layout):
 
 
 def avg_tol(x, levels, conv, layout):
-    """SPEC.md section 3 bound per output: 4 * count * 2^-24 * sum|x| / divisor."""
+    """docs/spec.md#3-max-and-avg bound per output: 4 * count * 2^-24 * sum|x| / divisor."""
     sum_abs_over_div, _ = ref_forward(np.abs(np.asarray(x, np.float64)), levels, "avg", conv,
                                       layout)
     H, W = (x.shape[2], x.shape[3]) if layout == "nchw" else (x.shape[1], x.shape[2])
@@ -311,7 +312,7 @@ def test_bins_spec_worked_examples(A, n, conv, bins, never):
     got = parse_bins(r.stdout)
     assert [(s, e) for s, e, _ in got] == bins
     if conv == "caffe":
-        assert [d for _, _, d in got] == [2, 2, 2, 2]  # padding counts (SPEC.md worked example)
+        assert [d for _, _, d in got] == [2, 2, 2, 2]  # padding counts (docs/spec.md#2-bins)
     if never:
         assert re.search(rf"never pooled: rows {never} \(2 of {A}\)", r.stdout), r.stdout
     else:

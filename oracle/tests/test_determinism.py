@@ -1,5 +1,6 @@
-"""SPEC section 3: results identical from run to run and for every thread count (avg too),
-and unaligned buffers work. Realistic shapes from SPEC section 7, scaled down in N and C."""
+"""docs/spec.md#3-max-and-avg: results identical from run to run and for every thread count
+(avg too), and unaligned buffers work. Realistic shapes from docs/spec.md#7-workloads, scaled
+down in N and C."""
 import numpy as np
 import pytest
 

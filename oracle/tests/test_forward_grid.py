@@ -1,6 +1,7 @@
 """Every registered kernel x layout x pool x convention vs the oracle on the labelled edge-case
-grid (spp_testkit.grid_problems). Max and argmax bitwise, avg within SPEC's bound. Problems
-whose convention is invalid for the shape must be rejected by the library, naming the axis."""
+grid (spp_testkit.grid_problems). Max and argmax bitwise, avg within the bound of
+docs/spec.md#3-max-and-avg. Problems whose convention is invalid for the shape must be rejected
+by the library, naming the axis."""
 import numpy as np
 import pytest
 
@@ -45,7 +46,7 @@ def test_invalid_convention_rejected(problem):
         assert f"{axis}={d[axis.lower()]}" in m and d["bins"] in m, (name, m)
 
 
-def test_grid_is_what_the_issue_asks():
+def test_grid_covers_the_edge_cases():
     """The grid covers every (level set, pool, convention, layout), H != W, C tails, N = 1, 2,
     and has both valid and rejected cases for the restrictive conventions."""
     probs = [d for d, _ in GRID]

@@ -1,5 +1,6 @@
 """The oracle checked on its own terms: hand-computed answers, central finite differences in
-float64, SPEC section 4's sum invariants, and PyTorch's adaptive pooling as a third party."""
+float64, the sum invariants of docs/spec.md#4-gradients, and PyTorch's adaptive pooling as a
+third party."""
 import itertools
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The bin plan (C spp_axis_bins / spp_plan_init) vs SPEC.md section 2 and the oracle."""
+"""The bin plan (C spp_axis_bins / spp_plan_init) vs docs/spec.md#2-bins and the oracle."""
 import ctypes as ct
 import math
 
@@ -15,13 +15,16 @@ def iv(*pairs):
     return [(s, e) for s, e in pairs]
 
 
-# SPEC.md section 2 worked examples, typed in from the text.
+# The worked examples of docs/spec.md#2-bins, typed in from the text.
 WORKED = [
     (7, 4, "adaptive", iv((0, 2), (1, 4), (3, 6), (5, 7)), None),
     (7, 4, "sppnet", iv((0, 2), (1, 3), (2, 4), (3, 5)), None),
     (7, 4, "caffe", iv((0, 1), (1, 3), (3, 5), (5, 7)), [2, 2, 2, 2]),
     (3, 6, "adaptive", iv((0, 1), (0, 1), (1, 2), (1, 2), (2, 3), (2, 3)), None),
     (13, 3, "sppnet", iv((0, 5), (4, 9), (8, 13)), [5, 5, 5]),
+    (13, 6, "adaptive", iv((0, 3), (2, 5), (4, 7), (6, 9), (8, 11), (10, 13)), [3] * 6),
+    (13, 6, "sppnet", iv((0, 3), (2, 5), (4, 7), (6, 9), (8, 11), (10, 13)), [3] * 6),
+    (10, 3, "caffe", iv((0, 3), (3, 7), (7, 10)), [4, 4, 4]),
 ]
 
 
@@ -36,7 +39,7 @@ def test_worked_examples(impl, A, n, conv, expect, divs):
 
 
 def test_sppnet_leaves_rows_unpooled():
-    # SPEC: sppnet A=7 n=4 never pools rows 5 and 6
+    # docs/spec.md#2-bins: sppnet A=7 n=4 never pools rows 5 and 6
     covered = set()
     for s, e, _ in L.axis_bins(7, 4, "sppnet"):
         covered.update(range(s, e))

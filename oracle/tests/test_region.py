@@ -1,5 +1,5 @@
-"""Region SPP (SPEC.md section 5): every registered region kernel against the NumPy region oracle
-(oracle/spp_region_oracle.py) and against roi__naive, plus the oracle's own checks.
+"""Region SPP (docs/spec.md#5-regions): every registered region kernel against the NumPy region
+oracle (oracle/spp_region_oracle.py) and against roi__naive, plus the oracle's own checks.
 
 Also the ctypes binding for the region API (region_kernels, run_region_forward/backward,
 project), imported by test_region_cli.py. Buffers get guard zones: out-of-bounds writes fail.
@@ -270,7 +270,8 @@ def _check(name, x, boxes, levels, pool, bins, layout, rng):
     else:
         err = np.abs(y - ye)
         bound = RO.avg_bound(x, boxes, levels, bins, layout)
-        assert (err <= bound).all(), f"{case}: avg error {err.max()} over SPEC bound"
+        assert (err <= bound).all(), \
+            f"{case}: avg error {err.max()} over the docs/spec.md#3-max-and-avg bound"
     dy = small_ints(rng, y.shape)
     dx = run_region_backward(name, dy, am, x.shape, boxes, levels, pool, bins, layout)
     dxe = RO.backward(dy, ame, x.shape, boxes, levels, pool, bins, layout)
@@ -496,7 +497,7 @@ def region_cases(draw):
 def test_region_kernels_match_naive_property(name, layout, case):
     """Random adaptive pyramids, maps full of ties, signed zeros, NaN and infinities: max with
     and without argmax (the values-only path), at 1 and 2 threads, bitwise equal to roi__naive;
-    avg within SPEC's bound of the oracle."""
+    avg within the docs/spec.md#3-max-and-avg bound of the oracle."""
     C, H, W, levels, fill, R, seed = case
     rng = np.random.default_rng(seed)
     vals = FILLS[fill]

@@ -1,6 +1,6 @@
-"""Tie, NaN, signed-zero and infinity suite (SPEC.md section 3), every kernel vs the oracle,
-bitwise. Fills: ints0 (0..3), relu (many exact zeros), zeros (+0.0/-0.0 ties), ninf (all -inf
-bins and planes), pinf (+inf ties), nan (sparse NaN plus +inf: NaN must win, last NaN)."""
+"""Tie, NaN, signed-zero and infinity suite (docs/spec.md#3-max-and-avg), every kernel vs the
+oracle, bitwise. Fills: ints0 (0..3), relu (many exact zeros), zeros (+0.0/-0.0 ties), ninf (all
+-inf bins and planes), pinf (+inf ties), nan (sparse NaN plus +inf: NaN must win, last NaN)."""
 import itertools
 
 import numpy as np
@@ -66,7 +66,7 @@ def _one_bin(vals, shape):
 
 
 nan, inf = float("nan"), float("inf")
-HAND = [  # (values, (H, W), expected argmax), from SPEC section 3 by hand
+HAND = [  # (values, (H, W), expected argmax), from docs/spec.md#3-max-and-avg by hand
     ([1, 3, 3, 2], (2, 2), 1),            # first max wins
     ([3, 0, 0, 3], (2, 2), 0),
     ([0, 0, 0, 0, 0, 0], (2, 3), 0),      # all equal: first

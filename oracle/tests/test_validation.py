@@ -1,6 +1,6 @@
-"""SPEC section 6: every rule gives the right status and a message naming the field and value,
-through spp_problem_validate and through the checked entry points of every kernel (which must
-write nothing on failure: run_forward / run_backward check the output buffers)."""
+"""docs/spec.md#6-validation: every rule gives the right status and a message naming the field
+and value, through spp_problem_validate and through the checked entry points of every kernel
+(which must write nothing on failure: run_forward / run_backward check the output buffers)."""
 import ctypes as ct
 
 import numpy as np

@@ -1,4 +1,4 @@
-/* libFuzzer target: the benchmark sweep-config parser, harness/sweep_config.c (issue 4).
+/* libFuzzer target: the benchmark sweep-config parser, harness/sweep_config.c.
  * sweep_config_load only takes a path, so each input is written to one per-process file under
  * /tmp (rewritten in place, removed at exit). Checks:
  * - never crashes (ASan+UBSan), never hangs;

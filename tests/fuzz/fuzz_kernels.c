@@ -1,9 +1,10 @@
-/* libFuzzer target: the kernel API (issue 4). The bytes choose a small problem (N, C, H, W,
- * levels, pool, convention, layout, threads, pointer offsets) and the input values (small
- * integers, fractions, +-inf, NaNs with payloads); every kernel that can run it is checked
- * against naive: max y bitwise and argmax exact, avg within SPEC.md's bound, backward dx within
- * max(1e-6, 2(k+2)2^-24) * sum|terms| (tests/spp_check.c explains both bounds). Buffers are
- * exactly sized heap blocks, so ASan reports any out-of-bounds access; a mismatch aborts.
+/* libFuzzer target: the kernel API. The bytes choose a small problem (N, C, H, W, levels,
+ * pool, convention, layout, threads, pointer offsets) and the input values (small integers,
+ * fractions, +-inf, NaNs with payloads); every kernel that can run it is checked against naive:
+ * max y bitwise and argmax exact, avg within the bound of docs/spec.md#3-max-and-avg, backward
+ * dx within max(1e-6, 2(k+2)2^-24) * sum|terms| (tests/spp_check.c explains both bounds).
+ * Buffers are exactly sized heap blocks, so ASan reports any out-of-bounds access; a mismatch
+ * aborts.
  * Build and run: make fuzz (mk/check.mk). */
 #include <math.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* libFuzzer target: the strict .npy reader, cli/npy.c (issue 4, untrusted files).
+/* libFuzzer target: the strict .npy reader, cli/npy.c (untrusted files).
  * npy_read only takes a path, so each input is written to one per-process file under /tmp
  * (rewritten in place, removed at exit) and read with every accepted-dtype set the CLI uses
  * and several rank windows. Checks:

@@ -1,4 +1,4 @@
-/* libFuzzer target: the problem string and validation (issue 4).
+/* libFuzzer target: the problem string and validation.
  * - spp_problem_parse on arbitrary bytes never crashes; when it succeeds, spp_problem_format
  *   gives back exactly the input (only the canonical spelling parses), and validation, the plan
  *   and the element counts never crash; a valid problem's plan has non-empty bins inside the
