@@ -2,18 +2,21 @@
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the region plan's
  * per-box interval table (no boundary math here).
- * Parallel split: channels, for forward and backward. One channel's plane (H*W floats, 9.8 KB
- * for det-688) stays in L1/L2 while every region and level is pooled from it, and every output
- * element and every dx element is owned by exactly one thread: deterministic with no atomics,
- * and identical for every thread count.
+ * Parallel split: channels, for forward and backward. One channel's plane (H*W floats) stays in
+ * L1/L2 while every region and level is pooled from it, and every output element and every dx
+ * element is owned by exactly one thread: deterministic with no atomics, and identical for
+ * every thread count.
  * Max: each bin scanned in row-major order; a cell replaces the best when v > best or v is NaN,
  *      starting from -inf at the bin's first cell: first maximum wins, a NaN beats numbers and
- *      the last NaN wins, all -inf gives the first cell (SPEC section 3), bitwise equal to
- *      roi__naive, argmax h*W+w in the map's plane.
+ *      the last NaN wins, all -inf gives the first cell (docs/spec.md#3-max-and-avg), bitwise
+ *      equal to roi__naive, argmax h*W+w in the map's plane.
  * Avg: double accumulation in row-major order divided by the product of the axis divisors:
  *      the same arithmetic as roi__naive, so the same bits.
  * Backward: zero the thread's planes, then regions, levels, bin rows, bin columns in output
- *      order: roi__naive's per-element order, so dx equals roi__naive's bitwise. No workspace. */
+ *      order: roi__naive's per-element order, so dx equals roi__naive's bitwise
+ *      (docs/spec.md#4-gradients). No workspace.
+ * Weakest: scalar, and every bin re-reads its cells per level (no segment sharing); fewer
+ *      channels than threads leaves threads idle. */
 #include <string.h>
 
 #include "spp_internal.h"

@@ -1,14 +1,18 @@
-/* roi__naive: the region SPP reference loops (SPEC.md section 5), the baseline for every
+/* roi__naive: the region SPP reference loops (docs/spec.md#5-regions), the baseline for every
  * region kernel.
  *
  * Layouts: nchw and nhwc (one element at a time). Pools: max and avg. Conventions: all three,
  * from the region plan's per-box interval table (no boundary math here).
  * Order: region, level, channel, bin row, bin column; inside a bin, row-major.
  * Max: ties to the first maximum, NaN propagates with the last NaN as argmax, all -inf gives
- *      -inf at the bin's first element (spp_max_better); argmax is h*W+w in the map's plane.
+ *      -inf at the bin's first element (spp_max_better, docs/spec.md#3-max-and-avg); argmax is
+ *      h*W+w in the map's plane.
  * Avg: double accumulation in row-major order, divided by the product of the axis divisors.
  * Backward: zero dx, then every output, in output order, adds its dy at its argmax (max) or
- *      dy/divisor (float) over its bin (avg). Single-threaded, no SIMD, no workspace. */
+ *      dy/divisor (float) over its bin (avg) (docs/spec.md#4-gradients). Single-threaded, no
+ *      SIMD, no workspace.
+ * Weakest: by design; every bin re-reads its cells per level and channel, and nhwc maps are read
+ *      with a stride of C. */
 #include <string.h>
 
 #include "spp_internal.h"
