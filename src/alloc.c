@@ -2,12 +2,12 @@
  * 2 MiB aligned and advised for transparent huge pages.
  *
  * Why: a region call touches the map, the kernel's max tables and a 100 MB output stream at
- * once, about 8 MB of pages plus the stream: more than the 2,048-entry second-level data TLB of
- * this Zen 3 covers with 4 KB pages. Measured (det-688 inference, nhwc_roi__avx2, 1 thread,
- * 8 interleaved rounds of 5-repetition medians): 0.83x the time with every buffer advised,
- * 0.91x with the map and workspace only, 0.88x with the output only; the read-once and
- * write-once bounds unchanged. Where THP is "never" (or the kernel lacks it) the advice is a
- * no-op; where it is "always" the pages are huge anyway. SPP_HUGE_PAGES=0 turns it off. */
+ * once, about 8 MB of pages plus the stream: more than a 2,048-entry second-level data TLB
+ * covers with 4 KB pages, so with 4 KB pages the call spends time on TLB misses. Both the map
+ * and workspace and the output gain from the advice, so every buffer of 2 MiB or more gets it
+ * (docs/perf-log.md has the measurements). Where THP is "never" (or the kernel lacks it) the
+ * advice is a no-op; where it is "always" the pages are huge anyway. SPP_HUGE_PAGES=0 turns it
+ * off. */
 #define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
