@@ -1,8 +1,8 @@
 /* small_cells_avx2.h: forward max with argmax of small planes (H*W <= SC_MAX_HW), the one
  * core of nhwc__fused_avx2 and nchw__fused_avx2 there. Included only by *avx2.c files (built
- * with -mavx2 -mfma). Not a kernel by itself.
+ * with -mavx2 -mfma). Not a kernel by itself; its plan is fused_cells_plan.h.
  *
- * Why: on 13x13 planes with 50 bins per channel the generic fused loops spend most of their
+ * Why: on small planes with many bins per channel the generic fused loops spend most of their
  * instructions on loop and plan decoding. Here a per-call program fixes the structure once,
  * and a task runs short fixed-shape folds over a cell-major tile in L1, 16 channels (two
  * vectors sharing loop and position work) at a time:
@@ -10,27 +10,23 @@
  *    NHWC copies a chunk of channel groups pixel by pixel in address order (read in place,
  *    pixels C floats apart fall into a few L1 sets: C = 256 gives 4 sets, 32 lines, so the
  *    scans kept missing L1); NCHW transposes 16 planes with 8x8 register transposes.
- *  - input levels (those no finer level covers): per row the partial of every column bin
- *    (columns in increasing order), then per bin its rows' partials in increasing order: the
- *    separable reduction, where the scan rule upd = (v > best) | isnan(v) is exact (see
- *    nhwc_common.h: a later candidate replaces only a strictly greater one, a NaN a number,
- *    a later NaN an earlier one).
- *  - covered levels: each bin is the union of bins of one finer level already computed (per
- *    axis a greedy cover by that level's intervals lying inside the bin; boundaries come only
- *    from the plan; overlaps are fine: the max of a union under SPEC's total order is the max
- *    of the parts). E.g. adaptive 13: level 3's [0,5) = level 6's [0,3) U [2,5). A level is
- *    covered when that costs fewer folds than reading it (sc_build). Merges use the full
+ *  - input levels: per row the partial of every column bin (columns in increasing order),
+ *    then per bin its rows' partials in increasing order: the separable reduction, where the
+ *    scan rule upd = (v > best) | isnan(v) is exact (a later candidate replaces only a
+ *    strictly greater one, a NaN a number, a later NaN an earlier one).
+ *  - covered levels: merged from a finer level's bins by the merge program with the full
  *    order of spp_max_better, (v > b) | (v == b & p < bp) (plus the NaN terms on the exact
- *    path), and keep the chosen element's value, so a -0.0/+0.0 tie keeps the first zero.
+ *    path), keeping the chosen element's value, so a -0.0/+0.0 tie keeps the first zero.
  *  - fast path: scans use b = max(v, b) (ties keep b); four running sums over the tile probe
  *    for NaN; if one is NaN (or inf - inf) the task runs the exact NaN-aware folds instead.
- *    Same answer either way: naive's, bitwise.
+ *    Same answer either way: naive's, bitwise (docs/spec.md#3-max-and-avg).
  *  - output: a level's bins [bin][16 channels] go to y[channel][bin] through 8x8 and 4x8
  *    register transposes (argmax, as 32-bit patterns, the same way).
  * Threads: OpenMP over tasks (sample, chunk of groups), schedule(static), num_threads(threads);
  * a group's arithmetic does not depend on the task or thread holding it, so outputs are
  * bitwise the same for every thread count. Workspace (sc_workspace): the plan, a position
- * table and the merge program (shared), tiles, row partials and bins (per thread). */
+ * table and the merge program (shared), tiles, row partials and bins (per thread). Weakest:
+ * with more than one level read from the input, callers may prefer their own path (max_in). */
 #ifndef SMALL_CELLS_AVX2_H
 #define SMALL_CELLS_AVX2_H
 
@@ -39,200 +35,10 @@
 #include <string.h>
 
 #include "avx2_transpose.h"
+#include "fused_cells_plan.h"
 #include "spp_internal.h"
 
-/* planes of at most this many pixels take this path: same-run A/B, {6,3,2,1}, 16 x 256
- * channels, 1 thread: 16x16 1.15-1.2x, 20x20 1.27-1.46x, 24x24 NCHW 0.87x, 32x32 0.5-0.8x */
-#ifndef SC_MAX_HW
-#define SC_MAX_HW 400
-#endif
-
-#if defined(__GNUC__)
 #define SC_INLINE static inline __attribute__((always_inline))
-#else
-#define SC_INLINE static inline
-#endif
-
-typedef struct {
-    int order[SPP_MAX_LEVELS]; /* levels in computation order (finer first) */
-    int src[SPP_MAX_LEVELS];   /* -1: from the input; else the level its bins are merged from */
-    int32_t boff[SPP_MAX_LEVELS]; /* first bin (16-lane slot) of level l in the bin tile */
-    int32_t nbins;             /* sum n^2 */
-    int32_t nrp;               /* row-partial slots: max over input levels of H * n */
-    int64_t nprog;             /* int32s of the merge program */
-} sc_plan;
-
-/* Cover of [s, e) by intervals iv[0..m) lying inside it, greedy left to right (each piece
- * starts within the covered prefix and reaches furthest); returns the count, -1 if there is
- * none. out (may be NULL) gets the piece indices. One pass, as the plan's starts and ends
- * never decrease (were they to, a cover found would still be exact, only maybe not found). */
-static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int32_t *out)
-{
-    int64_t cur = s;
-    int k = 0, u = 0;
-    while (u < m && iv[u].start < s)
-        u++;
-    while (cur < e) {
-        int best = -1;
-        for (; u < m && iv[u].start <= cur && iv[u].end <= e; u++)
-            if (iv[u].end > cur && (best < 0 || iv[u].end > iv[best].end))
-                best = u;
-        if (best < 0)
-            return -1;
-        if (out)
-            out[k] = best;
-        k++;
-        cur = iv[best].end;
-    }
-    return k;
-}
-
-/* Pieces a level l needs from level f, summed over its bins (rows x columns), or -1. */
-static int64_t sc_cover_cost(const spp_plan *pl, int l, int f)
-{
-    const spp_level_plan *a = &pl->lv[l], *b = &pl->lv[f];
-    int64_t sr = 0, sc = 0;
-    for (int i = 0; i < a->n; i++) {
-        const int r = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, NULL);
-        const int c = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, NULL);
-        if (r < 0 || c < 0)
-            return -1;
-        sr += r;
-        sc += c;
-    }
-    return sr * sc;
-}
-
-/* Scans of a level read from the input: row partials plus row folds, in fold units. */
-static int64_t sc_input_cost(const spp_plan *pl, int l)
-{
-    const spp_level_plan *a = &pl->lv[l];
-    int64_t cw = 0, rh = 0;
-    for (int j = 0; j < a->n; j++)
-        cw += a->cols[j].end - a->cols[j].start;
-    for (int i = 0; i < a->n; i++)
-        rh += a->rows[i].end - a->rows[i].start;
-    return pl->p.h * cw + a->n * rh;
-}
-
-/* The plan and, if prog is non-NULL, the merge program: per covered bin (in computation
- * order) its bin index, the piece count k, then k source bin indices (row pieces outer). */
-static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
-{
-    const int L = pl->p.nlevels;
-    int32_t off = 0, nrp = 0;
-    for (int l = 0; l < L; l++) {
-        sp->boff[l] = off;
-        off += pl->lv[l].n * pl->lv[l].n;
-        sp->order[l] = l;
-    }
-    sp->nbins = off;
-    for (int t = 1; t < L; t++) /* finer (larger n) first, stable */
-        for (int u = t; u > 0 && pl->lv[sp->order[u]].n > pl->lv[sp->order[u - 1]].n; u--) {
-            const int z = sp->order[u];
-            sp->order[u] = sp->order[u - 1];
-            sp->order[u - 1] = z;
-        }
-    int64_t q = 0;
-    for (int t = 0; t < L; t++) {
-        const int l = sp->order[t];
-        /* a merge costs about two folds */
-        int64_t best = sc_input_cost(pl, l);
-        sp->src[l] = -1;
-        for (int u = 0; u < t; u++) {
-            const int64_t c = sc_cover_cost(pl, l, sp->order[u]);
-            if (c >= 0 && 2 * c < best) {
-                best = 2 * c;
-                sp->src[l] = sp->order[u];
-            }
-        }
-        const spp_level_plan *a = &pl->lv[l];
-        if (sp->src[l] < 0) {
-            if (pl->p.h * a->n > nrp)
-                nrp = (int32_t)(pl->p.h * a->n);
-            continue;
-        }
-        const spp_level_plan *b = &pl->lv[sp->src[l]];
-        static const int M = SPP_MAX_LEVEL;
-        int32_t ri[SPP_MAX_LEVEL * SPP_MAX_LEVEL], cj[SPP_MAX_LEVEL * SPP_MAX_LEVEL];
-        int nr[SPP_MAX_LEVEL], nc[SPP_MAX_LEVEL];
-        for (int i = 0; i < a->n; i++) { /* per bin row and column, once */
-            nr[i] = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, ri + i * M);
-            nc[i] = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, cj + i * M);
-        }
-        for (int i = 0; i < a->n; i++)
-            for (int j = 0; j < a->n; j++) {
-                if (prog) {
-                    prog[q] = sp->boff[l] + i * a->n + j;
-                    prog[q + 1] = nr[i] * nc[j];
-                    for (int r = 0; r < nr[i]; r++)
-                        for (int c = 0; c < nc[j]; c++)
-                            prog[q + 2 + r * nc[j] + c] =
-                                sp->boff[sp->src[l]] + ri[i * M + r] * b->n + cj[j * M + c];
-                }
-                q += 2 + nr[i] * nc[j];
-            }
-    }
-    sp->nrp = nrp;
-    sp->nprog = q;
-}
-
-static size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
-
-/* Workspace: [sc_plan][position table][per-thread slices][merge program]; the slices do
- * not depend on the program, so a forward builds the plan once, in place. */
-typedef struct {
-    size_t pt_off, slices, slice, prog_off; /* shared parts, the slices, one slice */
-    size_t tile_off, rp_off, bin_off;       /* inside a slice */
-} sc_ws;
-
-#ifndef SC_TILE_BYTES
-#define SC_TILE_BYTES (256u << 10)
-#endif
-/* 16-channel groups per task: NHWC copies a chunk of groups pixel by pixel in address order
- * (all of C when that fits SC_TILE_BYTES of tiles; split so there are >= 2 tasks per thread);
- * NCHW takes one group per task (its planes are contiguous anyway). */
-static int64_t sc_chunk(const spp_plan *pl, int threads)
-{
-    const int64_t G = (pl->p.c + 15) / 16, n = pl->p.n;
-    if (pl->p.layout != SPP_LAYOUT_NHWC)
-        return 1;
-    int64_t g = (int64_t)(SC_TILE_BYTES / ((size_t)(pl->p.h * pl->p.w) * 64));
-    g = g < 1 ? 1 : g > G ? G : g;
-    return spp_group_for_threads(g, G, n, threads);
-}
-
-static sc_ws sc_layout(const spp_plan *pl, int threads)
-{
-    const size_t hw = (size_t)(pl->p.h * pl->p.w);
-    int nmax = 1;
-    for (int l = 0; l < pl->p.nlevels; l++)
-        nmax = pl->lv[l].n > nmax ? pl->lv[l].n : nmax;
-    sc_ws w;
-    w.pt_off = sc_al(sizeof(sc_plan));
-    w.slices = w.pt_off + sc_al(hw * 32);
-    w.tile_off = 0; /* 16 lanes per pixel (a tile per group), row partial and bin (+ position) */
-    w.rp_off = sc_al(hw * 64 * (size_t)sc_chunk(pl, threads));
-    w.bin_off = w.rp_off + sc_al((size_t)pl->p.h * nmax * 128);
-    w.slice = w.bin_off + sc_al((size_t)pl->bins_per_channel * 128);
-    w.prog_off = w.slices + (size_t)(threads < 1 ? 1 : threads) * w.slice;
-    return w;
-}
-
-/* Whether the small path takes this problem (forward max, small plane). */
-static int sc_takes(const spp_plan *pl)
-{
-    return pl->p.pool == SPP_POOL_MAX && pl->p.h * pl->p.w <= SC_MAX_HW;
-}
-
-static size_t sc_workspace(const spp_plan *pl, int threads)
-{
-    if (!sc_takes(pl))
-        return 0;
-    sc_plan sp;
-    sc_build(&sp, pl, NULL);
-    return sc_layout(pl, threads).prog_off + (size_t)sp.nprog * 4;
-}
 
 /* vblendvps in asm: GCC otherwise rebuilds a compare mask with an extra vpcmpgtd per blend */
 SC_INLINE __m256 sc_blend(__m256 a, __m256 b, __m256 m) /* sign of m ? b : a */

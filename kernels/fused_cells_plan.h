@@ -1,0 +1,207 @@
+/* fused_cells_plan.h: the plan of the small-plane core (small_cells_avx2.h), shared by
+ * nhwc__fused_avx2 and nchw__fused_avx2. Scalar; not a kernel.
+ *
+ * Taken (sc_takes) for forward max of planes of at most SC_MAX_HW pixels. Levels are computed
+ * finer first; each is read from the input (src = -1: row partials, then row folds) or, when
+ * that costs fewer folds, covered: every bin is the union of bins of one finer level already
+ * computed (per axis a greedy cover by that level's intervals lying inside the bin; the
+ * boundaries come only from the plan, docs/spec.md#2-bins; overlaps are fine, since the max
+ * of a union under the total order of docs/spec.md#3-max-and-avg is the max of the parts).
+ * E.g. adaptive 13: level 3's [0,5) = level 6's [0,3) U [2,5). The merge program lists, per
+ * covered bin in computation order, its bin index, the piece count and the source bins.
+ * Workspace (sc_layout): [sc_plan][position table][per-thread slices][merge program]; a
+ * slice holds a task's tiles (16 lanes per pixel per group), row partials and bins (values
+ * and positions). NHWC tasks take a chunk of 16-channel groups (all of C when the tiles fit
+ * SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW tasks one group. */
+#ifndef FUSED_CELLS_PLAN_H
+#define FUSED_CELLS_PLAN_H
+
+#include <stdint.h>
+
+#include "spp_internal.h"
+
+/* planes of at most this many pixels take this path */
+#ifndef SC_MAX_HW
+#define SC_MAX_HW 400
+#endif
+
+typedef struct {
+    int order[SPP_MAX_LEVELS]; /* levels in computation order (finer first) */
+    int src[SPP_MAX_LEVELS];   /* -1: from the input; else the level its bins are merged from */
+    int32_t boff[SPP_MAX_LEVELS]; /* first bin (16-lane slot) of level l in the bin tile */
+    int32_t nbins;             /* sum n^2 */
+    int32_t nrp;               /* row-partial slots: max over input levels of H * n */
+    int64_t nprog;             /* int32s of the merge program */
+} sc_plan;
+
+/* Cover of [s, e) by intervals iv[0..m) lying inside it, greedy left to right (each piece
+ * starts within the covered prefix and reaches furthest); returns the count, -1 if there is
+ * none. out (may be NULL) gets the piece indices. One pass, as the plan's starts and ends
+ * never decrease (were they to, a cover found would still be exact, only maybe not found). */
+static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int32_t *out)
+{
+    int64_t cur = s;
+    int k = 0, u = 0;
+    while (u < m && iv[u].start < s)
+        u++;
+    while (cur < e) {
+        int best = -1;
+        for (; u < m && iv[u].start <= cur && iv[u].end <= e; u++)
+            if (iv[u].end > cur && (best < 0 || iv[u].end > iv[best].end))
+                best = u;
+        if (best < 0)
+            return -1;
+        if (out)
+            out[k] = best;
+        k++;
+        cur = iv[best].end;
+    }
+    return k;
+}
+
+/* Pieces a level l needs from level f, summed over its bins (rows x columns), or -1. */
+static int64_t sc_cover_cost(const spp_plan *pl, int l, int f)
+{
+    const spp_level_plan *a = &pl->lv[l], *b = &pl->lv[f];
+    int64_t sr = 0, sc = 0;
+    for (int i = 0; i < a->n; i++) {
+        const int r = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, NULL);
+        const int c = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, NULL);
+        if (r < 0 || c < 0)
+            return -1;
+        sr += r;
+        sc += c;
+    }
+    return sr * sc;
+}
+
+/* Scans of a level read from the input: row partials plus row folds, in fold units. */
+static int64_t sc_input_cost(const spp_plan *pl, int l)
+{
+    const spp_level_plan *a = &pl->lv[l];
+    int64_t cw = 0, rh = 0;
+    for (int j = 0; j < a->n; j++)
+        cw += a->cols[j].end - a->cols[j].start;
+    for (int i = 0; i < a->n; i++)
+        rh += a->rows[i].end - a->rows[i].start;
+    return pl->p.h * cw + a->n * rh;
+}
+
+/* The plan and, if prog is non-NULL, the merge program: per covered bin (in computation
+ * order) its bin index, the piece count k, then k source bin indices (row pieces outer). */
+static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
+{
+    const int L = pl->p.nlevels;
+    int32_t off = 0, nrp = 0;
+    for (int l = 0; l < L; l++) {
+        sp->boff[l] = off;
+        off += pl->lv[l].n * pl->lv[l].n;
+        sp->order[l] = l;
+    }
+    sp->nbins = off;
+    for (int t = 1; t < L; t++) /* finer (larger n) first, stable */
+        for (int u = t; u > 0 && pl->lv[sp->order[u]].n > pl->lv[sp->order[u - 1]].n; u--) {
+            const int z = sp->order[u];
+            sp->order[u] = sp->order[u - 1];
+            sp->order[u - 1] = z;
+        }
+    int64_t q = 0;
+    for (int t = 0; t < L; t++) {
+        const int l = sp->order[t];
+        /* a merge costs about two folds */
+        int64_t best = sc_input_cost(pl, l);
+        sp->src[l] = -1;
+        for (int u = 0; u < t; u++) {
+            const int64_t c = sc_cover_cost(pl, l, sp->order[u]);
+            if (c >= 0 && 2 * c < best) {
+                best = 2 * c;
+                sp->src[l] = sp->order[u];
+            }
+        }
+        const spp_level_plan *a = &pl->lv[l];
+        if (sp->src[l] < 0) {
+            if (pl->p.h * a->n > nrp)
+                nrp = (int32_t)(pl->p.h * a->n);
+            continue;
+        }
+        const spp_level_plan *b = &pl->lv[sp->src[l]];
+        static const int M = SPP_MAX_LEVEL;
+        int32_t ri[SPP_MAX_LEVEL * SPP_MAX_LEVEL], cj[SPP_MAX_LEVEL * SPP_MAX_LEVEL];
+        int nr[SPP_MAX_LEVEL], nc[SPP_MAX_LEVEL];
+        for (int i = 0; i < a->n; i++) { /* per bin row and column, once */
+            nr[i] = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, ri + i * M);
+            nc[i] = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, cj + i * M);
+        }
+        for (int i = 0; i < a->n; i++)
+            for (int j = 0; j < a->n; j++) {
+                if (prog) {
+                    prog[q] = sp->boff[l] + i * a->n + j;
+                    prog[q + 1] = nr[i] * nc[j];
+                    for (int r = 0; r < nr[i]; r++)
+                        for (int c = 0; c < nc[j]; c++)
+                            prog[q + 2 + r * nc[j] + c] =
+                                sp->boff[sp->src[l]] + ri[i * M + r] * b->n + cj[j * M + c];
+                }
+                q += 2 + nr[i] * nc[j];
+            }
+    }
+    sp->nrp = nrp;
+    sp->nprog = q;
+}
+
+static size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
+
+/* Workspace: [sc_plan][position table][per-thread slices][merge program]; the slices do
+ * not depend on the program, so a forward builds the plan once, in place. */
+typedef struct {
+    size_t pt_off, slices, slice, prog_off; /* shared parts, the slices, one slice */
+    size_t tile_off, rp_off, bin_off;       /* inside a slice */
+} sc_ws;
+
+#define SC_TILE_BYTES (256u << 10)
+/* 16-channel groups per task: NHWC copies a chunk of groups pixel by pixel in address order
+ * (all of C when that fits SC_TILE_BYTES of tiles; split so there are >= 2 tasks per thread);
+ * NCHW takes one group per task (its planes are contiguous anyway). */
+static int64_t sc_chunk(const spp_plan *pl, int threads)
+{
+    const int64_t G = (pl->p.c + 15) / 16, n = pl->p.n;
+    if (pl->p.layout != SPP_LAYOUT_NHWC)
+        return 1;
+    int64_t g = (int64_t)(SC_TILE_BYTES / ((size_t)(pl->p.h * pl->p.w) * 64));
+    g = g < 1 ? 1 : g > G ? G : g;
+    return spp_group_for_threads(g, G, n, threads);
+}
+
+static sc_ws sc_layout(const spp_plan *pl, int threads)
+{
+    const size_t hw = (size_t)(pl->p.h * pl->p.w);
+    int nmax = 1;
+    for (int l = 0; l < pl->p.nlevels; l++)
+        nmax = pl->lv[l].n > nmax ? pl->lv[l].n : nmax;
+    sc_ws w;
+    w.pt_off = sc_al(sizeof(sc_plan));
+    w.slices = w.pt_off + sc_al(hw * 32);
+    w.tile_off = 0; /* 16 lanes per pixel (a tile per group), row partial and bin (+ position) */
+    w.rp_off = sc_al(hw * 64 * (size_t)sc_chunk(pl, threads));
+    w.bin_off = w.rp_off + sc_al((size_t)pl->p.h * nmax * 128);
+    w.slice = w.bin_off + sc_al((size_t)pl->bins_per_channel * 128);
+    w.prog_off = w.slices + (size_t)(threads < 1 ? 1 : threads) * w.slice;
+    return w;
+}
+
+/* Whether the small path takes this problem (forward max, small plane). */
+static int sc_takes(const spp_plan *pl)
+{
+    return pl->p.pool == SPP_POOL_MAX && pl->p.h * pl->p.w <= SC_MAX_HW;
+}
+
+static size_t sc_workspace(const spp_plan *pl, int threads)
+{
+    if (!sc_takes(pl))
+        return 0;
+    sc_plan sp;
+    sc_build(&sp, pl, NULL);
+    return sc_layout(pl, threads).prog_off + (size_t)sp.nprog * 4;
+}
+
+#endif
