@@ -17,10 +17,9 @@
  *    nchw__fused_avx2), 16 channels per task over a tile in L1.
  *  - max backward of small maps (an output per 4 pixels or more): a tile in L1 written to dx
  *    once; otherwise zero-fill and scatter. Avg backward row by row.
- * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties
- *      (-0.0 == +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, naive's
- *      (docs/spec.md#3-max-and-avg). Avg: float sums, divided in double; same bits for every
- *      thread count.
+ * Max: fast folds, NaN probe, exact rerun on a possible NaN: first maximum on ties (-0.0 ==
+ *      +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, naive's
+ *      (docs/spec.md#3-max-and-avg). Avg: float sums divided in double, same for any thread count.
  * Parallel split: tasks (sample, channel group), >= 2 per thread when N is small; forward
  *      tasks write disjoint outputs, backward tasks own disjoint dx regions; no atomics. dx
  *      is bitwise naive's (docs/spec.md#4-gradients).

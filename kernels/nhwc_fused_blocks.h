@@ -16,8 +16,8 @@
 #include "nhwc_fused_plan.h"
 #include "nhwc_simd.h"
 
-/* 2-D blocks (spp_fz_build's fz_blocks_plan), one channel block, max with argmax, fast path (no NaN; the
- * caller reruns the task on the row path when *tot says there may be one):
+/* 2-D blocks (planned by spp_fz_build), one channel block, max with argmax, fast path (no
+ * NaN; the caller reruns the task on the row path when *tot says there may be one):
  *  1. every leaf block (row leaf x column leaf, both elementary, so each input element is read
  *     exactly once) scanned in row-major order with the scan rule into its slot;
  *  2. every row item merged from its pieces for every column leaf: pieces advance downwards,

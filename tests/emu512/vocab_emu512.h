@@ -1,12 +1,14 @@
-/* vocab_emu512.h: nhwc_common.h's 16-lane AVX-512 vector vocabulary emulated with AVX2, for
+/* vocab_emu512.h: vec_vocab.h's 16-lane AVX-512 vector vocabulary emulated with AVX2, for
  * NHWC_VOCAB_EXTERNAL builds of the AVX-512 kernels (emu512_*.c, `make test-emu512`).
  *
- * Why: on a CPU without AVX-512, nhwc__avx512 and nhwc__fused_avx512 are skipped by the other
- * tests (on one with it they also run natively, as on the Zen 4 seen 2026-11-22). Their logic is nhwc_common.h's, shared with the AVX2 kernels, but with VW = 16 the
- * blocks are 64 channels wide and the masks are bit masks (__mmask16), not lane vectors. This
- * header gives the same semantics lane for lane (each operation as the intrinsic named in
- * nhwc_common.h's AVX-512 branch documents it), so the 16-lane code paths run and are
- * checked against naive here. It says nothing about the real instructions' encodings. */
+ * Why: on a CPU without AVX-512 (or with SPP_MAX_ISA below it), nhwc__avx512 and
+ * nhwc__fused_avx512 are skipped by the other tests; on one with it they also run natively.
+ * Their logic (nhwc_binscan.h, nhwc_fused_*.h) is shared with the AVX2 kernels, but with
+ * VW = 16 the blocks are 64 channels wide and the masks are bit masks (__mmask16), not lane
+ * vectors. This header gives the same semantics lane for lane (each operation as the
+ * intrinsic named in vec_vocab.h's AVX-512 branch documents it), so the 16-lane code paths
+ * run and are checked against naive here. It says nothing about the real instructions'
+ * encodings. */
 #ifndef VOCAB_EMU512_H
 #define VOCAB_EMU512_H
 
@@ -58,7 +60,6 @@ static inline void vi_storeu(int32_t *p, vi v)
     _mm256_storeu_si256((__m256i *)(void *)p, v.lo);
     _mm256_storeu_si256((__m256i *)(void *)(p + 8), v.hi);
 }
-static inline vf vf_set1(float a) { return (vf){_mm256_set1_ps(a), _mm256_set1_ps(a)}; }
 static inline vf vf_zero(void) { return (vf){_mm256_setzero_ps(), _mm256_setzero_ps()}; }
 static inline vi vi_set1(int32_t a) { return (vi){_mm256_set1_epi32(a), _mm256_set1_epi32(a)}; }
 static inline vf vf_add(vf a, vf b) { return (vf){_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
