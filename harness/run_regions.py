@@ -31,6 +31,21 @@ import gbjson  # noqa: E402
 UNIT = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
+def tree_commit():
+    """HEAD of the checkout, with -dirty when the tree differs from it (untracked files too, as
+    mk/bench.mk's build facts: a stray kernels/*.c is built); "unknown" outside git. GIT_OPTIONAL_LOCKS=0: never take the index lock of a shared tree."""
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0")
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"],
+                               cwd=ROOT, env=env, check=True, capture_output=True,
+                               text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
 def medians(rows, field="real_time"):
     """run_name -> (median ms of field, label, boxes_hash) over the per-repetition rows."""
     by = {}
@@ -287,6 +302,11 @@ def main():
                     run["context"][k] = v
             run["benchmarks"] += peer["benchmarks"]
         run["repetitions"] = a.repetitions
+        # the machine and the code, as spp-bench records them (Google Benchmark's context has
+        # neither): the CPU model, and the tree's commit (-dirty with uncommitted changes;
+        # make bench-regions builds the binary from this tree just before the run)
+        run["context"].setdefault("cpu_model", gbjson.cpu_model())
+        run["context"].setdefault("git_commit", tree_commit())
         gbjson.write_atomic(out, run)
     write_text_atomic(a.md, table(run))
     print(f"wrote {out} and {a.md}", file=sys.stderr)

@@ -19,6 +19,19 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
+def cpu_model():
+    """The CPU's model name as /proc/cpuinfo gives it (the runs' `cpu_model` context key)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown"
+
+
 def _stats(v):
     mean = statistics.fmean(v)
     sd = statistics.stdev(v) if len(v) > 1 else 0.0   # GB: sample stddev (n - 1)

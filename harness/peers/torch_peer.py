@@ -86,17 +86,6 @@ def read_points(path):
     return pts
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def spp_torch(torch, F, x, levels, pool):
     fn = F.adaptive_max_pool2d if pool == "max" else F.adaptive_avg_pool2d
     return torch.cat([fn(x, n).flatten(1) for n in levels], 1)
@@ -229,7 +218,7 @@ def main():
         "host_name": platform.node(),
         "executable": "harness/peers/torch_peer.py",
         "num_cpus": os.cpu_count(),
-        "cpu_model": cpu_model(),
+        "cpu_model": gbjson.cpu_model(),
         "peer": "torch",
         "torch_version": torch.__version__,
         "torch_parallel_backend": "openmp" if "OpenMP" in torch.__config__.parallel_info()

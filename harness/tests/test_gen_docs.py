@@ -46,6 +46,7 @@ def test_results_page_per_machine_from_the_newest_runs(tmp_path):
     new = run_obj(seed=2)
     new["context"]["date"] = "2026-11-21T10:00:00+00:00"
     other = run_obj(seed=3, cpu_model="Other CPU 9000")
+    other["context"]["date"] = "2026-11-19T08:00:00+00:00"
     _, old_xz, _ = write_forms(tmp_path, old, "old")
     new_plain, _, _ = write_forms(tmp_path, new, "new")
     _, _, other_gz = write_forms(tmp_path, other, "other")
@@ -53,15 +54,26 @@ def test_results_page_per_machine_from_the_newest_runs(tmp_path):
     out = tmp_path / "pages"
     gen_docs.main(["results", "--out", str(out), old_xz, new_plain, other_gz, reg_xz])
     assert sorted(os.listdir(out)) == ["synthetic-amd-epyc-synthetic.md",
-                                       "synthetic-other-cpu-9000.md", "synthetic-unknown-cpu.md"]
+                                       "synthetic-other-cpu-9000.md"]
     page = (out / "synthetic-amd-epyc-synthetic.md").read_text()
     assert "## quick: run of 2026-11-21T10:00:00+00:00" in page     # the newest quick run only
     assert "2026-11-20T09:00" not in page
     assert "`0123456789ab`" in page and "make bench CONFIG=configs/quick.ini REPETITIONS=9" in page
     assert "### Forward, max, adaptive bins" in page and "### sppnet bins vs oneDNN" in page
-    # the region run records no CPU model and its host ran two CPUs: it cannot join either
-    assert "## regions" not in page
-    assert "## regions" in (out / "synthetic-unknown-cpu.md").read_text()
+    # the region run (2026-11-21T12:00) records no CPU model and its host ran two CPUs: it joins
+    # the CPU of the host's run nearest in time (the AMD run of 10:00, not the other of 11-19)
+    assert "## regions: run of 2026-11-21T12:00:00+00:00" in page
+    assert "## regions" not in (out / "synthetic-other-cpu-9000.md").read_text()
+    other["context"]["date"] = "2026-11-21T13:00:00+00:00"   # now the other CPU is nearest
+    _, _, other_gz = write_forms(tmp_path, other, "other")
+    gen_docs.main(["results", "--out", str(out), old_xz, new_plain, other_gz, reg_xz])
+    assert "## regions" in (out / "synthetic-other-cpu-9000.md").read_text()
+    assert "## regions" not in (out / "synthetic-amd-epyc-synthetic.md").read_text()
+
+
+def test_slug_drops_trademark_marks():
+    assert gen_docs.slug("vm-Intel(R) Xeon(R) Processor") == "vm-intel-xeon-processor"
+    assert gen_docs.slug("vm-AMD EPYC") == "vm-amd-epyc"
 
 
 def test_region_run_joins_its_hosts_page(tmp_path):
@@ -74,3 +86,36 @@ def test_region_run_joins_its_hosts_page(tmp_path):
     assert "## regions: run of 2026-11-21T12:00:00+00:00" in page
     assert "REGION_REPS=3" in page and "| det-a |" in page
     assert "records no CPU model" in page
+
+
+def test_headline_block_from_the_newest_paper_run(tmp_path):
+    import synth_run
+    pts = [synth_run.problem(64, 256, 13, 13, (6, 3, 2, 1), layout=lay) for lay in ("nchw", "nhwc")]
+    pts.append(synth_run.problem(2, 512, 38, 50, (4, 2, 1), layout="nhwc"))
+    paper = synth_run.make_run(pts, noise=0, seed=4)
+    paper["context"].update(spp_config="configs/paper.ini", spp_config_name="paper",
+                            spp_repetitions="5", git_commit="fedcba9876543210",
+                            date="2026-11-20T09:00:00+00:00")
+    quick = run_obj(seed=5)   # newer, but not a paper run: the README quotes the paper run
+    quick["context"]["date"] = "2026-11-21T10:00:00+00:00"
+    paper_xz = write_forms(tmp_path, paper, "paper")[1]
+    quick_plain = write_forms(tmp_path, quick, "quick")[0]
+    doc = tmp_path / "README.md"
+    doc.write_text(f"# R\n\nintro\n\n{gen_docs.HL_BEGIN}\nstale\n{gen_docs.HL_END}\n\n## Next\n")
+    gen_docs.main(["headline", "--doc", str(doc), quick_plain, paper_xz])
+    text = doc.read_text()
+    assert text.startswith("# R\n\nintro\n\n" + gen_docs.HL_BEGIN + "\n")
+    assert text.endswith(gen_docs.HL_END + "\n\n## Next\n") and "stale" not in text
+    rows = [ln for ln in text.split("\n") if ln.startswith("| zf5") or ln.startswith("| vgg")]
+    # the fastest kernel of either layout per workload; the synthetic model's fastest is
+    # nhwc__chlast (7 GB/s) against naive's 0.4: 17.5x; the fastest peer oneDNN runs only sppnet
+    # bins, so torch_cl (2.5 GB/s) is the peer: 2.8x
+    assert [r.split(" | ")[:3] for r in rows] == [["| zf5-224/N64", "nhwc", "`nhwc__chlast`"],
+                                                  ["| vgg16-600", "nhwc", "`nhwc__chlast`"]]
+    assert all(" | 17.5 | torch_cl | 2.8 | " in r for r in rows), rows
+    flat = " ".join(text.split())   # the paragraph is wrapped
+    assert "`fedcba987654`" in flat and "make bench CONFIG=configs/paper.ini" in flat
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+    with pytest.raises(SystemExit):   # region runs only: no whole-map table to quote
+        gen_docs.main(["headline", "--doc", str(doc),
+                       write_forms(tmp_path, region_run(), "regions")[0]])
