@@ -30,8 +30,8 @@ do for [p=1:NP] {
     if (p == 1) { eval "set ytics (".TICS[2:strlen(TICS)-1].") font SMALL" } \
     else { set ytics 1, 1, NR; set format y "" }
     B = meta(sprintf("blocks%d", p))
-    set key at screen panel_l(p, NP, L, R), 0.14 left top vertical maxrows (words(B) + 1) / 2 \
-        width -1 nobox samplen 1 spacing 1.1
+    set key at screen panel_l(p, NP, L, R) - 0.04, 0.14 left top vertical maxrows (words(B) + 1) / 2 \
+        width 0 nobox samplen 1 spacing 1.1
     NB = words(B)
     # kernels of a row are spread a little vertically, so equal speedups do not hide each other
     plot for [j=1:NB] DATA index int(word(B, j)) \
