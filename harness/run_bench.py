@@ -118,25 +118,7 @@ def python_exe():
     return venv if os.access(venv, os.X_OK) else sys.executable
 
 
-def write_atomic(path, data):
-    """JSON to path via a temporary file in the same directory and rename()."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make results private
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+write_atomic = gbjson.write_atomic   # the one atomic writer (harness/peers/gbjson.py)
 
 
 def load_rows(path, who):

@@ -205,13 +205,7 @@ def inference_table(t, workloads, kernels, med, errs):
     return out
 
 
-def write_text_atomic(path, text):
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+write_text_atomic = gbjson.write_file_atomic   # the one atomic writer
 
 
 def bench_workloads(exe, config, threads, only):

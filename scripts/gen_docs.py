@@ -45,7 +45,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,22 +62,7 @@ ORDER = ["zf5-224/N1", "zf5-224/N64", "zf5-180", "zf5-3lvl", "det-688", "det-mul
          "vgg16-600", "fast-rcnn", "large", "odd"]
 
 
-def write_atomic(path, data):
-    """text or bytes to path through a temporary file in its directory and rename()."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)   # mkstemp's 0600 would make the file private
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+write_atomic = gbjson.write_file_atomic   # text or bytes; the one atomic writer
 
 
 def rel(path):

@@ -134,18 +134,28 @@ def load_run(path):
     return run
 
 
-def write_atomic(path, obj):
-    """JSON to a temp file in the target's directory, then rename: never a partial file."""
+def write_file_atomic(path, data):
+    """Text or bytes to path through a temporary file in its directory, flushed to disk, then
+    rename(): a reader sees the old file or the whole new one, never a part, and an interrupted
+    write leaves nothing behind. The one atomic writer of the harness, the runners and make docs."""
     d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=d)
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)   # mkstemp's 0600 would make results private
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        if os.path.exists(tmp):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
+
+
+def write_atomic(path, obj):
+    """obj as indented JSON to path, atomically (write_file_atomic)."""
+    write_file_atomic(path, json.dumps(obj, indent=2) + "\n")

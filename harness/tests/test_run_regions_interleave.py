@@ -34,10 +34,13 @@ class Fake:
     def __init__(self):
         self.calls, self.peer_envs = [], []
 
-    def run(self, cmd, check=False, cwd=None, stdout=None, text=None, env=None):
+    def run(self, cmd, check=False, cwd=None, stdout=None, text=None, env=None, **kw):
         class R:
             returncode, stdout = 0, ""
         r = R()
+        if cmd[0] == "git":   # the tree's commit: HEAD, and a clean status
+            r.stdout = "0123456789abcdef\n" if "rev-parse" in cmd else ""
+            return r
         if "--benchmark_list_tests=true" in cmd:
             r.stdout = "".join(f"{k}/{w}/t1/real_time\n" for w in WORKLOADS
                                for k in ("bound_readonce", "nhwc_roi__avx2"))
@@ -94,6 +97,8 @@ def test_workload_by_workload(fake, tmp_path, monkeypatch):
                            for k in ("bound_readonce", "nhwc_roi__avx2", "torchvision_roi"))
     ctx = run["context"]
     assert ctx["date"] == "call 1"
+    # the machine and the code, which Google Benchmark's context does not name
+    assert ctx["git_commit"] == "0123456789abcdef" and ctx["cpu_model"]
     assert all(f"boxes_hash/{w}" in ctx and f"peer/boxes_hash/{w}" in ctx for w in WORKLOADS)
     assert "det-a" in md and "det-b" in md and "10.0x" in md, md
 
