@@ -1,7 +1,8 @@
 # Generated documentation (scripts/gen_docs.py):
 #   make docs          docs/kernels.md's `spp list` block (from $(BUILD)/spp) and
 #                      docs/results/<machine>.md: per machine, the newest run of each
-#                      configuration, dated, with CPU, commit, config and command, and its tables
+#                      configuration, dated, with CPU, commit, config and command, and its tables;
+#                      README.md's headline block from the newest published paper run
 #   make docs RUN='results/runs/A.json results/published/B.json.xz'
 #                      the result pages from these runs instead of results/published/
 #   make publish RUN=results/runs/A.json
@@ -11,16 +12,20 @@
 RUN ?=
 DOCS_KERNELS ?= docs/kernels.md
 DOCS_RESULTS ?= docs/results
+DOCS_README ?= README.md
 
-.PHONY: docs docs-kernels docs-results publish
+.PHONY: docs docs-kernels docs-results docs-headline publish
 
-docs: docs-kernels docs-results
+docs: docs-kernels docs-results docs-headline
 
 docs-kernels: $(BUILD)/spp
 	$(Q)$(PY) scripts/gen_docs.py kernels --spp $(BUILD)/spp --doc $(DOCS_KERNELS)
 
 docs-results:
 	$(Q)$(PY) scripts/gen_docs.py results --out $(DOCS_RESULTS) $(RUN)
+
+docs-headline:
+	$(Q)$(PY) scripts/gen_docs.py headline --doc $(DOCS_README) $(RUN)
 
 publish:
 	$(Q)test -n "$(RUN)" || { echo "publish: RUN: empty: expected the run file(s) to keep," \
