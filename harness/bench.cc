@@ -3,10 +3,13 @@
 //   {kernel}/{problem}/t{threads}        forward
 //   {kernel}/{problem}/t{threads}/bwd    backward alone, given the forward's argmax
 //   {kernel}/{problem}/t{threads}/fwdbwd forward then backward
-// plus the machine's bound measured in the same run: bound_readonce/{problem}/t{threads} (a
-// vectorized max-reduction over a cache-warm input-sized buffer) and bound_dram/{bytes}/t{threads}
-// (streaming read of a buffer far larger than L3). Counters on every row: in_bytes (input bytes
-// per second) and, on kernel and read-once rows, frac_bound = read-once time / this row's time.
+// plus the machine's bounds measured in the same run: bound_readonce/{problem}/t{threads} (a
+// vectorized max-reduction over a cache-warm input-sized buffer), bound_readwrite/{problem}/
+// t{threads}[/infer|/bwd] (read the pass's inputs once, write its outputs once; see rw_job) and
+// bound_dram/{bytes}/t{threads} (streaming read of a buffer far larger than L3). Counters on every
+// row: in_bytes (input bytes per second); on kernel and read-once rows frac_bound = read-once
+// time / this row's time; on kernel rows frac_bound_rw = the matching read+write bound's time /
+// this row's time.
 //
 // Usage: see usage() below or `spp-bench --help`.
 #include <benchmark/benchmark.h>
@@ -73,7 +76,12 @@ void usage(FILE *f)
     std::exit(2);
 }
 
-enum Kind { KERNEL, BOUND_READONCE, BOUND_DRAM };
+enum Kind { KERNEL, BOUND_READONCE, BOUND_READWRITE, BOUND_DRAM };
+
+// The read+write bound's forms: the training forward (read x, write y and, for max, argmax), the
+// inference forward (read x, write y) and the backward (read dy and, for max, argmax; write dx).
+enum RwForm { RW_TRAIN, RW_INFER, RW_BWD };
+const char *const kRwSuffix[] = {"", "/infer", "/bwd"};
 
 struct Entry {
     Kind kind = KERNEL;
@@ -82,6 +90,7 @@ struct Entry {
     const spp_kernel *k = nullptr;
     int threads = 1;
     sweep_direction dir = SWEEP_FWD;
+    RwForm rw = RW_TRAIN;      // BOUND_READWRITE: its form
     std::string skip;          // non-empty: a visible skip with this message
     size_t bytes = 0;          // input bytes (kernel, read-once) or buffer bytes (dram)
 };
@@ -169,6 +178,8 @@ struct Bufs {
 std::vector<Entry> g_entries;                       // the selected benchmarks, in run order
 std::map<std::pair<size_t, int>, double> g_bound_s; // (input bytes, threads) -> seconds per pass
 std::map<int, double> g_dram_s;                     // threads -> seconds per pass
+std::map<std::string, double> g_rw_s;               // bound_readwrite row name -> seconds per pass
+std::map<std::string, Entry> g_rw_all;              // every bound_readwrite row, filtered or not
 std::unique_ptr<Bufs> g_bufs;
 float *g_dram = nullptr;
 size_t g_dram_bytes = 512u << 20;
@@ -207,21 +218,21 @@ void progress_clear()
 
 // ---------------------------------------------------------------- the bound
 
-// Seconds per call of bench_bound_max over x: the fastest of 7 batches of >= 2 ms each (fewer
+// Seconds per call of pass() (bench_bound_max over x for the read-once bound): the fastest of 7 batches of >= 2 ms each (fewer
 // for passes that are long on their own), after two warm-up calls that also load the caches.
 // The fastest, not the median: a bound is what the machine can do, and on a shared machine
 // interference only ever adds time.
-double time_bound(const float *x, size_t n, int threads, int batches = 7)
+template <class Pass> double time_pass(Pass pass, int batches)
 {
     using clk = std::chrono::steady_clock;
     float sink = 0;
     for (int i = 0; i < 2; i++)
-        sink += bench_bound_max(x, n, threads);
+        sink += pass();
     size_t reps = 1;
     for (;;) {
         const auto t0 = clk::now();
         for (size_t r = 0; r < reps; r++)
-            sink += bench_bound_max(x, n, threads);
+            sink += pass();
         const double dt = std::chrono::duration<double>(clk::now() - t0).count();
         if (dt >= 2e-3 || reps >= (1u << 24))
             break;
@@ -231,11 +242,17 @@ double time_bound(const float *x, size_t n, int threads, int batches = 7)
     for (int b = 0; b < batches; b++) {
         const auto t0 = clk::now();
         for (size_t r = 0; r < reps; r++)
-            sink += bench_bound_max(x, n, threads);
+            sink += pass();
         v.push_back(std::chrono::duration<double>(clk::now() - t0).count() / (double)reps);
     }
     benchmark::DoNotOptimize(sink);
+    benchmark::ClobberMemory(); // the read+write passes' stores are observable memory
     return *std::min_element(v.begin(), v.end());
+}
+
+double time_bound(const float *x, size_t n, int threads, int batches = 7)
+{
+    return time_pass([=]() { return bench_bound_max(x, n, threads); }, batches);
 }
 
 float *dram_buffer()
@@ -303,17 +320,29 @@ void measure_bounds()
 // same thing whatever their thread counts). Rate counters are then divided by real time too
 // (benchmark_runner.cc passes the real time to Finish when UseRealTime is set).
 
+// The name of the bound_readwrite row a kernel row is compared with ("" for none).
+std::string rw_name_for(const Entry &e)
+{
+    if (e.kind != KERNEL || e.dir == SWEEP_FWDBWD)
+        return "";
+    const RwForm f = e.dir == SWEEP_BWD ? RW_BWD : RW_TRAIN;
+    return "bound_readwrite/" + e.problem + "/t" + std::to_string(e.threads) + kRwSuffix[f];
+}
+
 void set_counters(benchmark::State &state, const Entry &e)
 {
     using benchmark::Counter;
     state.counters["in_bytes"] = Counter((double)e.bytes, Counter::kIsIterationInvariantRate);
-    if (e.kind != BOUND_DRAM) {
+    if (e.kind == KERNEL || e.kind == BOUND_READONCE) {
         // value = bound seconds per pass; the rate division by this row's seconds per
         // iteration turns it into bound_time / kernel_time
         auto it = g_bound_s.find({e.bytes, e.threads});
         if (it != g_bound_s.end())
             state.counters["frac_bound"] = Counter(it->second, Counter::kIsIterationInvariantRate);
     }
+    auto rw = g_rw_s.find(rw_name_for(e));
+    if (rw != g_rw_s.end())
+        state.counters["frac_bound_rw"] = Counter(rw->second, Counter::kIsIterationInvariantRate);
 }
 
 void fail_row(benchmark::State &state, const std::string &msg)
@@ -323,32 +352,93 @@ void fail_row(benchmark::State &state, const std::string &msg)
     state.SkipWithError(msg.c_str());
 }
 
-// Buffers for entry idx (rebuilt only when another benchmark ran in between).
-Bufs &buffers_for(int idx)
+// Buffers of a bound_readwrite row: those its form reads (filled) and writes.
+void rw_buffers(const Entry &e, Bufs &b)
 {
-    if (g_bufs && g_bufs->entry == idx)
-        return *g_bufs;
-    g_bufs.reset(); // free the previous benchmark's buffers first
-    g_bufs.reset(new Bufs);
-    Bufs &b = *g_bufs;
+    const size_t in = e.bytes / sizeof(float), out = (size_t)spp_output_elems(&e.p);
+    const bool max = e.p.pool == SPP_POOL_MAX;
+    bool ok = true;
+    if (e.rw == RW_BWD) {
+        b.dy = (float *)spp_alloc(out * sizeof(float));
+        b.dx = (float *)spp_alloc(in * sizeof(float));
+        ok = b.dy && b.dx;
+        if (ok)
+            fill(b.dy, out, 2);
+    } else {
+        b.y = (float *)spp_alloc(out * sizeof(float));
+        ok = b.y != nullptr;
+    }
+    if (max && e.rw != RW_INFER) {
+        b.am = (int32_t *)spp_alloc(out * sizeof(int32_t));
+        ok = ok && b.am;
+        if (b.am) // any valid offsets: only read (RW_BWD) or overwritten (RW_TRAIN)
+            for (size_t i = 0; i < out; i++)
+                b.am[i] = (int32_t)(i % (size_t)(e.p.h * e.p.w));
+    }
+    if (!ok)
+        b.error = "error: out of memory for the buffers";
+}
+
+// Minimum dx bytes from which the max backward of a layout's kernels zeroes dx with streaming
+// stores: NCHW_STREAM_BYTES (kernels/nchw_common.h) and FZ_NT_BYTES (kernels/nhwc_fused_bwd.h);
+// harness/tests/test_bound_rw.py checks that these equal the kernels' values.
+const size_t kBwdStreamNchw = (size_t)32 << 20, kBwdStreamNhwc = (size_t)16 << 20;
+
+// The pass of a bound_readwrite row, the least memory traffic of its direction:
+//  - RW_TRAIN: read x, write y and (max) argmax; RW_INFER: read x, write y. Ordinary stores: no
+//    whole-map forward kernel streams its outputs.
+//  - RW_BWD: read dy and (max) argmax, write all of dx once (zeros). The scatter of dy into dx is
+//    not timed: its stores hit lines just written, so the minimal traffic of a backward is this.
+//    Streaming stores for a max backward whose dx reaches the layout's streaming threshold
+//    (kBwdStream*), ordinary stores otherwise (an avg backward writes every dx element plainly).
+bench_rw rw_job(const Entry &e, const Bufs &b)
+{
+    const size_t in = e.bytes / sizeof(float), out = (size_t)spp_output_elems(&e.p);
+    const bool max = e.p.pool == SPP_POOL_MAX;
+    bench_rw j{};
+    if (e.rw == RW_BWD) {
+        j.rf = b.dy;
+        j.nrf = out;
+        j.ri = max ? b.am : nullptr;
+        j.nri = max ? out : 0;
+        j.wf = b.dx;
+        j.nwf = in;
+        j.stream = max && e.bytes >= (e.p.layout == SPP_LAYOUT_NHWC ? kBwdStreamNhwc : kBwdStreamNchw);
+    } else {
+        j.rf = b.x;
+        j.nrf = in;
+        j.wf = b.y;
+        j.nwf = out;
+        j.wi = max && e.rw == RW_TRAIN ? b.am : nullptr;
+        j.nwi = j.wi ? out : 0;
+    }
+    return j;
+}
+
+// Buffers for entry e: the input always, then what the kernel or bound_readwrite row needs.
+std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
+{
+    std::unique_ptr<Bufs> bp(new Bufs);
+    Bufs &b = *bp;
     b.entry = idx;
-    const Entry &e = g_entries[idx];
     const size_t in = e.bytes / sizeof(float);
     b.x = (float *)spp_alloc(e.bytes);
     if (!b.x) {
         b.error = "error: cannot allocate the input";
-        return b;
+        return bp;
     }
     fill(b.x, in, 1);
+    if (e.kind == BOUND_READWRITE)
+        rw_buffers(e, b);
     if (e.kind != KERNEL)
-        return b;
+        return bp;
 
     const spp_kernel *k = e.k;
     spp_error err;
     b.plan.reset(new spp_plan);
     if (spp_check_kernel(k, &e.p, &err) != SPP_OK || spp_plan_init(b.plan.get(), &e.p, &err) != SPP_OK) {
         b.error = std::string("error: ") + err.msg;
-        return b;
+        return bp;
     }
     const size_t out = (size_t)spp_output_elems(&e.p);
     const bool max = e.p.pool == SPP_POOL_MAX, back = e.dir != SWEEP_FWD;
@@ -369,7 +459,7 @@ Bufs &buffers_for(int idx)
     }
     if (!b.y || (max && !b.am) || (back && (!b.dy || !b.dx)) || (ws && !b.ws)) {
         b.error = "error: out of memory for the buffers";
-        return b;
+        return bp;
     }
     if (back) {
         fill(b.dy, out, 2);
@@ -379,7 +469,45 @@ Bufs &buffers_for(int idx)
             b.error = std::string("error: forward (for the backward's argmax) returned ") +
                       spp_status_name(st);
     }
-    return b;
+    return bp;
+}
+
+// Buffers for entry idx (rebuilt only when another benchmark ran in between).
+Bufs &buffers_for(int idx)
+{
+    if (g_bufs && g_bufs->entry == idx)
+        return *g_bufs;
+    g_bufs.reset(); // free the previous benchmark's buffers first
+    g_bufs = make_bufs(g_entries[idx], idx);
+    return *g_bufs;
+}
+
+// Like measure_bounds, for the read+write bound: every bound_readwrite row selected, and every
+// one a selected kernel row is compared with (frac_bound_rw), whatever the filter kept.
+void measure_rw_bounds()
+{
+    std::set<std::string> need;
+    for (const Entry &e : g_entries) {
+        if (e.kind == BOUND_READWRITE)
+            need.insert(e.name);
+        else if (e.kind == KERNEL && e.skip.empty() && g_rw_all.count(rw_name_for(e)))
+            need.insert(rw_name_for(e));
+    }
+    for (const std::string &name : need) {
+        const Entry &e = g_rw_all.at(name);
+        std::unique_ptr<Bufs> b = make_bufs(e, -1);
+        if (!b->error.empty())
+            die("bound_readwrite: " + b->error);
+        const bench_rw job = rw_job(e, *b);
+        const double s = time_pass([&]() { return bench_bound_rw(&job, e.threads); }, 7);
+        g_rw_s[name] = s;
+        const double bytes = 4.0 * (double)(job.nrf + job.nri + job.nwf + job.nwi);
+        benchmark::AddCustomContext(
+            name, fmt("%.6g us per pass, %.3f GB/s moved", s * 1e6, bytes / s * 1e-9) +
+                      fmt(" (read %.0f B, write %.0f B, ", 4.0 * (double)(job.nrf + job.nri),
+                          4.0 * (double)(job.nwf + job.nwi)) +
+                      (job.stream ? "streaming stores)" : "ordinary stores)"));
+    }
 }
 
 void run_kernel(benchmark::State &state, int idx)
@@ -421,6 +549,19 @@ void run_bound(benchmark::State &state, int idx)
 {
     progress(idx);
     const Entry &e = g_entries[idx];
+    if (e.kind == BOUND_READWRITE) {
+        Bufs &b = buffers_for(idx);
+        if (!b.error.empty())
+            return fail_row(state, b.error);
+        const bench_rw job = rw_job(e, b);
+        float r = bench_bound_rw(&job, e.threads); // warm-up: caches, page faults
+        for (auto _ : state) {
+            r = bench_bound_rw(&job, e.threads);
+            benchmark::DoNotOptimize(r);
+            benchmark::ClobberMemory();
+        }
+        return set_counters(state, e);
+    }
     const float *x;
     size_t n;
     if (e.kind == BOUND_DRAM) {
@@ -464,9 +605,11 @@ public:
             r.run_name.time_type.clear();
             r.run_name.min_time.clear();
             // frac_bound is a ratio once divided: show it without the console's "/s"
-            auto fb = r.counters.find("frac_bound");
-            if (display_ && fb != r.counters.end())
-                fb->second.flags = benchmark::Counter::Flags(fb->second.flags & ~benchmark::Counter::kIsRate);
+            for (const char *c : {"frac_bound", "frac_bound_rw"}) {
+                auto fb = r.counters.find(c);
+                if (display_ && fb != r.counters.end())
+                    fb->second.flags = benchmark::Counter::Flags(fb->second.flags & ~benchmark::Counter::kIsRate);
+            }
         }
         inner_->ReportRuns(fixed);
     }
@@ -637,6 +780,7 @@ struct Plan {
     std::map<std::string, spp_problem> problem;
     std::map<std::string, std::vector<Entry>> kernels;  // per problem, in order
     std::map<std::string, std::set<int>> threads;       // per problem: thread counts of its points
+    std::map<std::pair<std::string, int>, std::set<int>> dirs; // (problem, threads) -> directions
     std::vector<std::string> points;                    // "problem threads dir", in order
     std::set<std::string> point_set;
     std::set<std::string> names;
@@ -652,6 +796,7 @@ struct Plan {
     void add_point(const std::string &s, int t, sweep_direction d)
     {
         threads[s].insert(t);
+        dirs[{s, t}].insert((int)d);
         const std::string key = point_key(s, t, d);
         if (point_set.insert(key).second)
             points.push_back(key);
@@ -821,6 +966,20 @@ std::vector<Entry> order_entries(Plan &pl)
             e.bytes = (size_t)spp_input_elems(&e.p) * sizeof(float);
             e.name = "bound_readonce/" + s + "/t" + std::to_string(t);
             all.push_back(e);
+            // the read+write bounds of the directions timed at this point (/infer: max only)
+            const std::set<int> &ds = pl.dirs[{s, t}];
+            const bool fwd = ds.count(SWEEP_FWD) || ds.count(SWEEP_FWDBWD);
+            const bool bwd = ds.count(SWEEP_BWD) || ds.count(SWEEP_FWDBWD);
+            for (RwForm f : {RW_TRAIN, RW_INFER, RW_BWD}) {
+                if (f == RW_BWD ? !bwd : !fwd || (f == RW_INFER && e.p.pool != SPP_POOL_MAX))
+                    continue;
+                Entry r = e;
+                r.kind = BOUND_READWRITE;
+                r.rw = f;
+                r.name = "bound_readwrite/" + s + "/t" + std::to_string(t) + kRwSuffix[f];
+                g_rw_all[r.name] = r;
+                all.push_back(r);
+            }
         }
         for (Entry &e : pl.kernels[s])
             all.push_back(e);
@@ -943,9 +1102,19 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("spp_kernels", kernels);
     benchmark::AddCustomContext("spp_bound_impl", bench_bound_impl());
     benchmark::AddCustomContext(
+        "spp_bound_readwrite",
+        "bound_readwrite/{problem}/t{T}: read x once, write y and (max) the int32 argmax once; "
+        "/infer: read x, write y; /bwd: read dy and (max) argmax, write dx once (zeros; the "
+        "scatter into lines just written is not timed); max-reductions and 32-byte zero stores "
+        "(the spp_bound_impl ISA), each buffer split in contiguous 64-byte chunks over T OpenMP "
+        "threads; ordinary stores, except streaming stores for a max backward whose dx is at "
+        "least 32 MiB (NCHW) or 16 MiB (NHWC), as the kernels do; each bound_readwrite/... "
+        "entry: the fastest of 7 batches, bytes read and written, kind of stores");
+    benchmark::AddCustomContext(
         "spp_timing", "real time for every row; max forwards write argmax; bwd times the backward "
                       "alone given the forward's argmax; frac_bound = read-once bound time / row "
-                      "time, bound from the bound_readonce context entries");
+                      "time, bound from the bound_readonce context entries; frac_bound_rw = "
+                      "the matching bound_readwrite context entry's time / row time");
 
     // the effective per-repetition minimum time, so peer runners can time points alike
     std::string min_time_s = user_min_time ? flag_value(orig, "--benchmark_min_time")
@@ -957,6 +1126,7 @@ int main(int argc, char **argv)
     std::fprintf(stderr, "spp-bench: %zu benchmarks (%d visibly skipped); measuring the bounds...\n",
                  g_entries.size(), visible_skips);
     measure_bounds();
+    measure_rw_bounds();
 
     const double min_time = cfg && !user_min_time ? cfg->min_time : 0.0;
     for (size_t i = 0; i < g_entries.size(); i++) {

@@ -12,9 +12,9 @@ runs' repetitions, and compare.py's two-sided Mann-Whitney U test p-value of rea
 A benchmark regresses when its change > THRESHOLD and p < ALPHA. compare.py's own exit status
 says nothing about regressions, hence this gate.
 
-Not gated: bound_readonce/... and bound_dram/... rows (they measure the machine, not code; their
-change is printed as a hint when the machine itself got slower). --only-kernels also leaves out
-the peers (torch_nchw, torch_cl, onednn). A benchmark whose runs have fewer than 2 repetitions
+Not gated: bound_readonce/..., bound_readwrite/... and bound_dram/... rows (they measure the
+machine, not code; their change is printed as a hint when the machine itself got slower).
+--only-kernels also leaves out the peers (report.PEERS). A benchmark whose runs have fewer than 2 repetitions
 has no U test and cannot be flagged; it is counted as untested (use >= 9 repetitions).
 
 Either run may be plain JSON or compressed (.json.xz, .json.gz, as in results/published/);
@@ -33,13 +33,12 @@ import subprocess
 import sys
 import tempfile
 
-# one reader of run files (gbjson.load_run) and of their context (report._find); harness/ is
-# the script's dir, and report puts harness/peers on the path
-from report import _find, gbjson
+# one reader of run files (gbjson.load_run), of their context (report._find) and one list of
+# the peers (report.PEERS); harness/ is the script's dir, and report puts harness/peers on the path
+from report import PEERS, _find, gbjson
 
 COMPARE_PY = os.environ.get("SPP_COMPARE_PY", "/usr/share/benchmark/compare.py")
-PEERS = ("torch_nchw", "torch_cl", "onednn")
-BOUND_PREFIXES = ("bound_readonce/", "bound_dram/")
+BOUND_PREFIXES = ("bound_readonce/", "bound_readwrite/", "bound_dram/")
 _UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 

@@ -7,6 +7,8 @@ RUN.json: Google-Benchmark-format JSON (spp-bench rows plus the peers' rows), pl
 compressed (RUN.json.xz, RUN.json.gz: results/published/). Row names:
   {kernel}/{problem}/t{T}[/bwd|/fwdbwd]   kernels and peers (torch_nchw, torch_cl, onednn)
   bound_readonce/{problem}/t{T}           the read-once bound of that problem's input
+  bound_readwrite/{problem}/t{T}[/infer|/bwd]  read the pass's inputs once, write its outputs
+                                          once (training forward, inference forward, backward)
   bound_dram/{bytes}/t{T}                 DRAM streaming read bandwidth (once per run)
 A trailing "/real_time" (added by Google Benchmark's UseRealTime()) is ignored. Only per-
 repetition rows are used (run_type "iteration"); a benchmark that has only aggregate rows
@@ -22,7 +24,10 @@ Per (problem, threads, direction) and kernel:
   x peer    best (fastest) peer's median / this median, the peer named in summary.csv;
   GB/s      input bytes (N*C*H*W*4) / median time;
   % bound   bound_readonce median / this median (forward rows only: the bound reads the
-            input once, which is a floor for the forward pass, not for a backward).
+            input once, which is a floor for the forward pass, not for a backward);
+  % bound (r/w)  the matching bound_readwrite median / this median: forward rows against
+            bound_readwrite/{problem}/t{T} (input read, y and argmax written), backward rows
+            against its /bwd form; forward+backward rows have none.
 The fastest row of each table is bold (it may be a peer).
 
 DIR receives tables.md, tables.tex (booktabs), summary.csv, plot data (*.dat) and the plots
@@ -51,6 +56,8 @@ import gbjson  # noqa: E402
 PEERS = ("torch_nchw", "torch_cl", "onednn")
 DIRECTIONS = ("fwd", "bwd", "fwdbwd")
 DIR_TEXT = {"fwd": "forward", "bwd": "backward", "fwdbwd": "forward+backward"}
+RW_FORMS = ("fwd", "infer", "bwd")    # bound_readwrite forms: training forward, inference, backward
+RW_FORM_OF = {"fwd": "fwd", "bwd": "bwd"}   # row direction -> the read+write bound it is held to
 _TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 _GB_SUFFIXES = ("/real_time", "/manual_time", "/process_time")
 
@@ -118,10 +125,14 @@ def strip_gb_suffix(name):
 
 def parse_name(name):
     """Row name -> ("kernel", kernel, problem, threads, direction) | ("bound", problem, threads)
-    | ("dram", bytes, threads) | None."""
+    | ("rw", problem, threads, form) | ("dram", bytes, threads) | None. A bound_readwrite
+    row's form is "fwd" (no suffix), "infer" or "bwd"."""
     parts = strip_gb_suffix(name).split("/")
     direction = "fwd"
-    if len(parts) == 4 and parts[3] in DIRECTIONS:
+    if len(parts) == 4 and parts[0] == "bound_readwrite" and parts[3] in RW_FORMS:
+        direction = parts[3]
+        parts = parts[:3]
+    elif len(parts) == 4 and parts[3] in DIRECTIONS:
         direction = parts[3]
         parts = parts[:3]
     if len(parts) != 3 or not re.fullmatch(r"t\d+", parts[2]):
@@ -133,6 +144,8 @@ def parse_name(name):
         return None
     if parts[0] == "bound_readonce":
         return ("bound", parts[1], threads)
+    if parts[0] == "bound_readwrite":
+        return ("rw", parts[1], threads, direction) if direction in RW_FORMS else None
     return ("kernel", parts[0], parts[1], threads, direction)
 
 
@@ -185,6 +198,7 @@ def analyse(run):
     reps, errors, unknown = collect(run)
     stats = {k: summarize(v) for k, v in reps.items()}
     bounds = {(k[1], k[2]): s for k, s in stats.items() if k[0] == "bound"}
+    rw_bounds = {(k[1], k[2], k[3]): s for k, s in stats.items() if k[0] == "rw"}
     dram = [(k[1], k[2], s) for k, s in stats.items() if k[0] == "dram"]
     points = {}
     for k, s in stats.items():
@@ -205,6 +219,7 @@ def analyse(run):
         peer_times = {k: s["median"] for k, s in kerns.items() if k in PEERS}
         best_peer = min(peer_times, key=peer_times.get) if peer_times else None
         bound = bounds.get((prob, thr)) if d == "fwd" else None
+        rw = rw_bounds.get((prob, thr, RW_FORM_OF[d])) if d in RW_FORM_OF else None
         fastest = min(kerns, key=lambda k: kerns[k]["median"])
         for kern, s in kerns.items():
             t = s["median"]
@@ -217,10 +232,13 @@ def analyse(run):
                 best_peer=best_peer or "",
                 gbps=in_bytes(p) / t, bound_ns=bound["median"] if bound else None,
                 pct_bound=100.0 * bound["median"] / t if bound else None,
+                bound_rw_ns=rw["median"] if rw else None,
+                pct_bound_rw=100.0 * rw["median"] / t if rw else None,
                 in_bytes=in_bytes(p), fastest=kern == fastest, p=p))
     rows.sort(key=lambda r: (DIRECTIONS.index(r["direction"]), r["threads"],
                              r["in_bytes"], r["problem"], r["median"]))
-    return dict(rows=rows, errors=errors, unknown=unknown, dram=dram, bounds=bounds)
+    return dict(rows=rows, errors=errors, unknown=unknown, dram=dram, bounds=bounds,
+                rw_bounds=rw_bounds)
 
 
 # ---- machine --------------------------------------------------------------------------------
@@ -310,17 +328,18 @@ def table_md(a, mach, run_reps):
             "of the repetitions in % of the median, shown as ± half of it; x naive = naive's "
             "median / the row's median; x peer = the fastest peer's median / the row's median; "
             "GB/s = input bytes / median time; % bound = read-once bound / median (forward "
-            "only). Fastest row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in "
+            "only); % bound (r/w) = read+write bound / median (forward: input read, y and "
+            "argmax written; backward: dy and argmax read, dx written). Fastest row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in "
             "italics.\n\n")
     for (d, thr, prob), rows in group_rows(a["rows"]).items():
         o.write(f"### {group_title(d, thr, prob, rows)}\n\n")
-        o.write("| kernel | time (spread) | x naive | x peer | GB/s | % bound |\n")
-        o.write("|---|--:|--:|--:|--:|--:|\n")
+        o.write("| kernel | time (spread) | x naive | x peer | GB/s | % bound | % bound (r/w) |\n")
+        o.write("|---|--:|--:|--:|--:|--:|--:|\n")
         for r in rows:
             name = f"*{r['kernel']}*" if r["is_peer"] else r["kernel"]
             cells = [name, f"{fmt_time(r['median'])} (±{r['iqr_pct'] / 2:.1f}%)",
                      fmt_x(r["speedup_naive"]), fmt_x(r["speedup_best_peer"]),
-                     f"{r['gbps']:.2f}", fmt_pct(r["pct_bound"])]
+                     f"{r['gbps']:.2f}", fmt_pct(r["pct_bound"]), fmt_pct(r["pct_bound_rw"])]
             if r["fastest"]:
                 cells = [f"**{c}**" for c in cells]
             o.write("| " + " | ".join(cells) + " |\n")
@@ -366,16 +385,17 @@ def table_tex(a, mach, run_reps):
         o.write(f"\\caption{{{tex_escape(group_title(d, thr, prob, rows))}. Median of "
                 f"{run_reps} repetitions ($\\pm$ half the interquartile range); machine: "
                 f"{machine_txt}.}}\n")
-        o.write("\\begin{tabular}{lrrrrr}\n\\toprule\n")
-        o.write("Kernel & Time & $\\times$ naive & $\\times$ best peer & GB/s & \\% bound \\\\\n"
-                "\\midrule\n")
+        o.write("\\begin{tabular}{lrrrrrr}\n\\toprule\n")
+        o.write("Kernel & Time & $\\times$ naive & $\\times$ best peer & GB/s & \\% bound & "
+                "\\% bound (r/w) \\\\\n\\midrule\n")
         for r in rows:
             cells = [tex_escape(r["kernel"]) + (" (peer)" if r["is_peer"] else ""),
                      tex_escape(fmt_time(r["median"])).replace("µs", "$\\mu$s") +
                      f" ($\\pm${r['iqr_pct'] / 2:.1f}\\%)",
                      tex_escape(fmt_x(r["speedup_naive"])).replace("x", "$\\times$"),
                      tex_escape(fmt_x(r["speedup_best_peer"])).replace("x", "$\\times$"),
-                     f"{r['gbps']:.2f}", tex_escape(fmt_pct(r["pct_bound"]))]
+                     f"{r['gbps']:.2f}", tex_escape(fmt_pct(r["pct_bound"])),
+                     tex_escape(fmt_pct(r["pct_bound_rw"]))]
             if r["fastest"]:
                 cells = [f"\\textbf{{{c}}}" for c in cells]
             o.write(" & ".join(cells) + " \\\\\n")
@@ -396,7 +416,7 @@ def table_tex(a, mach, run_reps):
 CSV_FIELDS = ["workload", "problem", "kernel", "is_peer", "threads", "direction", "reps",
               "median_ns", "q1_ns", "q3_ns", "min_ns", "max_ns", "iqr_pct", "speedup_naive",
               "naive_threads", "speedup_best_peer", "best_peer", "gbps", "bound_ns",
-              "pct_bound", "in_bytes", "n", "c", "h", "w", "levels", "pool", "bins", "layout"]
+              "pct_bound", "bound_rw_ns", "pct_bound_rw", "in_bytes", "n", "c", "h", "w", "levels", "pool", "bins", "layout"]
 
 
 def summary_csv(a):
@@ -416,7 +436,8 @@ def summary_csv(a):
                      "" if r["naive_threads"] is None else r["naive_threads"],
                      num(r["speedup_best_peer"], "{:.4f}"), r["best_peer"],
                      num(r["gbps"], "{:.4f}"), num(r["bound_ns"], "{:.1f}"),
-                     num(r["pct_bound"], "{:.2f}"), r["in_bytes"], p["n"], p["c"], p["h"],
+                     num(r["pct_bound"], "{:.2f}"), num(r["bound_rw_ns"], "{:.1f}"),
+                     num(r["pct_bound_rw"], "{:.2f}"), r["in_bytes"], p["n"], p["c"], p["h"],
                      p["w"], ".".join(map(str, p["levels"])), p["pool"], p["bins"],
                      p["layout"]])
     return o.getvalue()
@@ -523,7 +544,8 @@ def _panels(sel):
 
 
 def _write_panels(o, title, panels, blocks, ycol, ranges, with_):
-    """blocks: list of (panel layout, name, style, [(x, y)]). One panel per layout."""
+    """blocks: list of (panel layout, name, style, [(x, y, ...)]). One panel per layout. ycol:
+    the y columns' names, space-separated (the plot uses the first; a None value is NaN)."""
     o.write(f"# title: {title}\n# panels: {len(panels)}\n")
     for i, lay in enumerate(panels, 1):
         ids = [str(j) for j, b in enumerate(blocks) if b[0] == lay]
@@ -535,8 +557,9 @@ def _write_panels(o, title, panels, blocks, ycol, ranges, with_):
     o.write("# one block per series; column 1 repeats the series name (its header)\n")
     for _, name, _, pts in blocks:
         o.write(f'\n\n"{name}" size_bytes {ycol}\n')
-        for x, y in pts:
-            o.write(f'"{name}" {x} {y:.6e}\n')
+        for x, *ys in pts:
+            o.write(f'"{name}" {x} ' + " ".join("NaN" if y is None else f"{y:.6e}" for y in ys)
+                    + "\n")
 
 
 def dat_time_vs_size(a):
@@ -586,14 +609,15 @@ def dat_bound(a):
     for lay, series in panels.items():
         for k in _kernel_order(series):
             blocks.append((lay, k, _style(k, pal),
-                           [(r["in_bytes"], r["pct_bound"]) for r in series[k]]))
-    xs = [x for b in blocks for x, _ in b[3]]
-    ys = [y for b in blocks for _, y in b[3]]
+                           [(r["in_bytes"], r["pct_bound"], r["pct_bound_rw"])
+                            for r in series[k]]))
+    xs = [p[0] for b in blocks for p in b[3]]
+    ys = [p[1] for b in blocks for p in b[3]]
     ranges = dict(xmin=min(xs) / 1.6, xmax=max(xs) * 1.6, ymin=_pow10_floor(min(ys)),
                   ymax=max(150.0, max(ys) * 1.5))
     o = io.StringIO()
     _write_panels(o, f"% of the read-once bound vs input size ({_fam_text(fam, d, thr)})",
-                  panels, blocks, "pct_bound", ranges,
+                  panels, blocks, "pct_bound pct_bound_rw", ranges,
                   "points" if fam is None else "linespoints")
     return o.getvalue(), None
 

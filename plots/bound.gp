@@ -1,6 +1,7 @@
 # % of the read-once bound (bound time / kernel time) vs input size, log-log: one panel per
 # layout, one line per kernel over that layout's problems only, sorted by size.
-# DATA: as time_vs_size.gp with block headers '"<series>" size_bytes pct_bound'.
+# DATA: as time_vs_size.gp with block headers '"<series>" size_bytes pct_bound pct_bound_rw'
+# (pct_bound_rw, % of the read+write bound, is data for readers; this plot draws pct_bound).
 DATA = ARG1; OUT = ARG2; NARGS = ARGC   # `load` clears ARG1..ARGn
 load system("dirname '".ARG0."'")."/common.gp"
 NP = int(meta("panels"))

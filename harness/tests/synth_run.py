@@ -41,9 +41,11 @@ def bench_rows(name, times_ns, bytes_per_iter, label=""):
 
 
 def make_run(points, reps=9, noise=0.03, seed=1, threads=(1, 2), kernels=None, slow=None,
-             cpu_model="AMD EPYC (synthetic)", suffix=""):
+             cpu_model="AMD EPYC (synthetic)", suffix="", readwrite=False):
     """points: problem strings. slow: {kernel: factor} multiplies that kernel's times.
-    suffix: appended to every row name (e.g. "/real_time" as GB's UseRealTime() does)."""
+    suffix: appended to every row name (e.g. "/real_time" as GB's UseRealTime() does).
+    readwrite: add the bound_readwrite rows (training forward, /infer, /bwd) at 20 GB/s of the
+    bytes each form moves."""
     rng = random.Random(seed)
     kernels = kernels or list(MODEL)
     slow = slow or {}
@@ -62,6 +64,13 @@ def make_run(points, reps=9, noise=0.03, seed=1, threads=(1, 2), kernels=None, s
         for t in threads:
             bench += bench_rows(f"bound_readonce/{prob}/t{t}{suffix}",
                                 times(nbytes / (25e9 * t) * 1e9 + 200), nbytes)
+            if readwrite:
+                lv = parts[1][1:].split(".")
+                obytes = int(n) * int(c) * sum(int(v) ** 2 for v in lv) * 4
+                for form, moved in (("", nbytes + 2 * obytes), ("/infer", nbytes + obytes),
+                                    ("/bwd", nbytes + 2 * obytes)):
+                    bench += bench_rows(f"bound_readwrite/{prob}/t{t}{form}{suffix}",
+                                        times(moved / (20e9 * t) * 1e9 + 200), nbytes)
             for k in kernels:
                 bw, threaded = MODEL[k]
                 if t > 1 and not threaded:
