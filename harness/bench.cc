@@ -3,6 +3,7 @@
 //   {kernel}/{problem}/t{threads}        forward
 //   {kernel}/{problem}/t{threads}/bwd    backward alone, given the forward's argmax
 //   {kernel}/{problem}/t{threads}/fwdbwd forward then backward
+//   {kernel}/{problem}/t{threads}/infer  max forward with argmax NULL (inference), at fwd points
 // plus the machine's bounds measured in the same run: bound_readonce/{problem}/t{threads} (a
 // vectorized max-reduction over a cache-warm input-sized buffer), bound_readwrite/{problem}/
 // t{threads}[/infer|/bwd] (read the pass's inputs once, write its outputs once; see rw_job) and
@@ -91,6 +92,7 @@ struct Entry {
     int threads = 1;
     sweep_direction dir = SWEEP_FWD;
     RwForm rw = RW_TRAIN;      // BOUND_READWRITE: its form
+    bool infer = false;        // KERNEL, max, SWEEP_FWD: the inference forward (argmax NULL)
     std::string skip;          // non-empty: a visible skip with this message
     size_t bytes = 0;          // input bytes (kernel, read-once) or buffer bytes (dram)
 };
@@ -325,7 +327,7 @@ std::string rw_name_for(const Entry &e)
 {
     if (e.kind != KERNEL || e.dir == SWEEP_FWDBWD)
         return "";
-    const RwForm f = e.dir == SWEEP_BWD ? RW_BWD : RW_TRAIN;
+    const RwForm f = e.dir == SWEEP_BWD ? RW_BWD : e.infer ? RW_INFER : RW_TRAIN;
     return "bound_readwrite/" + e.problem + "/t" + std::to_string(e.threads) + kRwSuffix[f];
 }
 
@@ -445,7 +447,8 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
     b.y = (float *)spp_alloc(out * sizeof(float));
     // Max forwards write argmax in every direction: training needs it, PyTorch's adaptive max
     // pooling always computes it, and fwd then times the same work as the forward of fwdbwd.
-    if (max)
+    // The /infer rows alone pass argmax NULL (values only).
+    if (max && !e.infer)
         b.am = (int32_t *)spp_alloc(out * sizeof(int32_t));
     if (back) {
         b.dy = (float *)spp_alloc(out * sizeof(float));
@@ -457,7 +460,7 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
         b.ws = spp_alloc(ws);
         b.ex.workspace = b.ws;
     }
-    if (!b.y || (max && !b.am) || (back && (!b.dy || !b.dx)) || (ws && !b.ws)) {
+    if (!b.y || (max && !e.infer && !b.am) || (back && (!b.dy || !b.dx)) || (ws && !b.ws)) {
         b.error = "error: out of memory for the buffers";
         return bp;
     }
@@ -525,7 +528,7 @@ void run_kernel(benchmark::State &state, int idx)
     auto once = [&]() {
         spp_status st = SPP_OK;
         if (dir != SWEEP_BWD)
-            st = k->forward(plan, b.x, b.y, b.am, &b.ex);
+            st = k->forward(plan, b.x, b.y, b.am, &b.ex); // b.am is NULL on /infer rows
         if (st == SPP_OK && dir != SWEEP_FWD)
             st = k->backward(plan, b.dy, b.am, b.dx, &b.ex);
         return st;
@@ -801,8 +804,18 @@ struct Plan {
         if (point_set.insert(key).second)
             points.push_back(key);
     }
-    void add_kernel(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
-                    sweep_direction d, std::string skip)
+    // Adds the kernel's row of the point and, at a max forward point, its /infer row; returns
+    // the number of rows added (a name already registered counts as a duplicate).
+    int add_kernel(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
+                   sweep_direction d, const std::string &skip)
+    {
+        int n = add_kernel_row(s, p, k, t, d, skip, false);
+        if (d == SWEEP_FWD && p.pool == SPP_POOL_MAX)
+            n += add_kernel_row(s, p, k, t, d, skip, true);
+        return n;
+    }
+    int add_kernel_row(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
+                       sweep_direction d, const std::string &skip, bool infer)
     {
         Entry e;
         e.kind = KERNEL;
@@ -811,14 +824,17 @@ struct Plan {
         e.k = k;
         e.threads = t;
         e.dir = d;
-        e.name = std::string(k->name) + "/" + s + "/t" + std::to_string(t) + dir_suffix(d);
+        e.infer = infer;
+        e.name = std::string(k->name) + "/" + s + "/t" + std::to_string(t) +
+                 (infer ? std::string("/infer") : dir_suffix(d));
         e.bytes = (size_t)spp_input_elems(&p) * sizeof(float);
-        e.skip = std::move(skip);
+        e.skip = skip;
         if (!names.insert(e.name).second) {
             duplicates++;
-            return;
+            return 0;
         }
         kernels[s].push_back(e);
+        return 1;
     }
 };
 
@@ -876,9 +892,7 @@ void expand_grid(Plan &pl, const sweep_grid &g, const std::vector<sweep_directio
                 for (const spp_kernel *k : ks) {
                     if (!spp_kernel_has_layout(k, p.layout) || (!k->threaded && t != 1))
                         continue;
-                    const int before = pl.duplicates;
-                    pl.add_kernel(s, p, k, t, d, visible_skip(k, d));
-                    benchmarks += pl.duplicates == before;
+                    benchmarks += pl.add_kernel(s, p, k, t, d, visible_skip(k, d));
                 }
             }
     }
@@ -1111,7 +1125,8 @@ int main(int argc, char **argv)
         "least 32 MiB (NCHW) or 16 MiB (NHWC), as the kernels do; each bound_readwrite/... "
         "entry: the fastest of 7 batches, bytes read and written, kind of stores");
     benchmark::AddCustomContext(
-        "spp_timing", "real time for every row; max forwards write argmax; bwd times the backward "
+        "spp_timing", "real time for every row; max forwards write argmax except on /infer rows "
+                      "(argmax NULL); bwd times the backward "
                       "alone given the forward's argmax; frac_bound = read-once bound time / row "
                       "time, bound from the bound_readonce context entries; frac_bound_rw = "
                       "the matching bound_readwrite context entry's time / row time");

@@ -5,7 +5,8 @@
 
 RUN.json: Google-Benchmark-format JSON (spp-bench rows plus the peers' rows), plain or
 compressed (RUN.json.xz, RUN.json.gz: results/published/). Row names:
-  {kernel}/{problem}/t{T}[/bwd|/fwdbwd]   kernels and peers (torch_nchw, torch_cl, onednn)
+  {kernel}/{problem}/t{T}[/infer|/bwd|/fwdbwd]  kernels and peers (torch_nchw, torch_cl, onednn);
+                                          /infer: the max forward with argmax NULL (kernels only)
   bound_readonce/{problem}/t{T}           the read-once bound of that problem's input
   bound_readwrite/{problem}/t{T}[/infer|/bwd]  read the pass's inputs once, write its outputs
                                           once (training forward, inference forward, backward)
@@ -23,11 +24,15 @@ Per (problem, threads, direction) and kernel:
             single-threaded, so spp-bench runs it at t1 only);
   x peer    best (fastest) peer's median / this median, the peer named in summary.csv;
   GB/s      input bytes (N*C*H*W*4) / median time;
-  % bound   bound_readonce median / this median (forward rows only: the bound reads the
-            input once, which is a floor for the forward pass, not for a backward);
+  % bound   bound_readonce median / this median (forward and inference rows only: the bound
+            reads the input once, which is a floor for a forward pass, not for a backward);
   % bound (r/w)  the matching bound_readwrite median / this median: forward rows against
-            bound_readwrite/{problem}/t{T} (input read, y and argmax written), backward rows
-            against its /bwd form; forward+backward rows have none.
+            bound_readwrite/{problem}/t{T} (input read, y and argmax written), inference rows
+            against its /infer form (y only), backward rows against its /bwd form;
+            forward+backward rows have none.
+Inference rows (/infer) get tables of their own, x naive against naive's inference row; in
+summary.csv their direction is "infer", and the plot data carry them beside the forward rows
+(the *_infer columns).
 The fastest row of each table is bold (it may be a peer).
 
 DIR receives tables.md, tables.tex (booktabs), summary.csv, plot data (*.dat) and the plots
@@ -54,10 +59,12 @@ sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
 import gbjson  # noqa: E402
 
 PEERS = ("torch_nchw", "torch_cl", "onednn")
-DIRECTIONS = ("fwd", "bwd", "fwdbwd")
-DIR_TEXT = {"fwd": "forward", "bwd": "backward", "fwdbwd": "forward+backward"}
+DIRECTIONS = ("fwd", "infer", "bwd", "fwdbwd")    # infer: the max forward with argmax NULL
+DIR_TEXT = {"fwd": "forward", "infer": "inference forward (no argmax)", "bwd": "backward",
+            "fwdbwd": "forward+backward"}
+FORWARDS = ("fwd", "infer")      # the directions the read-once bound is a floor for
 RW_FORMS = ("fwd", "infer", "bwd")    # bound_readwrite forms: training forward, inference, backward
-RW_FORM_OF = {"fwd": "fwd", "bwd": "bwd"}   # row direction -> the read+write bound it is held to
+RW_FORM_OF = {"fwd": "fwd", "infer": "infer", "bwd": "bwd"}   # row direction -> its r/w bound
 _TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 _GB_SUFFIXES = ("/real_time", "/manual_time", "/process_time")
 
@@ -218,7 +225,7 @@ def analyse(run):
                 naive = points[(prob, alt[0], d)]["naive"]
         peer_times = {k: s["median"] for k, s in kerns.items() if k in PEERS}
         best_peer = min(peer_times, key=peer_times.get) if peer_times else None
-        bound = bounds.get((prob, thr)) if d == "fwd" else None
+        bound = bounds.get((prob, thr)) if d in FORWARDS else None
         rw = rw_bounds.get((prob, thr, RW_FORM_OF[d])) if d in RW_FORM_OF else None
         fastest = min(kerns, key=lambda k: kerns[k]["median"])
         for kern, s in kerns.items():
@@ -328,8 +335,10 @@ def table_md(a, mach, run_reps):
             "of the repetitions in % of the median, shown as ± half of it; x naive = naive's "
             "median / the row's median; x peer = the fastest peer's median / the row's median; "
             "GB/s = input bytes / median time; % bound = read-once bound / median (forward "
-            "only); % bound (r/w) = read+write bound / median (forward: input read, y and "
-            "argmax written; backward: dy and argmax read, dx written). Fastest row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in "
+            "and inference only); % bound (r/w) = read+write bound / median (forward: input "
+            "read, y and argmax written; inference (max forward without argmax, x naive "
+            "against naive's inference row): input read, y written; backward: dy and argmax "
+            "read, dx written). Fastest row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in "
             "italics.\n\n")
     for (d, thr, prob), rows in group_rows(a["rows"]).items():
         o.write(f"### {group_title(d, thr, prob, rows)}\n\n")
@@ -555,11 +564,23 @@ def _write_panels(o, title, panels, blocks, ycol, ranges, with_):
     for k, v in ranges.items():
         o.write(f"# {k}: {v:g}\n")
     o.write("# one block per series; column 1 repeats the series name (its header)\n")
+    ncol = len(ycol.split())
     for _, name, _, pts in blocks:
         o.write(f'\n\n"{name}" size_bytes {ycol}\n')
         for x, *ys in pts:
+            ys += [None] * (ncol - len(ys))
             o.write(f'"{name}" {x} ' + " ".join("NaN" if y is None else f"{y:.6e}" for y in ys)
                     + "\n")
+
+
+def _infer_rows(rows):
+    """(kernel, problem, threads) -> the inference row, for the plot data's *_infer columns."""
+    return {(r["kernel"], r["problem"], r["threads"]): r for r in rows if r["direction"] == "infer"}
+
+
+def _infer(inf, r, key):
+    i = inf.get((r["kernel"], r["problem"], r["threads"])) if r["direction"] == "fwd" else None
+    return i[key] if i else None
 
 
 def dat_time_vs_size(a):
@@ -571,6 +592,7 @@ def dat_time_vs_size(a):
         return None, f"fewer than 2 input sizes ({_fam_text(fam, d, thr)})"
     pal = _palette(a["rows"])
     panels = _panels(sel)
+    inf = _infer_rows(a["rows"])
     blocks = []
     for lay, series in panels.items():
         if d == "fwd":
@@ -583,14 +605,17 @@ def dat_time_vs_size(a):
                                [(b, t * 1e-9) for b, t in sorted(bound.items())]))
         for k in _kernel_order(series):
             blocks.append((lay, k, _style(k, pal),
-                           [(r["in_bytes"], r["median"] * 1e-9) for r in series[k]]))
-    xs = [x for b in blocks for x, _ in b[3]]
-    ys = [y for b in blocks for _, y in b[3]]
+                           [(r["in_bytes"], r["median"] * 1e-9,
+                             _infer(inf, r, "median") and _infer(inf, r, "median") * 1e-9)
+                            for r in series[k]]))
+    xs = [p[0] for b in blocks for p in b[3]]
+    ys = [p[1] for b in blocks for p in b[3]]
     ranges = dict(xmin=min(xs) / 1.6, xmax=max(xs) * 1.6,
                   ymin=_pow10_floor(min(ys)), ymax=_pow10_ceil(max(ys) * 1.01))
     o = io.StringIO()
     _write_panels(o, f"median time per call vs input size ({_fam_text(fam, d, thr)})", panels,
-                  blocks, "time_s", ranges, "points" if fam is None else "linespoints")
+                  blocks, "time_s time_s_infer", ranges,
+                  "points" if fam is None else "linespoints")
     return o.getvalue(), None
 
 
@@ -605,11 +630,13 @@ def dat_bound(a):
         return None, f"fewer than 2 input sizes ({_fam_text(fam, d, thr)})"
     pal = _palette(a["rows"])
     panels = _panels(sel)
+    inf = _infer_rows(a["rows"])
     blocks = []
     for lay, series in panels.items():
         for k in _kernel_order(series):
             blocks.append((lay, k, _style(k, pal),
-                           [(r["in_bytes"], r["pct_bound"], r["pct_bound_rw"])
+                           [(r["in_bytes"], r["pct_bound"], r["pct_bound_rw"],
+                             _infer(inf, r, "pct_bound"), _infer(inf, r, "pct_bound_rw"))
                             for r in series[k]]))
     xs = [p[0] for b in blocks for p in b[3]]
     ys = [p[1] for b in blocks for p in b[3]]
@@ -617,7 +644,8 @@ def dat_bound(a):
                   ymax=max(150.0, max(ys) * 1.5))
     o = io.StringIO()
     _write_panels(o, f"% of the read-once bound vs input size ({_fam_text(fam, d, thr)})",
-                  panels, blocks, "pct_bound pct_bound_rw", ranges,
+                  panels, blocks, "pct_bound pct_bound_rw pct_bound_infer pct_bound_rw_infer",
+                  ranges,
                   "points" if fam is None else "linespoints")
     return o.getvalue(), None
 
@@ -674,11 +702,13 @@ def dat_speedup(a):
         panels.setdefault(r["p"]["layout"], {}).setdefault(r["kernel"], []).append(r)
     panels = {lay: panels[lay] for lay in sorted(panels)}
     blocks = []
+    inf = _infer_rows(a["rows"])
     for lay, series in panels.items():
         for k in _kernel_order(series):
             blocks.append((lay, k, _style(k, pal), sorted(
-                (rowof[r["problem"].rsplit("_", 1)[0]], r["speedup_naive"]) for r in series[k])))
-    vals = [v for b in blocks for _, v in b[3]]
+                (rowof[r["problem"].rsplit("_", 1)[0]], r["speedup_naive"],
+                 _infer(inf, r, "speedup_naive")) for r in series[k])))
+    vals = [p[1] for b in blocks for p in b[3]]
     th = f"{thr} thread{'s' if thr > 1 else ''}"
     more = f"; {total - shown} other problem(s) in summary.csv" if total > shown else ""
     o = io.StringIO()
@@ -694,9 +724,9 @@ def dat_speedup(a):
     o.write(f"# xmax: {_pow10_ceil(max(max(vals), 1.0) * 1.2):g}\n")
     o.write("# one block per series; column 1 repeats the series name (its header)\n")
     for _, name, _, pts in blocks:
-        o.write(f'\n\n"{name}" row speedup\n')
-        for y, v in pts:
-            o.write(f'"{name}" {y} {v:.4f}\n')
+        o.write(f'\n\n"{name}" row speedup speedup_infer\n')
+        for y, v, vi in pts:
+            o.write(f'"{name}" {y} {v:.4f} ' + ("NaN" if vi is None else f"{vi:.4f}") + "\n")
     return o.getvalue(), None
 
 

@@ -41,11 +41,12 @@ def bench_rows(name, times_ns, bytes_per_iter, label=""):
 
 
 def make_run(points, reps=9, noise=0.03, seed=1, threads=(1, 2), kernels=None, slow=None,
-             cpu_model="AMD EPYC (synthetic)", suffix="", readwrite=False):
+             cpu_model="AMD EPYC (synthetic)", suffix="", readwrite=False, infer=False):
     """points: problem strings. slow: {kernel: factor} multiplies that kernel's times.
     suffix: appended to every row name (e.g. "/real_time" as GB's UseRealTime() does).
     readwrite: add the bound_readwrite rows (training forward, /infer, /bwd) at 20 GB/s of the
-    bytes each form moves."""
+    bytes each form moves. infer: add every kernel's (not the peers') /infer row on max problems,
+    at 0.8 of its forward time."""
     rng = random.Random(seed)
     kernels = kernels or list(MODEL)
     slow = slow or {}
@@ -84,6 +85,9 @@ def make_run(points, reps=9, noise=0.03, seed=1, threads=(1, 2), kernels=None, s
                 base = (nbytes / (bw * 1e9 * (0.9 * t if threaded and t > 1 else 1)) * 1e9
                         + (2000 if k in PEERS else 300)) * slow.get(k, 1.0)
                 bench += bench_rows(f"{k}/{prob}/t{t}{suffix}", times(base), nbytes)
+                if infer and k not in PEERS and parts[2] == "max":
+                    bench += bench_rows(f"{k}/{prob}/t{t}/infer{suffix}", times(0.8 * base),
+                                        nbytes)
     bench += bench_rows(f"bound_dram/268435456/t1{suffix}", times(268435456 / 12e9 * 1e9),
                         268435456)
     ctx = {"date": "2026-11-21T10:00:00+00:00", "host_name": "synthetic", "num_cpus": 2,

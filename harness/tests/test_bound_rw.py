@@ -83,7 +83,7 @@ def test_bound_plot_data_has_rw_column():
     assert why is None
     assert '" size_bytes pct_bound pct_bound_rw' in dat
     line = next(ln for ln in dat.splitlines() if ln.startswith('"nchw__binmajor" 1048576 '))
-    pct, pct_rw = map(float, line.split()[2:])
+    pct, pct_rw = map(float, line.split()[2:4])
     r = next(x for x in a["rows"] if x["kernel"] == "nchw__binmajor" and x["in_bytes"] == 1048576)
     assert pct == pytest.approx(r["pct_bound"]) and pct_rw == pytest.approx(r["pct_bound_rw"])
     assert 0 < pct_rw < 100
