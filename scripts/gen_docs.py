@@ -163,7 +163,8 @@ def forward_table(rows):
     one, named, when a single-threaded kernel was fastest)."""
     ix = {(r["problem"], r["kernel"], r["threads"], r["direction"]): r for r in rows}
     out = ["| workload | layout | best kernel | time | x naive | x torch_cl | x bound | "
-           "2 threads | t1/t2 | x torch_cl (t2) |", "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+           "x bound (r/w) | 2 threads | t1/t2 | x torch_cl (t2) |",
+           "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     probs = sorted({r["problem"]: r for r in rows
                     if r["direction"] == "fwd" and r["p"]["pool"] == "max" and
                     r["p"]["bins"] == "adaptive" and r["workload"] != "det-multi"}.values(),
@@ -184,9 +185,36 @@ def forward_table(rows):
         out.append(
             f"| {p['workload'] or p['problem']} | {p['p']['layout']} | `{b['kernel']}` | {ms(t)} | "
             f"{_ratio(nv and nv['median'], t)} | {_ratio(tc and tc['median'], t)} | "
-            f"{_ratio(t, b['bound_ns'])} | "
+            f"{_ratio(t, b['bound_ns'])} | {_ratio(t, b.get('bound_rw_ns'))} | "
             + (f"{ms(b2['median'])}{t2name} | {_ratio(t, b2['median'], '{:.2f}')} | "
                f"{_ratio(tc2 and tc2['median'], b2['median'])} |" if b2 else "— | — | — |"))
+    return out if len(out) > 2 else []
+
+
+def inference_table(rows):
+    """Inference (max forward, argmax NULL): the best kernel per (workload, layout) at 1 thread
+    against naive's inference row, its own training forward, the read-once bound and the y-only
+    read+write bound; and the best at 2 threads."""
+    ix = {(r["problem"], r["kernel"], r["threads"], r["direction"]): r for r in rows}
+    out = ["| workload | layout | best kernel | time | x naive | x its training forward | "
+           "x bound | x bound (r/w) | 2 threads |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
+    probs = sorted({r["problem"]: r for r in rows if r["direction"] == "infer" and
+                    r["p"]["bins"] == "adaptive" and r["workload"] != "det-multi"}.values(),
+                   key=_wkey)
+    for p in probs:
+        b = _best(rows, p["problem"], 1, "infer")
+        if not b:
+            continue
+        t = b["median"]
+        nv = ix.get((p["problem"], "naive", 1, "infer"))
+        fw = ix.get((p["problem"], b["kernel"], 1, "fwd"))
+        b2 = _best(rows, p["problem"], 2, "infer")
+        two = (f"{ms(b2['median'])}" + (f" (`{b2['kernel']}`)" if b2["kernel"] != b["kernel"]
+                                        else "")) if b2 else "—"
+        out.append(f"| {p['workload'] or p['problem']} | {p['p']['layout']} | `{b['kernel']}` | "
+                   f"{ms(t)} | {_ratio(nv and nv['median'], t)} | "
+                   f"{_ratio(fw and fw['median'], t, '{:.2f}')} | "
+                   f"{_ratio(t, b['bound_ns'])} | {_ratio(t, b.get('bound_rw_ns'))} | {two} |")
     return out if len(out) > 2 else []
 
 
@@ -226,9 +254,14 @@ def train_table(rows):
 
 SUMMARY_TABLES = [
     ("Forward, max, adaptive bins", "best kernel per workload and layout at 1 thread; x bound = "
-     "its time / the read-once bound's time (1.0 would be reading the input once); the last "
-     "three columns are the same kernel at 2 threads (or the best threaded one, named), its "
-     "speed-up over 1 thread, and torch_cl at 2 threads over it", forward_table),
+     "its time / the read-once bound's time (1.0 would be reading the input once); x bound "
+     "(r/w) = its time / the time to read the input and write y and argmax once; the last three "
+     "columns are the same kernel at 2 threads (or the best threaded one, named), its speed-up "
+     "over 1 thread, and torch_cl at 2 threads over it", forward_table),
+    ("Inference forward (max, no argmax), adaptive bins", "the best kernel per workload and "
+     "layout at 1 thread; x its training forward = the same kernel's time with argmax over this "
+     "one; x bound (r/w) = its time / the time to read the input once and write y once (the "
+     "inference pass's own floor)", inference_table),
     ("sppnet bins vs oneDNN", "the best kernel per problem, layout and thread count, forward, "
      "max", sppnet_table),
     ("Forward+backward vs PyTorch channels_last", "the best kernel per problem, layout and "

@@ -119,3 +119,20 @@ def test_headline_block_from_the_newest_paper_run(tmp_path):
     with pytest.raises(SystemExit):   # region runs only: no whole-map table to quote
         gen_docs.main(["headline", "--doc", str(doc),
                        write_forms(tmp_path, region_run(), "regions")[0]])
+
+
+def test_inference_table_and_the_read_write_bound(tmp_path):
+    import synth_run
+    pts = [synth_run.problem(64, 256, 13, 13, (6, 3, 2, 1), layout="nhwc")]
+    run = synth_run.make_run(pts, noise=0, seed=6, readwrite=True, infer=True)
+    run["context"].update(spp_config="configs/quick.ini", spp_config_name="quick")
+    out = tmp_path / "pages"
+    gen_docs.main(["results", "--out", str(out), write_forms(tmp_path, run, "r")[0]])
+    page = next(out.iterdir()).read_text()
+    head, inf = page.split("### Inference forward (max, no argmax), adaptive bins", 1)
+    fwd = [ln for ln in head.split("\n") if ln.startswith("| zf5-224/N64")]
+    row = [ln for ln in inf.split("\n") if ln.startswith("| zf5-224/N64")][0].split(" | ")
+    # synthetic model: /infer rows take 0.8 of the forward's time, so the best kernel's inference
+    # is 1.25x its training forward and x naive is the forward's (naive's /infer is 0.8 too)
+    assert row[2] == "`nhwc__chlast`" and row[4] == "17.5" and row[5] == "1.25", row
+    assert row[7] != "—" and fwd and fwd[0].split(" | ")[7] != "—"   # both r/w bounds present
