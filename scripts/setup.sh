@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the suite needs, idempotently: `setup.sh test` for `make test`,
 # `setup.sh bench` for `make bench` (a superset). Debian packages come from apt-get; Python
-# packages are pinned in requirements.txt and installed into ./.venv.
+# packages are pinned in requirements.txt (bench adds requirements-bench.txt) and installed
+# into ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -29,4 +30,16 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha 2>/dev/null)" !
   /usr/bin/python3 -m venv --system-site-packages .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
   echo "$want" > .venv/.requirements.sha
+  rm -f .venv/.requirements-bench.sha
+fi
+
+# bench only: the peers' packages (requirements-bench.txt), after the base ones; test mode
+# (CI's `make test`) never downloads them.
+if [ "$mode" = bench ]; then
+  want=$(sha256sum requirements-bench.txt | cut -d' ' -f1)
+  if [ "$(cat .venv/.requirements-bench.sha 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing requirements-bench.txt into .venv"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+    echo "$want" > .venv/.requirements-bench.sha
+  fi
 fi
