@@ -1,10 +1,15 @@
-/* spp-peer-onednn: oneDNN's pooling primitive as a peer for the `sppnet` bin convention.
+/* spp-peer-onednn, spp-peer-onednn3: oneDNN's pooling primitive as a peer for the `sppnet` bin
+ * convention. One source, built twice (mk/peers.mk): against Debian's oneDNN 2.x
+ * (spp-peer-onednn, rows `onednn/...`) and against PyPI's oneDNN 3.x (spp-peer-onednn3, rows
+ * `onednn3/...`); the API calls that differ are in onednn_compat.h.
  *
- *   spp-peer-onednn --points FILE --repetitions R --out OUT.json [--min-time SECONDS]
+ *   spp-peer-onednn[3] --points FILE --repetitions R --out OUT.json [--min-time SECONDS]
  *
  * FILE: one point per line, `<problem string> <threads> <direction>` (direction fwd|bwd|fwdbwd;
  * blank lines and lines starting with '#' are ignored). Only `sppnet` points are timed; the
- * others are skipped with a note on stderr.
+ * others are skipped with a note on stderr. Each max `fwd` point also gets an inference row
+ * (`.../infer`, like spp-bench's): the same pipeline with prop_kind forward_inference, so oneDNN
+ * writes no workspace.
  *
  * What is timed, per point: for every level one oneDNN pooling primitive (pooling_max, or
  * pooling_avg_include_padding for avg) with kernel ceil(A/n) and stride floor(A/n) per axis on the
@@ -33,9 +38,11 @@
  * Timing: each point's iteration count grows until one batch takes >= --min-time (the warm-up);
  * then the R repetitions run round-robin over the file's points (repetition r of each before
  * r + 1 of any), with omp_set_num_threads(T) before each batch.
- * Output: Google-Benchmark-format JSON (per-repetition rows `onednn/{problem}/t{T}` plus
- * mean/median/stddev/cv aggregates), written to a temporary file and renamed. Times: real time from
- * CLOCK_MONOTONIC, cpu time from CLOCK_PROCESS_CPUTIME_ID (all threads), ns per iteration.
+ * Output: Google-Benchmark-format JSON (per-repetition rows
+ * `{peer}/{problem}/t{T}[/infer|/bwd|/fwdbwd]`, peer = onednn or onednn3, plus mean/median/
+ * stddev/cv aggregates; the context has the library's version and git hash and the
+ * implementations oneDNN dispatched), written to a temporary file and renamed. Times: real time
+ * from CLOCK_MONOTONIC, cpu time from CLOCK_PROCESS_CPUTIME_ID (all threads), ns per iteration.
  * Exit: 0 ok, 1 if any point failed its check or oneDNN failed, 2 on bad arguments. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,17 +55,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <oneapi/dnnl/dnnl.h>
-
+#include "onednn_compat.h"
 #include "spp.h"
 
-#define MAX_POINTS 4096
+#define PFX "spp-peer-" PEER_NAME ": "
+#define MAX_POINTS 8192 /* the file's points and their inference twins */
+
+_Static_assert(SPP_MAX_LEVELS <= SUM_MAX_SRCS, "onednn_compat.h's sum_pd holds too few sources");
 
 typedef struct {
     char problem[256];
     spp_problem p;
     int threads;
     char direction[8];
+    int infer;                 /* the inference row added after a max fwd point */
 } point;
 
 typedef struct {
@@ -75,7 +85,7 @@ static void sb_printf(strbuf *sb, const char *fmt, ...)
         int n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
         va_end(ap);
         if (n < 0) {
-            fprintf(stderr, "spp-peer-onednn: formatting failed\n");
+            fprintf(stderr, PFX "formatting failed\n");
             exit(1);
         }
         if (sb->len + (size_t)n < sb->cap) {
@@ -87,7 +97,7 @@ static void sb_printf(strbuf *sb, const char *fmt, ...)
             cap *= 2;
         char *nb = realloc(sb->buf, cap);
         if (!nb) {
-            fprintf(stderr, "spp-peer-onednn: out of memory for the JSON text\n");
+            fprintf(stderr, PFX "out of memory for the JSON text\n");
             exit(1);
         }
         sb->buf = nb;
@@ -104,19 +114,20 @@ static double now_ns(clockid_t clk)
 
 static void usage_exit(const char *msg)
 {
-    fprintf(stderr, "spp-peer-onednn: %s\n"
-                    "usage: spp-peer-onednn --points FILE --repetitions R --out OUT.json "
+    fprintf(stderr, PFX "%s\n"
+                    "usage: spp-peer-" PEER_NAME " --points FILE --repetitions R --out OUT.json "
                     "[--min-time SECONDS]\n",
             msg);
     exit(2);
 }
 
-/* Reads and validates every point before any work, so a bad file writes nothing. */
+/* Reads and validates every point before any work, so a bad file writes nothing. A max fwd
+ * point is followed by its inference twin (infer = 1). */
 static int read_points(const char *path, point *pts)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "spp-peer-onednn: --points %s: cannot open: %s\n", path, strerror(errno));
+        fprintf(stderr, PFX "--points %s: cannot open: %s\n", path, strerror(errno));
         exit(2);
     }
     char line[1024];
@@ -128,9 +139,9 @@ static int read_points(const char *path, point *pts)
             s++;
         if (*s == '#' || *s == '\n' || *s == '\r' || *s == 0)
             continue;
-        if (n == MAX_POINTS) {
-            fprintf(stderr, "spp-peer-onednn: --points %s: more than %d points\n", path,
-                    MAX_POINTS);
+        if (n >= MAX_POINTS - 1) {
+            fprintf(stderr, PFX "--points %s: more than %d points (inference twins of max "
+                            "fwd points included)\n", path, MAX_POINTS);
             exit(2);
         }
         point *pt = &pts[n];
@@ -138,7 +149,7 @@ static int read_points(const char *path, point *pts)
         int got = sscanf(s, "%255s %d %7s %7s", pt->problem, &pt->threads, pt->direction, extra);
         if (got != 3) {
             fprintf(stderr,
-                    "spp-peer-onednn: --points %s line %d: '%.*s': expected '<problem> <threads> "
+                    PFX "--points %s line %d: '%.*s': expected '<problem> <threads> "
                     "<fwd|bwd|fwdbwd>'\n",
                     path, lineno, (int)strcspn(s, "\r\n"), s);
             exit(2);
@@ -146,24 +157,30 @@ static int read_points(const char *path, point *pts)
         spp_error e;
         if (spp_problem_parse(pt->problem, &pt->p, &e) != SPP_OK ||
             spp_problem_validate(&pt->p, &e) != SPP_OK) {
-            fprintf(stderr, "spp-peer-onednn: --points %s line %d: %s\n", path, lineno, e.msg);
+            fprintf(stderr, PFX "--points %s line %d: %s\n", path, lineno, e.msg);
             exit(2);
         }
         if (pt->threads < 1 || pt->threads > 1024) {
             fprintf(stderr,
-                    "spp-peer-onednn: --points %s line %d: threads=%d: expected 1..1024\n", path,
+                    PFX "--points %s line %d: threads=%d: expected 1..1024\n", path,
                     lineno, pt->threads);
             exit(2);
         }
         if (strcmp(pt->direction, "fwd") && strcmp(pt->direction, "bwd") &&
             strcmp(pt->direction, "fwdbwd")) {
             fprintf(stderr,
-                    "spp-peer-onednn: --points %s line %d: direction=%s: expected fwd, bwd or "
+                    PFX "--points %s line %d: direction=%s: expected fwd, bwd or "
                     "fwdbwd\n",
                     path, lineno, pt->direction);
             exit(2);
         }
+        pt->infer = 0;
         n++;
+        if (!strcmp(pt->direction, "fwd") && pt->p.pool == SPP_POOL_MAX) {
+            pts[n] = *pt;
+            pts[n].infer = 1;
+            n++;
+        }
     }
     fclose(f);
     return n;
@@ -173,7 +190,7 @@ static int read_points(const char *path, point *pts)
     do {                                                                                          \
         dnnl_status_t st_ = (call);                                                               \
         if (st_ != dnnl_success) {                                                                \
-            fprintf(stderr, "spp-peer-onednn: %s: oneDNN %s failed with status %d\n", pt->problem, \
+            fprintf(stderr, PFX "%s: oneDNN %s failed with status %d\n", pt->problem, \
                     #call, (int)st_);                                                             \
             goto fail;                                                                            \
         }                                                                                         \
@@ -184,7 +201,8 @@ typedef struct {
     dnnl_memory_t src, dst, ws, sub, out;
     dnnl_primitive_t pool_bwd, split;         /* backward: dy's n x n into diff_dst, pooling */
     dnnl_memory_t dy_view, ddst, ddst_sub, dsrc;
-    char impl[128], impl_bwd[128];
+    char impl[128], impl_bwd[128];            /* pooling, as dnnl_query_impl_info_str says */
+    char impl_cat[128], impl_split[128];      /* the reorders */
 } level_prims;
 
 typedef struct {
@@ -193,7 +211,15 @@ typedef struct {
     dnnl_primitive_t sum;                     /* dx = sum of the levels' diff_src (in place) */
     dnnl_memory_t sum_src[SPP_MAX_LEVELS];
     float *scratch[SPP_MAX_LEVELS];           /* diff_src of levels 1.. (level 0 writes dx) */
+    char impl_sum[128];
 } pipeline;
+
+static void pd_impl(const_dnnl_primitive_desc_t pd, char *out, size_t cap)
+{
+    const char *impl = "?";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    snprintf(out, cap, "%s", impl);
+}
 
 static void pipeline_free(pipeline *pp)
 {
@@ -229,13 +255,14 @@ static int pipeline_build(pipeline *pp, const point *pt, const spp_plan *plan, d
     const dnnl_format_tag_t tag = p->layout == SPP_LAYOUT_NCHW ? dnnl_nchw : dnnl_nhwc;
     const dnnl_alg_kind_t alg =
         p->pool == SPP_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+    const dnnl_prop_kind_t prop = pt->infer ? dnnl_forward_inference : dnnl_forward_training;
     dnnl_primitive_desc_t ppd = NULL, bpd = NULL, rpd = NULL;
-    dnnl_memory_desc_t smd;
+    md_t smd = MD_NONE, dmd = MD_NONE, sub_md = MD_NONE, out_md = MD_NONE;
     dnnl_dims_t sdims = {p->n, p->c, p->h, p->w};
     memset(pp, 0, sizeof *pp);
     pp->nlevels = p->nlevels;
     pp->backward = dy != NULL;
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&smd, 4, sdims, dnnl_f32, tag));
+    DNNL_TRY(md_tag(&smd, 4, sdims, tag));
     for (int l = 0; l < p->nlevels; l++) {
         level_prims *q = &pp->lv[l];
         const int n = plan->lv[l].n;
@@ -248,93 +275,88 @@ static int pipeline_build(pipeline *pp, const point *pt, const spp_plan *plan, d
                 plan->lv[l].cols[i].start != i * sw || plan->lv[l].cols[i].end != i * sw + kw ||
                 plan->lv[l].rows[i].div != kh || plan->lv[l].cols[i].div != kw) {
                 fprintf(stderr,
-                        "spp-peer-onednn: %s: level %d bin %d: the plan disagrees with kernel "
+                        PFX "%s: level %d bin %d: the plan disagrees with kernel "
                         "(%ld,%ld) stride (%ld,%ld)\n",
                         pt->problem, n, i, (long)kh, (long)kw, (long)sh, (long)sw);
-                return -1;
+                goto fail;
             }
-        dnnl_memory_desc_t dmd, sub_md, out_md;
+        md_reset(&dmd), md_reset(&sub_md), md_reset(&out_md); /* the previous level's */
         dnnl_dims_t ddims = {p->n, p->c, oh, ow};
-        DNNL_TRY(dnnl_memory_desc_init_by_tag(&dmd, 4, ddims, dnnl_f32, tag));
+        DNNL_TRY(md_tag(&dmd, 4, ddims, tag));
         dnnl_dims_t strides = {sh, sw}, kernel = {kh, kw}, dil = {0, 0}, pad_l = {0, 0},
                     pad_r = {0, 0};
-        dnnl_pooling_v2_desc_t pd_desc;
-        DNNL_TRY(dnnl_pooling_v2_forward_desc_init(&pd_desc, dnnl_forward_training, alg, &smd,
-                                                   &dmd, strides, kernel, dil, pad_l, pad_r));
-        DNNL_TRY(dnnl_primitive_desc_create(&ppd, &pd_desc, NULL, eng, NULL));
-        const char *impl = "?";
-        dnnl_primitive_desc_query(ppd, dnnl_query_impl_info_str, 0, &impl);
-        snprintf(q->impl, sizeof q->impl, "%s", impl);
-        const dnnl_memory_desc_t *wmd =
-            dnnl_primitive_desc_query_md(ppd, dnnl_query_workspace_md, 0);
+        DNNL_TRY(pool_fwd_pd(&ppd, eng, prop, alg, MD(smd), MD(dmd), strides, kernel, dil, pad_l,
+                             pad_r));
+        pd_impl(ppd, q->impl, sizeof q->impl);
+        const md_cref wmd = dnnl_primitive_desc_query_md(ppd, dnnl_query_workspace_md, 0);
         DNNL_TRY(dnnl_primitive_create(&q->pool, ppd));
-        if (wmd && wmd->ndims > 0)
+        if (wmd && dnnl_memory_desc_get_size(wmd) > 0) /* none on inference */
             DNNL_TRY(dnnl_memory_create(&q->ws, wmd, eng, DNNL_MEMORY_ALLOCATE));
-        DNNL_TRY(dnnl_memory_create(&q->src, &smd, eng, x));
-        DNNL_TRY(dnnl_memory_create(&q->dst, &dmd, eng, DNNL_MEMORY_ALLOCATE));
+        DNNL_TRY(dnnl_memory_create(&q->src, MD(smd), eng, x));
+        DNNL_TRY(dnnl_memory_create(&q->dst, MD(dmd), eng, DNNL_MEMORY_ALLOCATE));
         /* Concatenation: the first n x n windows, into y[b, off_l + c*n*n + i*n + j]. */
         dnnl_dims_t nn = {p->n, p->c, n, n}, zero = {0, 0, 0, 0};
-        DNNL_TRY(dnnl_memory_desc_init_submemory(&sub_md, &dmd, nn, zero));
+        DNNL_TRY(md_sub(&sub_md, MD(dmd), nn, zero));
         dnnl_dims_t ostr = {plan->out_per_sample, (dnnl_dim_t)n * n, n, 1};
-        DNNL_TRY(dnnl_memory_desc_init_by_strides(&out_md, 4, nn, dnnl_f32, ostr));
+        DNNL_TRY(md_strides(&out_md, 4, nn, ostr));
         void *handle = NULL;
         DNNL_TRY(dnnl_memory_get_data_handle(q->dst, &handle));
-        DNNL_TRY(dnnl_memory_create(&q->sub, &sub_md, eng, handle));
-        DNNL_TRY(dnnl_memory_create(&q->out, &out_md, eng, y + plan->lv[l].out_offset));
-        DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, &sub_md, eng, &out_md, eng, NULL));
+        DNNL_TRY(dnnl_memory_create(&q->sub, MD(sub_md), eng, handle));
+        DNNL_TRY(dnnl_memory_create(&q->out, MD(out_md), eng, y + plan->lv[l].out_offset));
+        DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, MD(sub_md), eng, MD(out_md), eng, NULL));
+        pd_impl(rpd, q->impl_cat, sizeof q->impl_cat);
         DNNL_TRY(dnnl_primitive_create(&q->reorder, rpd));
         dnnl_primitive_desc_destroy(rpd);
         rpd = NULL;
         if (pp->backward) {
-            dnnl_pooling_v2_desc_t bd_desc;
-            DNNL_TRY(dnnl_pooling_v2_backward_desc_init(&bd_desc, alg, &smd, &dmd, strides,
-                                                        kernel, dil, pad_l, pad_r));
-            DNNL_TRY(dnnl_primitive_desc_create(&bpd, &bd_desc, NULL, eng, ppd));
-            impl = "?";
-            dnnl_primitive_desc_query(bpd, dnnl_query_impl_info_str, 0, &impl);
-            snprintf(q->impl_bwd, sizeof q->impl_bwd, "%s", impl);
+            DNNL_TRY(pool_bwd_pd(&bpd, eng, alg, MD(smd), MD(dmd), strides, kernel, dil, pad_l,
+                                 pad_r, ppd));
+            pd_impl(bpd, q->impl_bwd, sizeof q->impl_bwd);
             DNNL_TRY(dnnl_primitive_create(&q->pool_bwd, bpd));
             dnnl_primitive_desc_destroy(bpd);
             bpd = NULL;
-            DNNL_TRY(dnnl_memory_create(&q->ddst, &dmd, eng, DNNL_MEMORY_ALLOCATE));
+            DNNL_TRY(dnnl_memory_create(&q->ddst, MD(dmd), eng, DNNL_MEMORY_ALLOCATE));
             DNNL_TRY(dnnl_memory_get_data_handle(q->ddst, &handle));
-            memset(handle, 0, dnnl_memory_desc_get_size(&dmd)); /* extra windows: no gradient */
-            DNNL_TRY(dnnl_memory_create(&q->ddst_sub, &sub_md, eng, handle));
-            DNNL_TRY(dnnl_memory_create(&q->dy_view, &out_md, eng, dy + plan->lv[l].out_offset));
-            DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, &out_md, eng, &sub_md, eng, NULL));
+            memset(handle, 0, dnnl_memory_desc_get_size(MD(dmd))); /* extra windows: no gradient */
+            DNNL_TRY(dnnl_memory_create(&q->ddst_sub, MD(sub_md), eng, handle));
+            DNNL_TRY(dnnl_memory_create(&q->dy_view, MD(out_md), eng, dy + plan->lv[l].out_offset));
+            DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, MD(out_md), eng, MD(sub_md), eng,
+                                                        NULL));
+            pd_impl(rpd, q->impl_split, sizeof q->impl_split);
             DNNL_TRY(dnnl_primitive_create(&q->split, rpd));
             dnnl_primitive_desc_destroy(rpd);
             rpd = NULL;
             float *ds = dx;
             if (l > 0) {
-                const size_t bytes = (dnnl_memory_desc_get_size(&smd) + 63) / 64 * 64;
+                const size_t bytes = (dnnl_memory_desc_get_size(MD(smd)) + 63) / 64 * 64;
                 ds = pp->scratch[l] = spp_alloc(bytes);
                 if (!ds) {
-                    fprintf(stderr, "spp-peer-onednn: %s: out of memory\n", pt->problem);
+                    fprintf(stderr, PFX "%s: out of memory\n", pt->problem);
                     goto fail;
                 }
             }
-            DNNL_TRY(dnnl_memory_create(&q->dsrc, &smd, eng, ds));
+            DNNL_TRY(dnnl_memory_create(&q->dsrc, MD(smd), eng, ds));
         }
         dnnl_primitive_desc_destroy(ppd);
         ppd = NULL;
     }
     if (pp->backward && p->nlevels > 1) {
-        dnnl_memory_desc_t srcs[SPP_MAX_LEVELS];
         float scales[SPP_MAX_LEVELS];
         for (int l = 0; l < p->nlevels; l++) {
-            srcs[l] = smd;
             scales[l] = 1.0f;
-            DNNL_TRY(dnnl_memory_create(&pp->sum_src[l], &smd, eng, l ? pp->scratch[l] : dx));
+            DNNL_TRY(dnnl_memory_create(&pp->sum_src[l], MD(smd), eng, l ? pp->scratch[l] : dx));
         }
         dnnl_primitive_desc_t spd;
-        DNNL_TRY(dnnl_sum_primitive_desc_create(&spd, &smd, p->nlevels, scales, srcs, NULL, eng));
+        DNNL_TRY(sum_pd(&spd, eng, MD(smd), p->nlevels, scales, MD(smd)));
+        pd_impl(spd, pp->impl_sum, sizeof pp->impl_sum);
         dnnl_status_t st = dnnl_primitive_create(&pp->sum, spd);
         dnnl_primitive_desc_destroy(spd);
         DNNL_TRY(st);
     }
+    md_reset(&smd), md_reset(&dmd), md_reset(&sub_md), md_reset(&out_md);
     return 0;
 fail:
+    md_reset(&smd), md_reset(&dmd), md_reset(&sub_md), md_reset(&out_md);
     if (ppd)
         dnnl_primitive_desc_destroy(ppd);
     if (bpd)
@@ -429,7 +451,7 @@ static int check_output(const point *pt, const spp_plan *plan, const float *x, c
                         }
                         if (bad) {
                             fprintf(stderr,
-                                    "spp-peer-onednn: %s: CHECK FAILED vs naive at [b=%ld,c=%ld,"
+                                    PFX "%s: CHECK FAILED vs naive at [b=%ld,c=%ld,"
                                     "level=%d,i=%d,j=%d]: expected %.9g got %.9g (tol %.3g); "
                                     "no row emitted\n",
                                     pt->problem, (long)b, (long)c, lv->n, i, j, (double)w,
@@ -452,7 +474,7 @@ static int check_grad(const point *pt, const float *dx, const float *dxref, cons
         const double tol = 8.0 * m * ldexp(1.0, -24) * (double)dxabs[i];
         if (!(fabs((double)dx[i] - (double)dxref[i]) <= tol)) {
             fprintf(stderr,
-                    "spp-peer-onednn: %s %s: CHECK FAILED vs naive backward at input element "
+                    PFX "%s %s: CHECK FAILED vs naive backward at input element "
                     "%ld: expected %.9g got %.9g (tol %.3g); no row emitted\n",
                     pt->problem, pt->direction, (long)i, (double)dxref[i], (double)dx[i], tol);
             return -1;
@@ -557,6 +579,25 @@ static void json_clean(char *s)
             *s = '_';
 }
 
+/* Adds "<what>=<impl>" to the comma-separated list unless it is there already. */
+static void add_impl(char *list, size_t cap, const char *what, const char *impl)
+{
+    char item[200];
+    snprintf(item, sizeof item, "%s=%s", what, impl);
+    json_clean(item);
+    const size_t n = strlen(item);
+    for (const char *s = list; *s;) {
+        const size_t len = strcspn(s, ",");
+        if (len == n && !strncmp(s, item, n))
+            return;
+        s += len;
+        s += strspn(s, ", ");
+    }
+    const size_t used = strlen(list);
+    if (used + n + 3 < cap)
+        snprintf(list + used, cap - used, "%s%s", used ? ", " : "", item);
+}
+
 /* One point kept alive across the phases of main: its buffers, plan and primitives, and the
  * repetitions' times. */
 typedef struct {
@@ -591,7 +632,7 @@ static int live_setup(live *L, int k, long reps, dnnl_engine_t eng, dnnl_stream_
     spp_error e;
     L->dir = !strcmp(pt->direction, "fwd") ? 0 : !strcmp(pt->direction, "bwd") ? 1 : 2;
     if (spp_plan_init(&L->plan, p, &e) != SPP_OK) {
-        fprintf(stderr, "spp-peer-onednn: %s: %s\n", pt->problem, e.msg);
+        fprintf(stderr, PFX "%s: %s\n", pt->problem, e.msg);
         return -1;
     }
     const int64_t nin = spp_input_elems(p), nout = spp_output_elems(p);
@@ -612,7 +653,7 @@ static int live_setup(live *L, int k, long reps, dnnl_engine_t eng, dnnl_stream_
     }
     if (!L->x || !L->y || !L->yref || !L->real || !L->cpu || !L->rate ||
         (L->dir && !(L->dy && L->dx && L->dxref && L->dxabs && L->dyabs && L->am))) {
-        fprintf(stderr, "spp-peer-onednn: %s: out of memory\n", pt->problem);
+        fprintf(stderr, PFX "%s: out of memory\n", pt->problem);
         return -1;
     }
     fill(L->x, nin, (uint64_t)k + 1);
@@ -626,18 +667,18 @@ static int live_setup(live *L, int k, long reps, dnnl_engine_t eng, dnnl_stream_
     omp_set_num_threads(pt->threads);
     if (pipeline_build(&L->pp, pt, &L->plan, eng, L->x, L->y, L->dy, L->dx) != 0 ||
         pipeline_step(&L->pp, stream, L->dir ? 2 : 0) != 0) {
-        fprintf(stderr, "spp-peer-onednn: %s: oneDNN setup or execution failed\n", pt->problem);
+        fprintf(stderr, PFX "%s: oneDNN setup or execution failed\n", pt->problem);
         return -1;
     }
     if (spp_forward(naive, p, L->x, L->yref, L->am, 1, &e) != SPP_OK) {
-        fprintf(stderr, "spp-peer-onednn: %s: naive failed: %s\n", pt->problem, e.msg);
+        fprintf(stderr, PFX "%s: naive failed: %s\n", pt->problem, e.msg);
         return -1;
     }
     if (check_output(pt, &L->plan, L->x, L->y, L->yref) != 0)
         return -1;
     if (L->dir && (spp_backward(naive, p, L->dy, L->am, L->dxref, 1, &e) != SPP_OK ||
                    spp_backward(naive, p, L->dyabs, L->am, L->dxabs, 1, &e) != SPP_OK)) {
-        fprintf(stderr, "spp-peer-onednn: %s: naive backward failed: %s\n", pt->problem, e.msg);
+        fprintf(stderr, PFX "%s: naive backward failed: %s\n", pt->problem, e.msg);
         return -1;
     }
     if (L->dir && check_grad(pt, L->dx, L->dxref, L->dxabs, nin) != 0)
@@ -682,7 +723,7 @@ int main(int argc, char **argv)
             reps = strtol(v, &end, 10);
             if (errno || *end || reps < 1 || reps > 1000) {
                 fprintf(stderr,
-                        "spp-peer-onednn: --repetitions %s: expected an integer 1..1000\n", v);
+                        PFX "--repetitions %s: expected an integer 1..1000\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--min-time")) {
@@ -690,7 +731,7 @@ int main(int argc, char **argv)
             min_time = strtod(v, &end);
             if (errno || *end || !(min_time > 0 && min_time <= 100)) {
                 fprintf(stderr,
-                        "spp-peer-onednn: --min-time %s: expected seconds in (0, 100]\n", v);
+                        PFX "--min-time %s: expected seconds in (0, 100]\n", v);
                 return 2;
             }
         } else {
@@ -709,13 +750,13 @@ int main(int argc, char **argv)
     dnnl_stream_t stream;
     if (dnnl_engine_create(&eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&stream, eng, dnnl_stream_default_flags) != dnnl_success) {
-        fprintf(stderr, "spp-peer-onednn: cannot create the oneDNN CPU engine\n");
+        fprintf(stderr, PFX "cannot create the oneDNN CPU engine\n");
         return 1;
     }
     const dnnl_version_t *ver = dnnl_version();
     const spp_kernel *naive = spp_kernel_find("naive");
     if (!naive) {
-        fprintf(stderr, "spp-peer-onednn: libspp has no 'naive' kernel to check against\n");
+        fprintf(stderr, PFX "libspp has no 'naive' kernel to check against\n");
         return 1;
     }
 
@@ -723,14 +764,16 @@ int main(int argc, char **argv)
      * (buffers and primitives) so that their repetitions can alternate. */
     live *lv = calloc((size_t)(npts > 0 ? npts : 1), sizeof *lv);
     if (!lv) {
-        fprintf(stderr, "spp-peer-onednn: out of memory\n");
+        fprintf(stderr, PFX "out of memory\n");
         return 1;
     }
     int failures = 0, timed = 0;
     for (int k = 0; k < npts; k++) {
         lv[k].pt = &pts[k];
         if (pts[k].p.bins != SPP_BINS_SPPNET) {
-            fprintf(stderr, "spp-peer-onednn: skip %s: only the sppnet convention has a oneDNN "
+            if (pts[k].infer) /* its fwd point said so already */
+                continue;
+            fprintf(stderr, PFX "skip %s: only the sppnet convention has a oneDNN "
                             "equivalent\n", pts[k].problem);
             continue;
         }
@@ -751,7 +794,7 @@ int main(int argc, char **argv)
         for (;;) {
             double dt;
             if (live_batch(L, stream, &dt, NULL) != 0) {
-                fprintf(stderr, "spp-peer-onednn: %s: execution failed while calibrating\n",
+                fprintf(stderr, PFX "%s: execution failed while calibrating\n",
                         L->pt->problem);
                 L->ok = 0;
                 failures++;
@@ -776,7 +819,7 @@ int main(int argc, char **argv)
             omp_set_num_threads(L->pt->threads);
             double real, cpu;
             if (live_batch(L, stream, &real, &cpu) != 0) {
-                fprintf(stderr, "spp-peer-onednn: %s: execution failed while timing\n",
+                fprintf(stderr, PFX "%s: execution failed while timing\n",
                         L->pt->problem);
                 L->ok = 0;
                 failures++;
@@ -790,13 +833,15 @@ int main(int argc, char **argv)
     /* Phase 4: rows, in the points' order. */
     strbuf rows = {0};
     int first = 1;
+    char impls[2048] = ""; /* the implementations oneDNN dispatched, over every timed point */
     for (int k = 0; k < npts; k++) {
         live *L = &lv[k];
         if (L->ok) {
             const point *pt = L->pt;
             char name[300], label[600] = "";
-            snprintf(name, sizeof name, "onednn/%s/t%d%s%s", pt->problem, pt->threads,
-                     L->dir ? "/" : "", L->dir ? pt->direction : "");
+            snprintf(name, sizeof name, PEER_NAME "/%s/t%d%s%s", pt->problem, pt->threads,
+                     L->dir || pt->infer ? "/" : "",
+                     L->dir ? pt->direction : pt->infer ? "infer" : "");
             for (int l = 0; l < L->pp.nlevels; l++) {
                 size_t used = strlen(label);
                 snprintf(label + used, sizeof label - used, "%sl%d:%s%s%s", l ? " " : "",
@@ -804,6 +849,18 @@ int main(int argc, char **argv)
                          L->dir == 2 ? "+" : "", L->dir == 2 ? L->pp.lv[l].impl_bwd : "");
             }
             json_clean(label);
+            /* the distinct implementations, for the context */
+            for (int l = 0; l < L->pp.nlevels; l++)
+                for (int b = 0; b < 2; b++)
+                    if (b ? L->dir != 0 : L->dir != 1) {
+                        const level_prims *q = &L->pp.lv[l];
+                        add_impl(impls, sizeof impls, b ? "bwd" : L->pt->infer ? "infer" : "fwd",
+                                 b ? q->impl_bwd : q->impl);
+                        add_impl(impls, sizeof impls, b ? "reorder_split" : "reorder_concat",
+                                 b ? q->impl_split : q->impl_cat);
+                        if (b && L->pp.sum)
+                            add_impl(impls, sizeof impls, "sum", L->pp.impl_sum);
+                    }
             for (long r = 0; r < reps; r++)
                 emit_row(&rows, &first, name, "iteration", NULL, (int)reps, (int)r, L->iters,
                          L->real[r], L->cpu[r], L->rate[r], label);
@@ -816,8 +873,8 @@ int main(int argc, char **argv)
                 emit_row(&rows, &first, name, "aggregate", agg[a], (int)reps, 0, reps, sr[a],
                          sc[a], sb[a], label);
             timed++;
-            fprintf(stderr, "spp-peer-onednn: %s t%d %s: checked vs naive, median %.4g ns (%s)\n",
-                    pt->problem, pt->threads, pt->direction, sr[1], label);
+            fprintf(stderr, PFX "%s t%d %s: checked vs naive, median %.4g ns (%s)\n",
+                    pt->problem, pt->threads, pt->infer ? "infer" : pt->direction, sr[1], label);
         }
         live_free(L);
     }
@@ -830,19 +887,24 @@ int main(int argc, char **argv)
     json_clean(cpu);
     time_t tnow = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S+00:00", gmtime(&tnow));
+    char hash[64];
+    snprintf(hash, sizeof hash, "%s", ver->hash ? ver->hash : "unknown");
+    json_clean(hash);
     strbuf js = {0};
     sb_printf(&js,
               "{\n  \"context\": {\n    \"date\": \"%s\",\n    \"host_name\": \"%s\",\n"
-              "    \"executable\": \"spp-peer-onednn\",\n    \"num_cpus\": %ld,\n"
-              "    \"cpu_model\": \"%s\",\n    \"peer\": \"onednn\",\n"
-              "    \"onednn_version\": \"%d.%d.%d\",\n    \"onednn_cpu_runtime\": \"%s\",\n"
+              "    \"executable\": \"spp-peer-" PEER_NAME "\",\n    \"num_cpus\": %ld,\n"
+              "    \"cpu_model\": \"%s\",\n    \"peer\": \"" PEER_NAME "\",\n"
+              "    \"onednn_version\": \"%d.%d.%d\",\n    \"onednn_hash\": \"%s\",\n"
+              "    \"onednn_cpu_runtime\": \"%s\",\n    \"onednn_impls\": \"%s\",\n"
               "    \"repetitions\": %ld,\n    \"min_time_s\": %g,\n"
               "    \"repetition_order\": \"round-robin over this call's points\",\n"
               "    \"timing\": \"real: CLOCK_MONOTONIC, cpu: CLOCK_PROCESS_CPUTIME_ID, per "
               "iteration; one iteration = every level's pooling + reorder into the concatenated "
               "output\"\n  },\n  \"benchmarks\": [",
               date, host, sysconf(_SC_NPROCESSORS_ONLN), cpu, ver->major, ver->minor, ver->patch,
-              ver->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other", reps, min_time);
+              hash, ver->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other", impls, reps,
+              min_time);
     sb_printf(&js, "%s\n  ]\n}\n", rows.len ? rows.buf : "");
 
     /* Atomic write: temp file in the output's directory, then rename. */
@@ -850,17 +912,17 @@ int main(int argc, char **argv)
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        fprintf(stderr, "spp-peer-onednn: --out %s: cannot write %s: %s\n", out_path, tmp,
+        fprintf(stderr, PFX "--out %s: cannot write %s: %s\n", out_path, tmp,
                 strerror(errno));
         return 2;
     }
     const int werr = fwrite(js.buf, 1, js.len, f) != js.len;
     if (fclose(f) != 0 || werr || rename(tmp, out_path) != 0) {
-        fprintf(stderr, "spp-peer-onednn: --out %s: write failed: %s\n", out_path, strerror(errno));
+        fprintf(stderr, PFX "--out %s: write failed: %s\n", out_path, strerror(errno));
         unlink(tmp);
         return 1;
     }
-    fprintf(stderr, "spp-peer-onednn: %d point(s) timed, %d failed, wrote %s\n", timed, failures,
+    fprintf(stderr, PFX "%d point(s) timed, %d failed, wrote %s\n", timed, failures,
             out_path);
     free(rows.buf);
     free(js.buf);

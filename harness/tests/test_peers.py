@@ -76,11 +76,15 @@ def test_onednn_peer_rows(tmp_path):
     it = [b for b in run["benchmarks"] if b["run_type"] == "iteration"]
     assert sorted({b["name"] for b in it}) == [
         "onednn/n2c8h10w10_l3.1_max_sppnet_nhwc/t1",
+        "onednn/n2c8h10w10_l3.1_max_sppnet_nhwc/t1/infer",     # the max fwd point's twin
         "onednn/n2c8h10w10_l3.1_max_sppnet_nhwc/t2/fwdbwd",
         "onednn/n2c8h7w5_l2.1_avg_sppnet_nchw/t1/bwd"]
-    assert len(it) == 9 and all(b["real_time"] > 0 and b["time_unit"] == "ns" for b in it)
-    assert sorted(b["repetition_index"] for b in it) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert len(it) == 12 and all(b["real_time"] > 0 and b["time_unit"] == "ns" for b in it)
+    assert sorted(b["repetition_index"] for b in it) == [0] * 4 + [1] * 4 + [2] * 4
+    assert r.stderr.count("skip n2c8h10w10_l3.1_max_adaptive_nchw") == 1   # not its twin again
     assert run["context"]["onednn_version"].startswith("2.")
+    assert run["context"]["peer"] == "onednn"
+    assert "infer=jit" in run["context"]["onednn_impls"]
     assert run["context"]["repetition_order"].startswith("round-robin")
     assert {b["aggregate_name"] for b in run["benchmarks"] if b["run_type"] == "aggregate"} \
         == {"mean", "median", "stddev", "cv"}
