@@ -5,8 +5,9 @@
 
 RUN.json: Google-Benchmark-format JSON (spp-bench rows plus the peers' rows), plain or
 compressed (RUN.json.xz, RUN.json.gz: results/published/). Row names:
-  {kernel}/{problem}/t{T}[/infer|/bwd|/fwdbwd]  kernels and peers (torch_nchw, torch_cl, onednn);
-                                          /infer: the max forward with argmax NULL (kernels only)
+  {kernel}/{problem}/t{T}[/infer|/bwd|/fwdbwd]  kernels and peers (torch_nchw, torch_cl, onednn,
+                                          onednn3); /infer: the max forward with argmax NULL
+                                          (kernels; the oneDNN peers: forward_inference)
   bound_readonce/{problem}/t{T}           the read-once bound of that problem's input
   bound_readwrite/{problem}/t{T}[/infer|/bwd]  read the pass's inputs once, write its outputs
                                           once (training forward, inference forward, backward)
@@ -58,7 +59,7 @@ PLOTS_DIR = os.path.join(ROOT, "plots")
 sys.path.insert(0, os.path.join(ROOT, "harness", "peers"))
 import gbjson  # noqa: E402
 
-PEERS = ("torch_nchw", "torch_cl", "onednn")
+PEERS = ("torch_nchw", "torch_cl", "onednn", "onednn3", "openvino")
 DIRECTIONS = ("fwd", "infer", "bwd", "fwdbwd")    # infer: the max forward with argmax NULL
 DIR_TEXT = {"fwd": "forward", "infer": "inference forward (no argmax)", "bwd": "backward",
             "fwdbwd": "forward+backward"}
@@ -338,7 +339,7 @@ def table_md(a, mach, run_reps):
             "and inference only); % bound (r/w) = read+write bound / median (forward: input "
             "read, y and argmax written; inference (max forward without argmax, x naive "
             "against naive's inference row): input read, y written; backward: dy and argmax "
-            "read, dx written). Fastest row in bold. Peer rows (torch_nchw, torch_cl, onednn) are in "
+            f"read, dx written). Fastest row in bold. Peer rows ({', '.join(PEERS)}) are in "
             "italics.\n\n")
     for (d, thr, prob), rows in group_rows(a["rows"]).items():
         o.write(f"### {group_title(d, thr, prob, rows)}\n\n")

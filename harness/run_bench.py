@@ -13,7 +13,9 @@ Steps:
     them), in random order across the call's rows (spp-bench's default, harness/gb_interleave.h;
     the peers go round-robin, harness/peers/peer_timing.py); its console table and progress go
     to the terminal;
- 3. the peers, when present: harness/peers/torch_peer.py and $SPP_BUILD/spp-peer-onednn, each
+ 3. the peers, when present: harness/peers/torch_peer.py, $SPP_BUILD/spp-peer-onednn (Debian's
+    oneDNN 2.x), $SPP_BUILD/spp-peer-onednn3 (PyPI's oneDNN 3.x, mk/peers.mk) and
+    harness/peers/openvino_peer.py (when the openvino package is installed), each
     `--points FILE --repetitions R --out TMP.json --min-time T` (T: spp-bench's effective
     per-repetition minimum time). A missing or failing peer is a warning, not an error.
     Steps 2 and 3 run problem by problem (interleaved): spp-bench times one problem's rows
@@ -136,18 +138,36 @@ def load_rows(path, who):
     return rows
 
 
-PEERS = (("torch", ("harness", "peers", "torch_peer.py"), True),
-         ("onednn", ("{build}", "spp-peer-onednn"), False))
+# (name, path, Python script?, Python module it needs: checked with the peers' interpreter)
+PEERS = (("torch", ("harness", "peers", "torch_peer.py"), True, None),
+         ("onednn", ("{build}", "spp-peer-onednn"), False, None),
+         ("onednn3", ("{build}", "spp-peer-onednn3"), False, None),
+         ("openvino", ("harness", "peers", "openvino_peer.py"), True, "openvino"))
+
+
+def module_present(module):
+    """Whether the peers' interpreter (python_exe) can import `module` (without importing it)."""
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        return subprocess.run([python_exe(), "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        return False
 
 
 def present_peers(args):
     """(name, argv prefix) of each peer present; a missing one is a warning and a note."""
     got, notes = [], {}
-    for name, rel, is_py in PEERS:
+    for name, rel, is_py, module in PEERS:
         path = os.path.join(ROOT, *[r.format(build=args.build) for r in rel])
         if not os.path.exists(path):
             warn(f"peer {name}: {os.path.relpath(path, ROOT)} not found; its rows are left out")
             notes[name] = "missing"
+            continue
+        if module and not module_present(module):
+            warn(f"peer {name}: Python package {module} not installed (scripts/setup.sh bench "
+                 f"installs it); its rows are left out")
+            notes[name] = f"missing ({module} not installed)"
             continue
         got.append((name, [python_exe(), path] if is_py else [path]))
     return got, notes
@@ -178,7 +198,7 @@ def run_peers(args, peers, tmp, points, min_time, tag, status):
 def peer_note(notes, status):
     """One status per peer: rows kept, and the failed calls (exit codes) if any."""
     out = []
-    for name, _rel, _py in PEERS:
+    for name, _rel, _py, _mod in PEERS:
         if name in notes:
             out.append(f"{name}: {notes[name]}")
             continue
