@@ -146,13 +146,8 @@ PEERS = (("torch", ("harness", "peers", "torch_peer.py"), True, None),
 
 
 def module_present(module):
-    """Whether the peers' interpreter (python_exe) can import `module` (without importing it)."""
-    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-    try:
-        return subprocess.run([python_exe(), "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0
-    except OSError:
-        return False
+    """Whether the peers' interpreter (python_exe) can import `module`."""
+    return gbjson.module_present(module, python_exe())
 
 
 def present_peers(args):

@@ -31,6 +31,27 @@ import gbjson  # noqa: E402
 UNIT = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
+# The region peers: (row name, script in harness/peers, Python package it needs beyond the
+# suite's own). torchvision's roi_pool returns argmax like the kernels' training rows;
+# OpenVINO's ROIPooling returns values only, the inference rows' work.
+ROI_PEERS = (("torchvision_roi", "torchvision_roi_peer.py", None),
+             ("openvino_roi", "openvino_roi_peer.py", "openvino"))
+PEER_ROWS = tuple(name for name, _, _ in ROI_PEERS)
+
+
+def present_peers():
+    """(name, script) of each region peer whose package is installed; a missing one is a
+    warning (make bench-regions installs it), never an error."""
+    got = []
+    for name, script, module in ROI_PEERS:
+        if module and not gbjson.module_present(module, sys.executable):
+            print(f"run_regions: warning: peer {name}: Python package {module} not installed "
+                  "(scripts/setup.sh bench installs it); its rows are left out", file=sys.stderr)
+            continue
+        got.append((name, script))
+    return got
+
+
 def tree_commit():
     """HEAD of the checkout, with -dirty when the tree differs from it (untracked files too, as
     mk/bench.mk's build facts: a stray kernels/*.c is built); "unknown" outside git. GIT_OPTIONAL_LOCKS=0: never take the index lock of a shared tree."""
@@ -101,7 +122,7 @@ def table(run):
             workloads.append(w)
         if t not in threads:
             threads.append(t)
-        if k not in kernels and k not in ("bound_readonce", "bound_write", "torchvision_roi"):
+        if k not in kernels and k not in ("bound_readonce", "bound_write") + PEER_ROWS:
             kernels.append(k)
     infer = any(n.endswith("/y_only") for n in names)
     order = ["det-480", "det-576", "det-688", "det-688-relu", "det-864", "det-1200", "fast-rcnn"]
@@ -157,6 +178,13 @@ def table(run):
                 "and argmax vs oracle/spp_region_oracle.py, before timing):", ""]
         out += [f"- {n[7:]}: {ctx[n]}" for n in notes]
         out.append("")
+    ovn = [n for n in ctx if n.startswith("openvino_verify/")]
+    if ovn:
+        out += ["OpenVINO check (ROIPooling's bins, values vs oracle/spp_region_oracle.py, before "
+                "timing; values only: ROIPooling returns no argmax, so it is compared with the "
+                "inference rows):", ""]
+        out += [f"- {n[16:]}: {ctx[n]}" for n in ovn]
+        out.append("")
     out += ["torchvision 0.14's CPU roi_pool is single-threaded: its t2 row uses one thread.",
             "The peer runs in its own process right after the C++ benchmark of the same workload "
             "(workload by workload); on a shared machine the real-time ratio may still mix two "
@@ -181,11 +209,14 @@ def table(run):
 
 def inference_table(t, workloads, kernels, med, errs):
     """Rows {kernel}/{w}/{t}/y_only: max without argmax, vs the same bounds and peer."""
+    ov = any(n.startswith("openvino_roi/") and n.endswith(f"/{t}") for n in med)
     out = [f"### {t}, inference (max without argmax, y only)", "",
            "| workload | " + " | ".join(kernels) + " | torchvision roi_pool (with argmax) | "
-           "read-once bound | y-only write bound | best vs torchvision | best / read-once "
+           + ("OpenVINO ROIPooling | " if ov else "") +
+           "read-once bound | y-only write bound | best vs torchvision | "
+           + ("best vs OpenVINO | " if ov else "") + "best / read-once "
            "bound | best / (read + write y) |",
-           "|---|" + "---:|" * (len(kernels) + 6)]
+           "|---|" + "---:|" * (len(kernels) + 6 + 2 * ov)]
     for w in workloads:
         cells, best = kernel_cells(kernels, f"{w}/{t}/y_only", med, errs)
         if best is None:
@@ -198,9 +229,14 @@ def inference_table(t, workloads, kernels, med, errs):
         sp = f"{peer[0] / best[0]:.1f}x" if peer else "—"
         fb = f"{best[0] / bound[0]:.2f}x" if bound else "—"
         frw = f"{best[0] / (bound[0] + wb[0]):.2f}x" if bound and wb else "—"
+        ovc = ovs = ""
+        if ov:
+            o = med.get(f"openvino_roi/{w}/{t}")
+            ovc = f"{fmt(o[0]) if o else '—'} | "
+            ovs = f"{o[0] / best[0]:.1f}x | " if o else "— | "
         out.append(f"| {w} | " + " | ".join(cells) + f" | {fmt(peer[0]) if peer else '—'} | "
-                   f"{fmt(bound[0]) if bound else '—'} | {fmt(wb[0]) if wb else '—'} | "
-                   f"{sp} | {fb} | {frw} |")
+                   + ovc + f"{fmt(bound[0]) if bound else '—'} | {fmt(wb[0]) if wb else '—'} | "
+                   f"{sp} | " + ovs + f"{fb} | {frw} |")
     out.append("")
     return out
 
@@ -257,6 +293,7 @@ def main():
     # this shared machine the speed drifts over minutes; a peer timed after every kernel row
     # would be compared across two load levels)
     workloads = bench_workloads(exe, a.config, a.threads, a.workloads)
+    peers = [] if a.no_peer else present_peers()
     run = None
     with tempfile.TemporaryDirectory() as td:
         for i, w in enumerate(workloads):
@@ -279,22 +316,23 @@ def main():
                 run["benchmarks"] += got["benchmarks"]
             if a.no_peer:
                 continue
-            pcmd = [sys.executable, os.path.join(HERE, "peers", "torchvision_roi_peer.py"),
-                    "--config", a.config, "--threads", a.threads, "--out", pj,
-                    "--repetitions", str(a.repetitions), "--min-time", str(a.min_time),
-                    "--workloads", w]
-            print("+", " ".join(pcmd), file=sys.stderr)
-            subprocess.run(pcmd, check=True, cwd=ROOT, env=gbjson.child_env())
-            with open(pj) as f:
-                peer = json.load(f)
-            for k, v in peer["context"].items():
-                if k.startswith("boxes_hash/") and run["context"].get(k, v) != v:
-                    print(f"run_regions: WARNING {k}: peer {v} != bench "
-                          f"{run['context'][k]}: different boxes", file=sys.stderr)
-                run["context"]["peer/" + k] = v
-                if k.startswith("verify/"):
-                    run["context"][k] = v
-            run["benchmarks"] += peer["benchmarks"]
+            for name, script in peers:
+                pcmd = [sys.executable, os.path.join(HERE, "peers", script), "--config",
+                        a.config, "--threads", a.threads, "--out", pj, "--repetitions",
+                        str(a.repetitions), "--min-time", str(a.min_time), "--workloads", w]
+                print("+", " ".join(pcmd), file=sys.stderr)
+                subprocess.run(pcmd, check=True, cwd=ROOT, env=gbjson.child_env())
+                with open(pj) as f:
+                    peer = json.load(f)
+                pre = "peer/" if name == "torchvision_roi" else f"peer/{name}/"
+                for k, v in peer["context"].items():
+                    if k.startswith("boxes_hash/") and run["context"].get(k, v) != v:
+                        print(f"run_regions: WARNING {name} {k}: peer {v} != bench "
+                              f"{run['context'][k]}: different boxes", file=sys.stderr)
+                    run["context"][pre + k] = v
+                    if k.startswith(("verify/", "openvino_verify/")):
+                        run["context"][k] = v
+                run["benchmarks"] += peer["benchmarks"]
         run["repetitions"] = a.repetitions
         # the machine and the code, as spp-bench records them (Google Benchmark's context has
         # neither): the CPU model, and the tree's commit (-dirty with uncommitted changes;

@@ -32,6 +32,18 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def module_present(module, python):
+    """Whether interpreter `python` can import `module` (asked of a child process: a peer runs
+    in its own interpreter, and importing a large package here would cost seconds)."""
+    import subprocess
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        return subprocess.run([python, "-c", code], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        return False
+
+
 def _stats(v):
     mean = statistics.fmean(v)
     sd = statistics.stdev(v) if len(v) > 1 else 0.0   # GB: sample stddev (n - 1)

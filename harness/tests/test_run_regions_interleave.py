@@ -33,6 +33,7 @@ def row(name, ms):
 class Fake:
     def __init__(self):
         self.calls, self.peer_envs = [], []
+        self.openvino = False   # whether the peers' interpreter "has" the openvino package
 
     def run(self, cmd, check=False, cwd=None, stdout=None, text=None, env=None, **kw):
         class R:
@@ -40,6 +41,9 @@ class Fake:
         r = R()
         if cmd[0] == "git":   # the tree's commit: HEAD, and a clean status
             r.stdout = "0123456789abcdef\n" if "rev-parse" in cmd else ""
+            return r
+        if "-c" in cmd:       # gbjson.module_present asking whether a package is installed
+            r.returncode = 0 if self.openvino and "'openvino'" in cmd[-1] else 1
             return r
         if "--benchmark_list_tests=true" in cmd:
             r.stdout = "".join(f"{k}/{w}/t1/real_time\n" for w in WORKLOADS
@@ -49,9 +53,17 @@ class Fake:
         if cmd[0].endswith("spp-bench-regions"):
             self.calls.append(("bench", w))
             rows = [row(f"{k}/{w}/t1", 2.0) for k in ("bound_readonce", "nhwc_roi__avx2")]
+            if self.openvino:   # inference rows, which the OpenVINO column sits beside
+                rows.append(row(f"nhwc_roi__avx2/{w}/t1/y_only", 1.0))
             ctx = {"date": f"call {len(self.calls)}", f"boxes_hash/{w}": "0x1"}
             with open(arg(cmd, "--benchmark_out"), "w") as f:
                 json.dump({"context": ctx, "benchmarks": rows}, f)
+        elif cmd[1].endswith("openvino_roi_peer.py"):
+            self.calls.append(("openvino", w))
+            with open(arg(cmd, "--out"), "w") as f:
+                json.dump({"context": {f"boxes_hash/{w}": "0x1",
+                                       f"openvino_verify/{w}/t1": "values equal the oracle"},
+                           "benchmarks": [row(f"openvino_roi/{w}/t1", 8.0)]}, f)
         else:
             self.calls.append(("peer", w))
             self.peer_envs.append(env)
@@ -107,3 +119,25 @@ def test_no_peer(fake, tmp_path):
     run, _ = main(tmp_path, "--no-peer")
     assert fake.calls == [("bench", "det-b"), ("bench", "det-a")]
     assert not any(r["name"].startswith("torchvision") for r in run["benchmarks"])
+
+
+def test_openvino_peer_when_installed(fake, tmp_path):
+    fake.openvino = True
+    run, md = main(tmp_path)
+    # each workload: the kernels, then every peer, seconds apart
+    assert fake.calls == [("bench", "det-b"), ("peer", "det-b"), ("openvino", "det-b"),
+                          ("bench", "det-a"), ("peer", "det-a"), ("openvino", "det-a")]
+    assert sum(r["name"].startswith("openvino_roi/") for r in run["benchmarks"]) == 2
+    ctx = run["context"]
+    assert ctx["openvino_verify/det-a/t1"] == "values equal the oracle"
+    assert ctx["peer/openvino_roi/boxes_hash/det-a"] == "0x1"
+    # the inference table: OpenVINO's 8 ms against the best kernel's 1 ms without argmax
+    inf = md.split("inference (max without argmax, y only)", 1)[1]
+    assert "OpenVINO ROIPooling" in inf and "| 8.00 |" in inf and "| 8.0x |" in inf, inf
+    assert "openvino_roi" not in md.split("## t1", 1)[1].split("\n")[2]   # not a kernel column
+
+
+def test_openvino_peer_missing_is_a_warning(fake, tmp_path, capsys):
+    run, _ = main(tmp_path)
+    assert ("openvino", "det-a") not in fake.calls
+    assert "openvino not installed" in capsys.readouterr().err
