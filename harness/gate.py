@@ -125,7 +125,7 @@ def main(argv=None):
     ap.add_argument("--force", action="store_true",
                     help="compare even when the runs' CPU models differ")
     ap.add_argument("--only-kernels", action="store_true",
-                    help="do not gate on the peers' rows (torch_nchw, torch_cl, onednn)")
+                    help="do not gate on the peers' rows (" + ", ".join(PEERS) + ")")
     a = ap.parse_args(argv)
     if not 0 < a.threshold < 10:
         fail(f"--threshold {a.threshold}: expected a fraction in (0, 10), e.g. 0.10")
