@@ -240,6 +240,7 @@ def main():
         "timing": "real: perf_counter_ns, cpu: process_time_ns, per iteration (one infer())",
     }
     entries, failures = [], 0   # (name, label, input bytes, step)
+    alive = []   # the input arrays the requests' shared tensors point into
     for k, (prob, d, threads, direction) in enumerate(pts):
         why = skip_reason(d, direction)
         if why:
@@ -260,7 +261,12 @@ def main():
             ctx[f"primitives/{name}"] = primitives(cm)
             ctx.setdefault(f"compiled/t{threads}", compiled_properties(cm))
             req = cm.create_infer_request()
-            req.set_input_tensor(ov.Tensor(to_layout(x, d["layout"]), shared_memory=True))
+            xin = to_layout(x, d["layout"])
+            # the tensor shares xin's memory and the timing runs after every point is set up:
+            # keep xin alive until then (x is rebound at the next point; a freed array under a
+            # shared tensor is a use after free)
+            alive.append(xin)
+            req.set_input_tensor(ov.Tensor(xin, shared_memory=True))
             entries.append((name, f"openvino {ov.__version__} {d['layout']}; verified: {msg}",
                             4.0 * x.size, lambda r=req: r.infer(share_outputs=True)))
 
