@@ -219,19 +219,32 @@ def inference_table(rows):
 
 
 def sppnet_table(rows):
-    """sppnet bins: the best kernel per (problem, layout, threads) vs oneDNN."""
-    out = ["| workload (sppnet bins) | layout | threads | best kernel | time | oneDNN | "
-           "x oneDNN |", "|---|---|--:|---|--:|--:|--:|"]
-    for o in _peer_points(rows, "onednn", lambda r: r["direction"] == "fwd" and
-                          r["p"]["pool"] == "max" and r["p"]["bins"] == "sppnet"):
+    """sppnet bins: the best kernel per (problem, layout, threads) vs each oneDNN peer present
+    (Debian's 2.x as onednn, PyPI's 3.x as onednn3), and the ratio to the faster of them."""
+    peers = [p for p in ("onednn", "onednn3") if any(r["kernel"] == p for r in rows)]
+    if not peers:
+        return []
+    ix = {(r["problem"], r["kernel"], r["threads"], r["direction"]): r for r in rows}
+    label = {"onednn": "oneDNN 2", "onednn3": "oneDNN 3"}
+    out = ["| workload (sppnet bins) | layout | threads | best kernel | time | "
+           + " | ".join(label[p] for p in peers) + " | x fastest oneDNN |",
+           "|---|---|--:|---|--:|" + "--:|" * (len(peers) + 1)]
+    keep = lambda r: (r["direction"] == "fwd" and r["p"]["pool"] == "max" and  # noqa: E731
+                      r["p"]["bins"] == "sppnet")
+    pts = {(r["workload"], r["p"]["layout"], r["problem"], r["threads"]): r for p in peers
+           for r in _peer_points(rows, p, keep)}
+    for o in sorted(pts.values(), key=lambda r: _wkey(r) + (r["threads"],)):
         b = _best(rows, o["problem"], o["threads"], "fwd")
         if not b:
             continue
         name = o["workload"] or o["problem"]
         if name == "det-multi":
             name += " " + o["problem"].split("_")[0]
+        ts = [ix.get((o["problem"], p, o["threads"], "fwd")) for p in peers]
+        fastest = min((t["median"] for t in ts if t), default=None)
         out.append(f"| {name} | {o['p']['layout']} | {o['threads']} | `{b['kernel']}` | "
-                   f"{ms(b['median'])} | {ms(o['median'])} | {_ratio(o['median'], b['median'])} |")
+                   f"{ms(b['median'])} | " + " | ".join(ms(t["median"]) if t else "—" for t in ts)
+                   + f" | {_ratio(fastest, b['median'])} |")
     return out if len(out) > 2 else []
 
 

@@ -136,3 +136,22 @@ def test_inference_table_and_the_read_write_bound(tmp_path):
     # is 1.25x its training forward and x naive is the forward's (naive's /infer is 0.8 too)
     assert row[2] == "`nhwc__chlast`" and row[4] == "17.5" and row[5] == "1.25", row
     assert row[7] != "—" and fwd and fwd[0].split(" | ")[7] != "—"   # both r/w bounds present
+
+
+def test_sppnet_table_has_a_column_per_onednn_present(tmp_path):
+    import synth_run
+    pts = [synth_run.problem(4, 64, 13, 13, (6, 3, 2, 1), "max", "sppnet", "nhwc")]
+    run = synth_run.make_run(pts, noise=0, seed=7)
+    rows = gen_docs.report.analyse(run)["rows"]
+    one = gen_docs.sppnet_table(rows)
+    assert one[0].count("oneDNN") == 2 and "oneDNN 3" not in one[0]   # oneDNN 2 + the ratio
+    for r in [r for r in run["benchmarks"] if r["name"].startswith("onednn/")]:
+        r3 = dict(r, name=r["name"].replace("onednn/", "onednn3/", 1),
+                  run_name=r["run_name"].replace("onednn/", "onednn3/", 1),
+                  real_time=r["real_time"] / 2)   # 3.x twice as fast: the ratio follows it
+        run["benchmarks"].append(r3)
+    two = gen_docs.sppnet_table(gen_docs.report.analyse(run)["rows"])
+    assert "oneDNN 2 | oneDNN 3 | x fastest oneDNN" in two[0]
+    r1 = one[2].split(" | ")[-1].strip(" |")
+    r2 = two[2].split(" | ")[-1].strip(" |")
+    assert abs(float(r2) - float(r1) / 2) < 0.06, (one[2], two[2])
