@@ -36,7 +36,6 @@ properties, and per row the executed primitives (`layerType:primitiveType` of th
 model's nodes).
 Exit: 0 ok, 1 if any check failed, 2 on bad arguments (nothing written).
 """
-import argparse
 import os
 import platform
 import sys
@@ -197,20 +196,7 @@ def probe_max_rules(ov, core):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--points", required=True)
-    ap.add_argument("--repetitions", required=True, type=int)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--min-time", type=float, default=0.1)
-    a = ap.parse_args()
-    if not 1 <= a.repetitions <= 1000:
-        die(f"--repetitions {a.repetitions}: expected an integer 1..1000")
-    if not 0 < a.min_time <= 100:
-        die(f"--min-time {a.min_time}: expected seconds in (0, 100]")
-    out_dir = os.path.dirname(os.path.abspath(a.out))
-    if not os.path.isdir(out_dir):
-        die(f"--out {a.out}: directory {out_dir} does not exist")
-    pts = torch_peer.read_points(a.points)
+    a, pts = torch_peer.parse_args(__doc__, die)
 
     try:
         import openvino as ov

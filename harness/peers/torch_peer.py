@@ -160,8 +160,10 @@ def make_step(torch, F, x, d, direction, gy):
     return step
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(doc, die):
+    """The Python whole-map peers' command line (--points --repetitions --out [--min-time]),
+    checked: the arguments and the points they name, or die(message) naming the bad one."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--points", required=True)
     ap.add_argument("--repetitions", required=True, type=int)
     ap.add_argument("--out", required=True)
@@ -174,7 +176,11 @@ def main():
     out_dir = os.path.dirname(os.path.abspath(a.out))
     if not os.path.isdir(out_dir):
         die(f"--out {a.out}: directory {out_dir} does not exist")
-    pts = read_points(a.points)
+    return a, read_points(a.points)
+
+
+def main():
+    a, pts = parse_args(__doc__, die)
 
     import torch
     import torch.nn.functional as F
