@@ -32,6 +32,9 @@ typedef struct {
     char section[128]; /* section of the current grid/run block ("" before any) */
     int in_run;        /* current section is [run] */
     int run_seen;
+    int run_min_time;  /* min_time given in the current [run] block */
+    int block_line;    /* header line of the current block: a repeated header of the same
+                        * name starts a new block (inih reports only the section's name) */
     sweep_grid *g;     /* current grid, or NULL */
     unsigned seen;     /* keys given in the current grid */
     int64_t hlist[SWEEP_MAX_VALUES], wlist[SWEEP_MAX_VALUES];
@@ -460,6 +463,7 @@ static int start_section(parse_ctx *c, const char *section)
     if (!finish_grid(c))
         return 0;
     snprintf(c->section, sizeof c->section, "%s", section);
+    c->block_line = c->rd->section_line;
     c->in_run = 0;
     c->seen = 0;
     c->nh = c->nw = 0;
@@ -528,11 +532,15 @@ static int handler(void *user, const char *section, const char *name, const char
     parse_ctx *c = user;
     if (c->err_line)
         return 0; /* report the first error only */
-    if (strcmp(section, c->section) != 0 && !start_section(c, section))
+    if ((strcmp(section, c->section) != 0 || c->rd->section_line != c->block_line) &&
+        !start_section(c, section))
         return 0;
     if (c->in_run) {
         if (strcmp(name, "min_time") != 0)
             return fail(c, "unknown key '%s' in [run]: expected min_time", name);
+        if (c->run_min_time)
+            return fail(c, "key 'min_time' given twice in [run]");
+        c->run_min_time = 1;
         char *end;
         errno = 0;
         double v = strtod(value, &end);
