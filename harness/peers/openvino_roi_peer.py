@@ -26,7 +26,6 @@ executed primitives, the bins and verification notes.
 Usage: openvino_roi_peer.py --config configs/regions.ini --threads 1,2 --out peer.json
        [--workloads a,b] [--repetitions 3] [--min-time 0.5]
 """
-import argparse
 import os
 import sys
 
@@ -150,25 +149,7 @@ def verify(cm, ref, boxes, x):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", default=os.path.join(ROOT, "configs", "regions.ini"))
-    ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--workloads", default="")
-    ap.add_argument("--repetitions", type=int, default=3)
-    ap.add_argument("--min-time", type=float, default=0.5)
-    ap.add_argument("--out", required=True)
-    a = ap.parse_args()
-    try:
-        ts = [int(v) for v in a.threads.split(",") if v]
-    except ValueError:
-        ts = []
-    if not ts or not all(1 <= t <= 1024 for t in ts):
-        raise SystemExit(f"openvino_roi_peer: --threads {a.threads}: expected e.g. 1,2")
-    wls = TV.read_config(a.config)
-    want = [w for w in a.workloads.split(",") if w]
-    for w in want:
-        if w not in [x["name"] for x in wls]:
-            raise SystemExit(f"openvino_roi_peer: --workloads: {w}: not in {a.config}")
+    a, wls, want, ts = TV.parse_args(__doc__, "openvino_roi_peer")
     try:
         import openvino as ov
     except ImportError as e:

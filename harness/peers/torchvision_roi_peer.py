@@ -184,8 +184,11 @@ def verify(torch, wl, boxes):
     return True, "values and argmax equal the region oracle on these boxes"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(doc, who):
+    """The region peers' command line (--config --threads --workloads --repetitions --min-time
+    --out), checked: (args, the config's workloads, the workloads asked for, the thread counts);
+    a bad value exits naming the flag, the value and what was expected."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--config", default=os.path.join(ROOT, "configs", "regions.ini"))
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--workloads", default="")
@@ -193,14 +196,25 @@ def main():
     ap.add_argument("--min-time", type=float, default=0.5)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    import torch
-    import torchvision
-    from torchvision.ops import roi_pool
+    try:
+        ts = [int(v) for v in a.threads.split(",") if v]
+    except ValueError:
+        ts = []
+    if not ts or not all(1 <= t <= 1024 for t in ts):
+        raise SystemExit(f"{who}: --threads {a.threads}: expected e.g. 1,2")
     wls = read_config(a.config)
     want = [w for w in a.workloads.split(",") if w]
     for w in want:
         if w not in [x["name"] for x in wls]:
-            raise SystemExit(f"torchvision_roi_peer: --workloads: {w}: not in {a.config}")
+            raise SystemExit(f"{who}: --workloads: {w}: not in {a.config}")
+    return a, wls, want, ts
+
+
+def main():
+    a, wls, want, ts = parse_args(__doc__, "torchvision_roi_peer")
+    import torch
+    import torchvision
+    from torchvision.ops import roi_pool
     rows, context = [], {"torch": torch.__version__, "torchvision": torchvision.__version__,
                          "glibc_tunables": gbjson.malloc_note()}
     for wl in wls:
@@ -218,7 +232,6 @@ def main():
                            * wl["c"] * 4)
         label = ("verified" if ok else "different rounding, not verified") + \
             "; roi_pool CPU kernel is single-threaded"
-        ts = [int(v) for v in a.threads.split(",") if v]
         step = lambda: tv_pyramid(torch, roi_pool, x, rois, wl["levels"])  # noqa: E731
         timings = peer_timing.round_robin(
             [(lambda t=t: torch.set_num_threads(t), step) for t in ts], a.repetitions, a.min_time)
