@@ -384,6 +384,8 @@ def main():
                     status = 1
                 else:
                     info(f"report: {args.report_out}/")
+        # the goals judged on this run (docs/benchmarking.md#goals): findings, not errors
+        Child.run([python_exe(), os.path.join(ROOT, "harness", "goals.py"), out])
         return status
     except Interrupted as e:
         print(f"\nrun_bench: interrupted ({e}); temporary files removed, earlier results intact",

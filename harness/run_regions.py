@@ -342,6 +342,8 @@ def main():
         gbjson.write_atomic(out, run)
     write_text_atomic(a.md, table(run))
     print(f"wrote {out} and {a.md}", file=sys.stderr)
+    import goals   # here: goals reads region runs through this module
+    print("\n".join(goals.lines(run)))
 
 
 if __name__ == "__main__":

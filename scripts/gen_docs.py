@@ -51,6 +51,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "harness"))
 import report  # noqa: E402  (puts harness/peers on the path)
 import run_regions  # noqa: E402
+import goals  # noqa: E402
 import gbjson  # noqa: E402
 
 PUBLISHED = os.path.join(ROOT, "results", "published")
@@ -141,6 +142,19 @@ def _best(rows, problem, threads, direction):
     return min(c, key=lambda r: r["median"]) if c else None
 
 
+def _fastest_peer(rows, problem, threads, direction):
+    """The fastest peer row on a point, peers counted on their own memory format only."""
+    c = [r for r in rows if r["problem"] == problem and r["threads"] == threads and
+         r["direction"] == direction and r["is_peer"] and report._own_layout(r)]
+    return min(c, key=lambda r: r["median"]) if c else None
+
+
+def _vs_peer(rows, b, threads, direction):
+    """'x<ratio> <peer>' of the fastest peer over row b, or a dash."""
+    pr = b and _fastest_peer(rows, b["problem"], threads, direction)
+    return f"{_ratio(pr['median'], b['median'])} {pr['kernel']}" if pr else "—"
+
+
 def _wkey(r):
     return (ORDER.index(r["workload"]) if r["workload"] in ORDER else 99, r["workload"],
             r["p"]["layout"], r["problem"])
@@ -197,7 +211,8 @@ def inference_table(rows):
     read+write bound; and the best at 2 threads."""
     ix = {(r["problem"], r["kernel"], r["threads"], r["direction"]): r for r in rows}
     out = ["| workload | layout | best kernel | time | x naive | x its training forward | "
-           "x bound | x bound (r/w) | 2 threads |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
+           "x bound | x bound (r/w) | x fastest peer | 2 threads | x fastest peer (t2) |",
+           "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     probs = sorted({r["problem"]: r for r in rows if r["direction"] == "infer" and
                     r["p"]["bins"] == "adaptive" and r["workload"] != "det-multi"}.values(),
                    key=_wkey)
@@ -214,7 +229,8 @@ def inference_table(rows):
         out.append(f"| {p['workload'] or p['problem']} | {p['p']['layout']} | `{b['kernel']}` | "
                    f"{ms(t)} | {_ratio(nv and nv['median'], t)} | "
                    f"{_ratio(fw and fw['median'], t, '{:.2f}')} | "
-                   f"{_ratio(t, b['bound_ns'])} | {_ratio(t, b.get('bound_rw_ns'))} | {two} |")
+                   f"{_ratio(t, b['bound_ns'])} | {_ratio(t, b.get('bound_rw_ns'))} | "
+                   f"{_vs_peer(rows, b, 1, 'infer')} | {two} | {_vs_peer(rows, b2, 2, 'infer')} |")
     return out if len(out) > 2 else []
 
 
@@ -274,7 +290,9 @@ SUMMARY_TABLES = [
     ("Inference forward (max, no argmax), adaptive bins", "the best kernel per workload and "
      "layout at 1 thread; x its training forward = the same kernel's time with argmax over this "
      "one; x bound (r/w) = its time / the time to read the input once and write y once (the "
-     "inference pass's own floor)", inference_table),
+     "inference pass's own floor); x fastest peer = the fastest peer's inference form (oneDNN "
+     "forward_inference, OpenVINO without the indices output, torch under inference_mode) over "
+     "this kernel, named", inference_table),
     ("sppnet bins vs oneDNN", "the best kernel per problem, layout and thread count, forward, "
      "max", sppnet_table),
     ("Forward+backward vs PyTorch channels_last", "the best kernel per problem, layout and "
@@ -349,7 +367,7 @@ def run_section(path, run, cpu):
     if is_region_run(run):
         table = run_regions.table(run).split("\n")
         body = "\n".join(table[1:]).strip("\n")   # its own title is this section's
-        out += [demote(body, 1), ""]
+        out += [demote(body, 1), ""] + goals_section(run, cmd)
         return out
     rows = report.analyse(run)["rows"]
     made = 0
@@ -361,7 +379,16 @@ def run_section(path, run, cpu):
             made += 1
     if not made:
         out += ["No summary table applies to this run's rows.", ""]
-    return out
+    return out + goals_section(run, cmd)
+
+
+def goals_section(run, cmd):
+    """The goals judged on this run (harness/goals.py), with the command that measured them."""
+    word = {True: "met", False: "**not met**", None: "not measured"}
+    return (["### Goals", "", f"Judged by `harness/goals.py` on this run (`{cmd}`); the goals "
+             "are in docs/benchmarking.md#goals.", "", "| goal | verdict | evidence |",
+             "|---|---|---|"] +
+            [f"| {g} | {word[ok]} | {text} |" for g, ok, text in goals.goals(run)] + [""])
 
 
 def run_time(run):

@@ -15,6 +15,10 @@ contiguous as `torch_nchw/{problem}/t{T}` and channels_last as `torch_cl/{proble
 {problem} is the point's string as given (so a row sits beside the kernels of that point; the
 string's layout names the row, not torch's memory format). Directions:
   fwd     forward only, under torch.no_grad() (torch still computes max indices internally);
+          a max fwd point also gets its inference twin, row suffix `/infer`: the same pyramid
+          under torch.inference_mode(), torch's deployment form (1.13 has no values-only
+          adaptive max kernel: the indices are still computed and dropped, which is the work
+          a user of torch pays for inference);
   bwd     backward alone: the forward graph is built once (x.requires_grad), then each iteration
           sets x.grad = None and runs y.backward(gy, retain_graph=True); torch allocates and
           zero-fills dx itself, as our kernels overwrite dx. Row suffix `/bwd`;
@@ -111,8 +115,8 @@ def check(torch, F, name, x, d, direction, gy):
     xn = xs.contiguous().numpy()            # logical NCHW whatever the memory format
     lv, pool = d["levels"], d["pool"]
     want, am = spp_oracle.forward(xn, lv, pool, "adaptive", "nchw")
-    if direction == "fwd":
-        with torch.no_grad():
+    if direction in ("fwd", "infer"):
+        with torch.inference_mode() if direction == "infer" else torch.no_grad():
             got = spp_torch(torch, F, xs, lv, pool).numpy()
     else:
         xs.requires_grad_(True)
@@ -122,7 +126,7 @@ def check(torch, F, name, x, d, direction, gy):
     tol = None if pool == "max" else spp_oracle.avg_bound(xn, lv, "adaptive", "nchw")
     bad = first_mismatch(got, want, tol)
     what = "output"
-    if bad is None and direction != "fwd":
+    if bad is None and direction not in ("fwd", "infer"):
         dyn = gy[:ns].numpy()
         dx_want = spp_oracle.backward(dyn, am, xn.shape, lv, pool, "adaptive", "nchw")
         btol = spp_oracle.backward_bound(dyn, am, xn.shape, lv, pool, "adaptive", "nchw")
@@ -140,6 +144,11 @@ def check(torch, F, name, x, d, direction, gy):
 
 def make_step(torch, F, x, d, direction, gy):
     lv, pool = d["levels"], d["pool"]
+    if direction == "infer":
+        def step():
+            with torch.inference_mode():
+                return spp_torch(torch, F, x, lv, pool)
+        return step
     if direction == "fwd":
         def step():
             with torch.no_grad():
@@ -197,18 +206,21 @@ def main():
         x = torch.rand(shape, generator=g, dtype=torch.float32) * 2 - 1
         nout = d["c"] * sum(n * n for n in d["levels"])
         gy = torch.rand((d["n"], nout), generator=g, dtype=torch.float32) * 2 - 1
-        suffix = "" if direction == "fwd" else f"/{direction}"
+        forms = (direction, "infer") if direction == "fwd" and d["pool"] == "max" else (direction,)
         for kname, fmt in (("torch_nchw", torch.contiguous_format),
                            ("torch_cl", torch.channels_last)):
-            name = f"{kname}/{prob}/t{threads}{suffix}"
             xf = x.contiguous(memory_format=fmt)
-            if not check(torch, F, name, xf, d, direction, gy):
-                failures += 1
-                continue
-            fmt_name = "channels_last" if kname == "torch_cl" else "contiguous"
-            entries.append((name, f"torch {torch.__version__} {fmt_name}", 4.0 * x.numel(),
-                            lambda t=threads: torch.set_num_threads(t),
-                            make_step(torch, F, xf, d, direction, gy)))
+            for form in forms:
+                suffix = "" if form == "fwd" else f"/{form}"
+                name = f"{kname}/{prob}/t{threads}{suffix}"
+                if not check(torch, F, name, xf, d, form, gy):
+                    failures += 1
+                    continue
+                fmt_name = "channels_last" if kname == "torch_cl" else "contiguous"
+                mode = " inference_mode" if form == "infer" else ""
+                entries.append((name, f"torch {torch.__version__} {fmt_name}{mode}",
+                                4.0 * x.numel(), lambda t=threads: torch.set_num_threads(t),
+                                make_step(torch, F, xf, d, form, gy)))
 
     timings = peer_timing.round_robin([(e[3], e[4]) for e in entries], a.repetitions,
                                       a.min_time)

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""The performance goals, judged on one run: met or not, with the worst point as evidence.
+
+    .venv/bin/python harness/goals.py RUN [RUN ...]
+
+RUN: whole-map runs (spp-bench via harness/run_bench.py) and region runs (spp-bench-regions via
+harness/run_regions.py), plain or compressed. Every ratio is taken within one run (medians of
+its repetitions), never across runs. The goals (docs/benchmarking.md#goals):
+
+  whole maps (forward max, adaptive bins; the best kernel of each point):
+    train-rw    training forward at 1 thread within 2x its read+write bound (input read,
+                y and int32 argmax written)
+    infer-rw    inference forward (argmax NULL) at 1 thread within 1.5x its y-only read+write
+                bound
+    peers       at least 1.5x the fastest peer at equal threads on every point where a peer
+                runs (forward, inference and backward; peers on their own memory format)
+    scaling     2 threads at least 1.8x 1 thread on inputs of 10 MB or more (forward)
+  regions (det-688):
+    roi-openvino  inference at least 5x OpenVINO's ROIPooling pyramid at equal threads
+    roi-nchw      the best NCHW kernel within 1.2x the best NHWC kernel (inference)
+
+Prints one line per goal and run: `goal <name>: met|NOT met: <evidence>`. Exit 0 (a goal not
+met is a finding, not an error); 2 when a run cannot be read.
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "peers"))
+
+import gbjson  # noqa: E402
+import report  # noqa: E402
+import run_regions  # noqa: E402
+
+TEN_MB = 10 * 1000 * 1000
+
+
+def _name(r):
+    return f"{r['workload']} {r['p']['layout']}" if r["workload"] else r["problem"]
+
+
+def _best(rows, problem, threads, direction):
+    c = [r for r in rows if r["problem"] == problem and r["threads"] == threads and
+         r["direction"] == direction and not r["is_peer"]]
+    return min(c, key=lambda r: r["median"]) if c else None
+
+
+def _points(rows, direction, threads=None):
+    """(problem, threads) of the max adaptive points timed in a direction."""
+    return sorted({(r["problem"], r["threads"]) for r in rows
+                   if r["direction"] == direction and r["p"]["pool"] == "max" and
+                   r["p"]["bins"] == "adaptive" and r["workload"] != "det-multi" and
+                   (threads is None or r["threads"] == threads)})
+
+
+def _verdict(name, target, worst, n, fmt):
+    """One goal: worst = (ratio, point text) with the highest ratio (lower is better)."""
+    if worst is None:
+        return (name, None, "no point of this run measures it")
+    ok = worst[0] <= target
+    return (name, ok, f"{n} point(s); worst {fmt(worst[0])} at {worst[1]} (goal {fmt(target)})")
+
+
+def _bound_goal(rows, name, direction, target):
+    worst, n = None, 0
+    for prob, t in _points(rows, direction, 1):
+        b = _best(rows, prob, 1, direction)
+        if not b or not b.get("bound_rw_ns"):
+            continue
+        n += 1
+        ratio = b["median"] / b["bound_rw_ns"]
+        if worst is None or ratio > worst[0]:
+            worst = (ratio, f"{_name(b)} t1 (`{b['kernel']}`)")
+    return _verdict(name, target, worst, n, lambda v: f"{v:.2f}x bound")
+
+
+def _peer_goal(rows, target=1.5):
+    """Lowest (fastest peer / best kernel) over every point a peer ran; reported as the
+    inverse so that the common rule 'worst = highest' applies."""
+    worst, n, below = None, 0, 0
+    pts = {(r["problem"], r["threads"], r["direction"]) for r in rows
+           if r["is_peer"] and report._own_layout(r) and r["direction"] in ("fwd", "infer", "bwd")}
+    for prob, t, d in sorted(pts):
+        peers = [r for r in rows if r["problem"] == prob and r["threads"] == t and
+                 r["direction"] == d and r["is_peer"] and report._own_layout(r)]
+        b = _best(rows, prob, t, d)
+        if not b or not peers:
+            continue
+        p = min(peers, key=lambda r: r["median"])
+        n += 1
+        sp = p["median"] / b["median"]
+        below += sp < target
+        if worst is None or 1 / sp > worst[0]:
+            worst = (1 / sp, f"{_name(b)} t{t} {d} (`{b['kernel']}` vs {p['kernel']})")
+    name, ok, text = _verdict("peers", 1 / target, worst, n, lambda v: f"{1 / v:.2f}x")
+    if ok is not None:
+        text = text.replace(f"(goal {1 / (1 / target):.2f}x)",
+                            f"(goal {target:.2f}x the fastest peer; {below} point(s) below it)")
+    return name, ok, text
+
+
+def _scaling_goal(rows, target=1.8):
+    worst, n = None, 0
+    for prob, _ in _points(rows, "fwd", 1):
+        b1, b2 = _best(rows, prob, 1, "fwd"), _best(rows, prob, 2, "fwd")
+        if not b1 or not b2 or b1["in_bytes"] < TEN_MB:
+            continue
+        n += 1
+        sp = b1["median"] / b2["median"]
+        if worst is None or 1 / sp > worst[0]:
+            worst = (1 / sp, f"{_name(b1)} ({b1['in_bytes'] / 1e6:.0f} MB, `{b2['kernel']}`)")
+    name, ok, text = _verdict("scaling", 1 / target, worst, n, lambda v: f"{1 / v:.2f}x")
+    return name, ok, text.replace(f"(goal {target:.2f}x)", f"(goal {target:.2f}x t1's speed)")
+
+
+def whole_map_goals(run):
+    rows = report.analyse(run)["rows"]
+    return [_bound_goal(rows, "train-rw", "fwd", 2.0),
+            _bound_goal(rows, "infer-rw", "infer", 1.5),
+            _peer_goal(rows), _scaling_goal(rows)]
+
+
+def region_goals(run, workload="det-688"):
+    med = run_regions.medians(run["benchmarks"])
+    threads = sorted({n.split("/")[2] for n in med if n.split("/")[1:2] == [workload]})
+    kernels = sorted({n.split("/")[0] for n in med if n.endswith("/y_only") and
+                      not n.startswith(("bound_", "roi__naive/"))})
+    out = []
+    ov, lay = None, None
+    for t in threads:
+        got = {k: med[f"{k}/{workload}/{t}/y_only"][0] for k in kernels
+               if f"{k}/{workload}/{t}/y_only" in med}
+        if not got:
+            continue
+        best = min(got, key=got.get)
+        o = med.get(f"openvino_roi/{workload}/{t}")
+        if o:
+            sp = o[0] / got[best]
+            if ov is None or sp < ov[0]:
+                ov = (sp, f"{workload} {t} (`{best}` {got[best]:.2f} ms vs "
+                          f"{o[0]:.2f} ms)")
+        nchw = {k: v for k, v in got.items() if k.startswith("nchw_")}
+        nhwc = {k: v for k, v in got.items() if k.startswith("nhwc_")}
+        if nchw and nhwc:
+            kc, kh = min(nchw, key=nchw.get), min(nhwc, key=nhwc.get)
+            r = nchw[kc] / nhwc[kh]
+            if lay is None or r > lay[0]:
+                lay = (r, f"{workload} {t} (`{kc}` vs `{kh}`)")
+    if ov is None:
+        out.append(("roi-openvino", None, "no OpenVINO ROIPooling row in this run"))
+    else:
+        out.append(("roi-openvino", ov[0] >= 5.0,
+                    f"worst {ov[0]:.1f}x OpenVINO at {ov[1]} (goal 5.0x)"))
+    out.append(_verdict("roi-nchw", 1.2, lay, len(threads), lambda v: f"{v:.2f}x NHWC")
+               if lay else ("roi-nchw", None, "no NCHW and NHWC inference rows to compare"))
+    return out
+
+
+def goals(run):
+    """[(goal, met: True/False/None for not measured, evidence)] of one run."""
+    ctx = run.get("context", {})
+    if "region_config" in ctx or str(ctx.get("executable", "")).endswith("regions"):
+        return region_goals(run)
+    return whole_map_goals(run)
+
+
+def lines(run):
+    word = {True: "met", False: "NOT met", None: "not measured"}
+    return [f"goal {g}: {word[ok]}: {text}" for g, ok, text in goals(run)]
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    for path in argv:
+        try:
+            run = gbjson.load_run(path)
+        except (OSError, ValueError) as e:
+            print(f"goals: {path}: cannot read the run: {e}", file=sys.stderr)
+            return 2
+        print(f"# {path} ({run.get('context', {}).get('date', '?')})")
+        print("\n".join(lines(run)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
