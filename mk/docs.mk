@@ -5,6 +5,8 @@
 #                      README.md's headline block from the newest published paper run
 #   make docs RUN='results/runs/A.json results/published/B.json.xz'
 #                      the result pages from these runs instead of results/published/
+#   make docs-machines docs/results/cross-machine.md: the same rows of one configuration on each
+#                      machine, as ratios within each run (CROSS_RUNS: RUN=LABEL pairs)
 #   make publish RUN=results/runs/A.json
 #                      keep a run behind published tables: results/published/A.json.xz (tracked;
 #                      results/runs/ is not)
@@ -13,10 +15,17 @@ RUN ?=
 DOCS_KERNELS ?= docs/kernels.md
 DOCS_RESULTS ?= docs/results
 DOCS_README ?= README.md
+# the paper runs of each machine the benchmarks ran on (docs/perf-log.md#machines)
+CROSS_RUNS ?= "results/published/20261122T084408Z-vm.json.xz=Zen 3" \
+	"results/published/20261122T110207Z-vm.json.xz=Zen 4" \
+	"results/published/20261205T185626Z-vm.json.xz=Intel Xeon (2026-12-05)"
 
-.PHONY: docs docs-kernels docs-results docs-headline publish
+.PHONY: docs docs-kernels docs-results docs-headline docs-machines publish
 
-docs: docs-kernels docs-results docs-headline
+docs: docs-kernels docs-results docs-headline docs-machines
+
+docs-machines:
+	$(Q)$(PY) scripts/cross_machine.py --out $(DOCS_RESULTS)/cross-machine.md $(CROSS_RUNS)
 
 docs-kernels: $(BUILD)/spp
 	$(Q)$(PY) scripts/gen_docs.py kernels --spp $(BUILD)/spp --doc $(DOCS_KERNELS)
