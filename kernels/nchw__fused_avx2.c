@@ -10,7 +10,7 @@
  *      covered by runs of finer bins (nchw_sched_init, checked from the plan per level pair)
  *      are merged from those bins. Channel tail: the missing lanes re-read the last channel's
  *      plane and their outputs are not stored. Bins go out by 8x8 transposes.
- * Paths: forward max with argmax on planes of at most SC_MAX_HW elements: small_cells_avx2.h
+ * Paths: forward max (argmax or not) of planes of at most SC_MAX_HW elements: small_cells_avx2.h
  *      (16 planes in a cell-major tile; the same bits). Other max: the per-row bin lists of
  *      nchw_fused_plan.h (a table per call up to FUSED_ROWTAB_MAX_ROWS rows, else per group
  *      and row) and the row bodies of nchw_fused_bins_avx2.h. Avg: row partials into bin rows.
@@ -176,7 +176,7 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
 {
     const spp_problem *p = &pl->p;
     /* small planes: the cell-major core (small_cells_avx2.h) */
-    if (argmax && sc_takes(pl) && sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS))
+    if (sc_takes(pl) && sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS))
         return SPP_OK;
     const int64_t groups_per_sample = (p->c + 7) / 8, groups = p->n * groups_per_sample;
     const int64_t planes = p->n * p->c, HW = p->h * p->w;

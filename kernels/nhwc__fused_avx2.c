@@ -12,9 +12,9 @@
  *  - 2-D blocks: max with argmax on maps of at least 600 cells whose input stays in L3
  *    (detection maps, fast-rcnn, vgg16-600): each element read once into disjoint blocks,
  *    merged into rows and columns (nhwc_fused_blocks.h).
- *  - small planes: forward max with argmax with H*W <= 400 (SC_MAX_HW) and at most one level
- *    read from the input: the cell-major core of small_cells_avx2.h (shared with
- *    nchw__fused_avx2), 16 channels per task over a tile in L1.
+ *  - small planes: forward max (with or without argmax) with H*W <= 400 (SC_MAX_HW) and at
+ *    most one level read from the input: the cell-major core of small_cells_avx2.h (shared
+ *    with nchw__fused_avx2), 16 channels per task over a tile in L1.
  *  - max backward of small maps (an output per 4 pixels or more): a tile in L1 written to dx
  *    once; otherwise zero-fill and scatter. Avg backward row by row.
  * Max: fast folds, NaN probe, exact rerun on a possible NaN: first maximum on ties (-0.0 ==
@@ -32,12 +32,11 @@
 #include "nhwc_fused_bwd.h"
 #include "small_cells_avx2.h"
 
-/* Forward max with argmax of small planes: the cell-major core of small_cells_avx2.h;
- * everything else (and inputs naive takes) as before. */
-static int fz_small(const spp_plan *pl, const int32_t *argmax)
+/* Forward max of small planes, with or without argmax: the cell-major core of
+ * small_cells_avx2.h; everything else (and inputs naive takes) as before. */
+static int fz_small(const spp_plan *pl)
 {
-    return argmax && sc_takes(pl) && pl->p.c >= NHWC_MIN_C &&
-           spp_input_elems(&pl->p) > FZ_MIN_ELEMS;
+    return sc_takes(pl) && pl->p.c >= NHWC_MIN_C && spp_input_elems(&pl->p) > FZ_MIN_ELEMS;
 }
 
 static spp_status fz_forward_avx2(const spp_plan *pl, const float *x, float *y,
@@ -45,7 +44,7 @@ static spp_status fz_forward_avx2(const spp_plan *pl, const float *x, float *y,
 {
     /* at most one level read from the input: with more (zf5-3lvl: 3 and 2 do not nest) the
      * column segments of fz_forward do better */
-    if (fz_small(pl, argmax) && sc_forward(pl, x, y, argmax, ex, 1))
+    if (fz_small(pl) && sc_forward(pl, x, y, argmax, ex, 1))
         return SPP_OK;
     return fz_forward(pl, x, y, argmax, ex);
 }

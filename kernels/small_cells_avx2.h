@@ -1,32 +1,32 @@
-/* small_cells_avx2.h: forward max with argmax of small planes (H*W <= SC_MAX_HW), the one
- * core of nhwc__fused_avx2 and nchw__fused_avx2 there. Included only by *avx2.c files (built
- * with -mavx2 -mfma). Not a kernel by itself; its plan is fused_cells_plan.h.
+/* small_cells_avx2.h: forward max of small planes (H*W <= SC_MAX_HW), with or without argmax,
+ * the one core of nhwc__fused_avx2 and nchw__fused_avx2 there. Included only by *avx2.c files
+ * (built with -mavx2 -mfma). Not a kernel by itself; its plan is fused_cells_plan.h.
  *
  * Why: on small planes with many bins per channel the generic fused loops spend most of their
  * instructions on loop and plan decoding. Here a per-call program fixes the structure once,
  * and a task runs short fixed-shape folds over a cell-major tile in L1, 16 channels (two
  * vectors sharing loop and position work) at a time:
  *  - the tile: pixel (h, w) of 16 channels is 64 contiguous bytes at T + (h*W + w) * 16.
- *    NHWC copies a chunk of channel groups pixel by pixel in address order (read in place,
- *    pixels C floats apart fall into a few L1 sets: C = 256 gives 4 sets, 32 lines, so the
- *    scans kept missing L1); NCHW transposes 16 planes with 8x8 register transposes.
+ *    NHWC copies a chunk of channel groups pixel by pixel in address order (pixels C floats
+ *    apart fall into a few L1 sets); NCHW transposes 16 planes with 8x8 register transposes.
  *  - input levels: per row the partial of every column bin (columns in increasing order),
- *    then per bin its rows' partials in increasing order: the separable reduction, where the
- *    scan rule upd = (v > best) | isnan(v) is exact (a later candidate replaces only a
- *    strictly greater one, a NaN a number, a later NaN an earlier one).
+ *    then per bin its rows' partials in increasing order, with the scan rule
+ *    upd = (v > best) | isnan(v), exact there (a later candidate replaces only a strictly
+ *    greater one, a NaN a number, a later NaN an earlier one).
  *  - covered levels: merged from a finer level's bins by the merge program with the full
  *    order of spp_max_better, (v > b) | (v == b & p < bp) (plus the NaN terms on the exact
  *    path), keeping the chosen element's value, so a -0.0/+0.0 tie keeps the first zero.
- *  - fast path: scans use b = max(v, b) (ties keep b); four running sums over the tile probe
- *    for NaN; if one is NaN (or inf - inf) the task runs the exact NaN-aware folds instead.
- *    Same answer either way: naive's, bitwise (docs/spec.md#3-max-and-avg).
+ *  - fast path: b = max(v, b) (ties keep b); four running sums over the tile probe for NaN;
+ *    if one is NaN (or inf - inf) the task runs the exact NaN-aware folds instead.
+ *  - values only (argmax NULL, no NaN): no positions at all, merges too are b = max(v, b):
+ *    exact while the merged bins hold no -0.0 (equal values are then the same bits); a -0.0
+ *    in a bin some level merges from reruns the group with positions. Same y either way.
  *  - output: a level's bins [bin][16 channels] go to y[channel][bin] through 8x8 and 4x8
  *    register transposes (argmax, as 32-bit patterns, the same way).
- * Threads: OpenMP over tasks (sample, chunk of groups), schedule(static), num_threads(threads);
- * a group's arithmetic does not depend on the task or thread holding it, so outputs are
- * bitwise the same for every thread count. Workspace (sc_workspace): the plan, a position
- * table and the merge program (shared), tiles, row partials and bins (per thread). Weakest:
- * with more than one level read from the input, callers may prefer their own path (max_in). */
+ * All paths give naive's bits (docs/spec.md#3-max-and-avg). Threads: OpenMP over tasks
+ * (sample, chunk of groups), schedule(static); a group's arithmetic does not depend on the
+ * task or thread, so outputs are the same for every thread count. Workspace: sc_workspace.
+ * Weakest: with more than one level read from the input, callers may prefer their own path. */
 #ifndef SMALL_CELLS_AVX2_H
 #define SMALL_CELLS_AVX2_H
 
@@ -102,11 +102,21 @@ SC_INLINE void sc_sti(int32_t *p, __m256i v) { _mm256_store_si256((__m256i *)(vo
 
 /* A row partial: len pixels from p (stride ss floats), positions from pt (stride 8), in
  * column order (the scan rule); the result to rv/rp (16 lanes). len is a constant where the
- * caller switches on it. */
+ * caller switches on it. pos = 0: values only (fast only): rp is not touched. */
 SC_INLINE void sc_part(const float *p, int64_t ss, const int32_t *pt, int len, float *rv,
-                       int32_t *rp, int fast)
+                       int32_t *rp, int fast, int pos)
 {
     __m256 b0 = _mm256_loadu_ps(p), b1 = _mm256_loadu_ps(p + 8);
+    if (!pos) {
+        for (int w = 1; w < len; w++) {
+            p += ss;
+            b0 = _mm256_max_ps(_mm256_loadu_ps(p), b0);
+            b1 = _mm256_max_ps(_mm256_loadu_ps(p + 8), b1);
+        }
+        _mm256_store_ps(rv, b0);
+        _mm256_store_ps(rv + 8, b1);
+        return;
+    }
     __m256i q0 = sc_ldi(pt), q1 = q0;
     for (int w = 1; w < len; w++) {
         p += ss;
@@ -124,9 +134,19 @@ SC_INLINE void sc_part(const float *p, int64_t ss, const int32_t *pt, int len, f
 /* A bin of an input level: its rows' partials (len of them, stride rs) in increasing row
  * order (the scan rule again: a later row's elements all come later). */
 SC_INLINE void sc_rows(const float *rv, const int32_t *rp, int64_t rs, int len, float *bv,
-                       int32_t *bp, int fast)
+                       int32_t *bp, int fast, int pos)
 {
     __m256 b0 = _mm256_load_ps(rv), b1 = _mm256_load_ps(rv + 8);
+    if (!pos) {
+        for (int h = 1; h < len; h++) {
+            rv += rs;
+            b0 = _mm256_max_ps(_mm256_load_ps(rv), b0);
+            b1 = _mm256_max_ps(_mm256_load_ps(rv + 8), b1);
+        }
+        _mm256_store_ps(bv, b0);
+        _mm256_store_ps(bv + 8, b1);
+        return;
+    }
     __m256i q0 = sc_ldi(rp), q1 = sc_ldi(rp + 8);
     for (int h = 1; h < len; h++) {
         rv += rs;
@@ -140,11 +160,23 @@ SC_INLINE void sc_rows(const float *rv, const int32_t *rp, int64_t rs, int len, 
     sc_sti(bp + 8, q1);
 }
 
+/* Whether n bins of 16 lanes at bv hold a -0.0 (bit pattern INT32_MIN). */
+SC_INLINE int sc_negzero(const float *bv, int64_t n)
+{
+    const __m256i nz = _mm256_set1_epi32(INT32_MIN);
+    __m256i z = _mm256_setzero_si256();
+    for (int64_t e = 0; e < n * 2; e++)
+        z = _mm256_or_si256(z, _mm256_cmpeq_epi32(sc_ldi((const int32_t *)(const void *)(bv + e * 8)), nz));
+    return !_mm256_testz_si256(z, z);
+}
+
 /* One task's bins into BV/BP ([bin][16 lanes]): pixel (h, w) of the 16 channels at
- * src + (h*W + w) * ss (two vectors); PT: the position table (pixel e: 8 lanes of e). */
-SC_INLINE void sc_task(const spp_plan *pl, const sc_plan *sp, const int32_t *prog,
-                       const int32_t *PT, const float *src, int64_t ss, float *RV,
-                       int32_t *RP, float *BV, int32_t *BP, int fast, const sc_pf *pf)
+ * src + (h*W + w) * ss (two vectors); PT: the position table (pixel e: 8 lanes of e).
+ * pos = 0 (values only, fast only): BP is not touched; returns 1, leaving the bins
+ * unfinished, when a level that others merge from holds a -0.0 (rerun with positions). */
+SC_INLINE int sc_task(const spp_plan *pl, const sc_plan *sp, const int32_t *prog,
+                      const int32_t *PT, const float *src, int64_t ss, float *RV,
+                      int32_t *RP, float *BV, int32_t *BP, int fast, int pos, const sc_pf *pf)
 {
     const int64_t W = pl->p.w;
     const int32_t *pq = prog;
@@ -158,6 +190,17 @@ SC_INLINE void sc_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pro
                 const float *s0 = BV + (int64_t)pq[2] * SC_LANES;
                 const int32_t *p0 = BP + (int64_t)pq[2] * SC_LANES;
                 __m256 b0 = _mm256_load_ps(s0), b1 = _mm256_load_ps(s0 + 8);
+                if (!pos) { /* no -0.0 and no NaN: equal values are equal bits */
+                    for (int32_t s = 1; s < k; s++) {
+                        const float *sv = BV + (int64_t)pq[2 + s] * SC_LANES;
+                        b0 = _mm256_max_ps(_mm256_load_ps(sv), b0);
+                        b1 = _mm256_max_ps(_mm256_load_ps(sv + 8), b1);
+                    }
+                    _mm256_store_ps(BV + (int64_t)dst * SC_LANES, b0);
+                    _mm256_store_ps(BV + (int64_t)dst * SC_LANES + 8, b1);
+                    pq += 2 + k;
+                    continue;
+                }
                 __m256i q0 = sc_ldi(p0), q1 = sc_ldi(p0 + 8);
                 for (int32_t s = 1; s < k; s++) {
                     const float *sv = BV + (int64_t)pq[2 + s] * SC_LANES;
@@ -187,11 +230,11 @@ SC_INLINE void sc_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pro
                     const float *p = src + e0 * ss;
                     const int32_t *pt = PT + e0 * 8;
                     switch (len) { /* constant lengths unroll */
-                    case 1: sc_part(p, ss, pt, 1, rv, rp, fast); break;
-                    case 2: sc_part(p, ss, pt, 2, rv, rp, fast); break;
-                    case 3: sc_part(p, ss, pt, 3, rv, rp, fast); break;
-                    case 4: sc_part(p, ss, pt, 4, rv, rp, fast); break;
-                    default: sc_part(p, ss, pt, len, rv, rp, fast); break;
+                    case 1: sc_part(p, ss, pt, 1, rv, rp, fast, pos); break;
+                    case 2: sc_part(p, ss, pt, 2, rv, rp, fast, pos); break;
+                    case 3: sc_part(p, ss, pt, 3, rv, rp, fast, pos); break;
+                    case 4: sc_part(p, ss, pt, 4, rv, rp, fast, pos); break;
+                    default: sc_part(p, ss, pt, len, rv, rp, fast, pos); break;
                     }
                 }
             }
@@ -208,15 +251,23 @@ SC_INLINE void sc_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pro
             const int32_t *rp = RP + lv->rows[i].start * rs;
             for (int j = 0; j < n; j++, bv += SC_LANES, bp += SC_LANES) {
                 switch (len) {
-                case 1: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 1, bv, bp, fast); break;
-                case 2: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 2, bv, bp, fast); break;
-                case 3: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 3, bv, bp, fast); break;
-                case 4: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 4, bv, bp, fast); break;
-                default: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, len, bv, bp, fast); break;
+                case 1: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 1, bv, bp, fast, pos); break;
+                case 2: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 2, bv, bp, fast, pos); break;
+                case 3: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 3, bv, bp, fast, pos); break;
+                case 4: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, 4, bv, bp, fast, pos); break;
+                default: sc_rows(rv + j * SC_LANES, rp + j * SC_LANES, rs, len, bv, bp, fast, pos); break;
                 }
             }
         }
+        if (!pos) { /* covered levels merge by value alone: only without -0.0 */
+            int merged = 0;
+            for (int u = 0; u < pl->p.nlevels; u++)
+                merged |= sp->src[u] == l;
+            if (merged && sc_negzero(BV + (int64_t)sp->boff[l] * SC_LANES, (int64_t)n * n))
+                return 1;
+        }
     }
+    return 0;
 }
 
 /* Copies the HW pixels at src (two vectors each, stride ss floats) to the tile T (stride
@@ -394,10 +445,14 @@ static void sc_run_task(const sc_ctx *cx, int64_t t, char *mine)
                 pf.step = (pf.end / p->h + 63) / 64 * 64;
             }
         }
-        if (!nan)
-            sc_task(pl, cx->sp, cx->prog, cx->PT, Tg, SC_LANES, RV, RP, BV, BP, 1, &pf);
-        else
-            sc_task(pl, cx->sp, cx->prog, cx->PT, Tg, SC_LANES, RV, RP, BV, BP, 0, &pf);
+        /* values only, else (or on a -0.0 it cannot order) fast with positions, else exact */
+        int run = nan ? 2 : cx->argmax ? 1 : 0;
+        if (run == 0 && sc_task(pl, cx->sp, cx->prog, cx->PT, Tg, SC_LANES, RV, RP, BV, BP, 1, 0, &pf))
+            run = 1;
+        if (run == 1)
+            sc_task(pl, cx->sp, cx->prog, cx->PT, Tg, SC_LANES, RV, RP, BV, BP, 1, 1, &pf);
+        else if (run == 2)
+            sc_task(pl, cx->sp, cx->prog, cx->PT, Tg, SC_LANES, RV, RP, BV, BP, 0, 1, &pf);
         for (int l = 0; l < p->nlevels; l++) {
             const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
             const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
