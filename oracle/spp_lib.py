@@ -12,6 +12,11 @@ API (stable; other helpers use it):
       (argmax is None for avg, and for max when want_argmax=False: argmax=NULL is passed)
   run_backward(name, problem, dy, argmax, threads=1, offset=0) -> dx (float32, x's shape)
   SppError(status, message): raised on any non-OK status; .status is the int, .name its name.
+  roi_project(img_boxes, stride, H, W) -> int32 (R, 4)                  (C spp_roi_project)
+  region_forward_into(name, x, boxes, levels, y, argmax=None, ...) -> y (C spp_region_forward)
+  forward_into(name, problem, x, y, argmax=None, threads=1) -> y       (C spp_forward)
+      (the *_into calls and roi_project use the caller's arrays in place: no guard copies, for
+      timing harnesses such as harness/sppnet)
 A problem is the dict of spp_oracle.parse_problem (n, c, h, w, levels, pool, bins, layout).
 
 Buffers: every array handed to the library is copied into a fresh buffer placed `offset`
@@ -327,3 +332,100 @@ def run_backward(name, d, dy, argmax, threads=1, offset=0):
         if not np.array_equal(g.buf.view(np.uint32), b):
             raise GuardError(f"{name}: backward modified its input dy or argmax")
     return gdx.arr.reshape(ins).copy()
+
+
+# ---- region SPP and window projection without copies (docs/spec.md#5-regions) --------------
+# Added for the timing harnesses (harness/sppnet): the caller's arrays go to the checked entry
+# points as they are, with no guard copies, so a timed call costs what the library costs. The
+# library still validates everything before it runs. Private function objects (LIB[name]) so
+# the argtypes set here never clash with other bindings of the same symbols
+# (oracle/tests/test_region.py sets its own).
+
+class spp_region_problem(ct.Structure):
+    _fields_ = [("c", ct.c_int64), ("h", ct.c_int64), ("w", ct.c_int64), ("layout", ct.c_int),
+                ("nlevels", ct.c_int), ("levels", ct.c_int * MAX_LEVELS), ("pool", ct.c_int),
+                ("bins", ct.c_int)]
+
+
+def _private(name, res, args):
+    f = LIB[name]
+    f.restype, f.argtypes = res, args
+    return f
+
+
+_VP = ct.c_void_p
+_region_find = _private("spp_region_kernel_find", _VP, [ct.c_char_p])
+_region_forward = _private("spp_region_forward", ct.c_int,
+                           [_VP, _VP, _VP, ct.c_int64, _VP, _VP, _VP, ct.c_int, _VP])
+_roi_project = _private("spp_roi_project", ct.c_int,
+                        [_VP, ct.c_int64, ct.c_int, ct.c_int64, ct.c_int64, _VP, _VP])
+_forward_plain = _private("spp_forward", ct.c_int, [_VP, _VP, _VP, _VP, _VP, ct.c_int, _VP])
+_kernel_find = _private("spp_kernel_find", _VP, [ct.c_char_p])
+
+
+def region_problem(c, h, w, levels, pool="max", bins="adaptive", layout="nchw"):
+    """spp_region_problem for a (C, H, W) map and a pyramid."""
+    p = spp_region_problem(c, h, w, LAYOUTS.index(layout), len(levels))
+    for i, n in enumerate(levels):
+        p.levels[i] = n
+    p.pool, p.bins = POOLS.index(pool), CONVENTIONS.index(bins)
+    return p
+
+
+def _c_array(a, dtype, what):
+    if not (isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous):
+        raise ValueError(f"{what}: expected a C-contiguous {np.dtype(dtype).name} array")
+    return a.ctypes.data
+
+
+def roi_project(img_boxes, stride, H, W):
+    """spp_roi_project: image windows (R, 4) x0, y0, x1, y1 in pixels -> int32 (R, 4) boxes on
+    an H x W map of total stride `stride` (SPP-net's rule, docs/spec.md#5-regions)."""
+    img = np.ascontiguousarray(img_boxes, dtype=np.float64).reshape(-1, 4)
+    out = np.zeros((len(img), 4), dtype=np.int32)
+    err = spp_error()
+    _raise(_roi_project(img.ctypes.data, len(img), stride, H, W, out.ctypes.data,
+                        ct.byref(err)), err)
+    return out
+
+
+def region_forward_into(name, x, boxes, levels, y, argmax=None, pool="max", bins="adaptive",
+                        layout="nchw", threads=1):
+    """spp_region_forward of region kernel `name` on map x ((1,)C,H,W for nchw, (1,)H,W,C for
+    nhwc; float32, C-contiguous), int32 boxes (R, 4), into y (R, C*sum n^2) and, when given,
+    argmax (same shape, int32; None: the values-only path). No copies: every array is used in
+    place. Raises SppError on a failed check (the library then writes nothing)."""
+    chw = x.shape[-3:]
+    C, H, W = chw if layout == "nchw" else (chw[2], chw[0], chw[1])
+    k = _region_find(name.encode())
+    if not k:
+        raise SppError(ERR_ARG, f"region kernel={name}: not in the registry")
+    p = region_problem(C, H, W, levels, pool, bins, layout)
+    per = C * sum(n * n for n in levels)
+    if y.shape != (len(boxes), per) or (argmax is not None and argmax.shape != y.shape):
+        raise ValueError(f"y/argmax: shape {y.shape}, expected {(len(boxes), per)}")
+    err = spp_error()
+    st = _region_forward(k, ct.byref(p), _c_array(boxes, np.int32, "boxes"), len(boxes),
+                         _c_array(x, np.float32, "x"), _c_array(y, np.float32, "y"),
+                         _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
+                         threads, ct.byref(err))
+    _raise(st, err)
+    return y
+
+
+def forward_into(name, d, x, y, argmax=None, threads=1):
+    """spp_forward of whole-map kernel `name` on problem dict d, in place (no copies): x of the
+    layout's shape, y (N, C*sum n^2), optional argmax; float32/int32 C-contiguous arrays."""
+    k = _kernel_find(name.encode())
+    if not k:
+        raise SppError(ERR_ARG, f"kernel={name}: not in the registry")
+    ins, outs = _shapes(d)
+    if tuple(x.shape) != ins or tuple(y.shape) != outs:
+        raise ValueError(f"x/y: shapes {x.shape}/{y.shape}, expected {ins}/{outs}")
+    err = spp_error()
+    st = _forward_plain(k, ct.byref(to_struct(d)), _c_array(x, np.float32, "x"),
+                        _c_array(y, np.float32, "y"),
+                        _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
+                        threads, ct.byref(err))
+    _raise(st, err)
+    return y
