@@ -1,8 +1,9 @@
 /* spp run-regions and spp roi-project: region SPP (docs/spec.md#5-regions) from the command
  * line.
  *
- * run-regions: one region kernel on one .npy feature map and an (R, 4) box file, through the
- * checked entry points spp_region_forward / spp_region_backward. roi-project: the SPP-net
+ * run-regions: one region kernel on one .npy feature map and an (R, 4) box file, through one
+ * prepared region operation (spp_region_op_create, then its forward and backward; the box file
+ * is checked first so that its errors name it). roi-project: the SPP-net
  * window projection (spp_roi_project) of image boxes to feature-map boxes.
  * Both check every argument, file, shape and box before writing anything, stage their outputs
  * to temporary names and rename them only when every one was written (cli.h's convention). */
@@ -86,6 +87,7 @@ typedef struct {
     int32_t *argmax;
     npy_staged staged[3];
     int nstaged;
+    spp_region_op *op;
 } rr_state;
 
 static void rr_cleanup(rr_state *s)
@@ -96,6 +98,7 @@ static void rr_cleanup(rr_state *s)
     spp_free(s->y);
     spp_free(s->dx);
     spp_free(s->argmax);
+    spp_region_op_destroy(s->op);
     for (int i = 0; i < s->nstaged; i++)
         npy_discard(&s->staged[i]);
 }
@@ -143,7 +146,7 @@ static int run_regions(cli_opt *o, rr_state *s)
         p.c = xs[3];
     }
     spp_error e;
-    if (spp_region_check_kernel(k, &p, &e) != SPP_OK)
+    if (spp_region_op_create(&s->op, k, &p, (int)threads, &e) != SPP_OK)
         return cli_error("region kernel %s, --input %s: %s", k->name, o[O_INPUT].value, e.msg);
     int64_t R = 0;
     if (read_boxes(o[O_BOXES].value, &s->boxes, &R) != 0)
@@ -174,10 +177,10 @@ static int run_regions(cli_opt *o, rr_state *s)
     if (!s->y || (need_argmax && !s->argmax) || (backward && !s->dx))
         return cli_error("--output %s: out of memory: expected %zu bytes for the outputs",
                          o[O_OUTPUT].value, out_bytes * (need_argmax ? 2 : 1));
-    if (spp_region_forward(k, &p, s->boxes, R, s->x.data, s->y, s->argmax, (int)threads, &e))
+    if (spp_region_op_forward(s->op, s->boxes, R, s->x.data, s->y, s->argmax, &e))
         return cli_error("region kernel %s (forward): %s", k->name, e.msg);
-    if (backward && spp_region_backward(k, &p, s->boxes, R, s->dy.data, s->argmax, s->dx,
-                                        (int)threads, &e))
+    if (backward &&
+        spp_region_op_backward(s->op, s->boxes, R, s->dy.data, s->argmax, s->dx, &e))
         return cli_error("region kernel %s (backward): %s", k->name, e.msg);
 
     /* ---- stage every output, then rename them all ---- */

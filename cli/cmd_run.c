@@ -1,5 +1,6 @@
-/* spp run: one kernel on a .npy feature map, through the checked entry points spp_forward and
- * spp_backward. Every argument, file and shape is checked before anything is written; all
+/* spp run: one kernel on a .npy feature map, through one prepared operation (spp_op_create,
+ * then spp_op_forward and spp_op_backward). Every argument, file and shape is checked before
+ * anything is written; all
  * outputs are staged to temporary names and renamed only when every one was written. */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ typedef struct {
     int32_t *argmax;
     npy_staged staged[3];
     int nstaged;
+    spp_op *op;
 } run_state;
 
 static void cleanup(run_state *s)
@@ -29,6 +31,7 @@ static void cleanup(run_state *s)
     spp_free(s->y);
     spp_free(s->dx);
     spp_free(s->argmax);
+    spp_op_destroy(s->op);
     for (int i = 0; i < s->nstaged; i++)
         npy_discard(&s->staged[i]); /* removes any temporary file not yet renamed */
 }
@@ -79,8 +82,9 @@ static int run(cli_opt *o, run_state *s)
     char ps[256];
     spp_problem_format(&p, ps, sizeof ps);
     spp_error e;
-    /* problem rules (docs/spec.md#6-validation), the kernel's layout and this CPU's ISA */
-    if (spp_check_kernel(k, &p, &e) != SPP_OK)
+    /* problem rules (docs/spec.md#6-validation), the kernel's layout and this CPU's ISA, the
+     * plan and the workspace: the prepared operation, once for forward and backward */
+    if (spp_op_create(&s->op, k, &p, (int)threads, &e) != SPP_OK)
         return cli_error("problem %s (kernel %s, --input %s): %s", ps, k->name,
                          o[O_INPUT].value, e.msg);
     const int64_t out_elems = spp_output_elems(&p);
@@ -108,10 +112,9 @@ static int run(cli_opt *o, run_state *s)
     if (!s->y || (need_argmax && !s->argmax) || (backward && !s->dx))
         return cli_error("problem %s: out of memory: expected %zu bytes for the outputs", ps,
                          out_bytes * (need_argmax ? 2 : 1) + (backward ? s->x.bytes : 0));
-    if (spp_forward(k, &p, s->x.data, s->y, s->argmax, (int)threads, &e) != SPP_OK)
+    if (spp_op_forward(s->op, s->x.data, s->y, s->argmax, &e) != SPP_OK)
         return cli_error("problem %s (kernel %s, forward): %s", ps, k->name, e.msg);
-    if (backward &&
-        spp_backward(k, &p, s->dy.data, s->argmax, s->dx, (int)threads, &e) != SPP_OK)
+    if (backward && spp_op_backward(s->op, s->dy.data, s->argmax, s->dx, &e) != SPP_OK)
         return cli_error("problem %s (kernel %s, backward): %s", ps, k->name, e.msg);
 
     /* ---- stage every output, then rename them all ---- */

@@ -162,10 +162,8 @@ struct Bufs {
     int entry = -1;
     float *x = nullptr, *y = nullptr, *dy = nullptr, *dx = nullptr;
     int32_t *am = nullptr;
-    void *ws = nullptr;
-    std::unique_ptr<spp_plan> plan;
-    spp_exec ex{};
-    std::string error; // setup failure, reported by every call
+    spp_op *op = nullptr; // the prepared operation a kernel row runs (what users call)
+    std::string error;    // setup failure, reported by every call
     ~Bufs()
     {
         spp_free(x);
@@ -173,7 +171,7 @@ struct Bufs {
         spp_free(dy);
         spp_free(dx);
         spp_free(am);
-        spp_free(ws);
+        spp_op_destroy(op);
     }
 };
 
@@ -435,10 +433,8 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
     if (e.kind != KERNEL)
         return bp;
 
-    const spp_kernel *k = e.k;
     spp_error err;
-    b.plan.reset(new spp_plan);
-    if (spp_check_kernel(k, &e.p, &err) != SPP_OK || spp_plan_init(b.plan.get(), &e.p, &err) != SPP_OK) {
+    if (spp_op_create(&b.op, e.k, &e.p, e.threads, &err) != SPP_OK) {
         b.error = std::string("error: ") + err.msg;
         return bp;
     }
@@ -454,23 +450,15 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
         b.dy = (float *)spp_alloc(out * sizeof(float));
         b.dx = (float *)spp_alloc(e.bytes);
     }
-    b.ex.threads = e.threads;
-    const size_t ws = k->workspace_size ? k->workspace_size(b.plan.get(), e.threads) : 0;
-    if (ws) {
-        b.ws = spp_alloc(ws);
-        b.ex.workspace = b.ws;
-    }
-    if (!b.y || (max && !e.infer && !b.am) || (back && (!b.dy || !b.dx)) || (ws && !b.ws)) {
+    if (!b.y || (max && !e.infer && !b.am) || (back && (!b.dy || !b.dx))) {
         b.error = "error: out of memory for the buffers";
         return bp;
     }
     if (back) {
         fill(b.dy, out, 2);
         // the argmax the backward consumes comes from this kernel's own forward
-        spp_status st = k->forward(b.plan.get(), b.x, b.y, b.am, &b.ex);
-        if (st != SPP_OK)
-            b.error = std::string("error: forward (for the backward's argmax) returned ") +
-                      spp_status_name(st);
+        if (spp_op_forward(b.op, b.x, b.y, b.am, &err) != SPP_OK)
+            b.error = std::string("error: forward (for the backward's argmax): ") + err.msg;
     }
     return bp;
 }
@@ -522,26 +510,27 @@ void run_kernel(benchmark::State &state, int idx)
     Bufs &b = buffers_for(idx);
     if (!b.error.empty())
         return fail_row(state, b.error);
-    const spp_kernel *k = e.k;
-    const spp_plan *plan = b.plan.get();
     const sweep_direction dir = e.dir;
+    spp_error err;
+    // the prepared operation's runs: the buffer checks (and the backward's argmax check) and
+    // the kernel, the call path of spp run and of a program linking libspp
     auto once = [&]() {
         spp_status st = SPP_OK;
         if (dir != SWEEP_BWD)
-            st = k->forward(plan, b.x, b.y, b.am, &b.ex); // b.am is NULL on /infer rows
+            st = spp_op_forward(b.op, b.x, b.y, b.am, &err); // b.am is NULL on /infer rows
         if (st == SPP_OK && dir != SWEEP_FWD)
-            st = k->backward(plan, b.dy, b.am, b.dx, &b.ex);
+            st = spp_op_backward(b.op, b.dy, b.am, b.dx, &err);
         return st;
     };
     spp_status st = once(); // warm-up: caches, OpenMP thread pool, page faults of the outputs
     if (st != SPP_OK)
-        return fail_row(state, std::string("error: kernel returned ") + spp_status_name(st));
+        return fail_row(state, std::string("error: ") + spp_status_name(st) + ": " + err.msg);
     for (auto _ : state) {
         st = once();
         benchmark::DoNotOptimize(st);
         benchmark::ClobberMemory(); // the outputs are observable memory: keep every call
         if (st != SPP_OK) {
-            fail_row(state, std::string("error: kernel returned ") + spp_status_name(st));
+            fail_row(state, std::string("error: ") + spp_status_name(st) + ": " + err.msg);
             break;
         }
     }

@@ -3,8 +3,9 @@
 // Workloads come from configs/regions.ini (map shape, levels, pool, bins, R boxes from a
 // documented seeded generator). Rows, all forward (pooling) only, timed with real time:
 //   {kernel}/{workload}/t{T}        one region kernel from kernels/regions.inc; an iteration is
-//                                   the per-box plan (spp_region_plan_init) + kernel->forward
-//                                   with argmax for max (what torchvision's roi_pool returns)
+//                                   one run of a prepared region operation (spp_region_op_forward:
+//                                   the boxes' check, the per-box plan, the kernel) with argmax
+//                                   for max (what torchvision's roi_pool returns)
 //   {kernel}/{workload}/t{T}/y_only the same with argmax = NULL (max workloads only): the
 //                                   inference path (SPP-net detection at test time needs no
 //                                   argmax); y is checked bitwise against roi__naive's first
@@ -434,24 +435,26 @@ void bm_kernel(benchmark::State &st, const spp_region_kernel *k, const Workload 
     const size_t n = (size_t)spp_region_output_elems(&p, w->nboxes);
     avec<float> y(n);
     avec<int32_t> am(p.pool == SPP_POOL_MAX && want_argmax ? n : 0);
-    spp_region_plan plan;
     spp_error e;
-    if (spp_region_plan_init(&plan, &p, w->boxes.data(), w->nboxes, &e)) {
+    spp_region_op *op = nullptr;
+    int32_t *amp = am.empty() ? nullptr : am.data();
+    // the prepared operation, created once; each iteration is one run with the image's boxes
+    // (their check, the per-box plan, the kernel): what a detector linking libspp calls
+    if (spp_region_op_create(&op, k, &p, threads, &e) ||
+        spp_region_op_forward(op, w->boxes.data(), w->nboxes, x, y.data(), amp, &e)) {
+        spp_region_op_destroy(op);
         st.SkipWithError(e.msg);
         return;
     }
-    const size_t ws = k->workspace_size ? k->workspace_size(&plan, threads) : 0;
-    spp_region_plan_free(&plan);
-    void *wsp = ws ? spp_alloc(ws) : nullptr;
-    spp_exec ex{threads, wsp};
     for (auto _ : st) {
-        spp_region_plan_init(&plan, &p, w->boxes.data(), w->nboxes, &e);
-        k->forward(&plan, x, y.data(), am.empty() ? nullptr : am.data(), &ex);
-        spp_region_plan_free(&plan);
+        if (spp_region_op_forward(op, w->boxes.data(), w->nboxes, x, y.data(), amp, &e)) {
+            st.SkipWithError(e.msg);
+            break;
+        }
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
-    spp_free(wsp);
+    spp_region_op_destroy(op);
     st.counters["in_bytes"] =
         benchmark::Counter(w->read_bytes, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["frac_bound"] =

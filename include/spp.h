@@ -166,9 +166,27 @@ spp_status spp_forward(const spp_kernel *k, const spp_problem *p, const float *x
                        int32_t *argmax, int threads, spp_error *err);
 spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *dy,
                         const int32_t *argmax, float *dx, int threads, spp_error *err);
-/* Only the checks of spp_forward / spp_backward, for harnesses that call kernel->forward
- * directly in a timed loop. */
+/* Only the kernel, problem and ISA checks of spp_forward / spp_backward. */
 spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error *err);
+
+/* ---- prepared operations: create once, run many times (docs/design.md#prepared-operations)
+ * spp_op_create does everything a run needs except the buffers: it validates the problem, the
+ * kernel (layout, ISA) and the thread count, builds the bin plan and allocates the kernel's
+ * workspace. spp_op_forward / spp_op_backward then check only the buffers (non-NULL, no
+ * overlap; backward also that every argmax lies in its plane, one pass over argmax) and run
+ * the kernel; nothing is written when a check fails. spp_forward and spp_backward are
+ * create + run + destroy. An op holds one workspace: run it from one thread at a time (one op
+ * per concurrent caller). spp_op_destroy(NULL) does nothing. */
+typedef struct spp_op spp_op;
+spp_status spp_op_create(spp_op **op, const spp_kernel *k, const spp_problem *p, int threads,
+                         spp_error *err);
+spp_status spp_op_forward(spp_op *op, const float *x, float *y, int32_t *argmax, spp_error *err);
+spp_status spp_op_backward(spp_op *op, const float *dy, const int32_t *argmax, float *dx,
+                           spp_error *err);
+const spp_kernel *spp_op_kernel(const spp_op *op);
+const spp_plan *spp_op_plan(const spp_op *op);
+size_t spp_op_workspace_bytes(const spp_op *op);
+void spp_op_destroy(spp_op *op);
 
 /* ===================== region SPP (docs/spec.md#5-regions) ========================
  * One feature map (C, H, W), N = 1, in NCHW or NHWC; R integer boxes pooled from it, each into
@@ -267,6 +285,23 @@ spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_probl
 spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_problem *p,
                                const spp_box *boxes, int64_t nboxes, const float *dy,
                                const int32_t *argmax, float *dx, int threads, spp_error *err);
+
+/* ---- prepared region operations (docs/design.md#prepared-operations) ----
+ * spp_region_op_create validates the problem (map shape, levels, pool, convention), the kernel
+ * and the thread count once. Each run takes its own boxes (an image's windows change from call
+ * to call): it checks them and the buffers, fills the per-box interval table and, when the
+ * boxes need more than the op holds, grows the table and the workspace (kept for the next
+ * runs). Nothing is written when a check fails. One run at a time per op. */
+typedef struct spp_region_op spp_region_op;
+spp_status spp_region_op_create(spp_region_op **op, const spp_region_kernel *k,
+                                const spp_region_problem *p, int threads, spp_error *err);
+spp_status spp_region_op_forward(spp_region_op *op, const spp_box *boxes, int64_t nboxes,
+                                 const float *x, float *y, int32_t *argmax, spp_error *err);
+spp_status spp_region_op_backward(spp_region_op *op, const spp_box *boxes, int64_t nboxes,
+                                  const float *dy, const int32_t *argmax, float *dx,
+                                  spp_error *err);
+const spp_region_kernel *spp_region_op_kernel(const spp_region_op *op);
+void spp_region_op_destroy(spp_region_op *op);
 
 /* ---- window projection (docs/spec.md#5-regions, SPP-net) ----
  * Image box (x0, y0, x1, y1) in pixels (any real numbers, x0 <= x1, y0 <= y1, finite) ->

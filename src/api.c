@@ -1,4 +1,5 @@
-/* Checked entry points: every caller-side error is reported before a kernel runs. */
+/* Checked entry points: every caller-side error is reported before a kernel runs. The kernel
+ * and buffer checks are shared with the prepared operations (op.c, region_op.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,83 +38,25 @@ spp_status spp_check_buffers(const spp_buffer *b, int nb, spp_error *err)
     return SPP_OK;
 }
 
-typedef struct { spp_plan plan; spp_exec ex; void *ws; } run_ctx;
-
-static spp_status prepare(run_ctx *c, const spp_kernel *k, const spp_problem *p, int threads,
-                          spp_error *err)
-{
-    c->ws = NULL; /* the caller frees it on every path */
-    spp_status st = spp_check_kernel(k, p, err);
-    if (st != SPP_OK)
-        return st;
-    if (threads < 1)
-        return spp_fail(err, SPP_ERR_ARG, "threads=%d: must be >= 1", threads);
-    spp_plan_init(&c->plan, p, err);
-    c->ex.threads = threads;
-    c->ex.workspace = NULL;
-    size_t bytes = k->workspace_size ? k->workspace_size(&c->plan, threads) : 0;
-    if (bytes) {
-        c->ws = spp_alloc(bytes);
-        if (!c->ws)
-            return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
-                            bytes, k->name);
-        c->ex.workspace = c->ws;
-    }
-    return SPP_OK;
-}
-
+/* The one-shot entry points: a prepared operation created, run once and destroyed (op.c). */
 spp_status spp_forward(const spp_kernel *k, const spp_problem *p, const float *x, float *y,
                        int32_t *argmax, int threads, spp_error *err)
 {
-    spp_status st = spp_problem_validate(p, err);
-    if (st != SPP_OK)
-        return st;
-    const size_t in = (size_t)spp_input_elems(p), out = (size_t)spp_output_elems(p);
-    spp_buffer b[3] = {{"x", x, in * 4}, {"y", y, out * 4}, {"argmax", argmax, out * 4}};
-    st = spp_check_buffers(b, argmax ? 3 : 2, err);
-    if (st != SPP_OK)
-        return st;
-    run_ctx *c = malloc(sizeof *c);
-    if (!c)
-        return spp_fail(err, SPP_ERR_NOMEM, "plan: out of memory");
-    st = prepare(c, k, p, threads, err);
+    spp_op *op;
+    spp_status st = spp_op_create(&op, k, p, threads, err);
     if (st == SPP_OK)
-        st = k->forward(&c->plan, x, y, argmax, &c->ex);
-    spp_free(c->ws);
-    free(c);
+        st = spp_op_forward(op, x, y, argmax, err);
+    spp_op_destroy(op);
     return st;
 }
 
 spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *dy,
                         const int32_t *argmax, float *dx, int threads, spp_error *err)
 {
-    spp_status st = spp_problem_validate(p, err);
-    if (st != SPP_OK)
-        return st;
-    const size_t in = (size_t)spp_input_elems(p), out = (size_t)spp_output_elems(p);
-    const int need_argmax = p->pool == SPP_POOL_MAX;
-    spp_buffer b[3] = {{"dy", dy, out * 4}, {"dx", dx, in * 4}, {"argmax", argmax, out * 4}};
-    st = spp_check_buffers(b, need_argmax ? 3 : 2, err);
-    if (st != SPP_OK)
-        return st;
-    run_ctx *c = malloc(sizeof *c);
-    if (!c)
-        return spp_fail(err, SPP_ERR_NOMEM, "plan: out of memory");
-    st = prepare(c, k, p, threads, err);
-    if (st == SPP_OK && need_argmax) {
-        /* an argmax outside its plane would write out of bounds: reject it */
-        const int64_t plane = p->h * p->w;
-        for (size_t i = 0; i < out; i++)
-            if (argmax[i] < 0 || argmax[i] >= plane) {
-                st = spp_fail(err, SPP_ERR_ARG,
-                              "argmax[%zu]=%d: must be an offset in 0..H*W-1=%lld", i,
-                              (int)argmax[i], (long long)(plane - 1));
-                break;
-            }
-    }
+    spp_op *op;
+    spp_status st = spp_op_create(&op, k, p, threads, err);
     if (st == SPP_OK)
-        st = k->backward(&c->plan, dy, need_argmax ? argmax : NULL, dx, &c->ex);
-    spp_free(c->ws);
-    free(c);
+        st = spp_op_backward(op, dy, argmax, dx, err);
+    spp_op_destroy(op);
     return st;
 }

@@ -75,6 +75,13 @@ spp_status spp_plan_init(spp_plan *plan, const spp_problem *p, spp_error *err)
     spp_status st = spp_problem_validate(p, err);
     if (st != SPP_OK)
         return st;
+    spp_plan_fill(plan, p);
+    return SPP_OK;
+}
+
+void spp_plan_fill(spp_plan *plan, const spp_problem *p)
+{
+    spp_error *err = NULL; /* p is valid: spp_axis_bins cannot fail */
     memset(plan, 0, sizeof *plan);
     plan->p = *p;
     int64_t off = 0;
@@ -89,5 +96,4 @@ spp_status spp_plan_init(spp_plan *plan, const spp_problem *p, spp_error *err)
     }
     plan->bins_per_channel = off;
     plan->out_per_sample = off * p->c;
-    return SPP_OK;
 }

@@ -1,5 +1,5 @@
 /* Region SPP (docs/spec.md#5-regions): problem and box validation, the per-box interval table,
- * the checked entry points and the SPP-net window projection.
+ * and the SPP-net window projection (the checked entry points are in region_op.c).
  *
  * Boundaries come only from spp_axis_bins: a box's bins are the convention applied to the box
  * height and width, then offset by y0 / x0. The table is built once per call, outside every
@@ -89,8 +89,13 @@ spp_status spp_region_validate_boxes(const spp_region_problem *p, const spp_box 
                                      int64_t nboxes, spp_error *err)
 {
     spp_status st = spp_region_problem_validate(p, err);
-    if (st != SPP_OK)
-        return st;
+    return st != SPP_OK ? st : spp_region_check_boxes(p, boxes, nboxes, err);
+}
+
+spp_status spp_region_check_boxes(const spp_region_problem *p, const spp_box *boxes,
+                                  int64_t nboxes, spp_error *err)
+{
+    spp_status st;
     if (nboxes < 1)
         return spp_fail(err, SPP_ERR_ARG, "nboxes=%lld: at least one box is required",
                         (long long)nboxes);
@@ -111,6 +116,17 @@ void spp_region_plan_free(spp_region_plan *plan)
     }
 }
 
+size_t spp_region_output_bytes(const spp_region_problem *p, int64_t nboxes, spp_error *err)
+{
+    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
+    const size_t bytes = spp_mul_size(fo, 3, sizeof(float));
+    if (!bytes)
+        spp_fail(err, SPP_ERR_OVERFLOW,
+                 "R*C*sum(n^2)=%lld*%lld*%lld: output byte count overflows size_t",
+                 (long long)nboxes, (long long)p->c, (long long)bins_per_channel(p));
+    return bytes;
+}
+
 spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem *p,
                                 const spp_box *boxes, int64_t nboxes, spp_error *err)
 {
@@ -120,14 +136,30 @@ spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem 
     spp_status st = spp_region_validate_boxes(p, boxes, nboxes, err);
     if (st != SPP_OK)
         return st;
-    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
-    if (!spp_mul_size(fo, 3, sizeof(float)))
-        return spp_fail(err, SPP_ERR_OVERFLOW,
-                        "R*C*sum(n^2)=%lld*%lld*%lld: output byte count overflows size_t",
-                        (long long)nboxes, (long long)p->c, (long long)bins_per_channel(p));
+    if (!spp_region_output_bytes(p, nboxes, err))
+        return SPP_ERR_OVERFLOW;
+    int64_t ivo = 0;
+    for (int l = 0; l < p->nlevels; l++)
+        ivo += 2 * (int64_t)p->levels[l];
+    const int64_t fi[2] = {nboxes, ivo};
+    size_t bytes = spp_mul_size(fi, 2, sizeof(spp_interval));
+    spp_interval *iv = bytes ? malloc(bytes) : NULL;
+    if (!iv)
+        return spp_fail(err, SPP_ERR_NOMEM, "region plan: %lld boxes x %lld intervals: out of memory",
+                        (long long)nboxes, (long long)ivo);
+    spp_region_plan_fill(plan, p, boxes, nboxes, iv);
+    return SPP_OK;
+}
+
+void spp_region_plan_fill(spp_region_plan *plan, const spp_region_problem *p,
+                          const spp_box *boxes, int64_t nboxes, spp_interval *iv)
+{
+    spp_error *err = NULL; /* problem and boxes are valid: spp_axis_bins cannot fail */
+    memset(plan, 0, sizeof *plan);
     plan->p = *p;
     plan->nboxes = nboxes;
     plan->boxes = boxes;
+    plan->iv = iv;
     int64_t off = 0, ivo = 0;
     for (int l = 0; l < p->nlevels; l++) {
         plan->out_offset[l] = off * p->c;
@@ -138,18 +170,11 @@ spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem 
     plan->bins_per_channel = off;
     plan->out_per_region = off * p->c;
     plan->iv_per_box = ivo;
-    const int64_t fi[2] = {nboxes, ivo};
-    size_t bytes = spp_mul_size(fi, 2, sizeof(spp_interval));
-    plan->iv = bytes ? malloc(bytes) : NULL;
-    if (!plan->iv)
-        return spp_fail(err, SPP_ERR_NOMEM, "region plan: %lld boxes x %lld intervals: out of memory",
-                        (long long)nboxes, (long long)ivo);
     for (int64_t r = 0; r < nboxes; r++) {
         const spp_box b = boxes[r];
         for (int l = 0; l < p->nlevels; l++) {
             const int n = p->levels[l];
             spp_interval *rows = plan->iv + r * ivo + plan->iv_offset[l], *cols = rows + n;
-            /* validated above, so these cannot fail */
             spp_axis_bins(b.y1 - b.y0, n, p->bins, "box height", rows, err);
             spp_axis_bins(b.x1 - b.x0, n, p->bins, "box width", cols, err);
             for (int i = 0; i < n; i++) {
@@ -160,7 +185,6 @@ spp_status spp_region_plan_init(spp_region_plan *plan, const spp_region_problem 
             }
         }
     }
-    return SPP_OK;
 }
 
 spp_status spp_region_check_kernel(const spp_region_kernel *k, const spp_region_problem *p,
@@ -180,111 +204,6 @@ spp_status spp_region_check_kernel(const spp_region_kernel *k, const spp_region_
     return SPP_OK;
 }
 
-
-/* Kernel, threads, plan and workspace; on failure nothing is allocated. */
-typedef struct { spp_region_plan plan; spp_exec ex; } run_ctx;
-
-static spp_status prepare(run_ctx *c, const spp_region_kernel *k, const spp_region_problem *p,
-                          const spp_box *boxes, int64_t nboxes, int threads, spp_error *err)
-{
-    memset(c, 0, sizeof *c);
-    spp_status st = spp_region_check_kernel(k, p, err);
-    if (st != SPP_OK)
-        return st;
-    if (threads < 1)
-        return spp_fail(err, SPP_ERR_ARG, "threads=%d: must be >= 1", threads);
-    if ((st = spp_region_plan_init(&c->plan, p, boxes, nboxes, err)) != SPP_OK)
-        return st;
-    c->ex.threads = threads;
-    size_t bytes = k->workspace_size ? k->workspace_size(&c->plan, threads) : 0;
-    if (bytes) {
-        c->ex.workspace = spp_alloc(bytes);
-        if (!c->ex.workspace) {
-            spp_region_plan_free(&c->plan);
-            return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
-                            bytes, k->name);
-        }
-    }
-    return SPP_OK;
-}
-
-static void release(run_ctx *c)
-{
-    spp_free(c->ex.workspace);
-    spp_region_plan_free(&c->plan);
-}
-
-spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_problem *p,
-                              const spp_box *boxes, int64_t nboxes, const float *x, float *y,
-                              int32_t *argmax, int threads, spp_error *err)
-{
-    spp_status st = spp_region_validate_boxes(p, boxes, nboxes, err);
-    if (st != SPP_OK)
-        return st;
-    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
-    const size_t out = spp_mul_size(fo, 3, sizeof(float));
-    if (!out)
-        return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
-    const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
-    spp_buffer b[4] = {{"x", x, in}, {"y", y, out}, {"argmax", argmax, out},
-                   {"boxes", boxes, (size_t)nboxes * sizeof *boxes}};
-    if (argmax)
-        st = spp_check_buffers(b, 4, err);
-    else {
-        b[2] = b[3];
-        st = spp_check_buffers(b, 3, err);
-    }
-    if (st != SPP_OK)
-        return st;
-    run_ctx c;
-    if ((st = prepare(&c, k, p, boxes, nboxes, threads, err)) != SPP_OK)
-        return st;
-    st = k->forward(&c.plan, x, y, p->pool == SPP_POOL_MAX ? argmax : NULL, &c.ex);
-    release(&c);
-    return st;
-}
-
-spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_problem *p,
-                               const spp_box *boxes, int64_t nboxes, const float *dy,
-                               const int32_t *argmax, float *dx, int threads, spp_error *err)
-{
-    spp_status st = spp_region_validate_boxes(p, boxes, nboxes, err);
-    if (st != SPP_OK)
-        return st;
-    const int64_t fo[3] = {nboxes, p->c, bins_per_channel(p)};
-    const size_t out = spp_mul_size(fo, 3, sizeof(float));
-    if (!out)
-        return spp_fail(err, SPP_ERR_OVERFLOW, "R*C*sum(n^2): output byte count overflows size_t");
-    const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
-    const int need_argmax = p->pool == SPP_POOL_MAX;
-    spp_buffer b[4] = {{"dy", dy, out}, {"dx", dx, in}, {"boxes", boxes, (size_t)nboxes * sizeof *boxes},
-                   {"argmax", argmax, out}};
-    if ((st = spp_check_buffers(b, need_argmax ? 4 : 3, err)) != SPP_OK)
-        return st;
-    run_ctx c;
-    if ((st = prepare(&c, k, p, boxes, nboxes, threads, err)) != SPP_OK)
-        return st;
-    if (need_argmax) {
-        /* an argmax outside its box's bin would write outside the map or give a gradient the
-         * forward pass cannot have produced: it must lie inside the region's box */
-        const size_t per = (size_t)c.plan.out_per_region;
-        for (size_t i = 0; i < out / sizeof(float); i++) {
-            const spp_box bx = boxes[i / per];
-            const int64_t a = argmax[i], hh = a / p->w, ww = a % p->w;
-            if (a < 0 || hh < bx.y0 || hh >= bx.y1 || ww < bx.x0 || ww >= bx.x1) {
-                st = spp_fail(err, SPP_ERR_ARG,
-                              "argmax[%zu]=%d: must be an offset h*W+w inside box %zu "
-                              "(x0=%d,y0=%d,x1=%d,y1=%d)",
-                              i, (int)argmax[i], i / per, bx.x0, bx.y0, bx.x1, bx.y1);
-                break;
-            }
-        }
-    }
-    if (st == SPP_OK)
-        st = k->backward(&c.plan, dy, need_argmax ? argmax : NULL, dx, &c.ex);
-    release(&c);
-    return st;
-}
 
 /* ---- window projection ---- */
 

@@ -30,6 +30,18 @@ spp_status spp_check_plane(int64_t h, int64_t w, spp_error *err);
 /* Product of the factors times e in size_t; 0 on overflow or a negative factor. */
 size_t spp_mul_size(const int64_t *f, int nf, size_t e);
 
+/* The bin plan of a problem already validated (spp_plan_init without the validation). */
+void spp_plan_fill(spp_plan *plan, const spp_problem *p);
+/* The region plan of a validated problem and validated boxes, its interval table in the
+ * caller's iv (nboxes * sum 2n entries): spp_region_plan_init without validation or malloc. */
+void spp_region_plan_fill(spp_region_plan *plan, const spp_region_problem *p,
+                          const spp_box *boxes, int64_t nboxes, spp_interval *iv);
+/* spp_region_validate_boxes for a problem already validated. */
+spp_status spp_region_check_boxes(const spp_region_problem *p, const spp_box *boxes,
+                                  int64_t nboxes, spp_error *err);
+/* Output bytes R*C*sum(n^2)*4 of a valid region problem, 0 on overflow (the message in err). */
+size_t spp_region_output_bytes(const spp_region_problem *p, int64_t nboxes, spp_error *err);
+
 /* A caller's buffer, for the checked entry points (api.c, region.c). */
 typedef struct { const char *name; const void *ptr; size_t bytes; } spp_buffer;
 /* Every buffer non-NULL and no two overlapping; the message names them. */

@@ -1,0 +1,180 @@
+/* Prepared region operations and the checked region entry points (include/spp.h,
+ * docs/design.md#prepared-operations). Creation checks what depends on the kernel, the
+ * problem and the thread count, once; a run checks its boxes and buffers, fills the per-box
+ * interval table into memory the op keeps, and grows the table and the workspace only when
+ * its boxes need more than an earlier run did. */
+#include <stdlib.h>
+
+#include "spp_internal.h"
+
+struct spp_region_op {
+    const spp_region_kernel *k;
+    spp_region_problem p;
+    int threads;
+    spp_region_plan plan;      /* the last run's; its iv points into ivbuf */
+    spp_interval *ivbuf;
+    size_t iv_cap;             /* entries */
+    void *ws;
+    size_t ws_cap;             /* bytes */
+};
+
+spp_status spp_region_op_create(spp_region_op **op, const spp_region_kernel *k,
+                                const spp_region_problem *p, int threads, spp_error *err)
+{
+    if (!op)
+        return spp_fail(err, SPP_ERR_NULL, "op=NULL: a place for the operation is required");
+    *op = NULL;
+    spp_status st = spp_region_check_kernel(k, p, err); /* the problem's validation, once */
+    if (st != SPP_OK)
+        return st;
+    if (threads < 1)
+        return spp_fail(err, SPP_ERR_ARG, "threads=%d: must be >= 1", threads);
+    spp_region_op *o = calloc(1, sizeof *o);
+    if (!o)
+        return spp_fail(err, SPP_ERR_NOMEM, "region operation: out of memory");
+    o->k = k;
+    o->p = *p;
+    o->threads = threads;
+    *op = o;
+    return SPP_OK;
+}
+
+/* The boxes' plan, in memory the op keeps, and a workspace large enough for it. */
+static spp_status plan_run(spp_region_op *op, const spp_box *boxes, int64_t nboxes,
+                           spp_exec *ex, spp_error *err)
+{
+    const spp_region_problem *p = &op->p;
+    int64_t ivo = 0;
+    for (int l = 0; l < p->nlevels; l++)
+        ivo += 2 * (int64_t)p->levels[l];
+    const int64_t fi[2] = {nboxes, ivo};
+    const size_t need = spp_mul_size(fi, 2, 1);
+    if (!need)
+        return spp_fail(err, SPP_ERR_OVERFLOW, "nboxes=%lld: interval table overflows size_t",
+                        (long long)nboxes);
+    if (need > op->iv_cap) {
+        spp_interval *iv = malloc(need * sizeof *iv);
+        if (!iv)
+            return spp_fail(err, SPP_ERR_NOMEM,
+                            "region plan: %lld boxes x %lld intervals: out of memory",
+                            (long long)nboxes, (long long)ivo);
+        free(op->ivbuf);
+        op->ivbuf = iv;
+        op->iv_cap = need;
+    }
+    spp_region_plan_fill(&op->plan, p, boxes, nboxes, op->ivbuf);
+    const size_t bytes = op->k->workspace_size ? op->k->workspace_size(&op->plan, op->threads) : 0;
+    if (bytes > op->ws_cap) {
+        void *ws = spp_alloc(bytes);
+        if (!ws)
+            return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
+                            bytes, op->k->name);
+        spp_free(op->ws);
+        op->ws = ws;
+        op->ws_cap = bytes;
+    }
+    ex->threads = op->threads;
+    ex->workspace = bytes ? op->ws : NULL;
+    return SPP_OK;
+}
+
+static spp_status check_op(const spp_region_op *op, spp_error *err)
+{
+    return op ? SPP_OK : spp_fail(err, SPP_ERR_NULL, "op=NULL: an operation is required");
+}
+
+spp_status spp_region_op_forward(spp_region_op *op, const spp_box *boxes, int64_t nboxes,
+                                 const float *x, float *y, int32_t *argmax, spp_error *err)
+{
+    spp_status st = check_op(op, err);
+    if (st != SPP_OK || (st = spp_region_check_boxes(&op->p, boxes, nboxes, err)) != SPP_OK)
+        return st;
+    const size_t out = spp_region_output_bytes(&op->p, nboxes, err);
+    if (!out)
+        return SPP_ERR_OVERFLOW;
+    const size_t in = (size_t)spp_region_map_elems(&op->p) * sizeof(float);
+    spp_buffer b[4] = {{"x", x, in}, {"y", y, out}, {"boxes", boxes, (size_t)nboxes * sizeof *boxes},
+                       {"argmax", argmax, out}};
+    if ((st = spp_check_buffers(b, argmax ? 4 : 3, err)) != SPP_OK)
+        return st;
+    spp_exec ex;
+    if ((st = plan_run(op, boxes, nboxes, &ex, err)) != SPP_OK)
+        return st;
+    return op->k->forward(&op->plan, x, y, op->p.pool == SPP_POOL_MAX ? argmax : NULL, &ex);
+}
+
+spp_status spp_region_op_backward(spp_region_op *op, const spp_box *boxes, int64_t nboxes,
+                                  const float *dy, const int32_t *argmax, float *dx,
+                                  spp_error *err)
+{
+    spp_status st = check_op(op, err);
+    if (st != SPP_OK || (st = spp_region_check_boxes(&op->p, boxes, nboxes, err)) != SPP_OK)
+        return st;
+    const spp_region_problem *p = &op->p;
+    const size_t out = spp_region_output_bytes(p, nboxes, err);
+    if (!out)
+        return SPP_ERR_OVERFLOW;
+    const size_t in = (size_t)spp_region_map_elems(p) * sizeof(float);
+    const int need_argmax = p->pool == SPP_POOL_MAX;
+    spp_buffer b[4] = {{"dy", dy, out}, {"dx", dx, in},
+                       {"boxes", boxes, (size_t)nboxes * sizeof *boxes}, {"argmax", argmax, out}};
+    if ((st = spp_check_buffers(b, need_argmax ? 4 : 3, err)) != SPP_OK)
+        return st;
+    if (need_argmax) {
+        /* an argmax outside its box's bin would write outside the map or give a gradient the
+         * forward pass cannot have produced: it must lie inside the region's box */
+        const size_t per = (size_t)(out / sizeof(float) / (size_t)nboxes);
+        for (size_t i = 0; i < out / sizeof(float); i++) {
+            const spp_box bx = boxes[i / per];
+            const int64_t a = argmax[i], hh = a / p->w, ww = a % p->w;
+            if (a < 0 || hh < bx.y0 || hh >= bx.y1 || ww < bx.x0 || ww >= bx.x1)
+                return spp_fail(err, SPP_ERR_ARG,
+                                "argmax[%zu]=%d: must be an offset h*W+w inside box %zu "
+                                "(x0=%d,y0=%d,x1=%d,y1=%d)",
+                                i, (int)argmax[i], i / per, bx.x0, bx.y0, bx.x1, bx.y1);
+        }
+    }
+    spp_exec ex;
+    if ((st = plan_run(op, boxes, nboxes, &ex, err)) != SPP_OK)
+        return st;
+    return op->k->backward(&op->plan, dy, need_argmax ? argmax : NULL, dx, &ex);
+}
+
+const spp_region_kernel *spp_region_op_kernel(const spp_region_op *op)
+{
+    return op ? op->k : NULL;
+}
+
+void spp_region_op_destroy(spp_region_op *op)
+{
+    if (op) {
+        spp_free(op->ws);
+        free(op->ivbuf);
+        free(op);
+    }
+}
+
+/* The one-shot entry points: an operation created, run once and destroyed. */
+spp_status spp_region_forward(const spp_region_kernel *k, const spp_region_problem *p,
+                              const spp_box *boxes, int64_t nboxes, const float *x, float *y,
+                              int32_t *argmax, int threads, spp_error *err)
+{
+    spp_region_op *op;
+    spp_status st = spp_region_op_create(&op, k, p, threads, err);
+    if (st == SPP_OK)
+        st = spp_region_op_forward(op, boxes, nboxes, x, y, argmax, err);
+    spp_region_op_destroy(op);
+    return st;
+}
+
+spp_status spp_region_backward(const spp_region_kernel *k, const spp_region_problem *p,
+                               const spp_box *boxes, int64_t nboxes, const float *dy,
+                               const int32_t *argmax, float *dx, int threads, spp_error *err)
+{
+    spp_region_op *op;
+    spp_status st = spp_region_op_create(&op, k, p, threads, err);
+    if (st == SPP_OK)
+        st = spp_region_op_backward(op, boxes, nboxes, dy, argmax, dx, err);
+    spp_region_op_destroy(op);
+    return st;
+}
