@@ -16,7 +16,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path[:0] = [os.path.join(ROOT, "harness", "peers"), os.path.join(ROOT, "oracle")]
 
-import spp_lib  # noqa: E402
 import torchvision_roi_peer as TV  # noqa: E402  (the region workloads' box generator)
 
 BASE_SCALE = 688                         # the scale the windows are drawn at (det-688)
@@ -60,6 +59,7 @@ def pick_scales(windows, scales):
 
 def project(windows_px, map_h, map_w, stride=16):
     """Image windows -> int32 conv5 boxes, by the library's spp_roi_project."""
+    import spp_lib   # here, not above: the command line is checked before the library loads
     return spp_lib.roi_project(windows_px, stride, map_h, map_w)
 
 

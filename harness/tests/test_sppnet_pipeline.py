@@ -140,7 +140,8 @@ def test_a_failed_check_writes_nothing(tmp_path, monkeypatch):
 def test_bad_arguments_name_the_flag_and_write_nothing(tmp_path, flag, value, expected):
     out = tmp_path / "sppnet"
     r = subprocess.run([sys.executable, os.path.join(ROOT, "harness", "sppnet", "run.py"),
-                        flag, value, "--out", str(out)], capture_output=True, text=True)
+                        flag, value, "--out", str(out)], capture_output=True, text=True,
+                       cwd=str(tmp_path), env=dict(os.environ, SPP_BUILD="/nonexistent"))
     assert r.returncode == 2
     assert f"sppnet: {flag}: '{value}': expected" in r.stderr and expected in r.stderr
     assert not out.exists()
