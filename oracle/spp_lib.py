@@ -1,5 +1,6 @@
 """ctypes binding to $SPP_BUILD/libspp.so (default build/): the registry, the bin plan, the
-problem string and the checked entry points spp_forward / spp_backward.
+problem string, the checked entry points spp_forward / spp_backward, and prepared operations
+(Op, RegionOp: create once, run on many inputs, in place).
 
 API (stable; other helpers use it):
   lib_path() -> str; LIB (the ctypes CDLL)
@@ -13,10 +14,14 @@ API (stable; other helpers use it):
   run_backward(name, problem, dy, argmax, threads=1, offset=0) -> dx (float32, x's shape)
   SppError(status, message): raised on any non-OK status; .status is the int, .name its name.
   roi_project(img_boxes, stride, H, W) -> int32 (R, 4)                  (C spp_roi_project)
-  region_forward_into(name, x, boxes, levels, y, argmax=None, ...) -> y (C spp_region_forward)
-  forward_into(name, problem, x, y, argmax=None, threads=1) -> y       (C spp_forward)
-      (the *_into calls and roi_project use the caller's arrays in place: no guard copies, for
-      timing harnesses such as harness/sppnet)
+  Op(name, problem, threads=1): .forward_into(x, y, argmax=None), .backward_into(dy, argmax,
+      dx), .workspace_bytes, .close()                         (C spp_op_create / run / destroy)
+  RegionOp(name, c, h, w, levels, pool, bins, layout, threads): .forward_into(x, boxes, y,
+      argmax=None), .backward_into(boxes, dy, argmax, dx), .close()    (C spp_region_op_*)
+  region_forward_into(name, x, boxes, levels, y, argmax=None, ...) -> y (one RegionOp run)
+  forward_into(name, problem, x, y, argmax=None, threads=1) -> y       (one Op run)
+      (Op, RegionOp, the *_into calls and roi_project use the caller's arrays in place: no
+      guard copies, for timing harnesses such as harness/sppnet)
 A problem is the dict of spp_oracle.parse_problem (n, c, h, w, levels, pool, bins, layout).
 
 Buffers: every array handed to the library is copied into a fresh buffer placed `offset`
@@ -355,12 +360,116 @@ def _private(name, res, args):
 
 _VP = ct.c_void_p
 _region_find = _private("spp_region_kernel_find", _VP, [ct.c_char_p])
-_region_forward = _private("spp_region_forward", ct.c_int,
-                           [_VP, _VP, _VP, ct.c_int64, _VP, _VP, _VP, ct.c_int, _VP])
 _roi_project = _private("spp_roi_project", ct.c_int,
                         [_VP, ct.c_int64, ct.c_int, ct.c_int64, ct.c_int64, _VP, _VP])
-_forward_plain = _private("spp_forward", ct.c_int, [_VP, _VP, _VP, _VP, _VP, ct.c_int, _VP])
 _kernel_find = _private("spp_kernel_find", _VP, [ct.c_char_p])
+_op_create = _private("spp_op_create", ct.c_int, [_VP, _VP, _VP, ct.c_int, _VP])
+_op_forward = _private("spp_op_forward", ct.c_int, [_VP, _VP, _VP, _VP, _VP])
+_op_backward = _private("spp_op_backward", ct.c_int, [_VP, _VP, _VP, _VP, _VP])
+_op_ws = _private("spp_op_workspace_bytes", ct.c_size_t, [_VP])
+_op_destroy = _private("spp_op_destroy", None, [_VP])
+_rop_create = _private("spp_region_op_create", ct.c_int, [_VP, _VP, _VP, ct.c_int, _VP])
+_rop_forward = _private("spp_region_op_forward", ct.c_int,
+                        [_VP, _VP, ct.c_int64, _VP, _VP, _VP, _VP])
+_rop_backward = _private("spp_region_op_backward", ct.c_int,
+                         [_VP, _VP, ct.c_int64, _VP, _VP, _VP, _VP])
+_rop_destroy = _private("spp_region_op_destroy", None, [_VP])
+
+
+class _Prepared:
+    """A library operation handle, destroyed by close() (or when collected)."""
+    _destroy = None
+
+    def close(self):
+        if getattr(self, "_h", None):
+            type(self)._destroy(self._h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Op(_Prepared):
+    """A prepared whole-map operation (spp_op_create: validation, plan and workspace once) of
+    kernel `name` for problem dict d at `threads`; forward_into / backward_into run it on
+    C-contiguous arrays in place (no copies). Raises SppError on a failed check."""
+    _destroy = staticmethod(_op_destroy)
+
+    def __init__(self, name, d, threads=1):
+        self._h = None
+        k = _kernel_find(name.encode())
+        if not k:
+            raise SppError(ERR_ARG, f"kernel={name}: not in the registry")
+        self.d, self.name = dict(d), name
+        self.ins, self.outs = _shapes(d)
+        h, err = ct.c_void_p(), spp_error()
+        _raise(_op_create(ct.byref(h), k, ct.byref(to_struct(d)), threads, ct.byref(err)), err)
+        self._h = h
+
+    @property
+    def workspace_bytes(self):
+        return _op_ws(self._h)
+
+    def forward_into(self, x, y, argmax=None):
+        if tuple(x.shape) != self.ins or tuple(y.shape) != self.outs:
+            raise ValueError(f"x/y: shapes {x.shape}/{y.shape}, expected {self.ins}/{self.outs}")
+        err = spp_error()
+        _raise(_op_forward(self._h, _c_array(x, np.float32, "x"), _c_array(y, np.float32, "y"),
+                           _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
+                           ct.byref(err)), err)
+        return y
+
+    def backward_into(self, dy, argmax, dx):
+        if tuple(dy.shape) != self.outs or tuple(dx.shape) != self.ins:
+            raise ValueError(f"dy/dx: shapes {dy.shape}/{dx.shape}, expected "
+                             f"{self.outs}/{self.ins}")
+        err = spp_error()
+        _raise(_op_backward(self._h, _c_array(dy, np.float32, "dy"),
+                            _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
+                            _c_array(dx, np.float32, "dx"), ct.byref(err)), err)
+        return dx
+
+
+class RegionOp(_Prepared):
+    """A prepared region operation (spp_region_op_create) of region kernel `name` for a C x H x W
+    map in `layout` and a pyramid; each run takes its own int32 (R, 4) boxes."""
+    _destroy = staticmethod(_rop_destroy)
+
+    def __init__(self, name, c, h, w, levels, pool="max", bins="adaptive", layout="nchw",
+                 threads=1):
+        self._h = None
+        k = _region_find(name.encode())
+        if not k:
+            raise SppError(ERR_ARG, f"region kernel={name}: not in the registry")
+        self.per = c * sum(n * n for n in levels)
+        p = region_problem(c, h, w, levels, pool, bins, layout)
+        hd, err = ct.c_void_p(), spp_error()
+        _raise(_rop_create(ct.byref(hd), k, ct.byref(p), threads, ct.byref(err)), err)
+        self._h = hd
+
+    def forward_into(self, x, boxes, y, argmax=None):
+        if y.shape != (len(boxes), self.per) or (argmax is not None and argmax.shape != y.shape):
+            raise ValueError(f"y/argmax: shape {y.shape}, expected {(len(boxes), self.per)}")
+        err = spp_error()
+        _raise(_rop_forward(self._h, _c_array(boxes, np.int32, "boxes"), len(boxes),
+                            _c_array(x, np.float32, "x"), _c_array(y, np.float32, "y"),
+                            _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
+                            ct.byref(err)), err)
+        return y
+
+    def backward_into(self, boxes, dy, argmax, dx):
+        err = spp_error()
+        _raise(_rop_backward(self._h, _c_array(boxes, np.int32, "boxes"), len(boxes),
+                             _c_array(dy, np.float32, "dy"),
+                             _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
+                             _c_array(dx, np.float32, "dx"), ct.byref(err)), err)
+        return dx
 
 
 def region_problem(c, h, w, levels, pool="max", bins="adaptive", layout="nchw"):
@@ -391,41 +500,19 @@ def roi_project(img_boxes, stride, H, W):
 
 def region_forward_into(name, x, boxes, levels, y, argmax=None, pool="max", bins="adaptive",
                         layout="nchw", threads=1):
-    """spp_region_forward of region kernel `name` on map x ((1,)C,H,W for nchw, (1,)H,W,C for
-    nhwc; float32, C-contiguous), int32 boxes (R, 4), into y (R, C*sum n^2) and, when given,
-    argmax (same shape, int32; None: the values-only path). No copies: every array is used in
-    place. Raises SppError on a failed check (the library then writes nothing)."""
+    """One run of a region operation (RegionOp) of kernel `name` on map x ((1,)C,H,W for nchw,
+    (1,)H,W,C for nhwc; float32, C-contiguous), int32 boxes (R, 4), into y (R, C*sum n^2) and,
+    when given, argmax (same shape, int32; None: the values-only path). No copies: every array
+    is used in place. Raises SppError on a failed check (the library then writes nothing)."""
     chw = x.shape[-3:]
     C, H, W = chw if layout == "nchw" else (chw[2], chw[0], chw[1])
-    k = _region_find(name.encode())
-    if not k:
-        raise SppError(ERR_ARG, f"region kernel={name}: not in the registry")
-    p = region_problem(C, H, W, levels, pool, bins, layout)
-    per = C * sum(n * n for n in levels)
-    if y.shape != (len(boxes), per) or (argmax is not None and argmax.shape != y.shape):
-        raise ValueError(f"y/argmax: shape {y.shape}, expected {(len(boxes), per)}")
-    err = spp_error()
-    st = _region_forward(k, ct.byref(p), _c_array(boxes, np.int32, "boxes"), len(boxes),
-                         _c_array(x, np.float32, "x"), _c_array(y, np.float32, "y"),
-                         _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
-                         threads, ct.byref(err))
-    _raise(st, err)
-    return y
+    with RegionOp(name, C, H, W, levels, pool, bins, layout, threads) as op:
+        return op.forward_into(x, boxes, y, argmax)
 
 
 def forward_into(name, d, x, y, argmax=None, threads=1):
-    """spp_forward of whole-map kernel `name` on problem dict d, in place (no copies): x of the
-    layout's shape, y (N, C*sum n^2), optional argmax; float32/int32 C-contiguous arrays."""
-    k = _kernel_find(name.encode())
-    if not k:
-        raise SppError(ERR_ARG, f"kernel={name}: not in the registry")
-    ins, outs = _shapes(d)
-    if tuple(x.shape) != ins or tuple(y.shape) != outs:
-        raise ValueError(f"x/y: shapes {x.shape}/{y.shape}, expected {ins}/{outs}")
-    err = spp_error()
-    st = _forward_plain(k, ct.byref(to_struct(d)), _c_array(x, np.float32, "x"),
-                        _c_array(y, np.float32, "y"),
-                        _c_array(argmax, np.int32, "argmax") if argmax is not None else None,
-                        threads, ct.byref(err))
-    _raise(st, err)
-    return y
+    """One run of a whole-map operation (Op) of kernel `name` on problem dict d, in place (no
+    copies): x of the layout's shape, y (N, C*sum n^2), optional argmax; float32/int32
+    C-contiguous arrays."""
+    with Op(name, d, threads) as op:
+        return op.forward_into(x, y, argmax)
