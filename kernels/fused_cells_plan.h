@@ -1,5 +1,6 @@
-/* fused_cells_plan.h: the plan of the small-plane core (small_cells_avx2.h), shared by
- * nhwc__fused_avx2 and nchw__fused_avx2. Scalar; not a kernel.
+/* fused_cells_plan.h: the plan of the small-plane core (small_cells_avx2.h, used by
+ * nhwc__fused_avx2 and nchw__fused_avx2; small_cells_avx512.h, by nhwc__fused_avx512).
+ * Scalar; not a kernel.
  *
  * Taken (sc_takes) for forward max of planes of at most SC_MAX_HW pixels. Levels are computed
  * finer first; each is read from the input (src = -1: row partials, then row folds) or, when
@@ -12,7 +13,8 @@
  * Workspace (sc_layout): [sc_plan][position table][per-thread slices][merge program]; a
  * slice holds a task's tiles (16 lanes per pixel per group), row partials and bins (values
  * and positions). NHWC tasks take a chunk of 16-channel groups (all of C when the tiles fit
- * SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW tasks one group. */
+ * SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW tasks one group. Both
+ * forms share the layout (the position table has room for 16 lanes per pixel). */
 #ifndef FUSED_CELLS_PLAN_H
 #define FUSED_CELLS_PLAN_H
 
@@ -180,7 +182,7 @@ static sc_ws sc_layout(const spp_plan *pl, int threads)
         nmax = pl->lv[l].n > nmax ? pl->lv[l].n : nmax;
     sc_ws w;
     w.pt_off = sc_al(sizeof(sc_plan));
-    w.slices = w.pt_off + sc_al(hw * 32);
+    w.slices = w.pt_off + sc_al(hw * 64); /* AVX2 reads 8 lanes of e per pixel, AVX-512 16 */
     w.tile_off = 0; /* 16 lanes per pixel (a tile per group), row partial and bin (+ position) */
     w.rp_off = sc_al(hw * 64 * (size_t)sc_chunk(pl, threads));
     w.bin_off = w.rp_off + sc_al((size_t)pl->p.h * nmax * 128);

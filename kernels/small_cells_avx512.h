@@ -1,0 +1,403 @@
+/* small_cells_avx512.h: forward max of small NHWC planes (H*W <= SC_MAX_HW), with or without
+ * argmax, for nhwc__fused_avx512: the core of small_cells_avx2.h with the 16 channels of a
+ * tile pixel in one vector. Written over vec_vocab.h's 16-lane vocabulary (vf, vi, vm with
+ * VW = 16), so tests/emu512/ runs it on AVX2 too; only the write-out has an AVX-512 form of its
+ * own (16x16 transposes in zmm, masked stores for bin and channel tails), replaced by a plain
+ * copy in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
+ *
+ * Per task (sample, chunk of 16-channel groups): the groups are copied pixel by pixel in
+ * address order into cell-major tiles (64 bytes per pixel; a partial last group by a masked
+ * load, the rest of its lanes zero and never stored), with four running sums probing for NaN.
+ * Per group, like the AVX2 form:
+ *  - input levels: row partials of every column bin (columns in increasing order), then per
+ *    bin its rows' partials in increasing order, with the scan rule (v > b) | isnan(v);
+ *  - covered levels: merged from a finer level's bins by the merge program with the total
+ *    order of spp_max_better, (v > b) | (v == b & p < bp), plus the NaN terms when exact;
+ *  - fast path (no NaN in the probe): b = max(v, b), the position following v > b (a mask);
+ *  - values only (argmax NULL, no NaN): no positions; merges by value too, exact while the
+ *    merged-from bins hold no -0.0, else the group reruns with positions;
+ *  - NaN: the exact folds with positions.
+ * Ties keep the first element in row-major order, NaN the last NaN, -0.0 == +0.0 (the first
+ * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
+ * Threads: OpenMP over tasks, schedule(static), num_threads(threads); a group's arithmetic
+ * does not depend on the task or thread, so outputs are the same for every thread count.
+ * Workspace: sc_workspace (the layout of the AVX2 form). Weakest: like the AVX2 form, a
+ * plan reading more than one level from the input is left to the caller (max_in). */
+#ifndef SMALL_CELLS_AVX512_H
+#define SMALL_CELLS_AVX512_H
+
+#include <omp.h>
+#include <string.h>
+
+#include "fused_cells_plan.h"
+#include "nhwc_simd.h"
+
+#if VW != 16
+#error "small_cells_avx512.h needs the 16-lane vocabulary"
+#endif
+
+#define SCZ_INLINE static inline __attribute__((always_inline))
+#define SCZ_LANES 16
+
+/* (v, p) anywhere relative to (b, bp), NaN-aware: the total order of spp_max_better. */
+SCZ_INLINE void scz_merge(vf *b, vi *bp, vf v, vi p)
+{
+    const vm nv = vm_nan(v), nb = vm_nan(*b);
+    const vm num = vm_or(vm_gt(v, *b), vm_and(vm_eq(v, *b), vi_gt(*bp, p)));
+    const vm u = (vm)(num | (nv & (vm)~nb) | (nv & vi_gt(p, *bp)));
+    *b = vf_blend(*b, v, u);
+    *bp = vi_blend(*bp, p, u);
+}
+
+/* A row partial of len pixels from p (stride 16 floats), positions from pt (stride 16), in
+ * column order: mode 0 values only, 1 fast with positions, 2 exact. */
+SCZ_INLINE void scz_part(const float *p, const int32_t *pt, int len, float *rv, int32_t *rp,
+                         int mode)
+{
+    vf b = vf_loadu(p);
+    if (mode == 0) {
+        for (int w = 1; w < len; w++)
+            b = vf_max(vf_loadu(p + w * SCZ_LANES), b);
+        vf_storeu(rv, b);
+        return;
+    }
+    vi q = vi_loadu(pt);
+    for (int w = 1; w < len; w++) {
+        if (mode == 1)
+            v_fold_fast(&b, &q, vf_loadu(p + w * SCZ_LANES), vi_loadu(pt + w * SCZ_LANES));
+        else
+            v_fold(&b, &q, vf_loadu(p + w * SCZ_LANES), vi_loadu(pt + w * SCZ_LANES));
+    }
+    vf_storeu(rv, b);
+    vi_storeu(rp, q);
+}
+
+/* A bin of an input level: len rows' partials (stride rs) in increasing row order. */
+SCZ_INLINE void scz_rows(const float *rv, const int32_t *rp, int64_t rs, int len, float *bv,
+                         int32_t *bp, int mode)
+{
+    vf b = vf_loadu(rv);
+    if (mode == 0) {
+        for (int h = 1; h < len; h++)
+            b = vf_max(vf_loadu(rv + h * rs), b);
+        vf_storeu(bv, b);
+        return;
+    }
+    vi q = vi_loadu(rp);
+    for (int h = 1; h < len; h++) {
+        if (mode == 1)
+            v_fold_fast(&b, &q, vf_loadu(rv + h * rs), vi_loadu(rp + h * rs));
+        else
+            v_fold(&b, &q, vf_loadu(rv + h * rs), vi_loadu(rp + h * rs));
+    }
+    vf_storeu(bv, b);
+    vi_storeu(bp, q);
+}
+
+/* Whether n bins of 16 lanes at bv hold a -0.0 (bits INT32_MIN: the only int below
+ * INT32_MIN + 1). */
+SCZ_INLINE int scz_negzero(const float *bv, int64_t n)
+{
+    const vi lim = vi_set1(INT32_MIN + 1);
+    vm z = 0;
+    for (int64_t e = 0; e < n; e++)
+        z = vm_or(z, vi_gt(lim, vi_loadu((const int32_t *)(const void *)(bv + e * SCZ_LANES))));
+    return z != 0;
+}
+
+/* One group's bins into BV/BP ([bin][16 lanes]) from its tile T (pixel e at T + e * 16);
+ * PT: pixel e's 16 lanes of e. Mode as scz_part; mode 0 leaves BP alone and returns 1,
+ * with the bins unfinished, when a level that others merge from holds a -0.0. */
+SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *prog,
+                        const int32_t *PT, const float *T, float *RV, int32_t *RP, float *BV,
+                        int32_t *BP, int mode)
+{
+    const int64_t W = pl->p.w;
+    const int32_t *pq = prog;
+    for (int t = 0; t < pl->p.nlevels; t++) {
+        const int l = sp->order[t];
+        const spp_level_plan *lv = &pl->lv[l];
+        const int n = lv->n;
+        if (sp->src[l] >= 0) { /* covered: its bins' programs come next, in order */
+            for (int e = 0; e < n * n; e++) {
+                const int32_t dst = pq[0], k = pq[1];
+                vf b = vf_loadu(BV + (int64_t)pq[2] * SCZ_LANES);
+                if (mode == 0) { /* no -0.0 and no NaN: equal values are equal bits */
+                    for (int32_t s = 1; s < k; s++)
+                        b = vf_max(vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES), b);
+                } else {
+                    vi q = vi_loadu(BP + (int64_t)pq[2] * SCZ_LANES);
+                    for (int32_t s = 1; s < k; s++) {
+                        const vf v = vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES);
+                        const vi p = vi_loadu(BP + (int64_t)pq[2 + s] * SCZ_LANES);
+                        if (mode == 1)
+                            v_merge_fast(&b, &q, v, p);
+                        else
+                            scz_merge(&b, &q, v, p);
+                    }
+                    vi_storeu(BP + (int64_t)dst * SCZ_LANES, q);
+                }
+                vf_storeu(BV + (int64_t)dst * SCZ_LANES, b);
+                pq += 2 + k;
+            }
+            continue;
+        }
+        /* row partials of every row some bin holds (starts and ends never decrease) */
+        int64_t hdone = 0;
+        for (int i = 0; i < n; i++) {
+            const int64_t h0 = lv->rows[i].start > hdone ? lv->rows[i].start : hdone;
+            for (int64_t h = h0; h < lv->rows[i].end; h++) {
+                float *rv = RV + h * n * SCZ_LANES;
+                int32_t *rp = RP + h * n * SCZ_LANES;
+                for (int j = 0; j < n; j++, rv += SCZ_LANES, rp += SCZ_LANES) {
+                    const int64_t e0 = h * W + lv->cols[j].start;
+                    const int len = (int)(lv->cols[j].end - lv->cols[j].start);
+                    const float *p = T + e0 * SCZ_LANES;
+                    const int32_t *pt = PT + e0 * SCZ_LANES;
+                    switch (len) { /* constant lengths unroll */
+                    case 1: scz_part(p, pt, 1, rv, rp, mode); break;
+                    case 2: scz_part(p, pt, 2, rv, rp, mode); break;
+                    case 3: scz_part(p, pt, 3, rv, rp, mode); break;
+                    case 4: scz_part(p, pt, 4, rv, rp, mode); break;
+                    default: scz_part(p, pt, len, rv, rp, mode); break;
+                    }
+                }
+            }
+            if (lv->rows[i].end > hdone)
+                hdone = lv->rows[i].end;
+        }
+        /* bins: their rows' partials in increasing row order */
+        float *bv = BV + (int64_t)sp->boff[l] * SCZ_LANES;
+        int32_t *bp = BP + (int64_t)sp->boff[l] * SCZ_LANES;
+        const int64_t rs = (int64_t)n * SCZ_LANES;
+        for (int i = 0; i < n; i++) {
+            const int len = (int)(lv->rows[i].end - lv->rows[i].start);
+            const float *rv = RV + lv->rows[i].start * rs;
+            const int32_t *rp = RP + lv->rows[i].start * rs;
+            for (int j = 0; j < n; j++, bv += SCZ_LANES, bp += SCZ_LANES) {
+                const float *r0 = rv + j * SCZ_LANES;
+                const int32_t *p0 = rp + j * SCZ_LANES;
+                switch (len) {
+                case 1: scz_rows(r0, p0, rs, 1, bv, bp, mode); break;
+                case 2: scz_rows(r0, p0, rs, 2, bv, bp, mode); break;
+                case 3: scz_rows(r0, p0, rs, 3, bv, bp, mode); break;
+                case 4: scz_rows(r0, p0, rs, 4, bv, bp, mode); break;
+                default: scz_rows(r0, p0, rs, len, bv, bp, mode); break;
+                }
+            }
+        }
+        if (mode == 0) { /* covered levels merge by value alone: only without -0.0 */
+            int merged = 0;
+            for (int u = 0; u < pl->p.nlevels; u++)
+                merged |= sp->src[u] == l;
+            if (merged && scz_negzero(BV + (int64_t)sp->boff[l] * SCZ_LANES, (int64_t)n * n))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+#ifndef NHWC_VOCAB_EXTERNAL
+/* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r at src + r * 16) -> column c of
+ * the block to dst + c * ds, lanes [0, nb) of it, for columns c < nc. */
+static inline void scz_t16(const float *const src[16], float *dst, int64_t ds, int nb, int nc)
+{
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_ps(src[i]);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* u[g][j] (= r[4g + j]): in 128-bit lane L, rows 4g..4g+3 of column 4L + j */
+    for (int g = 0; g < 16; g += 4) {
+        r[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+        r[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+        r[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        r[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    const __mmask16 m = (__mmask16)((1u << nb) - 1u);
+    for (int j = 0; j < 4; j++) {
+        const __m512 lo01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
+        const __m512 hi01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
+        const __m512 lo23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        const __m512 hi23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+        const __m512 o[4] = {_mm512_shuffle_f32x4(lo01, lo23, 0x88),
+                             _mm512_shuffle_f32x4(lo01, lo23, 0xDD),
+                             _mm512_shuffle_f32x4(hi01, hi23, 0x88),
+                             _mm512_shuffle_f32x4(hi01, hi23, 0xDD)};
+        for (int L = 0; L < 4; L++)
+            if (4 * L + j < nc) {
+                if (nb == 16)
+                    _mm512_storeu_ps(dst + (4 * L + j) * ds, o[L]);
+                else
+                    _mm512_mask_storeu_ps(dst + (4 * L + j) * ds, m, o[L]);
+            }
+    }
+}
+#endif
+
+/* nn bins of 16 lanes at A (lane k = channel k) -> out[k * nn + e] for the first `valid`
+ * channels; 32-bit patterns only, so it serves argmax too. */
+static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
+{
+    if (nn == 1) {
+        vf_store_n(out, vf_loadu(A), valid);
+        return;
+    }
+#ifndef NHWC_VOCAB_EXTERNAL
+    for (int64_t e0 = 0; e0 < nn; e0 += 16) { /* a tail block repeats its last row */
+        const float *src[16];
+        for (int r = 0; r < 16; r++)
+            src[r] = A + (e0 + r < nn ? e0 + r : nn - 1) * SCZ_LANES;
+        scz_t16(src, out + e0, nn, nn - e0 < 16 ? (int)(nn - e0) : 16, valid);
+    }
+#else
+    for (int k = 0; k < valid; k++)
+        for (int64_t e = 0; e < nn; e++)
+            memcpy(out + k * nn + e, A + e * SCZ_LANES + k, 4);
+#endif
+}
+
+/* Everything a task needs, read-only and shared by the threads. */
+typedef struct {
+    const spp_plan *pl;
+    const sc_plan *sp;
+    const int32_t *prog, *PT;
+    const float *x;
+    float *y;
+    int32_t *argmax;
+    char *ws; /* the threads' slices */
+    sc_ws w;
+    int64_t G, gc, nch; /* groups per sample, per task, tasks per sample */
+} scz_ctx;
+
+/* Groups [g0, g1) of sample b into their tiles (T + (g - g0) * HW * 16), pixel by pixel in
+ * address order. Returns 1 if a lane is NaN (or the sums meet inf - inf: only a slower exact
+ * run). Four sums: one chain would wait on the add latency. */
+static int scz_fill(const scz_ctx *cx, int64_t b, int64_t g0, int64_t g1, float *T)
+{
+    const spp_problem *p = &cx->pl->p;
+    const int64_t C = p->c, HW = p->h * p->w;
+    const float *xs = cx->x + b * HW * C + g0 * 16;
+    const int64_t full = (g1 * 16 <= C ? g1 : g1 - 1) - g0; /* groups of 16 live lanes */
+    const int rem = (int)(C - (g0 + full) * 16);           /* lanes of a last partial group */
+    vf s0 = vf_zero(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t e = 0; e < HW; e++) {
+        const float *px = xs + e * C;
+        float *t = T + e * 16;
+        int64_t k = 0;
+        for (; k + 4 <= full; k += 4) {
+            const vf a = vf_loadu(px + k * 16), c = vf_loadu(px + k * 16 + 16);
+            const vf d = vf_loadu(px + k * 16 + 32), f = vf_loadu(px + k * 16 + 48);
+            s0 = vf_add(s0, a);
+            s1 = vf_add(s1, c);
+            s2 = vf_add(s2, d);
+            s3 = vf_add(s3, f);
+            vf_storeu(t + k * HW * 16, a);
+            vf_storeu(t + (k + 1) * HW * 16, c);
+            vf_storeu(t + (k + 2) * HW * 16, d);
+            vf_storeu(t + (k + 3) * HW * 16, f);
+        }
+        for (; k < full; k++) {
+            const vf a = vf_loadu(px + k * 16);
+            s0 = vf_add(s0, a);
+            vf_storeu(t + k * HW * 16, a);
+        }
+        if (k < g1 - g0) { /* the partial last group: its other lanes read nothing, are 0 */
+            const vf a = vf_load_n(px + k * 16, rem);
+            s1 = vf_add(s1, a);
+            vf_storeu(t + k * HW * 16, a);
+        }
+    }
+    return vf_anynan(vf_add(vf_add(s0, s1), vf_add(s2, s3)));
+}
+
+/* Task t = (sample, chunk of groups): the tiles and NaN probe, then per group its bins
+ * (values only, fast with positions, or exact) and their write-out. */
+static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
+{
+    const spp_plan *pl = cx->pl;
+    const spp_problem *p = &pl->p;
+    const int64_t C = p->c, HW = p->h * p->w, G = cx->G;
+    const int64_t b = t / cx->nch, g0 = t % cx->nch * cx->gc;
+    const int64_t g1 = g0 + cx->gc < G ? g0 + cx->gc : G;
+    float *T = (float *)(void *)(mine + cx->w.tile_off);
+    float *RV = (float *)(void *)(mine + cx->w.rp_off);
+    int32_t *RP = (int32_t *)(void *)(mine + cx->w.rp_off + (size_t)cx->sp->nrp * SCZ_LANES * 4);
+    float *BV = (float *)(void *)(mine + cx->w.bin_off);
+    int32_t *BP = (int32_t *)(void *)(mine + cx->w.bin_off + (size_t)cx->sp->nbins * SCZ_LANES * 4);
+    const int nan = scz_fill(cx, b, g0, g1, T);
+    for (int64_t g = g0; g < g1; g++) {
+        const int64_t c0 = g * SCZ_LANES;
+        const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
+        const float *Tg = T + (g - g0) * HW * SCZ_LANES;
+        int mode = nan ? 2 : cx->argmax ? 1 : 0;
+        if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 0))
+            mode = 1;
+        if (mode == 1)
+            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 1);
+        else if (mode == 2)
+            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 2);
+        for (int l = 0; l < p->nlevels; l++) {
+            const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
+            const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
+            scz_store(BV + (int64_t)cx->sp->boff[l] * SCZ_LANES, cx->y + o, nn, valid);
+            if (cx->argmax)
+                scz_store((const float *)(const void *)(BP + (int64_t)cx->sp->boff[l] * SCZ_LANES),
+                          (float *)(void *)(cx->argmax + o), nn, valid);
+        }
+    }
+}
+
+/* The forward of an NHWC problem sc_takes: the program once, then the tasks over OpenMP.
+ * Returns 0 without writing any output if more than max_in levels would be read from the
+ * input (the caller's own path is faster there), else 1. */
+static int scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
+                       const spp_exec *ex, int max_in)
+{
+    const spp_problem *p = &pl->p;
+    char *ws = ex->workspace;
+    sc_plan *sp = (sc_plan *)(void *)ws;
+    const int T = ex->threads < 1 ? 1 : ex->threads;
+    scz_ctx cx;
+    cx.w = sc_layout(pl, T);
+    int32_t *prog = (int32_t *)(void *)(ws + cx.w.prog_off);
+    int32_t *PT = (int32_t *)(void *)(ws + cx.w.pt_off);
+    sc_build(sp, pl, prog);
+    int nin = 0;
+    for (int l = 0; l < p->nlevels; l++)
+        nin += sp->src[l] < 0;
+    if (nin > max_in)
+        return 0;
+    const int64_t HW = p->h * p->w;
+    for (int64_t e = 0; e < HW; e++)
+        vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));
+    cx.pl = pl;
+    cx.sp = sp;
+    cx.prog = prog;
+    cx.PT = PT;
+    cx.x = x;
+    cx.y = y;
+    cx.argmax = argmax;
+    cx.ws = ws + cx.w.slices;
+    cx.G = (p->c + SCZ_LANES - 1) / SCZ_LANES;
+    cx.gc = sc_chunk(pl, T);
+    cx.nch = (cx.G + cx.gc - 1) / cx.gc;
+    const int64_t ntask = p->n * cx.nch;
+    if (T == 1 || ntask == 1) { /* no team start-up for one thread */
+        for (int64_t g = 0; g < ntask; g++)
+            scz_run_task(&cx, g, cx.ws);
+        return 1;
+    }
+#pragma omp parallel num_threads(T)
+    {
+        char *mine = cx.ws + (size_t)omp_get_thread_num() * cx.w.slice;
+#pragma omp for schedule(static)
+        for (int64_t g = 0; g < ntask; g++)
+            scz_run_task(&cx, g, mine);
+    }
+    return 1;
+}
+
+#endif
