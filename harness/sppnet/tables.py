@@ -98,8 +98,8 @@ def markdown(res, peer, meta):
                 for label, cells in table_rows(res, peer, t, meta)]
     t0 = meta["threads"][0]
     out += ["", f"## The paper's figures beside ours ({t0} thread{'s' if t0 > 1 else ''})", "",
-            "He et al. timed on a GPU (conv and fc on the GPU, pooling and the rest on the "
-            "CPU); only their abstracts' speed-up ranges are given here (docs/sppnet.md"
+            "He et al. timed their detector on a GPU, so their ratios are not a CPU's; only "
+            "their abstracts' speed-up ranges are given here (docs/sppnet.md"
             "#the-papers-figures).", "",
             "| figure | paper (GPU) | ours, SPP-net 1-scale | ours, SPP-net 5-scale |",
             "|---|---|---:|---:|"]
