@@ -259,7 +259,8 @@ const spp_kernel *cli_kernel(const char *flag, const char *s)
     for (int i = 0; i < spp_kernel_count() && o < sizeof want; i++)
         o += (size_t)snprintf(want + o, sizeof want - o, "%s%s", i ? ", " : "",
                               spp_kernel_at(i)->name);
-    cli_error("%s: '%s': unknown kernel, expected one of %s (see spp list)", flag, s, want);
+    cli_error("%s: '%s': unknown kernel, expected auto or one of %s (see spp list)", flag, s,
+              want);
     return NULL;
 }
 

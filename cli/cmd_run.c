@@ -39,14 +39,16 @@ static void cleanup(run_state *s)
 static int run(cli_opt *o, run_state *s)
 {
     /* ---- flags ---- */
-    static const char *const required[] = {"--kernel", "--levels", "--input", "--output", NULL};
+    static const char *const required[] = {"--levels", "--input", "--output", NULL};
     if (cli_require("run", o, O_COUNT, required) != 0)
         return CLI_EXIT_USAGE;
     spp_problem p;
     memset(&p, 0, sizeof p);
     cli_pyramid_args a;
-    const spp_kernel *k = cli_kernel("--kernel", o[O_KERNEL].value);
-    if (!k || cli_pyramid_flags(o, O_COUNT, &a) != 0)
+    /* --kernel auto (the default) is resolved once the problem is known */
+    const int is_auto = !o[O_KERNEL].given || strcmp(o[O_KERNEL].value, "auto") == 0;
+    const spp_kernel *k = is_auto ? NULL : cli_kernel("--kernel", o[O_KERNEL].value);
+    if ((!is_auto && !k) || cli_pyramid_flags(o, O_COUNT, &a) != 0)
         return CLI_EXIT_USAGE;
     memcpy(p.levels, a.levels, sizeof p.levels);
     p.nlevels = a.nlevels;
@@ -81,6 +83,9 @@ static int run(cli_opt *o, run_state *s)
     }
     char ps[256];
     spp_problem_format(&p, ps, sizeof ps);
+    const char *why = NULL;
+    if (is_auto && !(k = spp_kernel_auto(&p, &why)))
+        return cli_error("problem %s: --kernel auto: no registered kernel takes this problem", ps);
     spp_error e;
     /* problem rules (docs/spec.md#6-validation), the kernel's layout and this CPU's ISA, the
      * plan and the workspace: the prepared operation, once for forward and backward */
@@ -139,8 +144,10 @@ static int run(cli_opt *o, run_state *s)
         if (npy_commit(&s->staged[i], &ne) != 0)
             return cli_error("rename: %s", ne.msg);
     if (o[O_VERBOSE].given) {
-        printf("%s kernel=%s threads=%lld: wrote %s %s float32", ps, k->name, threads,
-               o[O_OUTPUT].value, ys);
+        printf("%s kernel=%s", ps, k->name);
+        if (is_auto)
+            printf(" (auto: %s)", why);
+        printf(" threads=%lld: wrote %s %s float32", threads, o[O_OUTPUT].value, ys);
         if (o[O_ARGMAX].given)
             printf(", %s %s int32", o[O_ARGMAX].value, ys);
         if (backward) {
@@ -156,7 +163,9 @@ static int run(cli_opt *o, run_state *s)
 int cmd_run(int argc, char **argv)
 {
     cli_opt o[O_COUNT] = {
-        [O_KERNEL] = {"--kernel", "K", "kernel name (see spp list)", NULL, 0},
+        [O_KERNEL] = {"--kernel", "K",
+                      "kernel name (see spp list), or auto (the default): the rule of "
+                      "docs/kernels.md#auto picks one for the problem and this CPU", NULL, 0},
         [O_LEVELS] = {"--levels", "L", "pyramid levels in order, e.g. 6,3,2,1", NULL, 0},
         [O_POOL] = {"--pool", "P", "max (default) or avg", NULL, 0},
         [O_BINS] = {"--bins", "CONV", "adaptive (default), sppnet or caffe", NULL, 0},
@@ -178,7 +187,7 @@ int cmd_run(int argc, char **argv)
         [O_VERBOSE] = {"--verbose", NULL, "print a one-line summary on stdout", NULL, 0},
     };
     int st = cli_parse(argc, argv, o, O_COUNT,
-                       "spp run --kernel K --levels L --input X.npy --output Y.npy [--pool max|avg]"
+                       "spp run --levels L --input X.npy --output Y.npy [--kernel K|auto] [--pool max|avg]"
                        "\n           [--bins adaptive|sppnet|caffe] [--layout nchw|nhwc] "
                        "[--argmax A.npy]\n           [--grad-output GY.npy --grad-input GX.npy] "
                        "[--threads T] [--verbose]",

@@ -57,7 +57,8 @@ void usage(FILE *f)
         "                 [--list | --list-problems] [--benchmark_* flags]\n"
         "  --config FILE      sweep grids (format: harness/sweep_config.h, configs/*.ini)\n"
         "  --problem STRING   one problem, e.g. n64c256h13w13_l6.3.2.1_max_adaptive_nchw\n"
-        "                     (repeatable); --kernels (default: all) and --threads (default 1)\n"
+        "                     (repeatable); --kernels (default: every kernel and auto, the\n"
+        "                     rows of spp_kernel_auto's choice) and --threads (default 1)\n"
         "                     apply to --problem only\n"
         "  --direction D      fwd, bwd or fwdbwd, or a comma list; overrides the config's\n"
         "                     (default: the config's, fwd for --problem)\n"
@@ -534,6 +535,8 @@ void run_kernel(benchmark::State &state, int idx)
             break;
         }
     }
+    if (e.name.compare(0, 5, "auto/") == 0)
+        state.SetLabel(std::string("auto: ") + e.k->name); // which kernel the rule chose
     set_counters(state, e);
 }
 
@@ -658,6 +661,7 @@ struct Args {
     std::vector<std::string> problems;
     std::vector<const spp_kernel *> kernels;
     bool kernels_given = false;
+    bool want_auto = true; // the auto rows; --kernels without auto leaves them out
     std::vector<int> threads;
     std::vector<sweep_direction> dirs;
     bool list = false, list_problems = false;
@@ -705,13 +709,19 @@ Args parse_args(int argc, char **argv)
         } else if (arg == "--kernels") {
             const std::string v = value();
             a.kernels_given = true;
+            a.want_auto = false;
             for (const std::string &s : split(v, ',')) {
+                if (s == "auto") { // the rows of the auto choice (src/auto.c)
+                    a.want_auto = true;
+                    continue;
+                }
                 const spp_kernel *k = spp_kernel_find(s.c_str());
                 if (!k) {
                     std::string known;
                     for (int j = 0; j < spp_kernel_count(); j++)
                         known += (j ? ", " : "") + std::string(spp_kernel_at(j)->name);
-                    die("--kernels '" + v + "': unknown kernel '" + s + "' (registered: " + known + ")");
+                    die("--kernels '" + v + "': unknown kernel '" + s + "' (auto or registered: " +
+                        known + ")");
                 }
                 if (std::find(a.kernels.begin(), a.kernels.end(), k) == a.kernels.end())
                     a.kernels.push_back(k);
@@ -767,6 +777,15 @@ std::string flag_value(const std::vector<std::string> &args, const std::string &
 
 // ---------------------------------------------------------------- expansion
 
+std::string visible_skip(const spp_kernel *k, sweep_direction d)
+{
+    if (const char *why = spp_isa_unavailable(k->isa))
+        return std::string("skipped: ") + why;
+    if (d != SWEEP_FWD && !k->backward)
+        return "skipped: no backward pass";
+    return "";
+}
+
 struct Plan {
     std::vector<std::string> problem_order;             // first appearance
     std::map<std::string, spp_problem> problem;
@@ -796,15 +815,24 @@ struct Plan {
     // Adds the kernel's row of the point and, at a max forward point, its /infer row; returns
     // the number of rows added (a name already registered counts as a duplicate).
     int add_kernel(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
-                   sweep_direction d, const std::string &skip)
+                   sweep_direction d, const std::string &skip, const char *row = nullptr)
     {
-        int n = add_kernel_row(s, p, k, t, d, skip, false);
+        int n = add_kernel_row(s, p, k, t, d, skip, false, row);
         if (d == SWEEP_FWD && p.pool == SPP_POOL_MAX)
-            n += add_kernel_row(s, p, k, t, d, skip, true);
+            n += add_kernel_row(s, p, k, t, d, skip, true, row);
         return n;
     }
+    // The `auto` rows of a point: the kernel spp_kernel_auto chooses for the problem (src/auto.c),
+    // timed under the name auto/..., beside the kernels, so the rule is checked on every run.
+    int add_auto(const std::string &s, const spp_problem &p, int t, sweep_direction d)
+    {
+        const spp_kernel *k = spp_kernel_auto(&p, nullptr);
+        if (!k || (!k->threaded && t != 1))
+            return 0;
+        return add_kernel(s, p, k, t, d, visible_skip(k, d), "auto");
+    }
     int add_kernel_row(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
-                       sweep_direction d, const std::string &skip, bool infer)
+                       sweep_direction d, const std::string &skip, bool infer, const char *row)
     {
         Entry e;
         e.kind = KERNEL;
@@ -814,7 +842,7 @@ struct Plan {
         e.threads = t;
         e.dir = d;
         e.infer = infer;
-        e.name = std::string(k->name) + "/" + s + "/t" + std::to_string(t) +
+        e.name = std::string(row ? row : k->name) + "/" + s + "/t" + std::to_string(t) +
                  (infer ? std::string("/infer") : dir_suffix(d));
         e.bytes = (size_t)spp_input_elems(&p) * sizeof(float);
         e.skip = skip;
@@ -827,14 +855,6 @@ struct Plan {
     }
 };
 
-std::string visible_skip(const spp_kernel *k, sweep_direction d)
-{
-    if (const char *why = spp_isa_unavailable(k->isa))
-        return std::string("skipped: ") + why;
-    if (d != SWEEP_FWD && !k->backward)
-        return "skipped: no backward pass";
-    return "";
-}
 
 std::string problem_string(const spp_problem &p)
 {
@@ -883,6 +903,8 @@ void expand_grid(Plan &pl, const sweep_grid &g, const std::vector<sweep_directio
                         continue;
                     benchmarks += pl.add_kernel(s, p, k, t, d, visible_skip(k, d));
                 }
+                if (g.all_kernels)
+                    benchmarks += pl.add_auto(s, p, t, d);
             }
     }
     std::string msg = "grid " + std::string(g.name) + ": " + std::to_string(count) + " problems";
@@ -937,6 +959,8 @@ void expand_problems(Plan &pl, const Args &a)
                     }
                     pl.add_kernel(s, p, k, t, d, skip);
                 }
+                if (a.want_auto)
+                    pl.add_auto(s, p, t, d);
             }
     }
     if (layout_skips && !g_quiet)

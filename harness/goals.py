@@ -15,6 +15,8 @@ its repetitions), never across runs. The goals (docs/benchmarking.md#goals):
     peers       at least 1.5x the fastest peer at equal threads on every point where a peer
                 runs (forward, inference and backward; peers on their own memory format)
     scaling     2 threads at least 1.8x 1 thread on inputs of 10 MB or more (forward)
+    auto        every `auto` row (the kernel spp_kernel_auto chose) within 1.10x the fastest
+                kernel of its point
   regions (det-688):
     roi-openvino  inference at least 5x OpenVINO's ROIPooling pyramid at equal threads
     roi-nchw      the best NCHW kernel within 1.2x the best NHWC kernel (inference)
@@ -41,8 +43,9 @@ def _name(r):
 
 
 def _best(rows, problem, threads, direction):
+    """The fastest registered kernel of a point (the `auto` rows time one of them: not counted)."""
     c = [r for r in rows if r["problem"] == problem and r["threads"] == threads and
-         r["direction"] == direction and not r["is_peer"]]
+         r["direction"] == direction and not r["is_peer"] and r["kernel"] != "auto"]
     return min(c, key=lambda r: r["median"]) if c else None
 
 
@@ -114,11 +117,34 @@ def _scaling_goal(rows, target=1.8):
     return name, ok, text.replace(f"(goal {target:.2f}x)", f"(goal {target:.2f}x t1's speed)")
 
 
+def _auto_goal(rows, target=1.10):
+    """The auto rows (spp_kernel_auto's choice) against the fastest kernel of their point."""
+    worst, n = None, 0
+    for a in rows:
+        if a["kernel"] != "auto":
+            continue
+        b = _best(rows, a["problem"], a["threads"], a["direction"])
+        if not b:
+            continue
+        n += 1
+        ratio = a["median"] / b["median"]
+        if worst is None or ratio > worst[0]:
+            worst = (ratio, f"{_name(a)} t{a['threads']} {a['direction']} (auto chose "
+                            f"{a.get('label', '').replace('auto: ', '') or '?'}, fastest "
+                            f"`{b['kernel']}`)")
+    return _verdict("auto", target, worst, n, lambda v: f"{v:.2f}x the fastest kernel")
+
+
 def whole_map_goals(run):
     rows = report.analyse(run)["rows"]
+    labels = {r.get("run_name", r["name"]): r.get("label", "") for r in run["benchmarks"]}
+    for r in rows:
+        if r["kernel"] == "auto":
+            sfx = "" if r["direction"] == "fwd" else f"/{r['direction']}"
+            r["label"] = labels.get(f"auto/{r['problem']}/t{r['threads']}{sfx}", "")
     return [_bound_goal(rows, "train-rw", "fwd", 2.0),
             _bound_goal(rows, "infer-rw", "infer", 1.5),
-            _peer_goal(rows), _scaling_goal(rows)]
+            _peer_goal(rows), _scaling_goal(rows), _auto_goal(rows)]
 
 
 def region_goals(run, workload="det-688"):

@@ -169,6 +169,11 @@ spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *
 /* Only the kernel, problem and ISA checks of spp_forward / spp_backward. */
 spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error *err);
 
+/* The `auto` choice for a problem: the first kernel of an ordered rule (src/auto.c,
+ * docs/kernels.md#auto) that takes the layout and runs on this CPU; why (may be NULL) gets the
+ * rule's one-line reason. The problem need not be validated; NULL only if no kernel applies. */
+const spp_kernel *spp_kernel_auto(const spp_problem *p, const char **why);
+
 /* ---- prepared operations: create once, run many times (docs/design.md#prepared-operations)
  * spp_op_create does everything a run needs except the buffers: it validates the problem, the
  * kernel (layout, ISA) and the thread count, builds the bin plan and allocates the kernel's

@@ -138,7 +138,7 @@ def ms(ns):
 
 def _best(rows, problem, threads, direction):
     c = [r for r in rows if r["problem"] == problem and r["threads"] == threads and
-         r["direction"] == direction and not r["is_peer"]]
+         r["direction"] == direction and not r["is_peer"] and r["kernel"] != "auto"]
     return min(c, key=lambda r: r["median"]) if c else None
 
 

@@ -111,7 +111,21 @@ def test_cli_prints_one_line_per_goal(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     got = [line.split(":")[0] for line in r.stdout.splitlines() if line.startswith("goal ")]
-    assert got == ["goal train-rw", "goal infer-rw", "goal peers", "goal scaling"]
+    assert got == ["goal train-rw", "goal infer-rw", "goal peers", "goal scaling", "goal auto"]
     bad = subprocess.run([sys.executable, os.path.join(HARNESS, "goals.py"),
                           str(tmp_path / "missing.json")], capture_output=True, text=True)
     assert bad.returncode == 2 and "missing.json" in bad.stderr
+
+
+@pytest.mark.parametrize("auto_time, met", [(110.0, True), (111.0, False)])
+def test_auto_goal_within_ten_percent_of_the_fastest_kernel(auto_time, met):
+    run = whole_map_run()
+    run["benchmarks"] += rows(f"auto/{P}/t1", auto_time)
+    for r in run["benchmarks"]:
+        if r["name"].startswith("auto/"):
+            r["label"] = "auto: nchw__fast"
+    v = verdicts(run)["auto"]
+    assert v[0] is met, v
+    assert "auto chose nchw__fast, fastest `nchw__fast`" in v[1]
+    # auto is not a kernel of its own: the other goals still see nchw__fast as the best
+    assert verdicts(run)["train-rw"][0] is True

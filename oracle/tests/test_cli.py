@@ -13,6 +13,7 @@ import subprocess
 import zlib
 
 import numpy as np
+import spp_lib
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -219,7 +220,6 @@ class _RegionKernelHead(ct.Structure):
 def region_registry():
     """(name, layouts, isa, threaded, summary) per registered region kernel, from the library's
     own registry (spp_region_kernel_count / spp_region_kernel_at through spp_lib's handle)."""
-    import spp_lib
     lib = spp_lib.LIB
     lib.spp_region_kernel_count.restype = ct.c_int
     lib.spp_region_kernel_at.restype = ct.POINTER(_RegionKernelHead)
@@ -501,7 +501,6 @@ ERRORS = {
                             "y.npy"], "--kernel"),
     "empty-value": (["run", *with_flag("--pool", "")], "--pool"),
     "twice": (["run", *GOOD, "--kernel", "naive"], "twice"),
-    "missing-kernel": (["run", *without("--kernel")], "--kernel"),
     "missing-levels": (["run", *without("--levels")], "--levels"),
     "missing-input": (["run", *without("--input")], "--input"),
     "missing-output": (["run", *without("--output")], "--output"),
@@ -700,3 +699,24 @@ def test_stdout_write_failure_is_an_error():
         r = subprocess.run([SPP, "list"], stdout=full, stderr=subprocess.PIPE, text=True,
                            timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "stdout" in r.stderr
+
+
+def test_run_kernel_defaults_to_auto_and_names_its_choice(tmp_path):
+    """No --kernel (or --kernel auto): the rule of docs/kernels.md#auto picks a kernel that takes
+    the layout and runs here; --verbose names it and the rule's reason; the result is naive's."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 13, 13, 24)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    runnable = {k.name for k in spp_lib.kernels() if k.runnable and "nhwc" in k.layouts}
+    outs = {}
+    for extra in ([], ["--kernel", "auto"], ["--kernel", "naive"]):
+        out = tmp_path / f"y{len(outs)}.npy"
+        r = spp("run", "--layout", "nhwc", "--levels", "6,3,2,1", "--input", tmp_path / "x.npy",
+                "--output", out, "--verbose", *extra)
+        assert r.returncode == 0, r.stderr
+        outs[" ".join(extra)] = np.load(out)
+        if not extra or extra[1] == "auto":
+            m = re.search(r"kernel=(\S+) \(auto: [^)]+", r.stdout)
+            assert m and m.group(1) in runnable, r.stdout
+    for y in outs.values():
+        assert np.array_equal(y.view(np.uint32), outs["--kernel naive"].view(np.uint32))
