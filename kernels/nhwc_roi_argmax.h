@@ -184,8 +184,8 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
         for (int a = 0; a < nrs; a++)
             for (int b = 0; b < ncs; b++) {
                 __m256 sum[4];
-                roi_rect_fold(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
-                              w->cbrk[b + 1], nv, masked, mask, ROI_SUM, sum);
+                roi_rect_sum(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                             w->cbrk[b + 1], nv, masked, mask, sum);
                 for (int k = 0; k < nv; k++)
                     _mm256_store_ps(w->bv + ((int64_t)a * ncs + b) * ROI_CB + 8 * k, sum[k]);
             }

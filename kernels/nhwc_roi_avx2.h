@@ -1,6 +1,7 @@
-/* Forward core of the channel-last AVX2 region kernels (nhwc_roi__avx2, nhwc_roi__omp_avx2):
- * roi_region_forward, one region over all channel chunks. Included only by files ending in
- * avx2.c (compiled with -mavx2 -mfma); not a kernel itself. Parts: nhwc_roi_common.h
+/* Forward core of the channel-last region kernels: roi_region_forward, one region over all
+ * channel chunks. Included by files ending in avx2.c (-mavx2 -mfma) and, with ROI_AVX512 defined
+ * first, avx512.c (the values-only path at 16 lanes, nhwc_roi_vec.h; the rest the same AVX2
+ * code); not a kernel itself. Parts: nhwc_roi_common.h
  * (workspace, segments, level sources, folds), nhwc_roi_tables.h (map scan, max table),
  * nhwc_roi_row.h (level write-out, streamed row), nhwc_roi_argmax.h and nhwc_roi_vals.h (the
  * two chunk paths); the backward is nhwc_roi_backward.h.
@@ -11,8 +12,8 @@
  *    max table; the row streamed during the next region (roi_pend, roi_drain).
  *  - values-only from segment blocks: the same call without the derivable levels.
  *  - argmax path (nhwc_roi_argmax.h): avg, max with argmax, or a map holding a NaN.
- *  The last two run 32-channel chunks and a masked tail of 8, and stream the row at the
- *  region's end.
+ *  The last two run 32-channel chunks and a masked tail of one vector (8 lanes; 16 on the
+ *  AVX-512 values-only path), and stream the row at the region's end.
  * Ties and NaN: max y and argmax equal roi__naive's bit for bit (docs/spec.md#3-max-and-avg);
  * avg is one fixed order of float sums, within the spec's bound.
  * Parallel split: none here; the omp kernel hands each thread whole regions and its own roi_ws,
@@ -49,21 +50,23 @@ static inline void roi_region_forward(const spp_region_plan *pl, int64_t r, cons
         for (; c0 < p->c; c0 += ROI_VCB) {
             const int valid = p->c - c0 < ROI_VCB ? (int)(p->c - c0) : ROI_VCB;
             if (valid == ROI_VCB) /* constants: the compiler specializes the loops */
-                roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, ROI_VCB, ROI_VCB / 8, 0, 1,
+                roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, ROI_VCB, ROI_VCB / RW, 0, 1,
                                       ROI_VCB, zchk);
             else
-                roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, valid, (valid + 7) / 8,
-                                      valid % 8 != 0, 1, ROI_VCB, zchk);
+                roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, valid, (valid + RW - 1) / RW,
+                                      valid % RW != 0, 1, ROI_VCB, zchk);
         }
     for (; c0 + ROI_CB <= p->c; c0 += ROI_CB)
         if (vals)
-            roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, ROI_CB, 4, 0, 0, ROI_CB, zchk);
+            roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, ROI_CB, ROI_CB / RW, 0, 0, ROI_CB,
+                                  zchk);
         else
             roi_region_chunk(pl, r, x, arow != NULL, w, nrs, ncs, c0, ROI_CB, 4, 0);
-    for (; c0 < p->c; c0 += 8) {
-        const int valid = p->c - c0 < 8 ? (int)(p->c - c0) : 8;
+    /* the tail: one vector a step, RW lanes on the values-only path, 8 on the argmax path */
+    for (const int step = vals ? RW : 8; c0 < p->c; c0 += step) {
+        const int valid = p->c - c0 < step ? (int)(p->c - c0) : step;
         if (vals)
-            roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, valid, 1, valid < 8, 0, ROI_CB,
+            roi_region_chunk_vals(pl, r, x, w, nrs, ncs, c0, valid, 1, valid < step, 0, ROI_CB,
                                   zchk);
         else
             roi_region_chunk(pl, r, x, arow != NULL, w, nrs, ncs, c0, valid, 1, valid < 8);

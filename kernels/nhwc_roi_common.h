@@ -1,10 +1,11 @@
-/* What both forward paths of the channel-last AVX2 region kernels share (nhwc_roi_avx2.h): the
- * per-thread workspace, a box's elementary segments and level sources, rectangle folds.
+/* What both forward paths of the channel-last region kernels share (nhwc_roi_avx2.h; the AVX2
+ * and AVX-512 builds): the per-thread workspace, a box's segments and level sources, the sum.
  * Layout: nhwc, cell (h, w) at (h * W + w) * C, its channels contiguous. Pools: max and avg.
  * Conventions: all, from the plan's per-box interval table (no boundary math here).
- * Chunks: ROI_CB channels (4 ymm) for the segment blocks and the argmax path, ROI_VCB (8 ymm)
- * for the values-only direct path; a channel tail goes 8 at a time with masked loads (lanes
- * past C read 0 and are never stored).
+ * Chunks: ROI_CB channels (4 ymm, 2 zmm) for the segment blocks and the argmax path, ROI_VCB
+ * (8 ymm, 4 zmm) for the values-only direct path; a channel tail goes one vector at a time (8
+ * lanes, 16 on the AVX-512 values-only path) with masked loads (lanes past C read 0, never
+ * stored).
  * Segments (roi_axis_segments): the row (column) starts and ends of every level's bins cut the
  * box into elementary segments; every bin of every level is a union of consecutive segments,
  * so a (row segment x column segment) block reduced once serves every level, and each map cell
@@ -14,8 +15,8 @@
  * one is built from it (roi_derivable: always for adaptive bins, checked on the intervals for
  * the other conventions); levels run finest first (roi_level_order), and roi_box_sources picks
  * each level's source once per box, for every chunk.
- * Folds (roi_rect_fold): over a rectangle of cells in row-major order, the sum (avg blocks), the
- * max (values only, no NaN) or the first maximum by strict > (the sign of a zero maximum).
+ * Folds: roi_rect_sum, over a rectangle of cells in row-major order (avg blocks); the max folds
+ * of the values-only path are in nhwc_roi_tables.h.
  * Workspace (roi_ws_bytes, roi_ws_carve): one roi_ws per thread: segment scratch sized for the
  * plan's largest box, one chunk's block and bin stages, the region's two staged rows, and the
  * streamed row's pending state and drain quota (nhwc_roi_row.h). No state crosses calls.
@@ -28,8 +29,8 @@
 
 #include "spp_internal.h"
 
-#define ROI_CB 32  /* channels per chunk: 4 ymm */
-#define ROI_VCB 64 /* per chunk of the values-only direct path: 8 ymm, 256 bytes a cell */
+#define ROI_CB 32  /* channels per chunk: 4 ymm (2 zmm) */
+#define ROI_VCB 64 /* per chunk of the values-only direct path: 8 ymm (4 zmm), 256 bytes a cell */
 
 /* Per-thread workspace layout (bytes are computed by roi_ws_bytes). */
 typedef struct {
@@ -158,42 +159,23 @@ static inline __m256i roi_lane_mask(int valid_in_vec)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid_in_vec), lanes);
 }
 
-/* Rows [h0,h1) x cols [w0,w1) folded in row-major order into acc:
- *  ROI_SUM        the sum (avg blocks);
- *  ROI_MAX        values only (no argmax asked, max, a map without NaN): the max, one op per
- *                 loaded vector (against compare, max, blend and a NaN probe with positions);
- *  ROI_FIRST_MAX  the same without NaN, but the first maximum's bits: for a bin whose max is
- *                 zero, where -0.0 == +0.0 and a plain max may return either sign; strict >
- *                 keeps the first, as roi__naive does. */
-enum { ROI_SUM, ROI_MAX, ROI_FIRST_MAX };
+/* The sum of rows [h0,h1) x cols [w0,w1) in row-major order (avg blocks of the argmax path);
+ * the values-only path's max folds are nhwc_roi_tables.h's roi_rect_fold. */
 static inline __attribute__((always_inline)) void
-roi_rect_fold(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
-              int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, int op,
-              __m256 *acc)
+roi_rect_sum(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+             int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *acc)
 {
     for (int k = 0; k < nv; k++)
-        acc[k] = op == ROI_SUM ? _mm256_setzero_ps() : _mm256_set1_ps(-__builtin_inff());
+        acc[k] = _mm256_setzero_ps();
     for (int64_t h = h0; h < h1; h++) {
         const float *row = x + (h * W) * C + c0;
         for (int64_t w = w0; w < w1; w++) {
             const float *cell = row + w * C;
-            for (int k = 0; k < nv; k++) {
-                const __m256 v = masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
-                                        : _mm256_loadu_ps(cell + 8 * k);
-                acc[k] = op == ROI_SUM ? _mm256_add_ps(acc[k], v)
-                         : op == ROI_MAX
-                             ? _mm256_max_ps(acc[k], v)
-                             : _mm256_blendv_ps(acc[k], v, _mm256_cmp_ps(v, acc[k], _CMP_GT_OQ));
-            }
+            for (int k = 0; k < nv; k++)
+                acc[k] = _mm256_add_ps(acc[k], masked ? _mm256_maskload_ps(cell + 8 * k, mask[k])
+                                                      : _mm256_loadu_ps(cell + 8 * k));
         }
     }
-}
-
-static inline __attribute__((always_inline)) void
-roi_rect_max(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
-             int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask, __m256 *best)
-{
-    roi_rect_fold(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, ROI_MAX, best);
 }
 
 /* Can coarse level l be built from finer level f of this box? Its bins must be exact unions

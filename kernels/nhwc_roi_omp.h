@@ -1,6 +1,7 @@
-/* nhwc_roi_omp.h: the OpenMP driver of the NHWC AVX2 region core, shared by
- * nhwc_roi__omp_avx2 (an NHWC map as given) and nchw_roi__nhwc_omp_avx2 (an NCHW map
- * transposed first into an NHWC copy). Not a kernel.
+/* nhwc_roi_omp.h: the OpenMP driver of the NHWC region core, shared by nhwc_roi__omp_avx2 (an
+ * NHWC map as given) and nchw_roi__nhwc_omp_avx2 (an NCHW map transposed first into an NHWC
+ * copy), and by their AVX-512 forms (ROI_AVX512 defined first: the values-only path at 16
+ * lanes, nhwc_roi_vec.h). Not a kernel.
  * Forward, one parallel region per call: the optional transpose (tiles, schedule(static)), the
  *      map scan and max table split by map rows, then regions schedule(dynamic, 4) (box sizes
  *      vary a lot, and a thread slowed by the shared machine does not hold the rest up). Each

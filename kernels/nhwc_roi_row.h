@@ -1,5 +1,6 @@
-/* A region's output row in the channel-last AVX2 region kernels (nhwc_roi_avx2.h): from a
- * chunk's bin-major stage into the region's staged row, then out to y (and argmax).
+/* A region's output row in the channel-last region kernels (nhwc_roi_avx2.h): from a chunk's
+ * bin-major stage into the region's staged row, then out to y (and argmax). The transposes are
+ * AVX2 in both builds; the streamed lines go RW lanes a store (nhwc_roi_vec.h).
  * Order: a region's outputs are channel-major per level, y[r][level offset + c * n^2 + bin]
  * (docs/spec.md#5-regions); a chunk stages its bins bin-major, st[bin][channel], so
  * roi_emit_level transposes each level into the staged row: 8 bins x 8 channels and 4 x 8 per
@@ -26,6 +27,7 @@
 
 #include "avx2_transpose.h"
 #include "nhwc_roi_common.h"
+#include "nhwc_roi_vec.h"
 
 /* Staged bin-major results st[b][c] (nn bins, `valid` channels, 4-byte elements: float y or
  * int32 argmax, moved as bits) -> out[c * nn + b]: the canonical channel-major order. Scalar
@@ -79,25 +81,24 @@ static inline __attribute__((always_inline)) void roi_store_level(const void *st
     }
 }
 
-/* `lines` whole 64-byte lines s -> d by streamed stores, two ymm a line (d 64-byte aligned).
+/* `lines` whole 64-byte lines s -> d by streamed stores, 64 / (4 * RW) vectors a line (d
+ * 64-byte aligned).
  * A row left as one burst of them at a region's end stalls the core until the write buffers
  * drain, so the direct path sends a few lines after each finest bin of the next region
  * (roi_drain) and keeps the stores in flight under its loads. */
 static inline void roi_nt_lines(float *d, const float *s, int64_t lines)
 {
     int64_t i = 0;
-    for (; i + 2 <= lines; i += 2) {
-        const __m256 a = _mm256_loadu_ps(s + 16 * i), b = _mm256_loadu_ps(s + 16 * i + 8);
-        const __m256 c = _mm256_loadu_ps(s + 16 * i + 16), e = _mm256_loadu_ps(s + 16 * i + 24);
-        _mm256_stream_ps(d + 16 * i, a);
-        _mm256_stream_ps(d + 16 * i + 8, b);
-        _mm256_stream_ps(d + 16 * i + 16, c);
-        _mm256_stream_ps(d + 16 * i + 24, e);
+    for (; i + 2 <= lines; i += 2) { /* two lines: all loads, then the streamed stores */
+        rv v[32 / RW];
+        for (int k = 0; k < 32 / RW; k++)
+            v[k] = rv_loadu(s + 16 * i + RW * k);
+        for (int k = 0; k < 32 / RW; k++)
+            rv_stream(d + 16 * i + RW * k, v[k]);
     }
-    if (i < lines) {
-        _mm256_stream_ps(d + 16 * i, _mm256_loadu_ps(s + 16 * i));
-        _mm256_stream_ps(d + 16 * i + 8, _mm256_loadu_ps(s + 16 * i + 8));
-    }
+    if (i < lines)
+        for (int k = 0; k < 16 / RW; k++)
+            rv_stream(d + 16 * i + RW * k, rv_loadu(s + 16 * i + RW * k));
 }
 
 /* Elements (4 bytes) before dst's first 64-byte boundary, at most n: stored plainly, so that

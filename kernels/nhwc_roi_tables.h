@@ -1,4 +1,5 @@
-/* The values-only path's per-call view of the map (nhwc_roi_vals.h): one scan and a max table.
+/* The values-only path's per-call view of the map (nhwc_roi_vals.h): one scan and a max table,
+ * and the path's map folds. RW lanes a vector (nhwc_roi_vec.h: ymm, or zmm with ROI_AVX512).
  * Layout: nhwc map, the table in the same layout. Pool: max only, without argmax.
  * Scan (roi_map_scan): whether the map holds a NaN (then the values-only path does not run and
  * the argmax path stores y only) and a -0.0 (then a bin whose max is zero is rescanned from the
@@ -21,6 +22,7 @@
 #define NHWC_ROI_TABLES_H
 
 #include "nhwc_roi_common.h"
+#include "nhwc_roi_vec.h"
 
 /* What the values-only path needs to know of the map, found in one pass over C*H*W per call
  * (far less than the boxes' summed areas) instead of a probe per box: does it hold a NaN (then
@@ -30,20 +32,16 @@
 enum { ROI_MAP_NAN = 1, ROI_MAP_NEGZERO = 2 };
 static inline int roi_map_scan(const float *x, int64_t n)
 {
-    const __m256i nz = _mm256_set1_epi32((int32_t)0x80000000u);
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    __m256i z0 = _mm256_setzero_si256(), z1 = _mm256_setzero_si256();
+    rm a0 = rm_none(), a1 = rm_none(), z0 = rm_none(), z1 = rm_none();
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m256 u = _mm256_loadu_ps(x + i), v = _mm256_loadu_ps(x + i + 8);
-        a0 = _mm256_or_ps(a0, _mm256_cmp_ps(u, u, _CMP_UNORD_Q));
-        a1 = _mm256_or_ps(a1, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-        z0 = _mm256_or_si256(z0, _mm256_cmpeq_epi32(_mm256_castps_si256(u), nz));
-        z1 = _mm256_or_si256(z1, _mm256_cmpeq_epi32(_mm256_castps_si256(v), nz));
+    for (; i + 2 * RW <= n; i += 2 * RW) {
+        const rv u = rv_loadu(x + i), v = rv_loadu(x + i + RW);
+        a0 = rm_or(a0, rm_nan(u));
+        a1 = rm_or(a1, rm_nan(v));
+        z0 = rm_or(z0, rm_negzero(u));
+        z1 = rm_or(z1, rm_negzero(v));
     }
-    a0 = _mm256_or_ps(a0, a1);
-    z0 = _mm256_or_si256(z0, z1);
-    int nan = !_mm256_testz_ps(a0, a0), negzero = !_mm256_testz_si256(z0, z0);
+    int nan = rm_any(rm_or(a0, a1)), negzero = rm_any(rm_or(z0, z1));
     for (; i < n; i++) {
         nan |= x[i] != x[i];
         negzero |= x[i] == 0.0f && __builtin_signbit(x[i]);
@@ -73,14 +71,40 @@ static inline void roi_tab_row(const float *x, float *tab, int64_t H, int64_t W,
     const float *a = x + y * rw, *b = a + rw;
     float *out = tab + y * rw;
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 u = _mm256_max_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(a + i + o));
-        const __m256 v = _mm256_max_ps(_mm256_loadu_ps(b + i), _mm256_loadu_ps(b + i + o));
-        _mm256_storeu_ps(out + i, _mm256_max_ps(u, v));
+    for (; i + RW <= n; i += RW) {
+        const rv u = rv_max(rv_loadu(a + i), rv_loadu(a + i + o));
+        const rv v = rv_max(rv_loadu(b + i), rv_loadu(b + i + o));
+        rv_storeu(out + i, rv_max(u, v));
     }
     for (; i < n; i++) {
         const float u = a[i] > a[i + o] ? a[i] : a[i + o], v = b[i] > b[i + o] ? b[i] : b[i + o];
         out[i] = u > v ? u : v;
+    }
+}
+
+/* Rows [h0,h1) x cols [w0,w1) of the map folded in row-major order into acc, values only
+ * (max, a map without NaN), RW channels a vector (nhwc_roi_vec.h):
+ *  ROI_MAX        the max, one op per loaded vector (against compare, max, blend and a NaN probe
+ *                 with positions);
+ *  ROI_FIRST_MAX  the first maximum's bits by strict >: for a bin whose max is zero, where
+ *                 -0.0 == +0.0 and a plain max may return either sign; strict > keeps the first,
+ *                 as roi__naive does. */
+enum { ROI_MAX, ROI_FIRST_MAX };
+static inline __attribute__((always_inline)) void
+roi_rect_fold(const float *x, int64_t C, int64_t W, int64_t c0, int64_t h0, int64_t h1,
+              int64_t w0, int64_t w1, int nv, int masked, const rk *mask, int op, rv *acc)
+{
+    for (int k = 0; k < nv; k++)
+        acc[k] = rv_set1(-__builtin_inff());
+    for (int64_t h = h0; h < h1; h++) {
+        const float *row = x + (h * W) * C + c0;
+        for (int64_t w = w0; w < w1; w++) {
+            const float *cell = row + w * C;
+            for (int k = 0; k < nv; k++) {
+                const rv v = rv_load_m(cell + RW * k, masked, mask[k]);
+                acc[k] = op == ROI_MAX ? rv_max(acc[k], v) : rv_first_gt(acc[k], v);
+            }
+        }
     }
 }
 
@@ -89,18 +113,18 @@ static inline void roi_tab_row(const float *x, float *tab, int64_t H, int64_t W,
  * and column of table cells start at h1-k and w1-k, overlapping the previous ones. */
 static inline __attribute__((always_inline)) void
 roi_rect_max_tab(const float *x, const float *tab, int64_t C, int64_t W, int64_t c0, int64_t h0,
-                 int64_t h1, int64_t w0, int64_t w1, int nv, int masked, const __m256i *mask,
-                 __m256 *best)
+                 int64_t h1, int64_t w0, int64_t w1, int nv, int masked, const rk *mask,
+                 rv *best)
 {
     const int64_t side = h1 - h0 < w1 - w0 ? h1 - h0 : w1 - w0;
     if (!tab || side < 2) {
-        roi_rect_max(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, best);
+        roi_rect_fold(x, C, W, c0, h0, h1, w0, w1, nv, masked, mask, ROI_MAX, best);
         return;
     }
     const int64_t k = 2;
     const float *q = tab;
     for (int j = 0; j < nv; j++)
-        best[j] = _mm256_set1_ps(-__builtin_inff());
+        best[j] = rv_set1(-__builtin_inff());
     for (int64_t h = h0;; h += k) {
         h = h < h1 - k ? h : h1 - k;
         const float *row = q + (h * W) * C + c0;
@@ -108,8 +132,7 @@ roi_rect_max_tab(const float *x, const float *tab, int64_t C, int64_t W, int64_t
             w = w < w1 - k ? w : w1 - k;
             const float *cell = row + w * C;
             for (int j = 0; j < nv; j++)
-                best[j] = _mm256_max_ps(best[j], masked ? _mm256_maskload_ps(cell + 8 * j, mask[j])
-                                                        : _mm256_loadu_ps(cell + 8 * j));
+                best[j] = rv_max(best[j], rv_load_m(cell + RW * j, masked, mask[j]));
             if (w + k >= w1)
                 break;
         }

@@ -1,5 +1,6 @@
-/* The values-only forward path of the channel-last AVX2 region kernels (nhwc_roi_avx2.h): max,
- * argmax NULL (inference, e.g. SPP-net detection at test time), a map without NaN; y only.
+/* The values-only forward path of the channel-last region kernels (nhwc_roi_avx2.h): max, argmax
+ * NULL (inference, e.g. SPP-net detection at test time), a map without NaN; y only. One source
+ * at two widths: RW = 8 (ymm) or, with ROI_AVX512, 16 (zmm, __mmask16 tails and compares).
  * When: roi_wants_vals (max, no argmax) and roi_vals_of (the map scan of nhwc_roi_tables.h
  * found no NaN) decide per call; roi_region_chunk_vals runs one region and one chunk.
  * Direct, when every coarser level of the box derives from a finer one (adaptive pyramids):
@@ -29,12 +30,12 @@
  * unrolls it), the first bin already in mx */
 static inline __attribute__((always_inline)) void roi_grid_fold(const float *g, int64_t rstride,
                                                                 int64_t cstride, int m, int nv,
-                                                                __m256 *mx)
+                                                                rv *mx)
 {
     for (int a = 0; a < m; a++)
         for (int b = a ? 0 : 1; b < m; b++)
             for (int k = 0; k < nv; k++)
-                mx[k] = _mm256_max_ps(mx[k], _mm256_load_ps(g + a * rstride + b * cstride + 8 * k));
+                mx[k] = rv_max(mx[k], rv_load(g + a * rstride + b * cstride + RW * k));
 }
 
 /* The values-only path's condition for a whole call: max, no argmax asked, no NaN in x.
@@ -64,17 +65,17 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
 {
     const spp_region_problem *p = &pl->p;
     const int64_t C = p->c, W = p->w;
-    __m256i mask[ROI_VCB / 8];
+    rk mask[ROI_VCB / RW];
     for (int k = 0; k < nv; k++)
-        mask[k] = roi_lane_mask(valid - 8 * k);
+        mask[k] = rk_lanes(valid - RW * k);
     if (!direct)
         for (int a = 0; a < nrs; a++)
             for (int b = 0; b < ncs; b++) {
-                __m256 m[ROI_VCB / 8];
-                roi_rect_max(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
-                             w->cbrk[b + 1], nv, masked, mask, m);
+                rv m[ROI_VCB / RW];
+                roi_rect_fold(x, C, W, c0, w->rbrk[a], w->rbrk[a + 1], w->cbrk[b],
+                              w->cbrk[b + 1], nv, masked, mask, ROI_MAX, m);
                 for (int k = 0; k < nv; k++)
-                    _mm256_store_ps(w->bv + ((int64_t)a * ncs + b) * cb + 8 * k, m[k]);
+                    rv_store(w->bv + ((int64_t)a * ncs + b) * cb + RW * k, m[k]);
             }
     const spp_interval *box_iv = pl->iv + r * pl->iv_per_box;
     for (int t = 0; t < p->nlevels; t++) {
@@ -89,7 +90,8 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
         const int m = f >= 0 ? p->levels[f] / n : 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {
-                __m256 mx[ROI_VCB / 8], z = _mm256_setzero_ps();
+                rv mx[ROI_VCB / RW];
+                rm z = rm_none();
                 /* a box narrower than the level repeats intervals: the bin equals its
                  * neighbour above or to the left, already final */
                 const int rdup = f < 0 && direct && i &&
@@ -102,7 +104,7 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
                     const float *from = sv + ((int64_t)(i - rdup) * n + j - cdup) * cb;
                     float *to = sv + ((int64_t)i * n + j) * cb;
                     for (int k = 0; k < nv; k++)
-                        _mm256_store_ps(to + 8 * k, _mm256_load_ps(from + 8 * k));
+                        rv_store(to + RW * k, rv_load(from + RW * k));
                     roi_drain(w, w->quota);
                     continue;
                 }
@@ -118,7 +120,7 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
                     const int nc = f >= 0 ? m : w->lohi[2 * (ci + j) + 1] - (int)b0;
                     const float *g = src + (a0 * rs + b0) * cb;
                     for (int k = 0; k < nv; k++)
-                        mx[k] = _mm256_load_ps(g + 8 * k);
+                        mx[k] = rv_load(g + RW * k);
                     if (f >= 0 && m == 2) /* the usual pyramids: constant grids, unrolled */
                         roi_grid_fold(g, rs * cb, cb, 2, nv, mx);
                     else if (f >= 0 && m == 3)
@@ -127,21 +129,19 @@ roi_region_chunk_vals(const spp_region_plan *pl, int64_t r, const float *x, roi_
                         for (int a = 0; a < ra; a++)
                             for (int b = a ? 0 : 1; b < nc; b++)
                                 for (int k = 0; k < nv; k++)
-                                    mx[k] = _mm256_max_ps(mx[k], _mm256_load_ps(
-                                        g + ((int64_t)a * rs + b) * cb + 8 * k));
+                                    mx[k] = rv_max(mx[k], rv_load(
+                                        g + ((int64_t)a * rs + b) * cb + RW * k));
                 }
                 if (zchk) /* lanes past C are not outputs */
                     for (int k = 0; k < nv; k++)
-                        z = _mm256_or_ps(z, _mm256_and_ps(_mm256_castsi256_ps(mask[k]),
-                                                          _mm256_cmp_ps(mx[k], _mm256_setzero_ps(),
-                                                                        _CMP_EQ_OQ)));
-                if (!_mm256_testz_ps(z, z)) /* the first zero's sign */
+                        z = rm_or(z, rm_zero(mx[k], mask[k]));
+                if (rm_any(z)) /* the first zero's sign */
                     roi_rect_fold(x, C, W, c0, box_iv[ri + i].start, box_iv[ri + i].end,
                                   box_iv[ci + j].start, box_iv[ci + j].end, nv, masked, mask,
                                   ROI_FIRST_MAX, mx);
                 float *ov = sv + ((int64_t)i * n + j) * cb;
                 for (int k = 0; k < nv; k++)
-                    _mm256_store_ps(ov + 8 * k, mx[k]);
+                    rv_store(ov + RW * k, mx[k]);
             }
     }
     for (int l = 0; l < p->nlevels; l++)
