@@ -13,8 +13,8 @@
  *      as nhwc__fused_avx2 (nhwc_fused_plan.h).
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise
- *      (docs/spec.md#3-max-and-avg). Avg: float sums, divided in double by the two divisors,
- *      identical for every thread count.
+ *      (docs/spec.md#3-max-and-avg). Avg: float sums times the double reciprocal of the two
+ *      divisors' product, identical for every thread count.
  * Parallel split: tasks (sample, channel group); backward tasks own their dx regions
  *      (zero-fill and accumulate in one pass), no races, no atomics; dx is naive's.
  * Workspace: the plan plus per thread a group's accumulators and the partial slots (or the
