@@ -8,8 +8,8 @@
  *      (32 x 32 tiles of 8 x 8 register transposes), then pooled by nhwc_roi__omp_avx512's
  *      forward on a view of the plan whose layout is nhwc. Max without argmax on a map without
  *      NaN runs the values-only path at 16 lanes (map scan, max table, 64-channel chunks in 4
- *      zmm, __mmask16 channel tails, compare-mask zero check); avg, max with argmax and NaN maps
- *      reuse the AVX2 argmax path unchanged (nhwc_roi_argmax.h).
+ *      zmm, __mmask16 channel tails, compare-mask zero check, 8 x 16 write-out transposes); avg,
+ *      max with argmax and NaN maps reuse the AVX2 argmax path (nhwc_roi_argmax.h).
  * Max: y (and argmax where asked) bitwise roi__naive's: ties, NaN and -0.0 as in
  *      nhwc_roi__omp_avx512. Avg: the AVX2 core's fixed order, within the bound of
  *      docs/spec.md#3-max-and-avg, the same for every thread count.
@@ -21,7 +21,7 @@
  * Workspace: the map copy (C*H*W floats, also the NHWC dx of the backward), then the max table
  *      (max only) and one roi_ws per thread.
  * Weakest: the transposes are two extra passes over the map and the copy doubles its cache
- *      footprint; the write-out still moves 8 channels per register transpose. */
+ *      footprint (the map's transpose tiles are 8 x 8, AVX2). */
 #define ROI_AVX512 1
 #include "nhwc_roi_omp.h"
 

@@ -6,10 +6,10 @@
  *      (nhwc_roi_vals.h, nhwc_roi_tables.h) at 16 lanes: map scan and 2 x 2 max table a zmm at
  *      a time, 64-channel chunks in 4 zmm on the direct path (32 in 2 zmm from segment blocks),
  *      channel tails by __mmask16 masked loads (masked-off lanes read nothing, are 0 and are
- *      never stored), the zero check by compare masks, the row streamed a zmm a line. The
- *      level write-out keeps its 8 x 8 register transposes of the stage (avx2_transpose.h).
- *      Everything else reuses the AVX2 code unchanged: avg, max with argmax, a map holding a
- *      NaN (nhwc_roi_argmax.h), and the backward (nhwc_roi_backward.h).
+ *      never stored), the zero check by compare masks, the row streamed a zmm a line; the level
+ *      write-out by 8 bins x 16 channels per register transpose (8 x 8 for a channel rest of
+ *      8..15, scalar below). The other paths reuse the AVX2 code (their write-out as above):
+ *      avg, max with argmax, a map holding a NaN (nhwc_roi_argmax.h), the backward.
  * Max: y bitwise equal to roi__naive on every path (argmax too where asked): maxima of maxima
  *      are exact without NaN, and when the map holds a -0.0 a bin whose max is zero in a valid
  *      lane is rescanned for its first maximum by strict > (ROI_VALS_ZCHECK); NaN maps take the
@@ -19,9 +19,9 @@
  *      results do not depend on the thread count. Backward: threads own channel ranges
  *      (multiples of 8) of dx, no atomics, dx bitwise roi__naive's.
  * Workspace: the max table (max only), then one roi_ws per thread, as nhwc_roi__omp_avx2.
- * Weakest: the write-out still moves 8 channels per transpose; a chunk tail of 1..15 channels
- *      still costs a full zmm per load; the backward's channel split idles threads when C / 8
- *      is small, and the forward scales with regions only. */
+ * Weakest: a chunk tail of 1..15 channels still costs a full zmm per load and goes out by
+ *      scalar moves below 8; the backward's channel split idles threads when C / 8 is small,
+ *      and the forward scales with regions only. */
 #define ROI_AVX512 1
 #include "nhwc_roi_omp.h"
 

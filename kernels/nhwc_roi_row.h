@@ -1,10 +1,10 @@
 /* A region's output row in the channel-last region kernels (nhwc_roi_avx2.h): from a chunk's
- * bin-major stage into the region's staged row, then out to y (and argmax). The transposes are
- * AVX2 in both builds; the streamed lines go RW lanes a store (nhwc_roi_vec.h).
+ * bin-major stage into the region's staged row, then out to y (and argmax). RW lanes a vector
+ * (nhwc_roi_vec.h): with RW = 16 the transposes take 16 channels at a time while 16 are left.
  * Order: a region's outputs are channel-major per level, y[r][level offset + c * n^2 + bin]
  * (docs/spec.md#5-regions); a chunk stages its bins bin-major, st[bin][channel], so
- * roi_emit_level transposes each level into the staged row: 8 bins x 8 channels and 4 x 8 per
- * register transpose (avx2_transpose.h), a tail of 1-3 bins by a 4-bin transpose overlapping the
+ * roi_emit_level transposes each level into the staged row: 8 bins x 8 (or 16) channels and 4 x 8
+ * (or 16) per register transpose, a tail of 1-3 bins by a 4-bin transpose overlapping the
  * bins before it, the bin count a compile-time constant for the usual levels (roi_store_level).
  * y and argmax are moved as 4-byte bits, never read through another type.
  * Streamed row: the output is far larger than the caches and written once, so whole 64-byte
@@ -29,6 +29,57 @@
 #include "nhwc_roi_common.h"
 #include "nhwc_roi_vec.h"
 
+#if RW == 16
+/* 8 x 16 transpose of 32-bit lanes: src rows r = 0..7 (16 channels each, row stride ss) -> dst
+ * rows c = 0..15 of 8 bins each (row stride ds). In-lane unpacks and shuffles as avx2_t8x8, then
+ * one two-source permute pairs bins 0-3 and 4-7 of two channels: half the shuffles of two 8 x 8
+ * transposes. Bit patterns move unchanged. */
+static inline __attribute__((always_inline)) void roi_t8x16(const float *src, int64_t ss,
+                                                             float *dst, int64_t ds)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29,
+                                         30, 31);
+    __m512 t[8], u[8];
+    for (int r = 0; r < 8; r += 2) {
+        const __m512 a = _mm512_loadu_ps(src + r * ss), b = _mm512_loadu_ps(src + (r + 1) * ss);
+        t[r] = _mm512_unpacklo_ps(a, b), t[r + 1] = _mm512_unpackhi_ps(a, b);
+    }
+    for (int h = 0; h < 8; h += 4) { /* u[h + q], 128-bit lane j: channel 4j+q, 4 bins */
+        u[h] = _mm512_shuffle_ps(t[h], t[h + 2], 0x44);
+        u[h + 1] = _mm512_shuffle_ps(t[h], t[h + 2], 0xEE);
+        u[h + 2] = _mm512_shuffle_ps(t[h + 1], t[h + 3], 0x44);
+        u[h + 3] = _mm512_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
+    }
+    for (int q = 0; q < 4; q++) { /* channels q, 4+q (from lo) and 8+q, 12+q (from hi) */
+        const __m512 a = _mm512_permutex2var_ps(u[q], lo, u[q + 4]);
+        const __m512 b = _mm512_permutex2var_ps(u[q], hi, u[q + 4]);
+        _mm256_storeu_ps(dst + q * ds, _mm512_castps512_ps256(a));
+        _mm256_storeu_ps(dst + (4 + q) * ds, _mm512_extractf32x8_ps(a, 1));
+        _mm256_storeu_ps(dst + (8 + q) * ds, _mm512_castps512_ps256(b));
+        _mm256_storeu_ps(dst + (12 + q) * ds, _mm512_extractf32x8_ps(b, 1));
+    }
+}
+
+/* 4 x 16 transpose: src rows r = 0..3 (16 lanes) -> dst rows c = 0..15 of 4 lanes each. */
+static inline __attribute__((always_inline)) void roi_t4x16(const float *src, int64_t ss,
+                                                             float *dst, int64_t ds)
+{
+    const __m512 r0 = _mm512_loadu_ps(src), r1 = _mm512_loadu_ps(src + ss),
+                 r2 = _mm512_loadu_ps(src + 2 * ss), r3 = _mm512_loadu_ps(src + 3 * ss);
+    const __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1),
+                 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
+    const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
+                         _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
+    for (int q = 0; q < 4; q++) { /* u[q], 128-bit lane j: channel 4j+q */
+        _mm_storeu_ps(dst + q * ds, _mm512_castps512_ps128(u[q]));
+        _mm_storeu_ps(dst + (4 + q) * ds, _mm512_extractf32x4_ps(u[q], 1));
+        _mm_storeu_ps(dst + (8 + q) * ds, _mm512_extractf32x4_ps(u[q], 2));
+        _mm_storeu_ps(dst + (12 + q) * ds, _mm512_extractf32x4_ps(u[q], 3));
+    }
+}
+#endif
+
 /* Staged bin-major results st[b][c] (nn bins, `valid` channels, 4-byte elements: float y or
  * int32 argmax, moved as bits) -> out[c * nn + b]: the canonical channel-major order. Scalar
  * moves use memcpy so no type is read through another. */
@@ -39,19 +90,31 @@ roi_store_level_n(const void *stv, int64_t stride, void *outv, int64_t nn, int v
     char *out = outv;
     if (nn == 1) { /* one bin: channels are contiguous in the output already */
         int c = 0;
-        for (; c + 8 <= valid; c += 8)
-            _mm256_storeu_ps((float *)(out + 4 * c), _mm256_load_ps((const float *)(st + 4 * c)));
+        for (; c + RW <= valid; c += RW)
+            rv_storeu((float *)(out + 4 * c), rv_load((const float *)(st + 4 * c)));
         memcpy(out + 4 * c, st + 4 * c, (size_t)(valid - c) * 4);
         return;
     }
-    /* 8 bins x 8 channels, then 4 bins x 8 channels, per register transpose; a tail of 1-3
-     * bins (levels of 9 or 49 bins) by a 4-bin transpose overlapping the bins before it (they
-     * are rewritten with the same values); levels of 2 or 3 bins and the channel tail one by one */
+    /* 8 bins x 8 channels, then 4 bins x 8 channels, per register transpose (x 16 channels
+     * while 16 are left, with RW = 16); a tail of 1-3 bins (levels of 9 or 49 bins) by a 4-bin
+     * transpose overlapping the bins before it (they are rewritten with the same values);
+     * levels of 2 or 3 bins and the channel tail one by one */
     const float *sf = stv;
     float *of = outv;
     const int c8end = valid & ~7;
     const int64_t b8end = nn & ~(int64_t)7, b4end = nn - b8end >= 4 ? b8end + 4 : b8end;
-    for (int c = 0; c < c8end; c += 8) {
+    int c0 = 0;
+#if RW == 16
+    for (; c0 + 16 <= valid; c0 += 16) {
+        for (int64_t b = 0; b < b8end; b += 8)
+            roi_t8x16(sf + b * stride + c0, stride, of + c0 * nn + b, nn);
+        if (b4end > b8end)
+            roi_t4x16(sf + b8end * stride + c0, stride, of + c0 * nn + b8end, nn);
+        else if (nn > b8end && nn >= 4)
+            roi_t4x16(sf + (nn - 4) * stride + c0, stride, of + c0 * nn + nn - 4, nn);
+    }
+#endif
+    for (int c = c0; c < c8end; c += 8) {
         for (int64_t b = 0; b < b8end; b += 8)
             avx2_t8x8(sf + b * stride + c, stride, of + c * nn + b, nn);
         if (b4end > b8end)

@@ -12,8 +12,8 @@
  * maximum stays); rm_zero(v, k) marks the lanes in k where v == 0 (either sign); rm_nan and
  * rm_negzero mark NaN and -0.0 bits.
  * The argmax path, the avg blocks and the backward stay AVX2 in both builds (nhwc_roi_argmax.h,
- * nhwc_roi_backward.h); the level write-out keeps its 8 x 8 register transposes
- * (avx2_transpose.h), which read the stage 8 channels at a time whatever RW is. */
+ * nhwc_roi_backward.h); the level write-out (nhwc_roi_row.h) serves both paths, with 8 x 16
+ * and 4 x 16 register transposes when RW is 16. */
 #ifndef NHWC_ROI_VEC_H
 #define NHWC_ROI_VEC_H
 

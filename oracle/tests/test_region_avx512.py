@@ -4,8 +4,9 @@ tails are C % 16 (masked zmm loads) and its chunks 64 channels (4 zmm) on the di
 32 (2 zmm) from segment blocks. Here: y without argmax bitwise roi__naive's for channel counts
 around 16, 32 and 64, on maps with signed zeros (the zero rescan), without -0.0 (ReLU), ties
 and distinct values, with the max table (many boxes) and without (few), direct (derivable
-pyramids) and from segment blocks (non-derivable levels, other conventions), at 1 and 2 threads;
-and every other path (avg, max with argmax, NaN maps, backward) bitwise their AVX2 twins'."""
+pyramids) and from segment blocks (non-derivable levels, other conventions), at 1 and 2 threads,
+through the 8 x 16 write-out transposes (levels of 36, 25, 16, 9 and 4 bins, 4-bin tails); and
+every other path (avg, max with argmax, NaN maps, backward) bitwise their AVX2 twins'."""
 import numpy as np
 import pytest
 
