@@ -16,10 +16,13 @@
 
 CHECK_SHAPES := $(sort $(wildcard configs/check/*.shapes))
 CHECK_FLAGS ?=
+# the driver: main and whole-map cases, region cases, the parts both share
+CHECK_SRCS := tests/spp_check.c tests/check_regions.c tests/check_common.c
+CHECK_DEPS := $(CHECK_SRCS) tests/check_common.h $(BUILD)/libspp.a include/spp.h
 
-$(BUILD)/spp-check: tests/spp_check.c $(BUILD)/libspp.a include/spp.h
+$(BUILD)/spp-check: $(CHECK_DEPS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspp.a $(LDLIBS_SPP)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CHECK_SRCS) $(BUILD)/libspp.a $(LDLIBS_SPP)
 
 $(BUILD)/spp-large: tests/spp_large.c $(BUILD)/libspp.a include/spp.h
 	@mkdir -p $(dir $@)
@@ -52,9 +55,9 @@ test-forced:
 EMU_SRCS := $(sort $(wildcard tests/emu512/*.c))
 EMU_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(EMU_SRCS))
 $(BUILD)/obj/tests/emu512/%.o: ISA_FLAGS := -mavx2 -mfma
-$(BUILD)/spp-check-emu512: tests/spp_check.c $(EMU_OBJS) $(BUILD)/libspp.a include/spp.h
+$(BUILD)/spp-check-emu512: $(CHECK_DEPS) $(EMU_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tests/spp_check.c $(EMU_OBJS) $(BUILD)/libspp.a $(LDLIBS_SPP)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CHECK_SRCS) $(EMU_OBJS) $(BUILD)/libspp.a $(LDLIBS_SPP)
 -include $(EMU_OBJS:.o=.d)
 EMU_BUILD ?= build-emu512
 EMU_RUN = $(CHECK_ENV) $(1)/spp-check-emu512 --kernel emu512:nhwc__avx512 \

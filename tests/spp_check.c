@@ -1,8 +1,11 @@
 /* spp-check: the C correctness driver (benchdnn style; docs/testing.md#the-c-driver).
  *
- * Every registered kernel is checked against `naive` on the problems of the shape descriptor
- * files configs/check/<name>.shapes (format: see the top of configs/check/edges.shapes). For each
- * (kernel, problem, thread count) case, four fills are run:
+ * Every registered kernel but naive is checked against `naive` on the problems of the shape
+ * descriptor files configs/check/<name>.shapes (format: see the top of
+ * configs/check/edges.shapes); then every region kernel but roi__naive against roi__naive on
+ * the maps of the same problems (check_regions.c). A reference is never checked against itself:
+ * that proves nothing and would only inflate the count. For each (kernel, problem, thread count)
+ * case, four fills are run (check_common.c makes them):
  *   ints     small non-negative integers, ReLU-like (half zeros, a third of them -0.0): ties
  *            everywhere, so the first-max rule, the argmax and y's zero bits are really
  *            tested; sums are exact;
@@ -32,7 +35,9 @@
  *   determinism: y, argmax and dx bitwise equal to the kernel's own first run
  *            (1 thread, aligned), for every thread count and both alignments.
  * A case whose reference outputs (y, and dx for avg: max's dx is sparse by construction) are
- * > 95% zeros is flagged "not trusted".
+ * > 95% zeros FAILS ("reference not informative"): a kernel writing zeros would pass it.
+ * --plant-zero-reference zeroes every fill, so every case must fail that way (the rule's own
+ * test, harness/tests/test_driver_honesty.py).
  *
  * Output: one line per case, `PASS|FAIL|SKIP <kernel> <problem>/t<threads> ...`, for a
  * failure the first 5 mismatches with coordinates and a repro command; failed cases again at
@@ -41,48 +46,19 @@
 #define _POSIX_C_SOURCE 200809L
 #include <glob.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "spp.h"
-
-#define GUARD 64            /* sentinel elements on each side of every buffer */
-#define MAXMSG 5            /* mismatches shown per failed case */
-#define MAXTHREADS 16
-#define NFILLS 4
-#define QUICK_MAX_ELEMS 20000 /* --quick: largest input kept */
-#define GARBAGE 0x7fbadbadu /* a NaN bit pattern no reference output can have */
-#define SENTINEL 0x5afe600du
-#define U (1.0 / 16777216.0) /* 2^-24 */
-
-static const char *const FILL_NAMES[NFILLS] = {"ints", "distinct", "special", "onenan"};
+#include "check_common.h"
 
 /* ------------------------------------------------------------------ problems ---- */
-
-typedef struct {
-    char label[64];
-    char str[160];
-    spp_problem p;
-} problem_entry;
 
 static problem_entry *g_probs;
 static int g_nprobs, g_capprobs, g_dropped_invalid, g_dropped_quick, g_dups;
 static int g_quick;
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "spp-check: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(2);
-}
 
 static void add_problem(const char *label, const char *str, const spp_problem *p)
 {
@@ -196,104 +172,9 @@ static void read_shapes(const char *path)
     fclose(f);
 }
 
-/* ------------------------------------------------------------------ buffers ----- */
-
-/* A buffer of n 4-byte elements with GUARD sentinels on both sides; data may start one
- * element past a 64-byte boundary (off = 1) to test unaligned pointers. */
-typedef struct {
-    uint32_t *base;
-    size_t n, cap;
-    int off;
-} gbuf;
-
-static void gb_alloc(gbuf *g, size_t n)
+static void y_coord(const void *cc, int64_t o, char *buf)
 {
-    g->n = n;
-    g->cap = (n + 2 * GUARD + 16 + 15) / 16 * 16;
-    g->base = aligned_alloc(64, g->cap * 4);
-    if (!g->base)
-        die("out of memory (%zu bytes)", g->cap * 4);
-    g->off = 0;
-}
-
-static void fill_bits(uint32_t *p, size_t n, uint32_t bits)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = bits;
-}
-
-/* Arms the guards and returns the data pointer; data = copy of src, or the garbage pattern. */
-static void *gb_arm(gbuf *g, int off, const void *src)
-{
-    g->off = off;
-    uint32_t *d = g->base + GUARD + off;
-    fill_bits(g->base, GUARD + (size_t)off, SENTINEL);
-    fill_bits(d + g->n, g->cap - GUARD - (size_t)off - g->n, SENTINEL);
-    if (src)
-        memcpy(d, src, g->n * 4);
-    else
-        fill_bits(d, g->n, GARBAGE);
-    return d;
-}
-
-static void *gb_data(const gbuf *g) { return g->base + GUARD + g->off; }
-
-/* Number of damaged sentinels; *first = offset of the first one relative to data start. */
-static size_t gb_damage(const gbuf *g, long long *first)
-{
-    const uint32_t *d = g->base + GUARD + g->off;
-    size_t bad = 0;
-    for (size_t i = 0; i < GUARD + (size_t)g->off; i++)
-        if (g->base[i] != SENTINEL && bad++ == 0)
-            *first = (long long)i - (long long)(GUARD + g->off);
-    for (size_t i = g->n; i < g->cap - GUARD - (size_t)g->off; i++)
-        if (d[i] != SENTINEL && bad++ == 0)
-            *first = (long long)i;
-    return bad;
-}
-
-/* ------------------------------------------------------------------ results ----- */
-
-typedef struct {
-    int ran, failed;
-    long long bad;   /* mismatching elements and failed checks */
-    int nmsg;
-    char msg[MAXMSG][320];
-} case_res;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void note(case_res *r, const char *fmt, ...)
-{
-    r->failed = 1;
-    if (r->bad++ < MAXMSG) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->msg[r->nmsg++], sizeof r->msg[0], fmt, ap);
-        va_end(ap);
-    }
-}
-
-static uint32_t fbits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static const char *fstr(float f, char *buf)
-{
-    if (f != f)
-        sprintf(buf, "nan(0x%08x)%s", (unsigned)fbits(f),
-                fbits(f) == GARBAGE ? "=unwritten" : "");
-    else
-        sprintf(buf, "%.9g", (double)f);
-    return buf;
-}
-
-static void y_coord(const spp_plan *pl, int64_t o, char *buf)
-{
+    const spp_plan *pl = cc;
     const int64_t b = o / pl->out_per_sample;
     int64_t r = o % pl->out_per_sample;
     int l = 0;
@@ -305,98 +186,7 @@ static void y_coord(const spp_plan *pl, int64_t o, char *buf)
             (long long)(r % (n * n) / n), (long long)(r % n));
 }
 
-static void x_coord(const spp_problem *p, int64_t i, char *buf)
-{
-    int64_t b, c, h, w;
-    if (p->layout == SPP_LAYOUT_NCHW) {
-        w = i % p->w, h = i / p->w % p->h, c = i / (p->w * p->h) % p->c;
-    } else {
-        c = i % p->c, w = i / p->c % p->w, h = i / (p->c * p->w) % p->h;
-    }
-    b = i / (p->c * p->h * p->w);
-    sprintf(buf, "[%lld,%lld,%lld,%lld]", (long long)b, (long long)c, (long long)h,
-            (long long)w);
-}
-
-static int64_t xi(const spp_problem *p, int64_t b, int64_t c, int64_t h, int64_t w)
-{
-    return p->layout == SPP_LAYOUT_NCHW ? ((b * p->c + c) * p->h + h) * p->w + w
-                                        : ((b * p->h + h) * p->w + w) * p->c + c;
-}
-
 /* ------------------------------------------------------------------ references -- */
-
-typedef struct {
-    float *x, *dy, *y, *dx; /* x, dy: the fill; y, dx: naive's outputs */
-    int32_t *am;            /* naive's argmax (max) */
-    double *ytol, *dxtol;
-    long long zeros, compared;
-} ref_t;
-
-static uint32_t mix(uint64_t i, uint32_t seed)
-{
-    uint64_t z = (i + seed) * 0x9E3779B97F4A7C15ull;
-    z ^= z >> 31;
-    z *= 0xBF58476D1CE4E5B9ull;
-    z ^= z >> 29;
-    return (uint32_t)(z >> 32);
-}
-
-static float from_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static void make_fill(int fill, const spp_problem *p, uint32_t seed, float *x, float *dy)
-{
-    const int64_t nx = spp_input_elems(p), ny = spp_output_elems(p);
-    for (int64_t i = 0; i < nx; i++) {
-        const uint32_t h = mix((uint64_t)i, seed);
-        float v;
-        if (fill == 0) {
-            const int k = (int)(h % 8) - 3; /* ReLU of a small integer: half zeros */
-            /* a third of the zeros -0.0: a max over +0.0 and -0.0 must keep the first zero's
-             * bits, as naive does (a plain vmaxps merge of two bins would not) */
-            v = k > 0 ? (float)k : (h >> 24) % 3 == 0 ? -0.0f : 0.0f;
-        } else if (fill == 1 || fill == 3) {
-            /* an odd multiplier mod 2^24 is a bijection: k is distinct for up to 2^24
-             * elements; k * 0.1f stays distinct (spacing 0.1 > ulp(2^23 * 0.1) = 1/16) and
-             * has a full mantissa, so float sums round and their order shows */
-            const int32_t k = (int32_t)(((uint32_t)(i + seed) * 2654435761u) & 0xffffffu) -
-                              (1 << 23);
-            v = (float)k * 0.1f;
-        } else {
-            const unsigned r = (h >> 8) & 63;
-            v = (float)((int)(h % 9) - 4);
-            if (r < 4)
-                v = -INFINITY;
-            else if (r < 6) /* quiet NaN, distinct payload, either sign */
-                v = from_bits(((h >> 16) & 1 ? 0xffc00000u : 0x7fc00000u) |
-                              ((uint32_t)i * 2654435761u & 0x3fffffu));
-            else if (r == 6)
-                v = INFINITY;
-        }
-        x[i] = v;
-    }
-    if (fill == 3)
-        for (int64_t b = 0; b < p->n; b++) {
-            const uint32_t h = mix((uint64_t)b, seed ^ 0x3333u);
-            const int64_t e = b == 0 ? 0 : (int64_t)(h % (uint32_t)(p->h * p->w));
-            for (int64_t c = 0; c < p->c; c++)
-                x[xi(p, b, c, e / p->w, e % p->w)] = from_bits(0x7fc00000u | (uint32_t)(c + 1));
-        }
-    if (fill == 2 && p->c > 1) /* sample 0, channel 1: an all -inf plane */
-        for (int64_t h = 0; h < p->h; h++)
-            for (int64_t w = 0; w < p->w; w++)
-                x[xi(p, 0, 1, h, w)] = -INFINITY;
-    for (int64_t i = 0; i < ny; i++) {
-        const uint32_t h = mix((uint64_t)i, seed ^ 0x5555u);
-        dy[i] = fill == 1 ? (float)(h & 4095) * (1.0f / 128) - 16.0f /* non-integer */
-                          : (float)((int)(h % 7) - 3);
-    }
-}
 
 /* The kernels checked: the registry's, then any a test build links in through
  * spp_check_extra_kernels (NULL-terminated; tests/emu512/: the AVX-512 kernels' code on an AVX2
@@ -405,10 +195,14 @@ const spp_kernel *const *spp_check_extra_kernels(void) __attribute__((weak));
 static const spp_kernel *g_kernels[256];
 static int g_nkernels;
 
+/* naive is the reference: checking it against itself proves nothing, so it is not a case */
 static void collect_kernels(void)
 {
+    if (!spp_kernel_find("naive"))
+        die("no kernel named naive in the registry: it is the reference");
     for (int i = 0; i < spp_kernel_count() && g_nkernels < 256; i++)
-        g_kernels[g_nkernels++] = spp_kernel_at(i);
+        if (strcmp(spp_kernel_at(i)->name, "naive") != 0)
+            g_kernels[g_nkernels++] = spp_kernel_at(i);
     if (spp_check_extra_kernels)
         for (const spp_kernel *const *e = spp_check_extra_kernels(); *e && g_nkernels < 256; e++)
             g_kernels[g_nkernels++] = *e;
@@ -428,25 +222,14 @@ static int make_ref(ref_t *R, const spp_plan *pl, int fill, uint32_t seed, char 
     const spp_problem *p = &pl->p;
     const int64_t nx = spp_input_elems(p), ny = spp_output_elems(p);
     const int max = p->pool == SPP_POOL_MAX;
-    memset(R, 0, sizeof *R);
-    R->x = malloc((size_t)nx * 4);
-    R->dx = malloc((size_t)nx * 4);
-    R->dy = malloc((size_t)ny * 4);
-    R->y = malloc((size_t)ny * 4);
-    R->am = malloc((size_t)ny * 4);
-    R->ytol = calloc((size_t)ny, sizeof(double));
-    R->dxtol = calloc((size_t)nx, sizeof(double));
+    ref_alloc(R, nx, ny);
     int32_t *cnt = calloc((size_t)nx, sizeof(int32_t));
-    if (!R->x || !R->dx || !R->dy || !R->y || !R->am || !R->ytol || !R->dxtol || !cnt)
+    if (!cnt)
         die("out of memory for references of %lld inputs", (long long)nx);
-    make_fill(fill, p, seed, R->x, R->dy);
+    make_x(fill, p, seed, R->x);
+    make_dy(fill, ny, seed, R->dy);
     const spp_kernel *naive = spp_kernel_find("naive");
     spp_error err;
-    if (!naive) {
-        sprintf(errbuf, "no kernel named naive in the registry");
-        free(cnt);
-        return -1;
-    }
     if (spp_forward(naive, p, R->x, R->y, max ? R->am : NULL, 1, &err) != SPP_OK ||
         spp_backward(naive, p, R->dy, max ? R->am : NULL, R->dx, 1, &err) != SPP_OK) {
         snprintf(errbuf, 300, "naive failed: %s", err.msg);
@@ -489,30 +272,14 @@ static int make_ref(ref_t *R, const spp_plan *pl, int fill, uint32_t seed, char 
                                 cnt[k]++;
                             }
                         const double count = (double)((r.end - r.start) * (q.end - q.start));
-                        R->ytol[o] = finite ? 4 * count * U * s / div + U * fabs((double)R->y[o])
-                                            : NAN;
+                        R->ytol[o] = avg_tol(count, s, div, finite, R->y[o]);
                     }
         }
-    for (int64_t k = 0; k < nx; k++) {
-        const double rel = 2.0 * (cnt[k] + 2) * U;
-        R->dxtol[k] = (rel > 1e-6 ? rel : 1e-6) * sumabs[k];
-        R->zeros += !max && R->dx[k] == 0.0f;
-    }
     /* max's dx is sparse by construction (only argmax positions), so only avg's counts */
-    for (int64_t o = 0; o < ny; o++)
-        R->zeros += R->y[o] == 0.0f;
-    R->compared = (max ? 0 : nx) + ny;
+    ref_finish(R, max, nx, ny, cnt);
     free(cnt);
     return 0;
 }
-
-static void free_ref(ref_t *R)
-{
-    free(R->x), free(R->dx), free(R->dy), free(R->y), free(R->am), free(R->ytol),
-        free(R->dxtol);
-}
-
-/* ------------------------------------------------------------------ one run ----- */
 
 typedef struct {
     gbuf x, y, am, dy, amin, dx;
@@ -522,83 +289,6 @@ typedef struct {
     float *y, *dx;
     int32_t *am;
 } outs; /* a kernel's first run, the determinism baseline */
-
-static void check_guards(case_res *r, const char *ctx, const char *name, const gbuf *g)
-{
-    long long first = 0;
-    size_t bad = gb_damage(g, &first);
-    if (bad)
-        note(r, "%s: %zu guard element(s) around %s overwritten, first at offset %lld", ctx, bad,
-             name, first);
-}
-
-static void check_unchanged(case_res *r, const char *ctx, const char *name, const gbuf *g,
-                            const void *orig)
-{
-    if (memcmp(gb_data(g), orig, g->n * 4) != 0)
-        note(r, "%s: input %s was modified", ctx, name);
-}
-
-static void cmp_y(case_res *r, const char *ctx, const spp_plan *pl, const ref_t *R,
-                  const float *y, const int32_t *am)
-{
-    const int64_t ny = spp_output_elems(&pl->p);
-    char c[96], a[48], b[48];
-    for (int64_t o = 0; o < ny; o++) {
-        const float e = R->y[o], g = y[o];
-        int ok;
-        if (pl->p.pool == SPP_POOL_MAX)
-            ok = fbits(e) == fbits(g);
-        else if (e != e)
-            ok = g != g && fbits(g) != GARBAGE;
-        else if (isnan(R->ytol[o]) || isinf(e))
-            ok = g == e;
-        else
-            ok = fabs((double)g - (double)e) <= R->ytol[o];
-        if (!ok) {
-            y_coord(pl, o, c);
-            note(r, "%s y %s expected %s got %s", ctx, c, fstr(e, a), fstr(g, b));
-        }
-        if (am && am[o] != R->am[o]) {
-            y_coord(pl, o, c);
-            note(r, "%s argmax %s expected %d got %d", ctx, c, (int)R->am[o], (int)am[o]);
-        }
-    }
-}
-
-static void cmp_dx(case_res *r, const char *ctx, const spp_problem *p, const ref_t *R,
-                   const float *dx)
-{
-    const int64_t nx = spp_input_elems(p);
-    char c[96], a[48], b[48];
-    for (int64_t k = 0; k < nx; k++)
-        if (!(fabs((double)dx[k] - (double)R->dx[k]) <= R->dxtol[k])) {
-            x_coord(p, k, c);
-            note(r, "%s dx %s expected %s got %s (tolerance %.3g)", ctx, c, fstr(R->dx[k], a),
-                 fstr(dx[k], b), R->dxtol[k]);
-        }
-}
-
-/* Bitwise equality with the kernel's first run. */
-static void cmp_bits(case_res *r, const char *ctx, const char *what, const spp_plan *pl,
-                     int is_x, const void *got, const void *base, int64_t n)
-{
-    const uint32_t *g = got, *e = base;
-    char c[96], a[48], b[48];
-    for (int64_t i = 0; i < n; i++)
-        if (g[i] != e[i]) {
-            if (is_x)
-                x_coord(&pl->p, i, c);
-            else
-                y_coord(pl, i, c);
-            if (strcmp(what, "argmax") == 0)
-                note(r, "%s determinism: argmax %s is %d, first run (t1, aligned) gave %d", ctx,
-                     c, (int)g[i], (int)e[i]);
-            else
-                note(r, "%s determinism: %s %s is %s, first run (t1, aligned) gave %s", ctx,
-                     what, c, fstr(from_bits(g[i]), a), fstr(from_bits(e[i]), b));
-        }
-}
 
 /* One forward + backward of kernel k with `threads` and pointer offset `off`. baseline != NULL:
  * this is the first run; store its outputs there instead of comparing. */
@@ -632,10 +322,10 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
         if (max)
             memcpy(baseline->am, am, (size_t)ny * 4);
     } else {
-        cmp_y(r, ctx, pl, R, y, am);
-        cmp_bits(r, ctx, "y", pl, 0, y, first->y, ny);
+        cmp_y(r, ctx, max, R, y, am, ny, y_coord, pl);
+        cmp_bits(r, ctx, "y", p, 0, y_coord, pl, y, first->y, ny);
         if (max)
-            cmp_bits(r, ctx, "argmax", pl, 0, am, first->am, ny);
+            cmp_bits(r, ctx, "argmax", p, 0, y_coord, pl, am, first->am, ny);
     }
 
     if (max && !off && !baseline) { /* argmax is optional: y must be the same without it */
@@ -647,7 +337,7 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
             note(r, "%s: forward returned '%s': %s", ctx2, spp_status_name(st), err.msg);
         else {
             check_guards(r, ctx2, "y", &B->y);
-            cmp_y(r, ctx2, pl, R, y, NULL);
+            cmp_y(r, ctx2, max, R, y, NULL, ny, y_coord, pl);
         }
     }
 
@@ -671,7 +361,7 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
         memcpy(baseline->dx, dx, (size_t)nx * 4);
     else {
         cmp_dx(r, ctx, p, R, dx);
-        cmp_bits(r, ctx, "dx", pl, 1, dx, first->dx, nx);
+        cmp_bits(r, ctx, "dx", p, 1, y_coord, pl, dx, first->dx, nx);
     }
 }
 
@@ -681,22 +371,18 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: spp-check [--kernel NAME]... [--shapes FILE]... [--problem STR]...\n"
-            "                 [--threads 1,2,3,4] [--quick]\n"
-            "Checks every registered kernel against naive (see tests/spp_check.c).\n"
-            "  --kernel NAME   only this kernel (repeatable)\n"
+            "                 [--threads 1,2,3,4] [--quick] [--plant-zero-reference]\n"
+            "Checks every registered kernel against naive and every region kernel against\n"
+            "roi__naive (see tests/spp_check.c, tests/check_regions.c).\n"
+            "  --kernel NAME   only this kernel or region kernel (repeatable)\n"
             "  --shapes FILE   a shapes file (repeatable; default configs/check/*.shapes)\n"
-            "  --problem STR   one problem string, `*` allowed for pool/bins/layout (repeatable)\n"
-            "  --threads LIST  thread counts checked, each vs naive and bitwise vs 1 thread\n"
-            "  --quick         drop problems with more than %d input elements\n",
+            "  --problem STR   one problem string, `*` allowed for pool/bins/layout (repeatable);\n"
+            "                  region kernels run on its map (N dropped)\n"
+            "  --threads LIST  thread counts checked, each vs the reference and bitwise vs 1 thread\n"
+            "  --quick         drop problems with more than %d input elements\n"
+            "  --plant-zero-reference  self-test: every fill all zeros, so every reference is\n"
+            "                  all zeros and every case must FAIL as not informative\n",
             QUICK_MAX_ELEMS);
-}
-
-static uint32_t str_seed(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
 }
 
 int main(int argc, char **argv)
@@ -717,6 +403,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--quick") == 0)
             g_quick = 1;
+        else if (strcmp(a, "--plant-zero-reference") == 0)
+            g_plant_zero = 1;
         else if (strcmp(a, "--kernel") == 0 && has && nkfilter < 64)
             kfilter[nkfilter++] = argv[++i];
         else if (strcmp(a, "--shapes") == 0 && has && nshapes < 64)
@@ -744,14 +432,19 @@ int main(int argc, char **argv)
         }
     }
     collect_kernels();
-    for (int i = 0; i < nkfilter; i++)
-        if (!find_kernel(kfilter[i])) {
+    for (int i = 0; i < nkfilter; i++) {
+        if (strcmp(kfilter[i], "naive") == 0 || strcmp(kfilter[i], "roi__naive") == 0)
+            die("--kernel %s: it is the reference, not checked against itself", kfilter[i]);
+        if (!find_kernel(kfilter[i]) && !spp_region_kernel_find(kfilter[i])) {
             fprintf(stderr, "spp-check: --kernel %s: unknown; known:", kfilter[i]);
             for (int j = 0; j < g_nkernels; j++)
                 fprintf(stderr, " %s", g_kernels[j]->name);
+            for (int j = 1; j < spp_region_kernel_count(); j++)
+                fprintf(stderr, " %s", spp_region_kernel_at(j)->name);
             fprintf(stderr, "\n");
             return 2;
         }
+    }
 
     glob_t gl;
     memset(&gl, 0, sizeof gl);
@@ -766,23 +459,22 @@ int main(int argc, char **argv)
     for (int i = 0; i < nprobarg; i++)
         expand_problem("--problem", "cmdline", probs[i]);
 
-    printf("spp-check: %d kernels, %d problems (%d expansions invalid for their "
-           "convention dropped, %d duplicates", g_nkernels, g_nprobs, g_dropped_invalid,
-           g_dups);
+    printf("spp-check: %d kernels against naive, %d region kernels against roi__naive, "
+           "%d problems (%d expansions invalid for their convention dropped, %d duplicates",
+           g_nkernels, region_kernels_checked(), g_nprobs, g_dropped_invalid, g_dups);
     if (g_quick)
         printf(", --quick dropped %d larger than %d elements", g_dropped_quick, QUICK_MAX_ELEMS);
     printf("), threads");
     for (int t = 0; t < nthreads; t++)
         printf("%c%d", t ? ',' : ' ', threads[t]);
-    printf("\n");
+    printf("%s\n", g_plant_zero ? "; --plant-zero-reference: every case must FAIL" : "");
     fflush(stdout);
 
     struct timespec ts0;
     clock_gettime(CLOCK_MONOTONIC, &ts0);
 
-    long long passed = 0, failed = 0, skipped = 0;
-    char **failures = NULL;
-    size_t nfailures = 0;
+    const run_opts opts = {kfilter, nkfilter, threads, nthreads, argv[0]};
+    tally T = {0, 0, 0, NULL, 0};
     const int nk = g_nkernels;
 
     for (int pi = 0; pi < g_nprobs; pi++) {
@@ -796,18 +488,15 @@ int main(int argc, char **argv)
         int nrun = 0;
         for (int ki = 0; ki < nk; ki++) {
             const spp_kernel *k = g_kernels[ki];
-            int want = !nkfilter;
-            for (int f = 0; f < nkfilter; f++)
-                want |= strcmp(kfilter[f], k->name) == 0;
-            if (!want)
+            if (!kernel_wanted(&opts, k->name))
                 continue;
             if (!spp_cpu_supports(k->isa)) {
                 printf("SKIP %s %s: needs %s\n", k->name, e->str, spp_isa_name(k->isa));
-                skipped++;
+                T.skipped++;
             } else if (!spp_kernel_has_layout(k, p->layout)) {
                 printf("SKIP %s %s: lacks layout %s\n", k->name, e->str,
                        spp_layout_name(p->layout));
-                skipped++;
+                T.skipped++;
             } else if (nrun < 256)
                 run[nrun++] = k;
         }
@@ -823,7 +512,7 @@ int main(int argc, char **argv)
         if (!first.y || !first.dx || !first.am || !res)
             die("out of memory");
         long long zeros = 0, compared = 0;
-        for (int fill = 0; fill < NFILLS; fill++) {
+        for (int fill = 0; fill < NFILLS_MAP; fill++) {
             ref_t R;
             char rerr[320] = "";
             if (make_ref(&R, &pl, fill, str_seed(e->str) + (uint32_t)fill, rerr) != 0) {
@@ -844,47 +533,34 @@ int main(int argc, char **argv)
             }
             free_ref(&R);
         }
-        const int untrusted = compared && zeros * 100 > compared * 95;
         for (int ki = 0; ki < nrun; ki++)
             for (int ti = 0; ti < nthreads; ti++) {
-                const case_res *r = &res[ki * nthreads + ti];
-                char name[256];
-                snprintf(name, sizeof name, "%s %s/t%d", run[ki]->name, e->str, threads[ti]);
-                if (!r->failed) {
-                    passed++;
-                    printf("PASS %s %s (%d runs x fwd+bwd)%s\n", name, e->label, r->ran,
-                           untrusted ? " WARNING not trusted: >95% of compared outputs are 0"
-                                     : "");
-                    continue;
-                }
-                failed++;
-                printf("FAIL %s %s: %lld mismatches or failed checks%s\n", name, e->label,
-                       r->bad, untrusted ? " (not trusted: >95% zeros)" : "");
-                for (int m = 0; m < r->nmsg; m++)
-                    printf("    %s\n", r->msg[m]);
-                printf("    repro: %s --kernel %s --problem %s --threads %d\n", argv[0],
-                       run[ki]->name, e->str, threads[ti]);
-                failures = realloc(failures, (nfailures + 1) * sizeof *failures);
-                failures[nfailures++] = strdup(name);
+                case_res *r = &res[ki * nthreads + ti];
+                check_informative(r, zeros, compared);
+                char what[64];
+                snprintf(what, sizeof what, "%d runs x fwd+bwd", r->ran);
+                report_case(&T, argv[0], run[ki]->name, e->str, threads[ti], e->label, what, r);
             }
         fflush(stdout);
         free(B.x.base), free(B.dx.base), free(B.y.base), free(B.am.base), free(B.dy.base),
             free(B.amin.base);
         free(first.y), free(first.dx), free(first.am), free(res);
     }
+    check_regions(g_probs, g_nprobs, &opts, &T);
+
     struct timespec ts1;
     clock_gettime(CLOCK_MONOTONIC, &ts1);
-    if (nfailures) {
+    if (T.nfailures) {
         printf("failed cases:\n");
-        for (size_t i = 0; i < nfailures; i++) {
-            printf("  %s\n", failures[i]);
-            free(failures[i]);
+        for (size_t i = 0; i < T.nfailures; i++) {
+            printf("  %s\n", T.failures[i]);
+            free(T.failures[i]);
         }
     }
-    free(failures);
+    free(T.failures);
     printf("time %.1f s\n", (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec));
-    printf("%lld passed, %lld failed, %lld skipped\n", passed, failed, skipped);
+    printf("%lld passed, %lld failed, %lld skipped\n", T.passed, T.failed, T.skipped);
     globfree(&gl);
     free(g_probs);
-    return failed ? 1 : 0;
+    return T.failed ? 1 : 0;
 }
