@@ -20,8 +20,8 @@
  * Max (docs/spec.md#3-max-and-avg): per lane a (value, position) pair, scanned in row-major
  *      order: first maximum on ties (-0.0 == +0.0 keeps the first), last NaN wins, all -inf
  *      keeps the first; rows with no NaN (a sum probed while loading) compare v > best alone.
- *      y and argmax bitwise naive's. Avg: float sums in a fixed order, divided in double by the
- *      product of the axis divisors: within the spec's bound for any summation order.
+ *      y and argmax bitwise naive's. Avg: float sums in a fixed order, times the double
+ *      reciprocal of the axis divisors' product: within the spec's bound.
  * Backward: nchw_backward (nchw_small.h), threads own whole dx planes: dx bitwise naive's.
  * Workspace: shared, the row_ent table, the coarse program and the column ids; per thread, a
  *      row buffer and one group's bins (values and positions); or the small path's, if larger.
@@ -150,8 +150,9 @@ fused_group(const spp_plan *pl, const nchw_sched *s, int64_t b, int64_t c0, cons
             }
     }
 
-    /* bins -> y (and argmax): lane k is channel c0 + k. For avg, the division first (one
-     * divisor per bin for all lanes; in double, as (float)((double)sum / divisor)). */
+    /* bins -> y (and argmax): lane k is channel c0 + k. For avg, the means first (one divisor
+     * per bin for all lanes): (float)((double)sum * (1 / divisor)), a multiply rather than
+     * vdivpd, within 2^-53 of the quotient before the float rounding (the avg bound). */
     for (int l = 0; l < L; l++) {
         const spp_level_plan *lv = &pl->lv[l];
         const int n = lv->n, nn = n * n;
@@ -159,10 +160,11 @@ fused_group(const spp_plan *pl, const nchw_sched *s, int64_t b, int64_t c0, cons
         const int64_t o = b * pl->out_per_sample + lv->out_offset + c0 * nn;
         if (!is_max)
             for (int e = 0; e < nn; e++) {
-                const __m256d d = _mm256_set1_pd((double)(lv->rows[e / n].div * lv->cols[e % n].div));
+                const __m256d r =
+                    _mm256_set1_pd(1.0 / (double)(lv->rows[e / n].div * lv->cols[e % n].div));
                 const __m256 v = _mm256_load_ps(A + e * 8);
-                const __m128 lo = _mm256_cvtpd_ps(_mm256_div_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), d));
-                const __m128 hi = _mm256_cvtpd_ps(_mm256_div_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), d));
+                const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), r));
+                const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), r));
                 _mm256_store_ps(A + e * 8, _mm256_set_m128(hi, lo));
             }
         store_bins(A, y + o, nn, valid);
