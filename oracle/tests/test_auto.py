@@ -47,8 +47,8 @@ def test_auto_follows_the_rule_order_on_this_cpu():
     big = spp_oracle.parse_problem("n1c24h43w57_l6.3.2.1_max_adaptive_nhwc")
     small = spp_oracle.parse_problem("n2c24h13w13_l6.3.2.1_max_adaptive_nhwc")
     if "nhwc__fused_avx512" in runnable:
-        assert auto_choice(big)[0] == "nhwc__fused_avx512"
-    if "nhwc__fused_avx2" in runnable:
-        assert auto_choice(small)[0] == "nhwc__fused_avx2"
+        assert auto_choice(big)[0] == auto_choice(small)[0] == "nhwc__fused_avx512"
+    elif "nhwc__fused_avx2" in runnable:
+        assert auto_choice(big)[0] == auto_choice(small)[0] == "nhwc__fused_avx2"
     if "nchw__fused_avx2" in runnable:
         assert auto_choice(dict(small, layout="nchw"))[0] == "nchw__fused_avx2"
