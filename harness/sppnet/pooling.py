@@ -1,9 +1,10 @@
 """The pooling stages (docs/sppnet.md#what-is-timed): SPP-net's region SPP by the suite's
 region kernel, R-CNN's pool5 by the suite's whole-map SPP, and the two region peers.
 
-Region SPP: `nchw_roi__nhwc_omp_avx2` on torch's NCHW conv5 map as it is (the kernel's own
-transpose is part of its time; no separate NHWC copy), max, adaptive bins, levels {6,3,2,1},
-values only (argmax NULL: inference). Adaptive bins because SPP-net's `sppnet` rule needs a
+Region SPP: `nchw_roi__nhwc_omp_avx512` (`nchw_roi__nhwc_omp_avx2` on a CPU without AVX-512) on
+torch's NCHW conv5 map as it is (the kernel's own transpose is part of its time; no separate
+NHWC copy), max, adaptive bins, levels {6,3,2,1}, values only (argmax NULL: inference), through
+one prepared region operation per scale (spp_lib.RegionOp), created once as a detector would. Adaptive bins because SPP-net's `sppnet` rule needs a
 box at least 6 cells high and wide at level 6, which most projected windows are not.
 R-CNN pool5: the library's whole-map SPP with the one level 6, `sppnet` bins (window
 ceil(13/6) = 3, stride floor(13/6) = 2: ZF-5's 3x3 stride-2 pool5 on 13x13), kernel
@@ -23,7 +24,10 @@ sys.path[:0] = [os.path.join(ROOT, "harness", "peers"), os.path.join(ROOT, "orac
 
 import spp_lib  # noqa: E402
 
-REGION_KERNEL = "nchw_roi__nhwc_omp_avx2"
+# the faster NCHW region kernel this CPU runs (results/regions/latest.md: the AVX-512 form took
+# 0.95x and 0.92x the AVX2 form's time on det-688 inference at 1 and 2 threads)
+REGION_KERNEL = ("nchw_roi__nhwc_omp_avx512" if spp_lib.isa_unavailable("avx512") is None
+                 else "nchw_roi__nhwc_omp_avx2")
 POOL5_KERNEL = "nchw__fused_avx2"
 LEVELS = (6, 3, 2, 1)
 BINS_PER_CHANNEL = sum(n * n for n in LEVELS)     # 50: 12,800 features for 256 channels
