@@ -23,19 +23,28 @@ class Plan:
     """What one SPP-net method pools: the scales, and per scale the windows (boxes on its
     conv5 map) in a fixed order. rows[k] is the feature-matrix row range of scale k.
     ops(channels, threads): one prepared region operation per scale and the feature matrix,
-    made once and kept for every image, as a detector keeps them (not timed)."""
+    made once per thread count and kept for every image, as a detector keeps them (not timed).
+    The channel count is the network's, the same for every call of a plan."""
 
     def ops(self, channels, threads):
-        key = (channels, threads)
-        if getattr(self, "_ops_key", None) != key:
-            self._ops = {s: pooling.spp_lib.RegionOp(pooling.REGION_KERNEL, channels,
-                                                     *self.map_hw[s], pooling.LEVELS,
-                                                     threads=threads)
-                         for s in self.scales}
-            self._feats = np.zeros((self.windows, channels * pooling.BINS_PER_CHANNEL),
-                                   np.float32)   # zeros: its pages are mapped before timing
-            self._ops_key = key
-        return self._ops, self._feats
+        if not hasattr(self, "_ops"):
+            self._ops, self._feats = {}, {}
+        if threads not in self._ops:
+            # one op per scale and thread count (the repetitions alternate thread counts),
+            # each run once on a zero map so its interval table and workspace are grown and
+            # their pages mapped before any timed run, as after a detector's first image
+            ops = {}
+            for s, boxes, (a, b) in self.groups:
+                h, w = self.map_hw[s]
+                ops[s] = pooling.spp_lib.RegionOp(pooling.REGION_KERNEL, channels, h, w,
+                                                  pooling.LEVELS, threads=threads)
+                if b > a:
+                    y = np.zeros((b - a, channels * pooling.BINS_PER_CHANNEL), np.float32)
+                    ops[s].forward_into(np.zeros((1, channels, h, w), np.float32), boxes, y)
+            self._ops[threads] = ops
+            self._feats[threads] = np.zeros((self.windows, channels * pooling.BINS_PER_CHANNEL),
+                                            np.float32)   # zeros: pages mapped before timing
+        return self._ops[threads], self._feats[threads]
 
     def __init__(self, name, scales, map_sizes, windows_px, choice):
         self.map_hw = {s: map_sizes[s] for s in scales}
