@@ -78,7 +78,7 @@ def best_table(machines):
         for _, rows, pts in machines:
             prob = pts.get(k)
             c = [r for r in rows if r["problem"] == prob and r["threads"] == 1 and
-                 r["direction"] == "fwd" and not r["is_peer"]] if prob else []
+                 r["direction"] == "fwd" and not r["is_peer"] and r["kernel"] != "auto"] if prob else []
             b = min(c, key=lambda r: r["median"]) if c else None
             cells.append(f"`{b['kernel']}` {b['median'] / b['bound_ns']:.1f}x"
                          if b and b.get("bound_ns") else "—")

@@ -501,7 +501,7 @@ def headline_block(path, run):
     for w in HEADLINE:
         cand = [r for r in rows if r["workload"] == w and r["threads"] == 1 and
                 r["direction"] == "fwd" and r["p"]["pool"] == "max" and
-                r["p"]["bins"] == "adaptive" and not r["is_peer"]]
+                r["p"]["bins"] == "adaptive" and not r["is_peer"] and r["kernel"] != "auto"]
         if not cand:
             continue
         b = min(cand, key=lambda r: r["median"])
