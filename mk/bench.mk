@@ -1,4 +1,4 @@
-# Benchmarks (owner: bench helper): $(BUILD)/spp-bench, the sweep configs in configs/, and
+# Benchmarks: $(BUILD)/spp-bench, the sweep configs in configs/, and
 #   make bench          setup, build (spp-bench and the peers), run CONFIG, regenerate results/latest
 #   make baseline       the same with >= 9 repetitions, stored as results/baselines/<host>/<config>.json
 #   make bench-compare  a new >= 9-repetition run of CONFIG, gated against BASELINE by harness/gate.py

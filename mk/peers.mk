@@ -1,4 +1,4 @@
-# Peers for the benchmark tables (owner: report helper). oneDNN's pooling primitive for the
+# Peers for the benchmark tables. oneDNN's pooling primitive for the
 # sppnet convention (C), linked against libspp to check its output against the naive kernel
 # before timing; the PyTorch peer is a script (harness/peers/torch_peer.py).
 # One source, harness/peers/onednn_peer.c, built twice (the API differences are in

@@ -1,4 +1,4 @@
-# Region SPP (owner: region helper): the region benchmark binary and its run.
+# Region SPP: the region benchmark binary and its run.
 #   make BUILD=... $(BUILD)/spp-bench-regions   build harness/bench_regions.cc
 #   make bench-regions    run it and the torchvision roi_pool peer on configs/regions.ini, then
 #                         write results/runs/<UTC>-<host>-regions.json (atomically) and

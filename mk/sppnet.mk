@@ -1,4 +1,4 @@
-# SPP-net vs R-CNN detection time per image (owner: sppnet helper; docs/sppnet.md).
+# SPP-net vs R-CNN detection time per image (docs/sppnet.md).
 #   make bench-sppnet   setup (scripts/setup.sh bench), build the library, check every stage,
 #                       then time R-CNN, SPP-net 1-scale and 5-scale; writes results/sppnet/
 #                       (table.md, table.tex, summary.json, stages.png)
