@@ -82,7 +82,30 @@ typedef struct {
 typedef struct {
     int threads;          /* >= 1; single-threaded kernels ignore it */
     void *workspace;      /* kernel->workspace_size bytes, 64-byte aligned, or NULL if 0 */
+    int path;             /* 0: the kernel chooses its path; k >= 1: run path k - 1 of
+                           * kernel->paths, already resolved by spp_kernel_path (the prepared
+                           * operations set it; a zeroed spp_exec leaves the choice to the
+                           * kernel) */
 } spp_exec;
+/* ---- paths (docs/kernels.md#paths) ----
+ * A kernel takes one of a few named routes through its code for a given plan, pass and thread
+ * count (a small-plane core, 2-D blocks, a scalar route for tiny inputs, ...). It decides in
+ * one function, choose_path, which the prepared operations call at creation, so a program
+ * (and `spp run --verbose`) can ask which path runs, and tests can force every path wherever
+ * it is valid, thresholds included. */
+typedef enum {
+    SPP_PASS_FORWARD = 0,  /* forward writing argmax (max), or any avg forward */
+    SPP_PASS_INFER = 1,    /* max forward with argmax NULL */
+    SPP_PASS_BACKWARD = 2
+} spp_pass;
+#define SPP_NPASSES 3
+#define SPP_PASS_BIT(s) (1u << (s))
+#define SPP_PASSES_ALL 7u
+typedef struct {
+    const char *name;   /* short, unique in the kernel: "rows", "small-cells", "scalar" */
+    unsigned passes;    /* SPP_PASS_BIT mask: the passes this path serves */
+    const char *when;   /* one line: when the kernel chooses it */
+} spp_path;
 
 /* Forward: x in the problem's layout -> y (N, C*sum n^2) in canonical order. For max, argmax
  * (same shape as y, offsets h*W+w inside the (sample, channel) plane) is written when non-NULL.
@@ -92,7 +115,12 @@ typedef spp_status (*spp_forward_fn)(const spp_plan *plan, const float *x, float
                                      int32_t *argmax, const spp_exec *ex);
 typedef spp_status (*spp_backward_fn)(const spp_plan *plan, const float *dy,
                                       const int32_t *argmax, float *dx, const spp_exec *ex);
-typedef size_t (*spp_workspace_fn)(const spp_plan *plan, int threads);
+/* Workspace bytes for the plan and thread count; path >= 0: with that path forced for its
+ * passes (the kernel's choice for the others), -1: the kernel's choices. */
+typedef size_t (*spp_workspace_fn)(const spp_plan *plan, int threads, int path);
+/* The kernel's path for a plan, pass and thread count: its own choice when force < 0, else
+ * force (a path serving this pass) if that path is valid for the plan, or -1 if not. */
+typedef int (*spp_choose_path_fn)(const spp_plan *plan, int threads, spp_pass pass, int force);
 
 typedef struct spp_kernel {
     const char *name;       /* "layout__strategy", e.g. nhwc__avx2; the file name matches */
@@ -103,6 +131,9 @@ typedef struct spp_kernel {
     spp_forward_fn forward;
     spp_backward_fn backward;
     spp_workspace_fn workspace_size; /* NULL: needs none */
+    const spp_path *paths;  /* npaths >= 1 named paths */
+    int npaths;
+    spp_choose_path_fn choose_path; /* NULL only when npaths == 1 (one path, always valid) */
 } spp_kernel;
 
 /* ---- registry ---- */
@@ -173,6 +204,15 @@ spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error
  * docs/kernels.md#auto) that takes the layout and runs on this CPU; why (may be NULL) gets the
  * rule's one-line reason. The problem need not be validated; NULL only if no kernel applies. */
 const spp_kernel *spp_kernel_auto(const spp_problem *p, const char **why);
+/* The pass of a forward call: SPP_PASS_INFER for max with argmax NULL, else SPP_PASS_FORWARD. */
+spp_pass spp_forward_pass(const spp_problem *p, const int32_t *argmax);
+const char *spp_pass_name(spp_pass pass); /* "forward", "infer", "backward" */
+/* Index of the path called name in k->paths, or -1. */
+int spp_kernel_path_find(const spp_kernel *k, const char *name);
+/* The path k runs for plan, pass and threads: the kernel's choice when force < 0 or when path
+ * force does not serve this pass; else force, or -1 when it is not valid for the plan. */
+int spp_kernel_path(const spp_kernel *k, const spp_plan *plan, int threads, spp_pass pass,
+                    int force);
 
 /* ---- prepared operations: create once, run many times (docs/design.md#prepared-operations)
  * spp_op_create does everything a run needs except the buffers: it validates the problem, the
@@ -189,6 +229,14 @@ spp_status spp_op_forward(spp_op *op, const float *x, float *y, int32_t *argmax,
 spp_status spp_op_backward(spp_op *op, const float *dy, const int32_t *argmax, float *dx,
                            spp_error *err);
 const spp_kernel *spp_op_kernel(const spp_op *op);
+/* The name of the path a run of this pass takes (resolved at creation), NULL for a pass the
+ * problem does not have (infer of avg). */
+const char *spp_op_path(const spp_op *op, spp_pass pass);
+/* Test and study switch: run path `name` of the op's kernel for the passes it serves, the
+ * kernel's choice for the others; NULL restores the kernel's choices. SPP_ERR_ARG, op
+ * unchanged, when the kernel has no such path or it is not valid for the problem (the message
+ * lists the paths that are); grows the workspace if the path needs more. */
+spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err);
 const spp_plan *spp_op_plan(const spp_op *op);
 size_t spp_op_workspace_bytes(const spp_op *op);
 void spp_op_destroy(spp_op *op);
@@ -245,7 +293,11 @@ typedef spp_status (*spp_region_forward_fn)(const spp_region_plan *plan, const f
 typedef spp_status (*spp_region_backward_fn)(const spp_region_plan *plan, const float *dy,
                                              const int32_t *argmax, float *dx,
                                              const spp_exec *ex);
-typedef size_t (*spp_region_workspace_fn)(const spp_region_plan *plan, int threads);
+/* As spp_workspace_fn, for the plan's boxes. */
+typedef size_t (*spp_region_workspace_fn)(const spp_region_plan *plan, int threads, int path);
+/* As spp_choose_path_fn; the choice may depend on the boxes. */
+typedef int (*spp_region_choose_path_fn)(const spp_region_plan *plan, int threads,
+                                         spp_pass pass, int force);
 
 typedef struct spp_region_kernel {
     const char *name;       /* "layout_roi__strategy", e.g. nhwc_roi__avx2; file name matches */
@@ -256,6 +308,9 @@ typedef struct spp_region_kernel {
     spp_region_forward_fn forward;
     spp_region_backward_fn backward;
     spp_region_workspace_fn workspace_size; /* NULL: needs none */
+    const spp_path *paths;  /* npaths >= 1 named paths */
+    int npaths;
+    spp_region_choose_path_fn choose_path; /* NULL only when npaths == 1 */
 } spp_region_kernel;
 
 /* ---- region registry (kernels/regions.inc) ---- */
@@ -306,6 +361,15 @@ spp_status spp_region_op_backward(spp_region_op *op, const spp_box *boxes, int64
                                   const float *dy, const int32_t *argmax, float *dx,
                                   spp_error *err);
 const spp_region_kernel *spp_region_op_kernel(const spp_region_op *op);
+/* The path the last run of this pass took (the choice may depend on the boxes), NULL before
+ * the first such run. */
+const char *spp_region_op_path(const spp_region_op *op, spp_pass pass);
+/* As spp_op_force_path; the path's validity is checked by every run against its boxes (a run
+ * whose boxes the path cannot take fails with SPP_ERR_ARG, nothing written). */
+spp_status spp_region_op_force_path(spp_region_op *op, const char *name, spp_error *err);
+int spp_region_kernel_path_find(const spp_region_kernel *k, const char *name);
+int spp_region_kernel_path(const spp_region_kernel *k, const spp_region_plan *plan,
+                           int threads, spp_pass pass, int force);
 void spp_region_op_destroy(spp_region_op *op);
 
 /* ---- window projection (docs/spec.md#5-regions, SPP-net) ----

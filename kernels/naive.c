@@ -81,6 +81,10 @@ static spp_status naive_backward(const spp_plan *pl, const float *dy, const int3
     return SPP_OK;
 }
 
+static const spp_path naive_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_naive = {
     .name = "naive",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW) | SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -90,4 +94,7 @@ const spp_kernel spp_kernel_naive = {
     .forward = naive_forward,
     .backward = naive_backward,
     .workspace_size = NULL,
+    .paths = naive_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -161,6 +161,10 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
     return SPP_OK;
 }
 
+static const spp_path nchw__binmajor_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nchw__binmajor = {
     .name = "nchw__binmajor",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -170,4 +174,7 @@ const spp_kernel spp_kernel_nchw__binmajor = {
     .forward = binmajor_forward,
     .backward = binmajor_backward,
     .workspace_size = NULL,
+    .paths = nchw__binmajor_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -38,8 +38,9 @@
 #include "nchw_fused_vec_avx2.h"
 #include "nchw_fused_bins_avx2.h"
 
-static size_t fused_workspace(const spp_plan *pl, int threads)
+static size_t fused_workspace(const spp_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     const fused_ws f = fused_layout(pl);
     const size_t a = f.shared + (size_t)threads * f.slice, b = sc_workspace(pl, threads);
     return a > b ? a : b; /* either path (argmax is not known here) */
@@ -268,6 +269,10 @@ static spp_status fused_backward(const spp_plan *pl, const float *dy, const int3
     return SPP_OK;
 }
 
+static const spp_path nchw__fused_avx2_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nchw__fused_avx2 = {
     .name = "nchw__fused_avx2",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -277,4 +282,7 @@ const spp_kernel spp_kernel_nchw__fused_avx2 = {
     .forward = fused_forward,
     .backward = fused_backward,
     .workspace_size = fused_workspace,
+    .paths = nchw__fused_avx2_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -55,6 +55,10 @@ static spp_status omp_backward(const spp_plan *pl, const float *dy, const int32_
     return SPP_OK;
 }
 
+static const spp_path nchw__omp_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nchw__omp = {
     .name = "nchw__omp",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -64,4 +68,7 @@ const spp_kernel spp_kernel_nchw__omp = {
     .forward = omp_forward,
     .backward = omp_backward,
     .workspace_size = NULL,
+    .paths = nchw__omp_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -50,8 +50,9 @@ static tiled_ws tiled_layout(const spp_plan *pl)
     return t;
 }
 
-static size_t tiled_workspace(const spp_plan *pl, int threads)
+static size_t tiled_workspace(const spp_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     return (size_t)threads * tiled_layout(pl).slice;
 }
 
@@ -211,6 +212,10 @@ static spp_status tiled_backward(const spp_plan *pl, const float *dy, const int3
     return SPP_OK;
 }
 
+static const spp_path nchw__tiled_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nchw__tiled = {
     .name = "nchw__tiled",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -220,4 +225,7 @@ const spp_kernel spp_kernel_nchw__tiled = {
     .forward = tiled_forward,
     .backward = tiled_backward,
     .workspace_size = tiled_workspace,
+    .paths = nchw__tiled_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -38,8 +38,9 @@ static size_t nr512_map_bytes(const spp_region_plan *pl)
     return roi_align((size_t)spp_region_map_elems(&pl->p) * sizeof(float));
 }
 
-static size_t nr512_ws(const spp_region_plan *pl, int threads)
+static size_t nr512_ws(const spp_region_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     const spp_region_plan v = nr512_nhwc_view(pl);
     return nr512_map_bytes(pl) + roi_omp_ws_bytes(&v, threads);
 }
@@ -61,6 +62,10 @@ static spp_status nr512_backward(const spp_region_plan *pl, const float *dy,
     return SPP_OK;
 }
 
+static const spp_path nchw_roi__nhwc_omp_avx512_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_region_kernel spp_region_kernel_nchw_roi__nhwc_omp_avx512 = {
     .name = "nchw_roi__nhwc_omp_avx512",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -70,4 +75,7 @@ const spp_region_kernel spp_region_kernel_nchw_roi__nhwc_omp_avx512 = {
     .forward = nr512_forward,
     .backward = nr512_backward,
     .workspace_size = nr512_ws,
+    .paths = nchw_roi__nhwc_omp_avx512_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -103,6 +103,10 @@ static spp_status roi_nchw_omp_backward(const spp_region_plan *pl, const float *
     return SPP_OK;
 }
 
+static const spp_path nchw_roi__omp_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_region_kernel spp_region_kernel_nchw_roi__omp = {
     .name = "nchw_roi__omp",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -112,4 +116,7 @@ const spp_region_kernel spp_region_kernel_nchw_roi__omp = {
     .forward = roi_nchw_omp_forward,
     .backward = roi_nchw_omp_backward,
     .workspace_size = NULL,
+    .paths = nchw_roi__omp_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -19,6 +19,10 @@
  *      source as nhwc__avx512. */
 #include "nhwc_binscan.h"
 
+static const spp_path nhwc__avx2_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nhwc__avx2 = {
     .name = "nhwc__avx2",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -28,4 +32,7 @@ const spp_kernel spp_kernel_nhwc__avx2 = {
     .forward = bs_forward,
     .backward = bs_backward,
     .workspace_size = NULL,
+    .paths = nhwc__avx2_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

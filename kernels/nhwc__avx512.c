@@ -18,6 +18,10 @@
 #define NHWC_AVX512
 #include "nhwc_binscan.h"
 
+static const spp_path nhwc__avx512_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nhwc__avx512 = {
     .name = "nhwc__avx512",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -27,4 +31,7 @@ const spp_kernel spp_kernel_nhwc__avx512 = {
     .forward = bs_forward,
     .backward = bs_backward,
     .workspace_size = NULL,
+    .paths = nhwc__avx512_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -29,8 +29,9 @@
 #define CHLAST_MIN_C 3
 extern const spp_kernel spp_kernel_naive;
 
-static size_t chlast_workspace(const spp_plan *pl, int threads)
+static size_t chlast_workspace(const spp_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     (void)threads;
     return (size_t)pl->p.c * 8;
 }
@@ -145,6 +146,10 @@ static spp_status chlast_backward(const spp_plan *pl, const float *dy, const int
     return SPP_OK;
 }
 
+static const spp_path nhwc__chlast_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_kernel spp_kernel_nhwc__chlast = {
     .name = "nhwc__chlast",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -154,4 +159,7 @@ const spp_kernel spp_kernel_nhwc__chlast = {
     .forward = chlast_forward,
     .backward = chlast_backward,
     .workspace_size = chlast_workspace,
+    .paths = nhwc__chlast_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

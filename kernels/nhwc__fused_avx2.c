@@ -50,11 +50,16 @@ static spp_status fz_forward_avx2(const spp_plan *pl, const float *x, float *y,
 }
 
 /* Either path's workspace (argmax is not known here): the larger. */
-static size_t fz_workspace_avx2(const spp_plan *pl, int threads)
+static size_t fz_workspace_avx2(const spp_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     const size_t a = fz_workspace(pl, threads), b = sc_workspace(pl, threads);
     return a > b ? a : b;
 }
+
+static const spp_path nhwc__fused_avx2_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
 
 const spp_kernel spp_kernel_nhwc__fused_avx2 = {
     .name = "nhwc__fused_avx2",
@@ -65,4 +70,7 @@ const spp_kernel spp_kernel_nhwc__fused_avx2 = {
     .forward = fz_forward_avx2,
     .backward = fz_backward,
     .workspace_size = fz_workspace_avx2,
+    .paths = nhwc__fused_avx2_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

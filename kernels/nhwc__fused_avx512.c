@@ -45,11 +45,16 @@ static spp_status fz_forward_avx512(const spp_plan *pl, const float *x, float *y
 }
 
 /* Either path's workspace (argmax is not known here): the larger. */
-static size_t fz_workspace_avx512(const spp_plan *pl, int threads)
+static size_t fz_workspace_avx512(const spp_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     const size_t a = fz_workspace(pl, threads), b = sc_workspace(pl, threads);
     return a > b ? a : b;
 }
+
+static const spp_path nhwc__fused_avx512_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
 
 const spp_kernel spp_kernel_nhwc__fused_avx512 = {
     .name = "nhwc__fused_avx512",
@@ -60,4 +65,7 @@ const spp_kernel spp_kernel_nhwc__fused_avx512 = {
     .forward = fz_forward_avx512,
     .backward = fz_backward,
     .workspace_size = fz_workspace_avx512,
+    .paths = nhwc__fused_avx512_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -26,8 +26,9 @@
 #include "nhwc_roi_avx2.h"
 #include "nhwc_roi_backward.h"
 
-static size_t roi_avx2_ws(const spp_region_plan *pl, int threads)
+static size_t roi_avx2_ws(const spp_region_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     (void)threads;
     return roi_tab_bytes(pl) + roi_ws_bytes(pl);
 }
@@ -60,6 +61,10 @@ static spp_status roi_avx2_backward(const spp_region_plan *pl, const float *dy,
     return SPP_OK;
 }
 
+static const spp_path nhwc_roi__avx2_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_region_kernel spp_region_kernel_nhwc_roi__avx2 = {
     .name = "nhwc_roi__avx2",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -69,4 +74,7 @@ const spp_region_kernel spp_region_kernel_nhwc_roi__avx2 = {
     .forward = roi_avx2_forward,
     .backward = roi_avx2_backward,
     .workspace_size = roi_avx2_ws,
+    .paths = nhwc_roi__avx2_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -22,8 +22,9 @@
  *      scales with regions only, so a call with fewer boxes than threads leaves cores idle. */
 #include "nhwc_roi_omp.h"
 
-static size_t roi_omp_ws(const spp_region_plan *pl, int threads)
+static size_t roi_omp_ws(const spp_region_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     return roi_omp_ws_bytes(pl, threads);
 }
 
@@ -41,6 +42,10 @@ static spp_status roi_omp_bwd(const spp_region_plan *pl, const float *dy, const 
     return SPP_OK;
 }
 
+static const spp_path nhwc_roi__omp_avx2_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_region_kernel spp_region_kernel_nhwc_roi__omp_avx2 = {
     .name = "nhwc_roi__omp_avx2",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -50,4 +55,7 @@ const spp_region_kernel spp_region_kernel_nhwc_roi__omp_avx2 = {
     .forward = roi_omp_fwd,
     .backward = roi_omp_bwd,
     .workspace_size = roi_omp_ws,
+    .paths = nhwc_roi__omp_avx2_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

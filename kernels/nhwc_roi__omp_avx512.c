@@ -25,8 +25,9 @@
 #define ROI_AVX512 1
 #include "nhwc_roi_omp.h"
 
-static size_t roi_omp512_ws(const spp_region_plan *pl, int threads)
+static size_t roi_omp512_ws(const spp_region_plan *pl, int threads, int path)
 {
+    (void)path; /* every path fits: the workspace is the largest any path needs */
     return roi_omp_ws_bytes(pl, threads);
 }
 
@@ -44,6 +45,10 @@ static spp_status roi_omp512_bwd(const spp_region_plan *pl, const float *dy,
     return SPP_OK;
 }
 
+static const spp_path nhwc_roi__omp_avx512_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_region_kernel spp_region_kernel_nhwc_roi__omp_avx512 = {
     .name = "nhwc_roi__omp_avx512",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -53,4 +58,7 @@ const spp_region_kernel spp_region_kernel_nhwc_roi__omp_avx512 = {
     .forward = roi_omp512_fwd,
     .backward = roi_omp512_bwd,
     .workspace_size = roi_omp512_ws,
+    .paths = nhwc_roi__omp_avx512_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -95,6 +95,10 @@ static spp_status roi_naive_backward(const spp_region_plan *pl, const float *dy,
     return SPP_OK;
 }
 
+static const spp_path roi__naive_paths[] = {
+    {"default", SPP_PASSES_ALL, "always (one path)"},
+};
+
 const spp_region_kernel spp_region_kernel_roi__naive = {
     .name = "roi__naive",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW) | SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -104,4 +108,7 @@ const spp_region_kernel spp_region_kernel_roi__naive = {
     .forward = roi_naive_forward,
     .backward = roi_naive_backward,
     .workspace_size = NULL,
+    .paths = roi__naive_paths,
+    .npaths = 1,
+    .choose_path = NULL,
 };

@@ -16,6 +16,8 @@ struct spp_region_op {
     size_t iv_cap;             /* entries */
     void *ws;
     size_t ws_cap;             /* bytes */
+    int force;                 /* forced path index, -1: the kernel's choices */
+    int last[SPP_NPASSES];     /* the path each pass's last run took, -1 before one */
 };
 
 spp_status spp_region_op_create(spp_region_op **op, const spp_region_kernel *k,
@@ -35,13 +37,16 @@ spp_status spp_region_op_create(spp_region_op **op, const spp_region_kernel *k,
     o->k = k;
     o->p = *p;
     o->threads = threads;
+    o->force = -1;
+    for (int s = 0; s < SPP_NPASSES; s++)
+        o->last[s] = -1;
     *op = o;
     return SPP_OK;
 }
 
 /* The boxes' plan, in memory the op keeps, and a workspace large enough for it. */
 static spp_status plan_run(spp_region_op *op, const spp_box *boxes, int64_t nboxes,
-                           spp_exec *ex, spp_error *err)
+                           spp_pass pass, spp_exec *ex, spp_error *err)
 {
     const spp_region_problem *p = &op->p;
     int64_t ivo = 0;
@@ -63,7 +68,17 @@ static spp_status plan_run(spp_region_op *op, const spp_box *boxes, int64_t nbox
         op->iv_cap = need;
     }
     spp_region_plan_fill(&op->plan, p, boxes, nboxes, op->ivbuf);
-    const size_t bytes = op->k->workspace_size ? op->k->workspace_size(&op->plan, op->threads) : 0;
+    const spp_region_kernel *k = op->k;
+    const int path = spp_region_kernel_path(k, &op->plan, op->threads, pass, op->force);
+    if (path < 0 || path >= k->npaths) {
+        if (op->force < 0)
+            return spp_fail(err, SPP_ERR_ARG, "kernel %s: no path for the %s pass", k->name,
+                            spp_pass_name(pass));
+        return spp_fail(err, SPP_ERR_ARG, "path=%s: not valid for the %s pass on these %lld "
+                        "boxes in kernel %s", k->paths[op->force].name, spp_pass_name(pass),
+                        (long long)nboxes, k->name);
+    }
+    const size_t bytes = k->workspace_size ? k->workspace_size(&op->plan, op->threads, op->force) : 0;
     if (bytes > op->ws_cap) {
         void *ws = spp_alloc(bytes);
         if (!ws)
@@ -75,6 +90,8 @@ static spp_status plan_run(spp_region_op *op, const spp_box *boxes, int64_t nbox
     }
     ex->threads = op->threads;
     ex->workspace = bytes ? op->ws : NULL;
+    ex->path = 1 + path;
+    op->last[pass] = path;
     return SPP_OK;
 }
 
@@ -98,7 +115,8 @@ spp_status spp_region_op_forward(spp_region_op *op, const spp_box *boxes, int64_
     if ((st = spp_check_buffers(b, argmax ? 4 : 3, err)) != SPP_OK)
         return st;
     spp_exec ex;
-    if ((st = plan_run(op, boxes, nboxes, &ex, err)) != SPP_OK)
+    const spp_pass pass = op->p.pool == SPP_POOL_MAX && !argmax ? SPP_PASS_INFER : SPP_PASS_FORWARD;
+    if ((st = plan_run(op, boxes, nboxes, pass, &ex, err)) != SPP_OK)
         return st;
     return op->k->forward(&op->plan, x, y, op->p.pool == SPP_POOL_MAX ? argmax : NULL, &ex);
 }
@@ -135,7 +153,7 @@ spp_status spp_region_op_backward(spp_region_op *op, const spp_box *boxes, int64
         }
     }
     spp_exec ex;
-    if ((st = plan_run(op, boxes, nboxes, &ex, err)) != SPP_OK)
+    if ((st = plan_run(op, boxes, nboxes, SPP_PASS_BACKWARD, &ex, err)) != SPP_OK)
         return st;
     return op->k->backward(&op->plan, dy, need_argmax ? argmax : NULL, dx, &ex);
 }
@@ -143,6 +161,36 @@ spp_status spp_region_op_backward(spp_region_op *op, const spp_box *boxes, int64
 const spp_region_kernel *spp_region_op_kernel(const spp_region_op *op)
 {
     return op ? op->k : NULL;
+}
+
+const char *spp_region_op_path(const spp_region_op *op, spp_pass pass)
+{
+    if (!op || (unsigned)pass >= SPP_NPASSES || op->last[pass] < 0)
+        return NULL;
+    return op->k->paths[op->last[pass]].name;
+}
+
+spp_status spp_region_op_force_path(spp_region_op *op, const char *name, spp_error *err)
+{
+    spp_status st = check_op(op, err);
+    if (st != SPP_OK)
+        return st;
+    const spp_region_kernel *k = op->k;
+    int force = -1;
+    if (name) {
+        if ((force = spp_region_kernel_path_find(k, name)) < 0) {
+            char list[200];
+            spp_path_list(list, sizeof list, k->paths, NULL, k->npaths);
+            return spp_fail(err, SPP_ERR_ARG, "path=%s: kernel %s has no such path; its paths: %s",
+                            name, k->name, list);
+        }
+        if (!(k->paths[force].passes & (unsigned)spp_passes_of(op->p.pool)))
+            return spp_fail(err, SPP_ERR_ARG, "path=%s: kernel %s runs it only for %s pooling's "
+                            "passes, not %s", name, k->name,
+                            op->p.pool == SPP_POOL_MAX ? "avg" : "max", spp_pool_name(op->p.pool));
+    }
+    op->force = force;
+    return SPP_OK;
 }
 
 void spp_region_op_destroy(spp_region_op *op)

@@ -42,6 +42,15 @@ spp_status spp_region_check_boxes(const spp_region_problem *p, const spp_box *bo
 /* Output bytes R*C*sum(n^2)*4 of a valid region problem, 0 on overflow (the message in err). */
 size_t spp_region_output_bytes(const spp_region_problem *p, int64_t nboxes, spp_error *err);
 
+/* Paths (paths.c). The passes a problem with this pool has (SPP_PASS_BIT mask). */
+int spp_passes_of(spp_pool pool);
+/* "a, b, c": the names of paths[i] with valid[i] set (every path when valid is NULL). */
+void spp_path_list(char *buf, size_t cap, const spp_path *paths, const int *valid, int npaths);
+/* The path a kernel entry point runs: the one the caller resolved (ex->path, set by the
+ * prepared operations), else the kernel's own choice, from choose (its choose_path). */
+#define SPP_EXEC_PATH(ex, choose, plan, pass)                                                 \
+    ((ex)->path > 0 ? (ex)->path - 1 : (choose)((plan), (ex)->threads, (pass), -1))
+
 /* A caller's buffer, for the checked entry points (api.c, region.c). */
 typedef struct { const char *name; const void *ptr; size_t bytes; } spp_buffer;
 /* Every buffer non-NULL and no two overlapping; the message names them. */
