@@ -9,7 +9,9 @@
  * Backward (docs/spec.md#4-gradients): zero dx, then every output adds its dy at its argmax
  *      (max) or dy/divisor over its bin (avg), in output order. Single-threaded, no SIMD
  *      intrinsics, no workspace. Slow by design (it is the baseline): an index computation per
- *      element, and in NHWC consecutive reads of a bin are C floats apart. */
+ *      element, and in NHWC consecutive reads of a bin are C floats apart.
+ * Paths: one, "reference" (no choose_path; its entry points ignore spp_exec.path, which lets
+ *      other kernels run these loops as their "scalar" path with their own spp_exec). */
 #include <string.h>
 
 #include "spp_internal.h"
@@ -82,7 +84,7 @@ static spp_status naive_backward(const spp_plan *pl, const float *dy, const int3
 }
 
 static const spp_path naive_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
+    {"reference", SPP_PASSES_ALL, "always (one path)"},
 };
 
 const spp_kernel spp_kernel_naive = {

@@ -13,15 +13,14 @@
  * Backward: zero dx; max scatters dy at argmax in naive's order; avg adds dy/divisor over the
  *      bin 32 channels at a time, masked stores in the tail. dx is bitwise naive's.
  * Threads: none. Workspace: none (a 32-lane staging buffer on the stack).
- * Weakest: C = 1 (7 of 8 lanes idle) runs naive's loops (NHWC_MIN_C); with few channels most
- *      lanes are idle, and every bin is read from the input, so overlapping levels re-read it.
+ * Paths (bs_choose in nhwc_binscan.h; both valid on every plan, so forcible anywhere):
+ *      "vector", the above, taken for C >= NHWC_MIN_C; "scalar", naive's loops, taken for
+ *      C = 1 (7 of 8 lanes idle would cost more than naive).
+ * Weakest: with few channels most lanes are idle, and every bin is read from the input, so
+ *      overlapping levels re-read it.
  * The code: nhwc_binscan.h over nhwc_simd.h's 8-lane AVX2 vocabulary (vec_vocab.h), the same
  *      source as nhwc__avx512. */
 #include "nhwc_binscan.h"
-
-static const spp_path nhwc__avx2_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
 
 const spp_kernel spp_kernel_nhwc__avx2 = {
     .name = "nhwc__avx2",
@@ -32,7 +31,7 @@ const spp_kernel spp_kernel_nhwc__avx2 = {
     .forward = bs_forward,
     .backward = bs_backward,
     .workspace_size = NULL,
-    .paths = nhwc__avx2_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .paths = bs_paths,
+    .npaths = BS_NPATHS,
+    .choose_path = bs_choose,
 };

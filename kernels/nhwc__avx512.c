@@ -14,13 +14,11 @@
  *      SPP_MAX_ISA excludes it; where it runs, the driver checks it natively, and
  *      `make test-emu512` also runs this file's code on an AVX2 emulation of the 16-lane
  *      vocabulary (tests/emu512/).
- * Weakest: C = 1 runs naive's loops (as nhwc__avx2); with C < 16 most lanes are idle. */
+ * Paths (bs_choose in nhwc_binscan.h, as nhwc__avx2; both valid on every plan): "vector",
+ *      taken for C >= NHWC_MIN_C; "scalar", naive's loops, taken for C = 1.
+ * Weakest: with C < 16 most lanes are idle. */
 #define NHWC_AVX512
 #include "nhwc_binscan.h"
-
-static const spp_path nhwc__avx512_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
 
 const spp_kernel spp_kernel_nhwc__avx512 = {
     .name = "nhwc__avx512",
@@ -31,7 +29,7 @@ const spp_kernel spp_kernel_nhwc__avx512 = {
     .forward = bs_forward,
     .backward = bs_backward,
     .workspace_size = NULL,
-    .paths = nhwc__avx512_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .paths = bs_paths,
+    .npaths = BS_NPATHS,
+    .choose_path = bs_choose,
 };

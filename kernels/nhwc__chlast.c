@@ -1,37 +1,55 @@
 /* nhwc__chlast: channel-last loops in plain C, vectorized by the compiler over channels.
  *
  * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan.
- * Order: sample, level, bin row, bin column; inside a bin, row-major over its elements, and
- *      for every element the innermost loop runs over the C contiguous channels, updating the
- *      per-channel state best[c], pos[c] (or sum[c]) kept in the workspace. The update is
- *      branch-free (a select), so gcc -O3 vectorizes it for the baseline ISA (SSE2).
- * Max: elements are visited in increasing row-major order, so the update rule
- *      upd = (v > best) | isnan(v) is the total order of spp_max_better: strict > keeps the
- *      first maximum (-0.0 == +0.0, so the first zero wins), an ordered > is false while best
- *      is NaN so only a later NaN replaces a NaN (last NaN wins), an all -inf bin keeps its first
- *      element. y is the selected element itself, so y == x[argmax] bitwise.
+ * Paths (chlast_choose, the one place they are chosen; both valid on every plan):
+ *  - "channels" (every pass): sample, level, bin row, bin column; inside a bin, row-major over
+ *    its elements, and for every element the innermost loop runs over the C contiguous
+ *    channels, updating the per-channel state best[c], pos[c] (or sum[c]) in the workspace.
+ *    The update is a select, so gcc -O3 vectorizes it for the baseline ISA (SSE2). Taken for
+ *    C >= CHLAST_MIN_C.
+ *  - "scalar" (every pass): naive's loops. Taken for C < CHLAST_MIN_C, where the channel loop
+ *    is too short to pay for itself.
+ * Max: elements in increasing row-major order, so upd = (v > best) | isnan(v) is the total
+ *      order of spp_max_better: strict > keeps the first maximum (-0.0 == +0.0), a NaN best is
+ *      replaced only by a later NaN (last NaN wins), an all -inf bin keeps its first element.
+ *      y is the selected element itself, so y == x[argmax] bitwise.
  * Avg: float accumulation in row-major order (error <= count * 2^-24 * sum|x|, inside the bound
  *      of docs/spec.md#3-max-and-avg), divided in double by the product of the two axis
  *      divisors; deterministic.
  * Backward: zero dx, then in output order (level, bin row, bin column) add dy at argmax (max)
- *      or dy/divisor over the bin (avg, channel-contiguous adds); for every dx element the
- *      contributions come in the same order as naive's, so dx is bitwise naive's.
+ *      or dy/divisor over the bin (avg, channel-contiguous adds): for every dx element naive's
+ *      order, so dx is bitwise naive's.
  * Threads: none (single-threaded). Workspace: 8*C bytes (best and pos, or sum and gradient).
  * Versus naive: naive walks channel planes with stride C in NHWC, one element per bin visit;
- *      this walks contiguous channel rows. Weakest with few channels: below CHLAST_MIN_C the
- *      channel loop is too short to pay for itself, so those problems run naive's loops. */
+ *      this walks contiguous channel rows. Weakest with few channels. */
 #include <string.h>
 
 #include "spp_internal.h"
 
 /* Below this many channels the channel loop is too short to pay for itself, so those problems
- * run naive's loops. */
+ * run naive's loops by default. */
 #define CHLAST_MIN_C 3
 extern const spp_kernel spp_kernel_naive;
 
+enum { CHLAST_CHANNELS, CHLAST_SCALAR };
+
+static const spp_path nhwc__chlast_paths[] = {
+    {"channels", SPP_PASSES_ALL, "C >= 3"},
+    {"scalar", SPP_PASSES_ALL, "C < 3: naive's loops"},
+};
+
+static int chlast_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    (void)pass;
+    if (force >= 0) /* either path gives naive's results on every plan */
+        return force;
+    return pl->p.c < CHLAST_MIN_C ? CHLAST_SCALAR : CHLAST_CHANNELS;
+}
+
 static size_t chlast_workspace(const spp_plan *pl, int threads, int path)
 {
-    (void)path; /* every path fits: the workspace is the largest any path needs */
+    (void)path; /* "channels" needs it, "scalar" none */
     (void)threads;
     return (size_t)pl->p.c * 8;
 }
@@ -76,7 +94,7 @@ static spp_status chlast_forward(const spp_plan *pl, const float *x, float *y, i
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
-    if (C < CHLAST_MIN_C)
+    if (SPP_EXEC_PATH(ex, chlast_choose, pl, spp_forward_pass(p, argmax)) == CHLAST_SCALAR)
         return spp_kernel_naive.forward(pl, x, y, argmax, ex);
     float *acc = ex->workspace;
     int32_t *pos = (int32_t *)(acc + C);
@@ -113,7 +131,7 @@ static spp_status chlast_backward(const spp_plan *pl, const float *dy, const int
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
-    if (C < CHLAST_MIN_C)
+    if (SPP_EXEC_PATH(ex, chlast_choose, pl, SPP_PASS_BACKWARD) == CHLAST_SCALAR)
         return spp_kernel_naive.backward(pl, dy, argmax, dx, ex);
     float *restrict g = ex->workspace;
     memset(dx, 0, (size_t)spp_input_elems(p) * sizeof *dx);
@@ -146,10 +164,6 @@ static spp_status chlast_backward(const spp_plan *pl, const float *dy, const int
     return SPP_OK;
 }
 
-static const spp_path nhwc__chlast_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
-
 const spp_kernel spp_kernel_nhwc__chlast = {
     .name = "nhwc__chlast",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NHWC),
@@ -160,6 +174,6 @@ const spp_kernel spp_kernel_nhwc__chlast = {
     .backward = chlast_backward,
     .workspace_size = chlast_workspace,
     .paths = nhwc__chlast_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .npaths = (int)(sizeof nhwc__chlast_paths / sizeof nhwc__chlast_paths[0]),
+    .choose_path = chlast_choose,
 };

@@ -9,11 +9,34 @@
  *    a CBW-lane staging buffer on the stack to y's channel-strided outputs.
  * Backward (docs/spec.md#4-gradients): dx zeroed, then max scatters dy at argmax in naive's
  *    order; avg adds dy/divisor over the bin, a channel block at a time (masked in the tail).
- *    dx is bitwise naive's. Single-threaded, no workspace. */
+ *    dx is bitwise naive's. Single-threaded, no workspace.
+ * Paths: "vector" (the above) and "scalar" (naive's loops, for C < NHWC_MIN_C), chosen in
+ *    bs_choose alone. */
 #ifndef NHWC_BINSCAN_H
 #define NHWC_BINSCAN_H
 
 #include "nhwc_simd.h"
+
+/* The bin-scan kernels' paths: "vector", the loops below, and "scalar", naive's loops, taken
+ * for C < NHWC_MIN_C (one live lane per block does several times naive's work per element).
+ * Both give naive's results on every plan (max, argmax and dx bitwise; avg within the bound),
+ * so either is forcible anywhere. */
+enum { BS_VECTOR, BS_SCALAR };
+
+static const spp_path bs_paths[] = {
+    {"vector", SPP_PASSES_ALL, "C >= 2"},
+    {"scalar", SPP_PASSES_ALL, "C < 2: naive's loops"},
+};
+#define BS_NPATHS ((int)(sizeof bs_paths / sizeof bs_paths[0]))
+
+static int bs_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    (void)pass;
+    if (force >= 0)
+        return force;
+    return pl->p.c < NHWC_MIN_C ? BS_SCALAR : BS_VECTOR;
+}
 
 /* One bin of one channel block: results to ov (and op) as CBW lanes. */
 NHWC_INLINE void bs_bin(const float *xs, int64_t C, int64_t W, spp_interval r, spp_interval q,
@@ -61,7 +84,7 @@ static spp_status bs_forward(const spp_plan *pl, const float *x, float *y, int32
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
-    if (C < NHWC_MIN_C)
+    if (SPP_EXEC_PATH(ex, bs_choose, pl, spp_forward_pass(p, argmax)) == BS_SCALAR)
         return spp_kernel_naive.forward(pl, x, y, argmax, ex);
     _Alignas(64) float ov[CBW];
     _Alignas(64) int32_t op[CBW];
@@ -118,7 +141,7 @@ static spp_status bs_backward(const spp_plan *pl, const float *dy, const int32_t
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
-    if (C < NHWC_MIN_C)
+    if (SPP_EXEC_PATH(ex, bs_choose, pl, SPP_PASS_BACKWARD) == BS_SCALAR)
         return spp_kernel_naive.backward(pl, dy, argmax, dx, ex);
     _Alignas(64) float g[CBW];
     memset(dx, 0, (size_t)spp_input_elems(p) * sizeof *dx);

@@ -16,9 +16,10 @@
  *    in increasing row order.
  *  - fast forms (v_fold_fast, v_merge_fast) are exact only on NaN-free data; the kernels
  *    that use them probe for NaN and rerun with the exact folds.
- * Small problems run naive's loops (same results: max and argmax are bitwise naive's anyway,
- *    avg within docs/spec.md#6-validation, dx bitwise naive's): C below NHWC_MIN_C, where one
- *    or two live lanes per block do several times naive's work per element. */
+ * Small problems run naive's loops by default (same results: max and argmax are bitwise
+ *    naive's anyway, avg within docs/spec.md#6-validation, dx bitwise naive's): C below
+ *    NHWC_MIN_C, where one live lane per block does several times naive's work per element
+ *    (the bin-scan kernels' "scalar" path). */
 #ifndef NHWC_SIMD_H
 #define NHWC_SIMD_H
 
