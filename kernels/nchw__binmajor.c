@@ -2,28 +2,28 @@
  * are read once from the plan and applied to every (sample, channel) plane of a block.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * Order: the planes go in blocks of BINMAJOR_FWD_BLOCK_BYTES (L1-sized; at least one plane);
- *      inside a block: level, bin row, bin column, then every plane of the block. Strict
- *      bin-major order over the whole tensor would re-stream the input from memory once per
- *      bin; the block stays in L1 while all its bins are pooled, so the input is read once.
- * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): a bin of at most NCHW_TWO_PASS_MAX
- *      elements takes its max value and a NaN flag, then its first element equal to that value
- *      (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin, or a larger
- *      bin, naive's scan: a later element replaces the best only if it is NaN or strictly
- *      greater than a non-NaN best (the last NaN is the argmax), all -inf gives the first
- *      element. y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
- *      interleaved partial sums per bin in a fixed order, divided by the product of the axis
- *      divisors: within the spec's bound, identical for every run.
- * Backward: per block, zero the block's dx planes. Avg: the same bin-major order, over blocks of
- *      BINMAJOR_BWD_BLOCK_BYTES (L2-sized), adds each output's dy/(float)divisor over its bin.
- *      Max reads no bin bounds (dy at argmax), so bin-major order has nothing to share and only
- *      makes the dy and argmax reads strided: each plane's outputs in output order over
- *      L1-sized blocks (nchw_plane_scatter). Either way dx is bitwise naive's. A max backward
- *      with dx >= NCHW_STREAM_BYTES zeroes all of dx with streaming stores first.
- * Small planes (avg, H*W <= NCHW_SMALL_MAX_HW): blocks of 8 planes, the plane loop unrolled
- *      inside each bin (nchw_small.h: one double chain per plane in naive's order, so y and dx
- *      are bitwise naive's); the generic plane loop around a bin of a few elements costs as much
- *      as the bin.
+ * Paths (binmajor_choose, the one place they are chosen; each forcible wherever valid):
+ *  - "bins" (every pass): planes in blocks (at least one plane), inside a block: level, bin
+ *    row, bin column, then every plane of the block; strict bin-major order over the whole
+ *    tensor would re-stream the input once per bin, a block stays in cache while all its bins
+ *    are pooled. Forward over L1-sized blocks (BINMAJOR_FWD_BLOCK_BYTES): taken for max, and
+ *    avg with H*W > NCHW_SMALL_MAX_HW. Backward over L2-sized blocks (BINMAJOR_BWD_BLOCK_BYTES),
+ *    each output adds dy/(float)divisor over its bin (avg) or dy at its argmax (max): taken
+ *    for avg with H*W > NCHW_SMALL_MAX_HW; valid for max too (per plane still output order).
+ *  - "small-avg" (avg forward and backward): blocks of 8 planes, the plane loop unrolled in
+ *    each bin (nchw_small.h: one double chain per plane in naive's order); the generic plane
+ *    loop around a bin of a few elements costs as much as the bin. Taken for H*W <=
+ *    NCHW_SMALL_MAX_HW; valid for avg only, any plane size.
+ *  - "scatter" (backward): max reads no bin bounds, so bin-major order only makes the dy and
+ *    argmax reads strided: each plane's outputs in output order over L1-sized blocks. Taken
+ *    for max with dx < NCHW_STREAM_BYTES; max only.
+ *  - "stream" (backward): all of dx zeroed with streaming stores, then "scatter". Taken for
+ *    max with dx >= NCHW_STREAM_BYTES; max only, any size.
+ * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): bins of at most NCHW_TWO_PASS_MAX elements
+ *      take the max and a NaN flag, then the first element equal to it; with a NaN, or larger,
+ *      naive's scan. y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
+ *      interleaved partial sums in a fixed order, divided by the product of the axis divisors.
+ *      dx is bitwise naive's on every backward path.
  * Single-threaded, scalar, no workspace.
  * Weakest: max forward, which does naive's per-bin scalar work with only better locality and
  *      fewer mispredicted branches, and large bins (one-pass scan, as naive). */
@@ -44,13 +44,45 @@ static int64_t block_planes(const spp_problem *p, int64_t bytes)
     return k < 1 ? 1 : k;
 }
 
+enum { BM_BINS, BM_SMALL_AVG, BM_SCATTER, BM_STREAM };
+
+static const spp_path nchw__binmajor_paths[] = {
+    {"bins", SPP_PASSES_ALL,
+     "forward: max, avg with H*W > 256; backward: avg with H*W > 256 (forcible for max)"},
+    {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "avg with H*W <= 256 (avg only)"},
+    {"scatter", SPP_PASS_BIT(SPP_PASS_BACKWARD), "max backward with dx < 32 MiB (max only)"},
+    {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+};
+
+static int binmajor_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    const spp_problem *p = &pl->p;
+    const int avg = p->pool == SPP_POOL_AVG;
+    if (force >= 0) {
+        if (force == BM_BINS)
+            return force;
+        if (force == BM_SMALL_AVG)
+            return avg ? force : -1;
+        return (force == BM_SCATTER || force == BM_STREAM) && pass == SPP_PASS_BACKWARD && !avg
+                   ? force
+                   : -1;
+    }
+    if (avg)
+        return p->h * p->w <= NCHW_SMALL_MAX_HW ? BM_SMALL_AVG : BM_BINS;
+    if (pass != SPP_PASS_BACKWARD)
+        return BM_BINS;
+    return nchw_bwd_streams(p) ? BM_STREAM : BM_SCATTER;
+}
+
 static spp_status binmajor_forward(const spp_plan *pl, const float *x, float *y,
                                    int32_t *argmax, const spp_exec *ex)
 {
-    (void)ex;
     const spp_problem *p = &pl->p;
     const int64_t HW = p->h * p->w, W = p->w, planes = p->n * p->c, blk = block_planes(p, BINMAJOR_FWD_BLOCK_BYTES);
-    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+    if (SPP_EXEC_PATH(ex, binmajor_choose, pl, spp_forward_pass(p, argmax)) == BM_SMALL_AVG) {
         nchw_small_avg_forward(pl, x, y, 1); /* bin-major over blocks of 8 planes */
         return SPP_OK;
     }
@@ -93,19 +125,19 @@ static spp_status binmajor_forward(const spp_plan *pl, const float *x, float *y,
 static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                     float *dx, const spp_exec *ex)
 {
-    (void)ex;
     const spp_problem *p = &pl->p;
     const int64_t HW = p->h * p->w, W = p->w, planes = p->n * p->c, blk = block_planes(p, BINMAJOR_BWD_BLOCK_BYTES);
-    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+    const int path = SPP_EXEC_PATH(ex, binmajor_choose, pl, SPP_PASS_BACKWARD);
+    if (path == BM_SMALL_AVG) {
         nchw_small_avg_backward(pl, dy, dx, 1); /* bin-major over blocks of 8 planes */
         return SPP_OK;
     }
-    const int stream = nchw_bwd_streams(p);
+    const int stream = path == BM_STREAM;
     if (stream) {
         nchw_zero_stream(dx, planes * HW);
         nchw_stream_fence();
     }
-    if (p->pool == SPP_POOL_MAX) {
+    if (path != BM_BINS) {
         /* max: no bin bounds to share, so each plane's outputs in output order (sequential dy
          * and argmax), over L1-sized blocks */
         const int64_t mblk = block_planes(p, BINMAJOR_FWD_BLOCK_BYTES);
@@ -161,10 +193,6 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
     return SPP_OK;
 }
 
-static const spp_path nchw__binmajor_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
-
 const spp_kernel spp_kernel_nchw__binmajor = {
     .name = "nchw__binmajor",
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
@@ -175,6 +203,6 @@ const spp_kernel spp_kernel_nchw__binmajor = {
     .backward = binmajor_backward,
     .workspace_size = NULL,
     .paths = nchw__binmajor_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .npaths = (int)(sizeof nchw__binmajor_paths / sizeof nchw__binmajor_paths[0]),
+    .choose_path = binmajor_choose,
 };

@@ -1,33 +1,33 @@
 /* nchw__fused_avx2: the single-pass pyramid for NCHW, 8 channels per AVX2 vector, OpenMP.
  *
- * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan. ISA: AVX2 + FMA
- *      (spp_forward returns SPP_ERR_ISA without them).
+ * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan. ISA: AVX2 + FMA.
  * Data flow: a group is 8 channel planes of one sample, one per vector lane. Each input row is
- *      loaded once (8x8 register transposes, the column tail by masked loads: nothing outside
- *      the tensor is read) into a row buffer of W vectors; every level reduced from the input
- *      takes its column bins from it and merges them into the bins whose row interval holds the
- *      row (the separable rectangle reduction, valid for every convention). Levels exactly
- *      covered by runs of finer bins (nchw_sched_init, checked from the plan per level pair)
- *      are merged from those bins. Channel tail: the missing lanes re-read the last channel's
- *      plane and their outputs are not stored. Bins go out by 8x8 transposes.
- * Paths: forward max (argmax or not) of planes of at most SC_MAX_HW elements: small_cells_avx2.h
- *      (16 planes in a cell-major tile; the same bits). Other max: the per-row bin lists of
- *      nchw_fused_plan.h (a table per call up to FUSED_ROWTAB_MAX_ROWS rows, else per group
- *      and row) and the row bodies of nchw_fused_bins_avx2.h. Avg: row partials into bin rows.
- *      Planes of at most 4 KiB prefetch the next group's input a slice per row.
- * Parallel split: `omp for schedule(static)` over (sample, group of 8 channels); each group is
- *      computed from its own planes in a fixed order: bitwise identical for any thread count.
- * Max (docs/spec.md#3-max-and-avg): per lane a (value, position) pair, scanned in row-major
- *      order: first maximum on ties (-0.0 == +0.0 keeps the first), last NaN wins, all -inf
- *      keeps the first; rows with no NaN (a sum probed while loading) compare v > best alone.
- *      y and argmax bitwise naive's. Avg: float sums in a fixed order, times the double
- *      reciprocal of the axis divisors' product: within the spec's bound.
- * Backward: nchw_backward (nchw_small.h), threads own whole dx planes: dx bitwise naive's.
- * Workspace: shared, the row_ent table, the coarse program and the column ids; per thread, a
- *      row buffer and one group's bins (values and positions); or the small path's, if larger.
- * Weakest: small planes with many bins per channel (zf5's 13x13 with 50), where the per-bin,
- *      transpose and output work outweighs reading the input; C < 8 (idle lanes); avg levels
- *      that no finer level tiles (each reduced from the rows); the shared scalar backward. */
+ *      loaded once (8x8 register transposes, the column tail by masked loads) into a row buffer
+ *      of W vectors; every level reduced from the input takes its column bins from it and
+ *      merges them into the bins whose row interval holds the row (separable). Levels exactly
+ *      covered by runs of finer bins (nchw_sched_init) are merged from those bins. Channel
+ *      tail: missing lanes re-read the last channel's plane, their outputs are not stored.
+ * Paths (fused_choose, the one place they are chosen; each forcible wherever valid):
+ *  - "small-cells" (max forward, infer): small_cells_avx2.h, 16 planes in a cell-major tile.
+ *    Taken for H*W <= SC_MAX_HW; valid for max on any plane size (workspace grows with it).
+ *  - "rows" / "rows-tall" (max forward, infer): per-row bin lists (nchw_fused_plan.h) as a
+ *    table built once per call / computed per group and row, into the row bodies of
+ *    nchw_fused_bins_avx2.h. Taken for larger planes with H <= FUSED_ROWTAB_MAX_ROWS / taller
+ *    (bounded workspace); both valid for max on every plane.
+ *  - "avg" / "avg-tall" (avg forward): row partials into bin rows, the same two row lists;
+ *    taken as "rows" / "rows-tall" are; avg only.
+ *  - backward (nchw_small.h's routes; dx bitwise naive's, threads own whole dx planes):
+ *    "planes" (max with dx < NCHW_STREAM_BYTES, avg with H*W > NCHW_SMALL_MAX_HW), "small-avg"
+ *    (avg with H*W <= NCHW_SMALL_MAX_HW; avg only), "stream" (max with dx >=
+ *    NCHW_STREAM_BYTES: dx zeroed by streaming stores first; max only).
+ * Parallel split: `omp for schedule(static)` over (sample, group of 8 channels), each group in
+ *      a fixed order: bitwise identical for any thread count. Planes of at most 4 KiB
+ *      prefetch the next group's input a slice per row.
+ * Max (docs/spec.md#3-max-and-avg): per lane (value, position) in row-major order; rows with
+ *      no NaN compare v > best alone. y and argmax bitwise naive's. Avg: float sums in a fixed
+ *      order, times the double reciprocal of the divisors' product (the spec's bound).
+ * Workspace: the forward path's. Weakest: small planes with many bins per channel; C < 8
+ *      (idle lanes); avg levels that no finer level tiles; the shared scalar backward. */
 #include <immintrin.h>
 #include <omp.h>
 
@@ -38,12 +38,88 @@
 #include "nchw_fused_vec_avx2.h"
 #include "nchw_fused_bins_avx2.h"
 
+enum { NFZ_SMALL_CELLS, NFZ_ROWS, NFZ_ROWS_TALL, NFZ_AVG, NFZ_AVG_TALL, NFZ_PLANES,
+       NFZ_SMALL_AVG, NFZ_STREAM };
+#define NFZ_FWD (SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_INFER))
+#define NFZ_BWD SPP_PASS_BIT(SPP_PASS_BACKWARD)
+
+static const spp_path nchw__fused_avx2_paths[] = {
+    {"small-cells", NFZ_FWD, "max forward, H*W <= 400 (max only)"},
+    {"rows", NFZ_FWD, "max forward, H*W > 400 and H <= 4096: row lists per call (max only)"},
+    {"rows-tall", NFZ_FWD, "max forward, H > 4096: row lists per group and row (max only)"},
+    {"avg", SPP_PASS_BIT(SPP_PASS_FORWARD), "avg forward, H <= 4096: row lists per call"},
+    {"avg-tall", SPP_PASS_BIT(SPP_PASS_FORWARD),
+     "avg forward, H > 4096: row lists per group and row"},
+    {"planes", NFZ_BWD, "backward: max with dx < 32 MiB, avg with H*W > 256"},
+    {"small-avg", NFZ_BWD, "avg backward with H*W <= 256 (avg only)"},
+    {"stream", NFZ_BWD,
+     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+};
+
+static int fused_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    const spp_problem *p = &pl->p;
+    const int is_max = p->pool == SPP_POOL_MAX;
+    if (pass == SPP_PASS_BACKWARD) {
+        if (force >= 0)
+            return force >= NFZ_PLANES &&
+                           nchw_bwd_valid(p, force == NFZ_SMALL_AVG ? NCHW_BWD_SMALL_AVG
+                                             : force == NFZ_STREAM  ? NCHW_BWD_STREAM
+                                                                    : NCHW_BWD_PLANES)
+                       ? force
+                       : -1;
+        const nchw_bwd_route r = nchw_bwd_default(p);
+        return r == NCHW_BWD_SMALL_AVG ? NFZ_SMALL_AVG : r == NCHW_BWD_STREAM ? NFZ_STREAM
+                                                                              : NFZ_PLANES;
+    }
+    if (force >= 0) {
+        if (force == NFZ_SMALL_CELLS || force == NFZ_ROWS || force == NFZ_ROWS_TALL)
+            return is_max ? force : -1;
+        return (force == NFZ_AVG || force == NFZ_AVG_TALL) && !is_max ? force : -1;
+    }
+    if (sc_takes(pl)) /* max and a small plane */
+        return NFZ_SMALL_CELLS;
+    const int tab = p->h <= FUSED_ROWTAB_MAX_ROWS;
+    return is_max ? (tab ? NFZ_ROWS : NFZ_ROWS_TALL) : (tab ? NFZ_AVG : NFZ_AVG_TALL);
+}
+
+/* Workspace bytes of one path. small-cells: sc_workspace (fused_cells_plan.h), which answers
+ * 0 outside sc_takes' planes; a forced small-cells runs on any plane, so there the same sum is
+ * taken here from the same parts. The backward paths need none. */
+static size_t fused_path_bytes(const spp_plan *pl, int threads, int path)
+{
+    if (path == NFZ_SMALL_CELLS) {
+        const size_t own = sc_workspace(pl, threads);
+        if (own)
+            return own;
+        sc_plan sp;
+        sc_build(&sp, pl, NULL);
+        return sc_layout(pl, threads).prog_off + (size_t)sp.nprog * 4;
+    }
+    if (path < 0 || path >= NFZ_PLANES)
+        return 0;
+    const fused_ws f = fused_layout(pl, path == NFZ_ROWS || path == NFZ_AVG);
+    return f.shared + (size_t)threads * f.slice;
+}
+
+/* The most any pass of the problem needs: path for the passes it serves, the kernel's choice
+ * for the others (argmax, and so the forward pass, is not known here). */
 static size_t fused_workspace(const spp_plan *pl, int threads, int path)
 {
-    (void)path; /* every path fits: the workspace is the largest any path needs */
-    const fused_ws f = fused_layout(pl);
-    const size_t a = f.shared + (size_t)threads * f.slice, b = sc_workspace(pl, threads);
-    return a > b ? a : b; /* either path (argmax is not known here) */
+    size_t most = 0;
+    for (int s = 0; s < SPP_NPASSES; s++) {
+        if (!(spp_passes_of(pl->p.pool) & (int)SPP_PASS_BIT(s)))
+            continue;
+        int k = path >= 0 && (nchw__fused_avx2_paths[path].passes & SPP_PASS_BIT(s))
+                    ? fused_choose(pl, threads, (spp_pass)s, path)
+                    : -1;
+        if (k < 0)
+            k = fused_choose(pl, threads, (spp_pass)s, -1);
+        const size_t b = fused_path_bytes(pl, threads, k);
+        most = b > most ? b : most;
+    }
+    return most;
 }
 
 /* One group of 8 channels (c0..c0+7) of sample b. is_max is a compile-time constant at each
@@ -178,19 +254,24 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
                                 const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
-    /* small planes: the cell-major core (small_cells_avx2.h) */
-    if (sc_takes(pl) && sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS))
+    const int path = SPP_EXEC_PATH(ex, fused_choose, pl, spp_forward_pass(p, argmax));
+    if (path == NFZ_SMALL_CELLS) {
+        /* the cell-major core (small_cells_avx2.h); with max_in = SPP_MAX_LEVELS it never
+         * declines */
+        sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS);
         return SPP_OK;
+    }
     const int64_t groups_per_sample = (p->c + 7) / 8, groups = p->n * groups_per_sample;
     const int64_t planes = p->n * p->c, HW = p->h * p->w;
-    const fused_ws f = fused_layout(pl);
+    const int tabled = path == NFZ_ROWS || path == NFZ_AVG;
+    const fused_ws f = fused_layout(pl, tabled);
     const int is_max = p->pool == SPP_POOL_MAX;
     nchw_sched s;
     nchw_sched_init(&s, pl);
     /* the row_ent table (see fused_layout) */
     row_ent *tab = NULL;
     unsigned char *tcnt = NULL;
-    if (p->h <= FUSED_ROWTAB_MAX_ROWS) {
+    if (tabled) {
         int inl[SPP_MAX_LEVELS], cur[SPP_MAX_LEVELS] = {0};
         const int nin = input_levels(pl, &s, inl);
         tab = (row_ent *)((char *)ex->workspace + f.tab_off);
@@ -265,13 +346,13 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
 static spp_status fused_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                  float *dx, const spp_exec *ex)
 {
-    nchw_backward(pl, dy, argmax, dx, ex->threads);
+    const int path = SPP_EXEC_PATH(ex, fused_choose, pl, SPP_PASS_BACKWARD);
+    nchw_backward(pl, dy, argmax, dx, ex->threads,
+                  path == NFZ_SMALL_AVG ? NCHW_BWD_SMALL_AVG
+                  : path == NFZ_STREAM  ? NCHW_BWD_STREAM
+                                        : NCHW_BWD_PLANES);
     return SPP_OK;
 }
-
-static const spp_path nchw__fused_avx2_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
 
 const spp_kernel spp_kernel_nchw__fused_avx2 = {
     .name = "nchw__fused_avx2",
@@ -283,6 +364,6 @@ const spp_kernel spp_kernel_nchw__fused_avx2 = {
     .backward = fused_backward,
     .workspace_size = fused_workspace,
     .paths = nchw__fused_avx2_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .npaths = (int)(sizeof nchw__fused_avx2_paths / sizeof nchw__fused_avx2_paths[0]),
+    .choose_path = fused_choose,
 };

@@ -1,31 +1,31 @@
 /* nchw__omp: OpenMP over (sample, channel) planes, each bin reduced directly from the plane.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * Parallel split: forward, `omp parallel for schedule(static)` over the N*C planes; a plane's
- *      outputs (every level, bin row, bin column) are computed by the thread that owns it,
- *      from the plane alone, so results do not depend on the thread count. Backward: the same
- *      split; each thread owns whole dx planes: it zeroes them and adds its planes' gradients,
- *      so no two threads write one element (no races, no atomics).
- * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): a bin of at most NCHW_TWO_PASS_MAX
- *      elements takes its max value and a NaN flag, then its first element equal to that value
- *      (naive's first maximum; -0.0 == +0.0 keeps the first); with a NaN in the bin, or a larger
- *      bin, naive's scan: a later element replaces the best only if it is NaN or strictly
- *      greater than a non-NaN best (the last NaN is the argmax), all -inf gives the first
- *      element. y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
+ * Paths (omp_choose, the one place they are chosen; each forcible wherever it is valid):
+ *  - "planes" (every pass): forward, `omp parallel for schedule(static)` over the N*C planes,
+ *    every output of a plane from the plane alone; backward, each thread owns whole dx
+ *    planes, zeroes them and adds their outputs' gradients in output order (level, i, j): no
+ *    races, dx bitwise naive's. Taken for max forward, avg forward with H*W >
+ *    OMP_SMALL_FWD_MAX_HW, max backward with dx < NCHW_STREAM_BYTES, avg backward with H*W >
+ *    NCHW_SMALL_MAX_HW. Valid on every plan.
+ *  - "small-avg" (avg forward and backward): a tiny plane's bin is a handful of elements, so a
+ *    per-plane sum is bound by add latency; 8 planes are pooled at a time, bin by bin, their
+ *    chains overlapping (nchw_small.h; per plane naive's exact order: y and dx bitwise
+ *    naive's). Taken for avg forward with H*W <= OMP_SMALL_FWD_MAX_HW and avg backward with
+ *    H*W <= NCHW_SMALL_MAX_HW; valid for avg only (no max body), on any plane size.
+ *  - "stream" (backward): all of dx zeroed with streaming stores, then "planes"' scatter.
+ *    Taken for max with dx >= NCHW_STREAM_BYTES; valid for max only (the avg adds have no
+ *    streamed form), on any size.
+ * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): bins of at most NCHW_TWO_PASS_MAX elements
+ *      take the max and a NaN flag, then the first element equal to it; with a NaN, or larger,
+ *      naive's scan (a later element wins only if NaN or strictly greater than a non-NaN
+ *      best). y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
  *      interleaved partial sums per bin in a fixed order, divided by the product of the axis
  *      divisors: within the spec's bound, identical for every run and thread count.
- * Backward (nchw_backward): per plane, zero it, then add the outputs' gradients in output order
- *      (level, i, j): dx bitwise naive's. A max backward with dx >= NCHW_STREAM_BYTES zeroes dx
- *      with streaming stores first (nchw_backward_planes).
- * Small planes: a bin of a tiny plane is a handful of elements, so a per-plane sum (one
- *      dependent add chain, or four partial sums its short rows never fill) is bound by add
- *      latency. Avg forward with H*W <= OMP_SMALL_FWD_MAX_HW and avg backward with
- *      H*W <= NCHW_SMALL_MAX_HW pool 8 planes at a time, bin by bin, their chains overlapping
- *      (nchw_small.h; per plane naive's exact order, so y and dx are bitwise naive's).
+ * Threads: results do not depend on them (a plane or group is computed by one thread).
  * Scalar (the compiler may vectorize), no workspace.
  * Weakest: every level re-reads the plane (no nesting); bins above NCHW_TWO_PASS_MAX elements
- *      scan as naive does, so there only the threads help; with one plane (N*C = 1) only one
- *      thread has work, and the OpenMP fork is paid for nothing. */
+ *      scan as naive does; with one plane (N*C = 1) only one thread has work. */
 #include "nchw_common.h"
 #include "nchw_small.h"
 
@@ -33,12 +33,43 @@
  * the direct bins win. */
 #define OMP_SMALL_FWD_MAX_HW 768
 
+enum { OMP_PLANES, OMP_SMALL_AVG, OMP_STREAM };
+
+static const spp_path nchw__omp_paths[] = {
+    {"planes", SPP_PASSES_ALL,
+     "max forward; avg forward with H*W > 768; backward: max with dx < 32 MiB, avg with H*W > 256"},
+    {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "avg: forward with H*W <= 768, backward with H*W <= 256 (avg only)"},
+    {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+};
+
+static int omp_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    const spp_problem *p = &pl->p;
+    const int avg = p->pool == SPP_POOL_AVG;
+    if (force >= 0) {
+        if (force == OMP_PLANES)
+            return force;
+        if (force == OMP_SMALL_AVG)
+            return avg ? force : -1;
+        return force == OMP_STREAM && pass == SPP_PASS_BACKWARD && !avg ? force : -1;
+    }
+    if (pass == SPP_PASS_BACKWARD) {
+        const nchw_bwd_route r = nchw_bwd_default(p);
+        return r == NCHW_BWD_SMALL_AVG ? OMP_SMALL_AVG : r == NCHW_BWD_STREAM ? OMP_STREAM
+                                                                              : OMP_PLANES;
+    }
+    return avg && p->h * p->w <= OMP_SMALL_FWD_MAX_HW ? OMP_SMALL_AVG : OMP_PLANES;
+}
+
 static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
                               const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     const int64_t planes = p->n * p->c;
-    if (p->pool == SPP_POOL_AVG && p->h * p->w <= OMP_SMALL_FWD_MAX_HW) {
+    if (SPP_EXEC_PATH(ex, omp_choose, pl, spp_forward_pass(p, argmax)) == OMP_SMALL_AVG) {
         nchw_small_avg_forward(pl, x, y, ex->threads);
         return SPP_OK;
     }
@@ -51,13 +82,13 @@ static spp_status omp_forward(const spp_plan *pl, const float *x, float *y, int3
 static spp_status omp_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                float *dx, const spp_exec *ex)
 {
-    nchw_backward(pl, dy, argmax, dx, ex->threads);
+    const int path = SPP_EXEC_PATH(ex, omp_choose, pl, SPP_PASS_BACKWARD);
+    nchw_backward(pl, dy, argmax, dx, ex->threads,
+                  path == OMP_SMALL_AVG ? NCHW_BWD_SMALL_AVG
+                  : path == OMP_STREAM  ? NCHW_BWD_STREAM
+                                        : NCHW_BWD_PLANES);
     return SPP_OK;
 }
-
-static const spp_path nchw__omp_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
 
 const spp_kernel spp_kernel_nchw__omp = {
     .name = "nchw__omp",
@@ -69,6 +100,6 @@ const spp_kernel spp_kernel_nchw__omp = {
     .backward = omp_backward,
     .workspace_size = NULL,
     .paths = nchw__omp_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .npaths = (int)(sizeof nchw__omp_paths / sizeof nchw__omp_paths[0]),
+    .choose_path = omp_choose,
 };

@@ -1,33 +1,33 @@
 /* nchw__tiled: one pass over each plane for all levels (cache-tiled, separable), OpenMP.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * Tiling: the tile is one row of one (sample, channel) plane plus a small per-level state. Each
- *      input row is read once, while it sits in L1, for every level: per level it updates,
- *      column by column, the row state of each bin row whose interval holds it (the running max
- *      and its row, or the running sum: an elementwise loop the compiler vectorizes). When a bin
- *      row is complete, each column bin is reduced from that state: the separable rectangle
- *      reduction, valid for every convention. The state is a ring of as many rows as bins of a
- *      level can share a row (2 when A >= n), so any plane size works and the input streams
- *      from memory once, not once per level. Levels exactly covered by runs of finer bins
- *      (nchw_sched_init, checked from the plan per level pair) are merged from those bins.
+ * Paths (tiled_choose, the one place they are chosen; each forcible wherever valid):
+ *  - "rows" (forward, infer): the tile is one row of one (sample, channel) plane plus a small
+ *    per-level state. Each input row is read once, while in L1, for every level: per level it
+ *    updates, column by column, the row state of each bin row whose interval holds it (running
+ *    max and its row, or running sum: an elementwise loop the compiler vectorizes); a complete
+ *    bin row's column bins are reduced from that state (the separable rectangle reduction).
+ *    The state is a ring of as many rows as bins of a level can share a row (2 when A >= n),
+ *    so the input streams from memory once. Levels exactly covered by runs of finer bins
+ *    (nchw_sched_init, from the plan per level pair) are merged from those bins. Taken for
+ *    max, and avg with H*W > NCHW_SMALL_MAX_HW. Valid on every plan.
+ *  - "small-avg" (avg forward and backward): the per-row setup costs more than the pooling on
+ *    tiny planes, so 8 planes at a time, bin by bin, in double (nchw_small.h; bitwise naive's).
+ *    Taken for H*W <= NCHW_SMALL_MAX_HW; avg only, any plane size.
+ *  - "planes" (backward): per plane, zero it, then add the outputs' gradients in output order;
+ *    threads own whole dx planes. Taken for max with dx < NCHW_STREAM_BYTES and larger avg.
+ *  - "stream" (backward): all of dx zeroed with streaming stores first, then "planes"' scatter.
+ *    Taken for max with dx >= NCHW_STREAM_BYTES; max only, any size.
  * Parallel split: `omp for schedule(static)` over the N*C planes; each plane is computed from
- *      itself alone, in a fixed order, so results are bitwise identical for every thread count.
- * Max (docs/spec.md#3-max-and-avg): rows merge in increasing order: a later row replaces the
- *      state only if NaN or strictly greater than a non-NaN state (first max on ties, -0.0 ==
- *      +0.0 keeps the first, last NaN wins, all -inf keeps the first). Column reductions and
- *      finer-bin merges use spp_max_better's full (value, position) order, under which max is
- *      associative. y and argmax bitwise naive's. Avg: float sums (rows, columns, finer bins) in
- *      a fixed order, divided in double by the product of the axis divisors (spec's bound).
- * Backward (nchw_backward): per plane, zero it, then add the outputs' gradients in output order:
- *      dx bitwise naive's, threads own whole dx planes; a max dx >= NCHW_STREAM_BYTES is zeroed
- *      with streaming stores first.
- * Small planes (avg, H*W <= NCHW_SMALL_MAX_HW): the per-row level setup and scalar column
- *      reductions cost more than the pooling, so avg pools 8 planes at a time, bin by bin, in
- *      double (nchw_small.h; bitwise naive's, forward and backward). Max keeps the row pass.
- * Workspace: per thread, one plane's bins (value, position) and the row-state rings (value and
- *      row per column and live bin row); unused by the small-plane avg path.
- * Weakest: small planes for max, where the per-row level setup and the scalar column reductions
- *      weigh most; the backward is the shared per-plane one (on a DRAM-sized dx, all write). */
+ *      itself alone, in a fixed order: bitwise identical results for every thread count.
+ * Max (docs/spec.md#3-max-and-avg): rows merge in increasing order (a later row wins only if
+ *      NaN or strictly greater than a non-NaN state); column reductions and finer-bin merges
+ *      use spp_max_better's (value, position) order. y, argmax and dx bitwise naive's. Avg:
+ *      float sums in a fixed order, divided in double by the axis divisors (spec's bound).
+ * Workspace: per thread, one plane's bins (value, position) and the row-state rings; the
+ *      same for every path (the others use none).
+ * Weakest: small planes for max (per-row level setup, scalar column reductions); the backward
+ *      is the shared per-plane one (on a DRAM-sized dx, all write). */
 #include <omp.h>
 
 #include "nchw_common.h"
@@ -52,7 +52,7 @@ static tiled_ws tiled_layout(const spp_plan *pl)
 
 static size_t tiled_workspace(const spp_plan *pl, int threads, int path)
 {
-    (void)path; /* every path fits: the workspace is the largest any path needs */
+    (void)path; /* "rows" needs this, the other paths none */
     return (size_t)threads * tiled_layout(pl).slice;
 }
 
@@ -183,12 +183,44 @@ static void tiled_plane(const spp_plan *pl, const nchw_sched *s, const tiled_ws 
     }
 }
 
+enum { TILED_ROWS, TILED_SMALL_AVG, TILED_PLANES, TILED_STREAM };
+
+static const spp_path nchw__tiled_paths[] = {
+    {"rows", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_INFER),
+     "forward: max, avg with H*W > 256"},
+    {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "avg with H*W <= 256 (avg only)"},
+    {"planes", SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "backward: max with dx < 32 MiB, avg with H*W > 256"},
+    {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
+     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+};
+
+static int tiled_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    const spp_problem *p = &pl->p;
+    const int avg = p->pool == SPP_POOL_AVG;
+    if (pass == SPP_PASS_BACKWARD) {
+        static const nchw_bwd_route route[] = {NCHW_BWD_PLANES, NCHW_BWD_SMALL_AVG,
+                                               NCHW_BWD_PLANES, NCHW_BWD_STREAM};
+        if (force >= 0)
+            return force != TILED_ROWS && nchw_bwd_valid(p, route[force]) ? force : -1;
+        const nchw_bwd_route r = nchw_bwd_default(p);
+        return r == NCHW_BWD_SMALL_AVG ? TILED_SMALL_AVG : r == NCHW_BWD_STREAM ? TILED_STREAM
+                                                                                : TILED_PLANES;
+    }
+    if (force >= 0)
+        return force == TILED_ROWS || (force == TILED_SMALL_AVG && avg) ? force : -1;
+    return avg && p->h * p->w <= NCHW_SMALL_MAX_HW ? TILED_SMALL_AVG : TILED_ROWS;
+}
+
 static spp_status tiled_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
                                 const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     const int64_t planes = p->n * p->c;
-    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW) {
+    if (SPP_EXEC_PATH(ex, tiled_choose, pl, spp_forward_pass(p, argmax)) == TILED_SMALL_AVG) {
         nchw_small_avg_forward(pl, x, y, ex->threads);
         return SPP_OK;
     }
@@ -208,13 +240,13 @@ static spp_status tiled_forward(const spp_plan *pl, const float *x, float *y, in
 static spp_status tiled_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
                                  float *dx, const spp_exec *ex)
 {
-    nchw_backward(pl, dy, argmax, dx, ex->threads);
+    const int path = SPP_EXEC_PATH(ex, tiled_choose, pl, SPP_PASS_BACKWARD);
+    nchw_backward(pl, dy, argmax, dx, ex->threads,
+                  path == TILED_SMALL_AVG ? NCHW_BWD_SMALL_AVG
+                  : path == TILED_STREAM  ? NCHW_BWD_STREAM
+                                          : NCHW_BWD_PLANES);
     return SPP_OK;
 }
-
-static const spp_path nchw__tiled_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
-};
 
 const spp_kernel spp_kernel_nchw__tiled = {
     .name = "nchw__tiled",
@@ -226,6 +258,6 @@ const spp_kernel spp_kernel_nchw__tiled = {
     .backward = tiled_backward,
     .workspace_size = tiled_workspace,
     .paths = nchw__tiled_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .npaths = (int)(sizeof nchw__tiled_paths / sizeof nchw__tiled_paths[0]),
+    .choose_path = tiled_choose,
 };

@@ -125,7 +125,9 @@ static inline void nchw_plane_forward_direct(const spp_plan *pl, int64_t b, int6
 
 /* A max backward whose dx is at least this large zeroes dx with streaming stores first (no
  * read-for-ownership of lines that stay zero, as glibc's memset does for large sizes), then
- * scatters; below it, each plane is zeroed and scattered while it is in cache. */
+ * scatters; below it, each plane is zeroed and scattered while it is in cache. The kernels'
+ * choose_path functions are the only callers of nchw_bwd_streams: the route runs wherever a
+ * "stream" path is chosen or forced, whatever the size. */
 #define NCHW_STREAM_BYTES ((int64_t)32 << 20)
 
 static inline int nchw_bwd_streams(const spp_problem *p)
@@ -214,16 +216,17 @@ static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c,
     }
 }
 
-/* The threaded backward of nchw__omp, nchw__tiled and nchw__fused_*: each thread owns whole dx
+/* The threaded backward of nchw__omp, nchw__tiled and nchw__fused_*; stream: zero all of dx
+ * with streaming stores first (the "stream" paths). Each thread owns whole dx
  * planes (schedule(static): the zeroing loop and the scatter loop give a thread the same
  * planes), so no element is written by two threads; per element the additions come in
  * naive's order, so dx is bitwise equal to naive's for every thread count. */
 static inline void nchw_backward_planes(const spp_plan *pl, const float *dy,
-                                        const int32_t *argmax, float *dx, int threads)
+                                        const int32_t *argmax, float *dx, int threads,
+                                        int stream)
 {
     const spp_problem *p = &pl->p;
     const int64_t planes = p->n * p->c, HW = p->h * p->w;
-    const int stream = nchw_bwd_streams(p);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         if (stream) {

@@ -4,10 +4,10 @@
  * are reduced from the input (input_levels, finest first); per input row, the bin rows of each
  * such level that hold the row and which of them start at it (row_ent, row_entries; rows are
  * visited in increasing order, so one cursor per level suffices); the length of the coarse
- * levels' merge program (coarse_prog_len); the workspace layout (fused_layout). Planes of at
- * most FUSED_ROWTAB_MAX_ROWS rows get the row lists as a table built once per call; taller
- * ones compute them per group and row, so the workspace stays bounded in H. Nothing here
- * computes a bin boundary. */
+ * levels' merge program (coarse_prog_len); the workspace layout (fused_layout). The row lists
+ * come as a table built once per call (paths "rows", "avg"; taken for planes of at most
+ * FUSED_ROWTAB_MAX_ROWS rows) or are computed per group and row ("rows-tall", "avg-tall"),
+ * so the workspace stays bounded in H. Nothing here computes a bin boundary. */
 #ifndef NCHW_FUSED_PLAN_H
 #define NCHW_FUSED_PLAN_H
 
@@ -19,8 +19,9 @@
  * row lo+k's first. */
 typedef struct { int32_t l, nb, lo, k0; uint64_t first; } row_ent;
 
-/* Planes of at most this many rows get the row_ent lists as a table, built once per call;
- * taller ones compute them per group and row (bounded workspace). */
+/* Planes of at most this many rows get the row_ent lists as a table, built once per call, by
+ * default; taller ones compute them per group and row (bounded workspace). Either is valid on
+ * every plane. */
 #define FUSED_ROWTAB_MAX_ROWS 4096
 
 /* Levels reduced from the input, finest first (the order the schedule visits them). */
@@ -86,7 +87,8 @@ static int64_t coarse_prog_len(const spp_plan *pl, const nchw_sched *s)
     return len;
 }
 
-static fused_ws fused_layout(const spp_plan *pl)
+/* tab: the layout holds the per-call row_ent table (the paths that build one). */
+static fused_ws fused_layout(const spp_plan *pl, int tab)
 {
     fused_ws f;
     nchw_sched s;
@@ -94,9 +96,9 @@ static fused_ws fused_layout(const spp_plan *pl)
     f.ncp = coarse_prog_len(pl, &s);
     int inl[SPP_MAX_LEVELS];
     const size_t nin = (size_t)input_levels(pl, &s, inl);
-    const size_t H = pl->p.h <= FUSED_ROWTAB_MAX_ROWS ? (size_t)pl->p.h : 0;
+    const size_t H = tab ? (size_t)pl->p.h : 0;
     /* shared, written before the parallel region, read-only in it: the row_ent table (nin
-     * per row) and its counts, if the plane is short enough; the coarse program (int32, at
+     * per row) and its counts, if the path builds one; the coarse program (int32, at
      * most 2 + 127^2 per coarse bin); the column ids (W vectors) */
     f.tab_off = 0;
     f.cnt_off = nchw_align64(H * nin * sizeof(row_ent));

@@ -1,6 +1,6 @@
 /* nchw_small.h: the small-plane avg paths of nchw__omp, nchw__tiled and nchw__binmajor, and the
- * backward dispatch of nchw__omp, nchw__tiled and nchw__fused_avx2 (nchw_backward). Not a
- * kernel.
+ * backward routes of nchw__omp, nchw__tiled and nchw__fused_avx2 (nchw_backward: the route is
+ * the caller's path, chosen in its choose_path). Not a kernel.
  *
  * On tiny planes (the `odd` workload's 7x5) an avg bin holds 1 to 35 elements, and a bin's sum
  * is one dependent chain of double adds: its latency, not the loads, bounds naive, and any
@@ -20,8 +20,9 @@
 
 #define NCHW_SMALL_G 8
 
-/* Planes of at most this many elements (16x16) take the grouped paths below (nchw__omp's avg
- * forward uses its own larger limit, OMP_SMALL_FWD_MAX_HW). */
+/* Planes of at most this many elements (16x16) take the grouped paths below by default
+ * (nchw__omp's avg forward uses its own larger limit, OMP_SMALL_FWD_MAX_HW); forced, they take
+ * any plane size. */
 #define NCHW_SMALL_MAX_HW 256
 
 /* Planes g0 .. g0+g-1 (g <= NCHW_SMALL_G; a constant g lets the compiler keep the sums in
@@ -121,16 +122,42 @@ static inline void nchw_small_avg_backward(const spp_plan *pl, const float *dy, 
                                  (int)(planes - full * NCHW_SMALL_G));
 }
 
-/* The backward of nchw__omp, nchw__tiled and nchw__fused_avx2: avg planes of at most
- * NCHW_SMALL_MAX_HW elements 8 at a time, everything else per plane (nchw_common.h); dx is
- * naive's either way. */
-static inline void nchw_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
-                                 float *dx, int threads)
+/* The backward routes of nchw__omp, nchw__tiled and nchw__fused_avx2 (each kernel names them
+ * as paths "planes", "small-avg" and "stream"): dx is naive's on every route. */
+typedef enum {
+    NCHW_BWD_PLANES = 0, /* per plane: zero it, then its outputs' gradients (nchw_common.h) */
+    NCHW_BWD_SMALL_AVG,  /* avg only: 8 planes at a time (above) */
+    NCHW_BWD_STREAM      /* max only: all of dx zeroed by streaming stores, then per plane */
+} nchw_bwd_route;
+
+/* The routes' default choice, for the kernels' choose_path only: avg planes of at most
+ * NCHW_SMALL_MAX_HW elements 8 at a time, a max dx of NCHW_STREAM_BYTES or more streamed. */
+static inline nchw_bwd_route nchw_bwd_default(const spp_problem *p)
 {
-    if (pl->p.pool == SPP_POOL_AVG && pl->p.h * pl->p.w <= NCHW_SMALL_MAX_HW)
+    if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW)
+        return NCHW_BWD_SMALL_AVG;
+    return nchw_bwd_streams(p) ? NCHW_BWD_STREAM : NCHW_BWD_PLANES;
+}
+
+/* Whether a route gives naive's dx for this problem: the small-plane groups and the per-plane
+ * route take any plane size; the grouped route has only an avg body and the streamed one only
+ * the max scatter after it, so each is valid for its pool alone. */
+static inline int nchw_bwd_valid(const spp_problem *p, nchw_bwd_route r)
+{
+    if (r == NCHW_BWD_SMALL_AVG)
+        return p->pool == SPP_POOL_AVG;
+    if (r == NCHW_BWD_STREAM)
+        return p->pool == SPP_POOL_MAX;
+    return r == NCHW_BWD_PLANES;
+}
+
+static inline void nchw_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
+                                 float *dx, int threads, nchw_bwd_route r)
+{
+    if (r == NCHW_BWD_SMALL_AVG)
         nchw_small_avg_backward(pl, dy, dx, threads);
     else
-        nchw_backward_planes(pl, dy, argmax, dx, threads);
+        nchw_backward_planes(pl, dy, argmax, dx, threads, r == NCHW_BWD_STREAM);
 }
 
 #endif
