@@ -58,18 +58,43 @@ static const char *const TITLES[2] = {
     "region kernels (spp run-regions --kernel NAME):",
 };
 
+/* The paths of row i of a section. */
+static const spp_path *section_paths(int section, int i, int *n)
+{
+    if (section == 0) {
+        *n = spp_kernel_at(i)->npaths;
+        return spp_kernel_at(i)->paths;
+    }
+    *n = spp_region_kernel_at(i)->npaths;
+    return spp_region_kernel_at(i)->paths;
+}
+
+/* "forward,infer,backward": the passes of a path */
+static void passes_str(unsigned passes, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int s = 0; s < SPP_NPASSES; s++)
+        if (passes & SPP_PASS_BIT(s))
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? "," : "",
+                                  spp_pass_name((spp_pass)s));
+}
+
 static int width(int w, const char *s) { return (int)strlen(s) > w ? (int)strlen(s) : w; }
 
-enum { O_MAPS, O_REGIONS, O_COUNT };
+enum { O_MAPS, O_REGIONS, O_PATHS, O_COUNT };
 
 int cmd_list(int argc, char **argv)
 {
     cli_opt opts[O_COUNT] = {
         [O_MAPS] = {"--maps", NULL, "the whole-map kernels' section only", NULL, 0},
         [O_REGIONS] = {"--regions", NULL, "the region kernels' section only", NULL, 0},
+        [O_PATHS] = {"--paths", NULL,
+                     "under each kernel, its named paths: the passes each serves and when the "
+                     "kernel takes it (docs/kernels.md#paths)", NULL, 0},
     };
     int st = cli_parse(
-        argc, argv, opts, O_COUNT, "spp list [--maps] [--regions]",
+        argc, argv, opts, O_COUNT, "spp list [--maps] [--regions] [--paths]",
         "Every registered kernel, in two sections: the whole-map kernels (spp run) and the\n"
         "region kernels (spp run-regions), each a title line, a header and one line per\n"
         "kernel in registry order: name, layouts it takes, the instruction set it needs,\n"
@@ -107,6 +132,13 @@ int cmd_list(int argc, char **argv)
             section_row(s, i, &r);
             printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wn, r.name, wl, r.layouts, wi, r.isa,
                    wt, r.threaded, wr, r.runnable, r.summary);
+            int np = 0;
+            const spp_path *pa = section_paths(s, i, &np);
+            for (int j = 0; opts[O_PATHS].given && j < np; j++) {
+                char ps[40];
+                passes_str(pa[j].passes, ps, sizeof ps);
+                printf("    path %-18s %-24s %s\n", pa[j].name, ps, pa[j].when);
+            }
         }
     }
     return CLI_EXIT_OK;

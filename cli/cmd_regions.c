@@ -77,7 +77,7 @@ static int read_boxes(const char *path, spp_box **out, int64_t *nboxes)
 
 enum {
     O_KERNEL, O_LEVELS, O_POOL, O_BINS, O_LAYOUT, O_INPUT, O_BOXES, O_OUTPUT, O_ARGMAX,
-    O_GRAD_OUT, O_GRAD_IN, O_THREADS, O_VERBOSE, O_COUNT
+    O_GRAD_OUT, O_GRAD_IN, O_THREADS, O_VERBOSE, O_PATH, O_COUNT
 };
 
 typedef struct {
@@ -148,6 +148,8 @@ static int run_regions(cli_opt *o, rr_state *s)
     spp_error e;
     if (spp_region_op_create(&s->op, k, &p, (int)threads, &e) != SPP_OK)
         return cli_error("region kernel %s, --input %s: %s", k->name, o[O_INPUT].value, e.msg);
+    if (o[O_PATH].given && spp_region_op_force_path(s->op, o[O_PATH].value, &e) != SPP_OK)
+        return cli_error("--path %s: %s", o[O_PATH].value, e.msg);
     int64_t R = 0;
     if (read_boxes(o[O_BOXES].value, &s->boxes, &R) != 0)
         return CLI_EXIT_USAGE;
@@ -202,8 +204,14 @@ static int run_regions(cli_opt *o, rr_state *s)
         if (npy_commit(&s->staged[i], &ne) != 0)
             return cli_error("rename: %s", ne.msg);
     if (o[O_VERBOSE].given)
-        printf("region kernel=%s layout=%s boxes=%lld threads=%lld: wrote %s %s float32%s%s%s\n",
-               k->name, spp_layout_name(p.layout), (long long)R, threads, o[O_OUTPUT].value, ys,
+        printf("region kernel=%s path=%s%s%s%s layout=%s boxes=%lld threads=%lld: wrote %s %s "
+               "float32%s%s%s\n", k->name,
+               spp_region_op_path(s->op, p.pool == SPP_POOL_MAX && !s->argmax ? SPP_PASS_INFER
+                                                                              : SPP_PASS_FORWARD),
+               backward ? " backward-path=" : "",
+               backward ? spp_region_op_path(s->op, SPP_PASS_BACKWARD) : "",
+               o[O_PATH].given ? " (forced)" : "",
+               spp_layout_name(p.layout), (long long)R, threads, o[O_OUTPUT].value, ys,
                o[O_ARGMAX].given ? ", argmax " : "", o[O_ARGMAX].given ? o[O_ARGMAX].value : "",
                backward ? ", grad-input written" : "");
     return CLI_EXIT_OK;
@@ -232,13 +240,18 @@ int cmd_run_regions(int argc, char **argv)
                        NULL, 0},
         [O_THREADS] = {"--threads", "T", "threads for threaded kernels, 1..1024 (default 1)",
                        NULL, 0},
-        [O_VERBOSE] = {"--verbose", NULL, "print a one-line summary on stdout", NULL, 0},
+        [O_VERBOSE] = {"--verbose", NULL,
+                       "print a one-line summary on stdout: the kernel, the path each pass took",
+                       NULL, 0},
+        [O_PATH] = {"--path", "NAME",
+                    "force this path of the kernel for the passes it serves (testing and "
+                    "study; the paths: spp list --paths)", NULL, 0},
     };
     int st = cli_parse(argc, argv, o, O_COUNT,
                        "spp run-regions --kernel K --levels L --input MAP.npy --boxes B.npy "
                        "--output Y.npy\n           [--pool max|avg] [--bins adaptive|sppnet|caffe] "
                        "[--layout nchw|nhwc] [--argmax A.npy]\n           [--grad-output GY.npy "
-                       "--grad-input GX.npy] [--threads T] [--verbose]",
+                       "--grad-input GX.npy] [--threads T] [--verbose] [--path NAME]",
                        "Region SPP (docs/spec.md#5-regions): pools every box of B from the one map "
                        "into the full pyramid.\nA bad box is reported with its index, its "
                        "coordinates and the rule; nothing is written then.");

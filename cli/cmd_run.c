@@ -12,7 +12,7 @@
 
 enum {
     O_KERNEL, O_LEVELS, O_POOL, O_BINS, O_LAYOUT, O_INPUT, O_OUTPUT, O_ARGMAX, O_GRAD_OUT,
-    O_GRAD_IN, O_THREADS, O_VERBOSE, O_COUNT
+    O_GRAD_IN, O_THREADS, O_VERBOSE, O_PATH, O_COUNT
 };
 
 typedef struct {
@@ -92,6 +92,8 @@ static int run(cli_opt *o, run_state *s)
     if (spp_op_create(&s->op, k, &p, (int)threads, &e) != SPP_OK)
         return cli_error("problem %s (kernel %s, --input %s): %s", ps, k->name,
                          o[O_INPUT].value, e.msg);
+    if (o[O_PATH].given && spp_op_force_path(s->op, o[O_PATH].value, &e) != SPP_OK)
+        return cli_error("--path %s (problem %s): %s", o[O_PATH].value, ps, e.msg);
     const int64_t out_elems = spp_output_elems(&p);
     const int64_t yshape[2] = {p.n, out_elems / p.n};
     char ys[96];
@@ -147,6 +149,12 @@ static int run(cli_opt *o, run_state *s)
         printf("%s kernel=%s", ps, k->name);
         if (is_auto)
             printf(" (auto: %s)", why);
+        /* the paths the passes that ran took (docs/kernels.md#paths) */
+        printf(" path=%s", spp_op_path(s->op, spp_forward_pass(&p, s->argmax)));
+        if (backward)
+            printf(" backward-path=%s", spp_op_path(s->op, SPP_PASS_BACKWARD));
+        if (o[O_PATH].given)
+            printf(" (forced)");
         printf(" threads=%lld: wrote %s %s float32", threads, o[O_OUTPUT].value, ys);
         if (o[O_ARGMAX].given)
             printf(", %s %s int32", o[O_ARGMAX].value, ys);
@@ -184,13 +192,18 @@ int cmd_run(int argc, char **argv)
                        "written: float32 input gradient, the input's shape and layout", NULL, 0},
         [O_THREADS] = {"--threads", "T", "threads for threaded kernels, 1..1024 (default 1)",
                        NULL, 0},
-        [O_VERBOSE] = {"--verbose", NULL, "print a one-line summary on stdout", NULL, 0},
+        [O_VERBOSE] = {"--verbose", NULL,
+                       "print a one-line summary on stdout: the kernel (and why, for auto), "
+                       "the path each pass took", NULL, 0},
+        [O_PATH] = {"--path", "NAME",
+                    "force this path of the kernel for the passes it serves (testing and "
+                    "study; the paths: spp list --paths)", NULL, 0},
     };
     int st = cli_parse(argc, argv, o, O_COUNT,
                        "spp run --levels L --input X.npy --output Y.npy [--kernel K|auto] [--pool max|avg]"
                        "\n           [--bins adaptive|sppnet|caffe] [--layout nchw|nhwc] "
                        "[--argmax A.npy]\n           [--grad-output GY.npy --grad-input GX.npy] "
-                       "[--threads T] [--verbose]",
+                       "[--threads T] [--verbose] [--path NAME]",
                        "Runs kernel K forward on X (and backward with --grad-output; max uses "
                        "the forward's argmax).\nEverything is checked before any file is "
                        "written; outputs are written to temporary names\nand renamed when all "

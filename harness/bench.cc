@@ -535,8 +535,16 @@ void run_kernel(benchmark::State &state, int idx)
             break;
         }
     }
+    // the path each timed pass took (docs/kernels.md#paths), and for auto which kernel the
+    // rule chose
+    std::string label = "path:";
+    if (dir != SWEEP_BWD)
+        label += std::string(" fwd=") + spp_op_path(b.op, spp_forward_pass(&e.p, b.am));
+    if (dir != SWEEP_FWD)
+        label += std::string(" bwd=") + spp_op_path(b.op, SPP_PASS_BACKWARD);
     if (e.name.compare(0, 5, "auto/") == 0)
-        state.SetLabel(std::string("auto: ") + e.k->name); // which kernel the rule chose
+        label = std::string("auto: ") + e.k->name + "; " + label;
+    state.SetLabel(label);
     set_counters(state, e);
 }
 

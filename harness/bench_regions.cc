@@ -454,6 +454,10 @@ void bm_kernel(benchmark::State &st, const spp_region_kernel *k, const Workload 
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
+    // the path the runs took (docs/kernels.md#paths; it may depend on the boxes)
+    const char *path = spp_region_op_path(op, p.pool == SPP_POOL_MAX && !amp ? SPP_PASS_INFER
+                                                                             : SPP_PASS_FORWARD);
+    st.SetLabel(std::string("path: fwd=") + (path ? path : "?"));
     spp_region_op_destroy(op);
     st.counters["in_bytes"] =
         benchmark::Counter(w->read_bytes, benchmark::Counter::kIsIterationInvariantRate);

@@ -4,7 +4,7 @@ problem string, the checked entry points spp_forward / spp_backward, and prepare
 
 API (stable; other helpers use it):
   lib_path() -> str; LIB (the ctypes CDLL)
-  kernels() -> list of KernelInfo(name, layouts, isa, threaded, summary, runnable)
+  kernels() -> list of KernelInfo(name, layouts, isa, threaded, summary, runnable, paths)
   axis_bins(A, n, conv, axis="H") -> list of (start, end, div)            (C spp_axis_bins)
   plan(problem) -> list per level of dict(n, out_offset, rows, cols)    (C spp_plan_init)
   validate(problem) -> (status, message)                               (C spp_problem_validate)
@@ -77,22 +77,26 @@ class spp_error(ct.Structure):
     _fields_ = [("msg", ct.c_char * 256)]
 
 
-class spp_exec(ct.Structure):
-    _fields_ = [("threads", ct.c_int), ("workspace", ct.c_void_p)]
-
-
-FWD_FN = ct.CFUNCTYPE(ct.c_int, ct.POINTER(spp_plan), ct.c_void_p, ct.c_void_p, ct.c_void_p,
-                      ct.POINTER(spp_exec))
-BWD_FN = ct.CFUNCTYPE(ct.c_int, ct.POINTER(spp_plan), ct.c_void_p, ct.c_void_p, ct.c_void_p,
-                      ct.POINTER(spp_exec))
-WS_FN = ct.CFUNCTYPE(ct.c_size_t, ct.POINTER(spp_plan), ct.c_int)
+class spp_path(ct.Structure):
+    _fields_ = [("name", ct.c_char_p), ("passes", ct.c_uint), ("when", ct.c_char_p)]
 
 
 class spp_kernel(ct.Structure):
     _fields_ = [("name", ct.c_char_p), ("layouts", ct.c_uint), ("isa", ct.c_int),
                 ("threaded", ct.c_int), ("summary", ct.c_char_p),
                 ("forward", ct.c_void_p), ("backward", ct.c_void_p),
-                ("workspace_size", ct.c_void_p)]
+                ("workspace_size", ct.c_void_p), ("paths", ct.POINTER(spp_path)),
+                ("npaths", ct.c_int), ("choose_path", ct.c_void_p)]
+
+
+PASSES = ("forward", "infer", "backward")  # spp_pass order
+PathInfo = namedtuple("PathInfo", "name passes when")
+
+
+def _paths_of(k):
+    return [PathInfo(k.paths[i].name.decode(),
+                     tuple(p for b, p in enumerate(PASSES) if k.paths[i].passes & (1 << b)),
+                     k.paths[i].when.decode()) for i in range(k.npaths)]
 
 
 def lib_path():
@@ -143,7 +147,7 @@ class GuardError(AssertionError):
     pass
 
 
-KernelInfo = namedtuple("KernelInfo", "name layouts isa threaded summary runnable")
+KernelInfo = namedtuple("KernelInfo", "name layouts isa threaded summary runnable paths")
 
 
 def _kernel_ptr(name):
@@ -161,7 +165,7 @@ def kernels():
         isa = ISAS[k.isa] if 0 <= k.isa < len(ISAS) else str(k.isa)
         out.append(KernelInfo(k.name.decode(), layouts, isa, bool(k.threaded),
                               k.summary.decode() if k.summary else "",
-                              bool(LIB.spp_cpu_supports(k.isa))))
+                              bool(LIB.spp_cpu_supports(k.isa)), _paths_of(k)))
     return out
 
 
@@ -367,6 +371,10 @@ _op_create = _private("spp_op_create", ct.c_int, [_VP, _VP, _VP, ct.c_int, _VP])
 _op_forward = _private("spp_op_forward", ct.c_int, [_VP, _VP, _VP, _VP, _VP])
 _op_backward = _private("spp_op_backward", ct.c_int, [_VP, _VP, _VP, _VP, _VP])
 _op_ws = _private("spp_op_workspace_bytes", ct.c_size_t, [_VP])
+_op_path = _private("spp_op_path", ct.c_char_p, [_VP, ct.c_int])
+_op_force = _private("spp_op_force_path", ct.c_int, [_VP, ct.c_char_p, _VP])
+_rop_path = _private("spp_region_op_path", ct.c_char_p, [_VP, ct.c_int])
+_rop_force = _private("spp_region_op_force_path", ct.c_int, [_VP, ct.c_char_p, _VP])
 _op_destroy = _private("spp_op_destroy", None, [_VP])
 _rop_create = _private("spp_region_op_create", ct.c_int, [_VP, _VP, _VP, ct.c_int, _VP])
 _rop_forward = _private("spp_region_op_forward", ct.c_int,
@@ -374,6 +382,30 @@ _rop_forward = _private("spp_region_op_forward", ct.c_int,
 _rop_backward = _private("spp_region_op_backward", ct.c_int,
                          [_VP, _VP, ct.c_int64, _VP, _VP, _VP, _VP])
 _rop_destroy = _private("spp_region_op_destroy", None, [_VP])
+
+
+class spp_region_kernel(ct.Structure):
+    """The region kernel struct up to its paths (the pointers are opaque here)."""
+    _fields_ = [("name", ct.c_char_p), ("layouts", ct.c_uint), ("isa", ct.c_int),
+                ("threaded", ct.c_int), ("summary", ct.c_char_p), ("forward", ct.c_void_p),
+                ("backward", ct.c_void_p), ("workspace_size", ct.c_void_p),
+                ("paths", ct.POINTER(spp_path)), ("npaths", ct.c_int),
+                ("choose_path", ct.c_void_p)]
+
+
+_region_count = _private("spp_region_kernel_count", ct.c_int, [])
+_region_at = _private("spp_region_kernel_at", ct.POINTER(spp_region_kernel), [ct.c_int])
+RegionKernelInfo = namedtuple("RegionKernelInfo", "name layouts isa runnable paths")
+
+
+def region_kernels():
+    out = []
+    for i in range(_region_count()):
+        k = _region_at(i).contents
+        out.append(RegionKernelInfo(k.name.decode(),
+                                    tuple(l for b, l in enumerate(LAYOUTS) if k.layouts & (1 << b)),
+                                    ISAS[k.isa], bool(LIB.spp_cpu_supports(k.isa)), _paths_of(k)))
+    return out
 
 
 class _Prepared:
@@ -416,6 +448,16 @@ class Op(_Prepared):
     def workspace_bytes(self):
         return _op_ws(self._h)
 
+    def path(self, pass_name):
+        """The path a run of pass_name ("forward", "infer", "backward") takes, or None."""
+        v = _op_path(self._h, PASSES.index(pass_name))
+        return v.decode() if v else None
+
+    def force_path(self, name):
+        """Runs path `name` for the passes it serves (None: the kernel's choices again)."""
+        err = spp_error()
+        _raise(_op_force(self._h, name.encode() if name else None, ct.byref(err)), err)
+
     def forward_into(self, x, y, argmax=None):
         if tuple(x.shape) != self.ins or tuple(y.shape) != self.outs:
             raise ValueError(f"x/y: shapes {x.shape}/{y.shape}, expected {self.ins}/{self.outs}")
@@ -452,6 +494,15 @@ class RegionOp(_Prepared):
         hd, err = ct.c_void_p(), spp_error()
         _raise(_rop_create(ct.byref(hd), k, ct.byref(p), threads, ct.byref(err)), err)
         self._h = hd
+
+    def path(self, pass_name):
+        """The path the last run of pass_name took, or None before one."""
+        v = _rop_path(self._h, PASSES.index(pass_name))
+        return v.decode() if v else None
+
+    def force_path(self, name):
+        err = spp_error()
+        _raise(_rop_force(self._h, name.encode() if name else None, ct.byref(err)), err)
 
     def forward_into(self, x, boxes, y, argmax=None):
         if y.shape != (len(boxes), self.per) or (argmax is not None and argmax.shape != y.shape):

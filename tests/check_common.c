@@ -337,22 +337,96 @@ void check_informative(case_res *r, long long zeros, long long compared)
              100.0 * (double)zeros / (double)compared, compared, ZERO_PERCENT_MAX);
 }
 
-void report_case(tally *t, const char *argv0, const char *kernel, const char *problem,
-                 int threads, const char *label, const char *what, const case_res *r)
+/* (kernel, path) counters of path_tally_* */
+typedef struct {
+    char kernel[64], path[48];
+    long long passed, failed;
+} path_count;
+static path_count *g_pc;
+static size_t g_npc;
+
+static path_count *pc_find(const char *kernel, const char *path)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s %s/t%d", kernel, problem, threads);
+    for (size_t i = 0; i < g_npc; i++)
+        if (strcmp(g_pc[i].kernel, kernel) == 0 && strcmp(g_pc[i].path, path) == 0)
+            return &g_pc[i];
+    g_pc = realloc(g_pc, (g_npc + 1) * sizeof *g_pc);
+    if (!g_pc)
+        die("out of memory");
+    path_count *c = &g_pc[g_npc++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->kernel, sizeof c->kernel, "%s", kernel);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    return c;
+}
+
+void path_tally_declare(const char *kernel, const char *path) { pc_find(kernel, path); }
+
+void path_tally_print(void)
+{
+    if (!g_npc)
+        return;
+    printf("cases per (kernel, path): a case counts for every path one of its passes took\n");
+    for (size_t i = 0; i < g_npc; i++)
+        printf("  %-28s %-22s %6lld passed %4lld failed%s\n", g_pc[i].kernel, g_pc[i].path,
+               g_pc[i].passed, g_pc[i].failed,
+               g_pc[i].passed + g_pc[i].failed ? "" : "   (no case ran it)");
+    free(g_pc);
+    g_pc = NULL;
+    g_npc = 0;
+}
+
+int forced_thread(const run_opts *o, int ti) { return ti == 0 || ti == o->nthreads - 1; }
+
+void report_case(tally *t, const char *argv0, const char *kernel, const char *forced,
+                 const char *const *ran, int nran, const char *problem, int threads,
+                 const char *label, const char *what, const case_res *r)
+{
+    static const char *const PASS_SHORT[SPP_NPASSES] = {"fwd", "infer", "bwd"};
+    char name[256], paths[160] = "";
+    snprintf(name, sizeof name, "%s%s%s %s/t%d", kernel, forced ? "@" : "", forced ? forced : "",
+             problem, threads);
+    /* per pass, its distinct paths joined by '|' */
+    size_t len = 0;
+    for (int s = 0; s < SPP_NPASSES; s++)
+        for (int i = s, first = 1; i < nran; i += SPP_NPASSES) {
+            int dup = !ran[i];
+            for (int q = s; q < i && !dup; q += SPP_NPASSES)
+                dup = ran[q] && strcmp(ran[q], ran[i]) == 0;
+            if (dup || len >= sizeof paths)
+                continue;
+            len += (size_t)snprintf(paths + len, sizeof paths - len, "%s%s%s",
+                                    first ? (len ? " " : "") : "|", first ? PASS_SHORT[s] : "",
+                                    first ? "=" : "");
+            if (len < sizeof paths)
+                len += (size_t)snprintf(paths + len, sizeof paths - len, "%s", ran[i]);
+            first = 0;
+        }
+    /* one count per distinct path of the case */
+    for (int i = 0; i < nran; i++) {
+        int dup = !ran[i];
+        for (int q = 0; q < i && !dup; q++)
+            dup = ran[q] && strcmp(ran[q], ran[i]) == 0;
+        if (!dup) {
+            path_count *c = pc_find(kernel, ran[i]);
+            if (r->failed)
+                c->failed++;
+            else
+                c->passed++;
+        }
+    }
     if (!r->failed) {
         t->passed++;
-        printf("PASS %s %s (%s)\n", name, label, what);
+        printf("PASS %s %s [%s] (%s)\n", name, label, paths, what);
         return;
     }
     t->failed++;
-    printf("FAIL %s %s: %lld mismatches or failed checks\n", name, label, r->bad);
+    printf("FAIL %s %s [%s]: %lld mismatches or failed checks\n", name, label, paths, r->bad);
     for (int m = 0; m < r->nmsg; m++)
         printf("    %s\n", r->msg[m]);
-    printf("    repro: %s --kernel %s --problem %s --threads %d%s\n", argv0, kernel, problem,
-           threads, g_plant_zero ? " --plant-zero-reference" : "");
+    printf("    repro: %s --kernel %s%s%s --problem %s --threads %d%s\n", argv0, kernel,
+           forced ? " --path " : "", forced ? forced : "", problem, threads,
+           g_plant_zero ? " --plant-zero-reference" : "");
     t->failures = realloc(t->failures, (t->nfailures + 1) * sizeof *t->failures);
     if (!t->failures)
         die("out of memory");

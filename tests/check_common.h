@@ -45,7 +45,13 @@ typedef struct {
     const int *threads;
     int nthreads;
     const char *argv0;
+    const char *path;  /* --path: only the cases forcing this path */
+    int chosen_only;   /* --chosen-paths: no forced cases */
 } run_opts;
+/* The thread counts a forced-path case runs: the first and the last of --threads (a forced
+ * path must be right at one thread and deterministic across counts; the full list runs on the
+ * kernel's own choices). */
+int forced_thread(const run_opts *o, int ti);
 
 int kernel_wanted(const run_opts *o, const char *name);
 
@@ -54,6 +60,8 @@ int kernel_wanted(const run_opts *o, const char *name);
 void check_regions(const problem_entry *probs, int nprobs, const run_opts *o, tally *t);
 /* Region kernels checked (the registry without roi__naive); what check_regions runs. */
 int region_kernels_checked(void);
+/* 1 if name is a region kernel check_regions runs (the registry's or a test build's extra). */
+int region_kernel_known(const char *name);
 
 #endif
 
@@ -139,10 +147,18 @@ typedef struct {
     size_t nfailures;
 } tally;
 
-/* One case line: PASS, or FAIL with its messages and a repro command; the tally. what says
- * what ran (PASS lines only). */
-void report_case(tally *t, const char *argv0, const char *kernel, const char *problem,
-                 int threads, const char *label, const char *what, const case_res *r);
+/* One case line: PASS, or FAIL with its messages and a repro command; the tally. forced: the
+ * path forced (NULL: the kernel's own choices; the case is then named `kernel`, else
+ * `kernel@path`); ran: the path each pass took, ran[i] for pass i % SPP_NPASSES (nran a multiple
+ * of SPP_NPASSES: one row per box set for regions; NULL for a pass the problem lacks), named on
+ * the line and counted per (kernel, path); what says what ran. */
+void report_case(tally *t, const char *argv0, const char *kernel, const char *forced,
+                 const char *const *ran, int nran, const char *problem, int threads,
+                 const char *label, const char *what, const case_res *r);
+/* Per (kernel, path) counts: declare every path of every kernel checked (so a path no case ran
+ * shows as 0), then the summary table, one line per path. */
+void path_tally_declare(const char *kernel, const char *path);
+void path_tally_print(void);
 
 /* A problem of the shapes files or the command line: its label and canonical string. */
 typedef struct {
@@ -158,7 +174,13 @@ typedef struct {
     const int *threads;
     int nthreads;
     const char *argv0;
+    const char *path;  /* --path: only the cases forcing this path */
+    int chosen_only;   /* --chosen-paths: no forced cases */
 } run_opts;
+/* The thread counts a forced-path case runs: the first and the last of --threads (a forced
+ * path must be right at one thread and deterministic across counts; the full list runs on the
+ * kernel's own choices). */
+int forced_thread(const run_opts *o, int ti);
 
 int kernel_wanted(const run_opts *o, const char *name);
 
@@ -167,5 +189,7 @@ int kernel_wanted(const run_opts *o, const char *name);
 void check_regions(const problem_entry *probs, int nprobs, const run_opts *o, tally *t);
 /* Region kernels checked (the registry without roi__naive); what check_regions runs. */
 int region_kernels_checked(void);
+/* 1 if name is a region kernel check_regions runs (the registry's or a test build's extra). */
+int region_kernel_known(const char *name);
 
 #endif

@@ -61,7 +61,27 @@ typedef struct {
     int32_t *am;
 } routs; /* a kernel's first run, the determinism baseline */
 
-int region_kernels_checked(void) { return spp_region_kernel_count() - 1; }
+const spp_region_kernel *const *spp_check_extra_region_kernels(void) __attribute__((weak));
+
+int region_kernel_known(const char *name)
+{
+    if (spp_region_kernel_find(name))
+        return 1;
+    if (spp_check_extra_region_kernels)
+        for (const spp_region_kernel *const *e = spp_check_extra_region_kernels(); *e; e++)
+            if (strcmp((*e)->name, name) == 0)
+                return 1;
+    return 0;
+}
+
+int region_kernels_checked(void)
+{
+    int n = spp_region_kernel_count() - 1;
+    if (spp_check_extra_region_kernels)
+        for (const spp_region_kernel *const *e = spp_check_extra_region_kernels(); *e; e++)
+            n++;
+    return n;
+}
 
 /* ------------------------------------------------------------------ boxes ------- */
 
@@ -261,7 +281,43 @@ static int make_ref(ref_t *R, const rmap *m, const spp_region_plan *pl, int fill
 
 /* ------------------------------------------------------------------ one run ----- */
 
-static void run_one(case_res *r, const spp_region_kernel *k, const rmap *m,
+/* The region operation of a case: k with `threads`, path `force` forced (-1: none); NULL with
+ * the message in err when creation or the force fails. */
+static spp_region_op *case_op(const spp_region_kernel *k, const spp_region_problem *p,
+                              int threads, int force, spp_error *err)
+{
+    spp_region_op *op = NULL;
+    if (spp_region_op_create(&op, k, p, threads, err) != SPP_OK)
+        return NULL;
+    if (force >= 0 && spp_region_op_force_path(op, k->paths[force].name, err) != SPP_OK) {
+        spp_region_op_destroy(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* The path each pass takes on a box set's plan (NULL for a pass the problem lacks); -1 when
+ * the forced path is not valid for a pass it serves. */
+static int set_paths(const spp_region_kernel *k, const spp_region_plan *pl, int threads,
+                     int force, const char *ran[SPP_NPASSES])
+{
+    const unsigned passes = pl->p.pool == SPP_POOL_MAX ? SPP_PASSES_ALL
+                            : SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD);
+    if (force >= 0 && !(k->paths[force].passes & passes))
+        return -1;
+    for (int s = 0; s < SPP_NPASSES; s++) {
+        ran[s] = NULL;
+        if (!(passes & SPP_PASS_BIT(s)))
+            continue;
+        const int i = spp_region_kernel_path(k, pl, threads, (spp_pass)s, force);
+        if (i < 0 || i >= k->npaths)
+            return -1;
+        ran[s] = k->paths[i].name;
+    }
+    return 0;
+}
+
+static void run_one(case_res *r, const spp_region_kernel *k, int force, const rmap *m,
                     const spp_region_plan *pl, int set, int fill, int threads, int off,
                     rbufs *B, const ref_t *R, routs *baseline, const routs *first)
 {
@@ -274,13 +330,19 @@ static void run_one(case_res *r, const spp_region_kernel *k, const rmap *m,
              off ? "+4B" : "aligned", baseline ? " (first run)" : "");
     spp_error err;
     r->ran++;
+    spp_region_op *op = case_op(k, p, threads, force, &err);
+    if (!op) {
+        note(r, "%s: creating the operation failed: %s", ctx, err.msg);
+        return;
+    }
 
     const spp_box *bx = gb_arm(&B->bx, off, m->set[set]);
     float *x = gb_arm(&B->x, off, R->x);
     float *y = gb_arm(&B->y, off, NULL);
     int32_t *am = max ? gb_arm(&B->am, off, NULL) : NULL;
-    spp_status st = spp_region_forward(k, p, bx, nb, x, y, am, threads, &err);
+    spp_status st = spp_region_op_forward(op, bx, nb, x, y, am, &err);
     if (st != SPP_OK) {
+        spp_region_op_destroy(op);
         note(r, "%s: forward returned '%s': %s", ctx, spp_status_name(st), err.msg);
         return;
     }
@@ -306,7 +368,7 @@ static void run_one(case_res *r, const spp_region_kernel *k, const rmap *m,
         char ctx2[160];
         snprintf(ctx2, sizeof ctx2, "%s argmax=NULL", ctx);
         y = gb_arm(&B->y, off, NULL);
-        st = spp_region_forward(k, p, bx, nb, x, y, NULL, threads, &err);
+        st = spp_region_op_forward(op, bx, nb, x, y, NULL, &err);
         if (st != SPP_OK)
             note(r, "%s: forward returned '%s': %s", ctx2, spp_status_name(st), err.msg);
         else {
@@ -320,7 +382,8 @@ static void run_one(case_res *r, const spp_region_kernel *k, const rmap *m,
     float *dy = gb_arm(&B->dy, off, R->dy);
     int32_t *amin = max ? gb_arm(&B->amin, off, R->am) : NULL;
     float *dx = gb_arm(&B->dx, off, NULL);
-    st = spp_region_backward(k, p, bx, nb, dy, amin, dx, threads, &err);
+    st = spp_region_op_backward(op, bx, nb, dy, amin, dx, &err);
+    spp_region_op_destroy(op);
     if (st != SPP_OK) {
         note(r, "%s: backward returned '%s': %s", ctx, spp_status_name(st), err.msg);
         return;
@@ -403,26 +466,72 @@ static void check_reject(case_res *r, const spp_region_kernel *k, const rmap *m,
 
 /* ------------------------------------------------------------------ one map ----- */
 
-static void check_map(rmap *m, const spp_region_kernel **run, int nrun, const run_opts *o,
+/* A case family: kernel k on its own choices (force -1) or with path `force` forced. */
+typedef struct {
+    const spp_region_kernel *k;
+    int force;
+} rvariant;
+
+/* Appends k's variants for map m (its box sets' plans in pl, NULL where a set is empty): its
+ * own choices (unless --path), then every path valid on every box set that changes what a
+ * pass runs at a forced case's thread counts. Returns the new count. */
+static int add_variants(rvariant *run, int nrun, const spp_region_kernel *k,
+                        spp_region_plan *const pl[NSETS], const run_opts *o)
+{
+    if (!o->path && nrun < 256)
+        run[nrun++] = (rvariant){k, -1};
+    if (o->chosen_only)
+        return nrun;
+    for (int i = 0; i < k->npaths && nrun < 256; i++) {
+        path_tally_declare(k->name, k->paths[i].name);
+        if (o->path && strcmp(o->path, k->paths[i].name) != 0)
+            continue;
+        int valid = 1, differs = 0;
+        for (int set = 0; set < NSETS && valid; set++)
+            for (int ti = 0; ti < o->nthreads && valid && pl[set]; ti++) {
+                if (!forced_thread(o, ti))
+                    continue;
+                const char *own[SPP_NPASSES], *forced[SPP_NPASSES];
+                valid = set_paths(k, pl[set], o->threads[ti], i, forced) == 0;
+                if (valid && set_paths(k, pl[set], o->threads[ti], -1, own) == 0)
+                    for (int s = 0; s < SPP_NPASSES; s++)
+                        differs |= own[s] != forced[s];
+            }
+        if (valid && (differs || o->path))
+            run[nrun++] = (rvariant){k, i};
+    }
+    return nrun;
+}
+
+static void check_map(rmap *m, const spp_region_kernel **kern, int nkern, const run_opts *o,
                       tally *t)
 {
     const spp_region_problem *p = &m->rp;
     const int nth = o->nthreads;
     const int64_t nx = spp_region_map_elems(p);
-    case_res *res = calloc((size_t)nrun * nth, sizeof *res);
+    spp_region_plan plans[NSETS], *pl[NSETS] = {NULL, NULL};
+    for (int set = 0; set < NSETS; set++) {
+        spp_error err;
+        if (!m->nset[set])
+            continue; /* the convention took none of its boxes */
+        if (spp_region_plan_init(&plans[set], p, m->set[set], m->nset[set], &err) != SPP_OK)
+            die("region map %s: %s", m->str, err.msg);
+        pl[set] = &plans[set];
+    }
+    rvariant run[256];
+    int nrun = 0;
+    for (int ki = 0; ki < nkern; ki++)
+        nrun = add_variants(run, nrun, kern[ki], pl, o);
+    case_res *res = calloc((size_t)nrun * nth + 1, sizeof *res);
     if (!res)
         die("out of memory");
     long long zeros = 0, compared = 0;
     int nboxes = 0;
     for (int set = 0; set < NSETS; set++) {
         const int64_t nb = m->nset[set];
-        if (!nb)
-            continue; /* the convention took none of its boxes */
+        if (!pl[set])
+            continue;
         nboxes += (int)nb;
-        spp_region_plan pl;
-        spp_error err;
-        if (spp_region_plan_init(&pl, p, m->set[set], nb, &err) != SPP_OK)
-            die("region map %s: %s", m->str, err.msg);
         const int64_t ny = spp_region_output_elems(p, nb);
         rbufs B;
         gb_alloc(&B.x, (size_t)nx), gb_alloc(&B.dx, (size_t)nx), gb_alloc(&B.y, (size_t)ny);
@@ -435,7 +544,7 @@ static void check_map(rmap *m, const spp_region_kernel **run, int nrun, const ru
             ref_t R;
             char rerr[320] = "";
             const uint32_t seed = str_seed(m->str) + (uint32_t)(fill + NFILLS_REGION * set);
-            if (make_ref(&R, m, &pl, fill, seed, rerr) != 0) {
+            if (make_ref(&R, m, pl[set], fill, seed, rerr) != 0) {
                 for (int c = 0; c < nrun * nth; c++)
                     note(&res[c], "%s boxes, %s: reference: %s", SET_NAMES[set],
                          FILL_NAMES[fill], rerr);
@@ -443,36 +552,58 @@ static void check_map(rmap *m, const spp_region_kernel **run, int nrun, const ru
                 continue;
             }
             zeros += R.zeros, compared += R.compared;
-            for (int ki = 0; ki < nrun; ki++) {
-                case_res *rk = &res[ki * nth];
-                run_one(&rk[0], run[ki], m, &pl, set, fill, 1, 0, &B, &R, &first, NULL);
+            for (int vi = 0; vi < nrun; vi++) {
+                const rvariant *v = &run[vi];
+                case_res *rk = &res[vi * nth];
+                run_one(&rk[0], v->k, v->force, m, pl[set], set, fill, 1, 0, &B, &R, &first,
+                        NULL);
                 for (int ti = 0; ti < nth; ti++)
-                    for (int off = 0; off < 2; off++)
-                        run_one(&rk[ti], run[ki], m, &pl, set, fill, o->threads[ti], off, &B,
-                                &R, NULL, &first);
+                    if (v->force < 0 || forced_thread(o, ti))
+                        for (int off = 0; off < 2; off++)
+                            run_one(&rk[ti], v->k, v->force, m, pl[set], set, fill,
+                                    o->threads[ti], off, &B, &R, NULL, &first);
             }
             free_ref(&R);
         }
-        spp_region_plan_free(&pl);
         free(B.x.base), free(B.dx.base), free(B.y.base), free(B.am.base), free(B.dy.base),
             free(B.amin.base), free(B.bx.base);
         free(first.y), free(first.dx), free(first.am);
     }
     const spp_box *good = m->nset[1] ? &m->set[1][0] : &m->set[0][0];
-    for (int ki = 0; ki < nrun; ki++)
+    for (int vi = 0; vi < nrun; vi++) {
+        const rvariant *v = &run[vi];
         for (int ti = 0; ti < nth; ti++) {
-            case_res *r = &res[ki * nth + ti];
-            for (int bi = 0; bi < m->nbad; bi++)
-                check_reject(r, run[ki], m, bi, good, o->threads[ti]);
+            if (v->force >= 0 && !forced_thread(o, ti))
+                continue;
+            case_res *r = &res[vi * nth + ti];
+            if (v->force < 0) /* the rejections are the operation's, whatever the path */
+                for (int bi = 0; bi < m->nbad; bi++)
+                    check_reject(r, v->k, m, bi, good, o->threads[ti]);
             check_informative(r, zeros, compared);
+            const char *ran[NSETS * SPP_NPASSES] = {NULL};
+            for (int set = 0; set < NSETS; set++)
+                if (pl[set] && set_paths(v->k, pl[set], o->threads[ti], v->force,
+                                         &ran[set * SPP_NPASSES]) != 0)
+                    note(r, "t%d: the paths of the %s boxes cannot be named", o->threads[ti],
+                         SET_NAMES[set]);
             char what[160];
             snprintf(what, sizeof what, "regions: %d boxes in %d sets, %d rejected; %d runs x fwd+bwd",
-                     nboxes, (m->nset[0] > 0) + (m->nset[1] > 0), m->nbad, r->ran);
-            report_case(t, o->argv0, run[ki]->name, m->str, o->threads[ti], m->label, what, r);
+                     nboxes, (m->nset[0] > 0) + (m->nset[1] > 0), v->force < 0 ? m->nbad : 0,
+                     r->ran);
+            report_case(t, o->argv0, v->k->name, v->force >= 0 ? v->k->paths[v->force].name : NULL,
+                        ran, NSETS * SPP_NPASSES, m->str, o->threads[ti], m->label, what, r);
         }
+    }
+    for (int set = 0; set < NSETS; set++)
+        if (pl[set])
+            spp_region_plan_free(pl[set]);
     fflush(stdout);
     free(res);
 }
+
+/* Region kernels a test build links in besides the registry's (NULL-terminated; tests/emu512/:
+ * the AVX-512 region kernels' code on an AVX2 emulation, under names of their own). */
+const spp_region_kernel *const *spp_check_extra_region_kernels(void) __attribute__((weak));
 
 void check_regions(const problem_entry *probs, int nprobs, const run_opts *o, tally *t)
 {
@@ -505,8 +636,11 @@ void check_regions(const problem_entry *probs, int nprobs, const run_opts *o, ta
 
         const spp_region_kernel *run[64];
         int nrun = 0;
-        for (int ki = 1; ki < spp_region_kernel_count(); ki++) { /* 0 is roi__naive */
-            const spp_region_kernel *k = spp_region_kernel_at(ki);
+        const int nreg = spp_region_kernel_count();
+        const spp_region_kernel *const *extra =
+            spp_check_extra_region_kernels ? spp_check_extra_region_kernels() : NULL;
+        for (int ki = 1; ki < nreg || (extra && extra[ki - nreg]); ki++) { /* 0 is roi__naive */
+            const spp_region_kernel *k = ki < nreg ? spp_region_kernel_at(ki) : extra[ki - nreg];
             if (!kernel_wanted(o, k->name))
                 continue;
             if (!spp_cpu_supports(k->isa)) {

@@ -39,9 +39,15 @@
  * --plant-zero-reference zeroes every fill, so every case must fail that way (the rule's own
  * test, harness/tests/test_driver_honesty.py).
  *
- * Output: one line per case, `PASS|FAIL|SKIP <kernel> <problem>/t<threads> ...`, for a
- * failure the first 5 mismatches with coordinates and a repro command; failed cases again at
- * the end; last line `N passed, N failed, N skipped`. Exit 1 on any failure, 2 on bad usage.
+ * Paths (docs/kernels.md#paths): every run goes through a prepared operation. A kernel is
+ * checked on its own path choices at every --threads count, and then once per path it does
+ * not choose for the problem but that is valid there (spp_op_force_path), at the first and the
+ * last thread count: so every path runs on every shape it can take, whatever its thresholds.
+ * Output: one line per case, `PASS|FAIL|SKIP <kernel>[@<forced path>] <problem>/t<threads>
+ * <label> [fwd=<path> infer=<path> bwd=<path>] ...`, for a failure the first 5 mismatches with
+ * coordinates and a repro command; failed cases again at the end; the cases per (kernel, path)
+ * (a path no case ran is marked); last line `N passed, N failed, N skipped`. Exit 1 on any
+ * failure, 2 on bad usage.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <glob.h>
@@ -292,8 +298,36 @@ typedef struct {
 
 /* One forward + backward of kernel k with `threads` and pointer offset `off`. baseline != NULL:
  * this is the first run; store its outputs there instead of comparing. */
-static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fill, int threads,
-                    int off, bufs *B, const ref_t *R, outs *baseline, const outs *first)
+/* The prepared operation of a case: kernel k with `threads`, path `force` forced (-1: none).
+ * NULL with the message in err when creation or the force fails. */
+static spp_op *case_op(const spp_kernel *k, const spp_problem *p, int threads, int force,
+                       spp_error *err)
+{
+    spp_op *op = NULL;
+    if (spp_op_create(&op, k, p, threads, err) != SPP_OK)
+        return NULL;
+    if (force >= 0 && spp_op_force_path(op, k->paths[force].name, err) != SPP_OK) {
+        spp_op_destroy(op);
+        return NULL;
+    }
+    return op;
+}
+
+/* The path each pass of a case takes (NULL for a pass the problem lacks). 0 on success. */
+static int case_paths(const spp_kernel *k, const spp_problem *p, int threads, int force,
+                      const char *ran[SPP_NPASSES])
+{
+    spp_error err;
+    spp_op *op = case_op(k, p, threads, force, &err);
+    for (int s = 0; s < SPP_NPASSES; s++)
+        ran[s] = op ? spp_op_path(op, (spp_pass)s) : NULL;
+    spp_op_destroy(op);
+    return op ? 0 : -1;
+}
+
+static void run_one(case_res *r, const spp_kernel *k, int force, const spp_plan *pl, int fill,
+                    int threads, int off, bufs *B, const ref_t *R, outs *baseline,
+                    const outs *first)
 {
     const spp_problem *p = &pl->p;
     const int max = p->pool == SPP_POOL_MAX;
@@ -303,12 +337,18 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
              off ? "+4B" : "aligned", baseline ? " (first run)" : "");
     spp_error err;
     r->ran++;
+    spp_op *op = case_op(k, p, threads, force, &err);
+    if (!op) {
+        note(r, "%s: creating the operation failed: %s", ctx, err.msg);
+        return;
+    }
 
     float *x = gb_arm(&B->x, off, R->x);
     float *y = gb_arm(&B->y, off, NULL);
     int32_t *am = max ? gb_arm(&B->am, off, NULL) : NULL;
-    spp_status st = spp_forward(k, p, x, y, am, threads, &err);
+    spp_status st = spp_op_forward(op, x, y, am, &err);
     if (st != SPP_OK) {
+        spp_op_destroy(op);
         note(r, "%s: forward returned '%s': %s", ctx, spp_status_name(st), err.msg);
         return;
     }
@@ -332,7 +372,7 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
         char ctx2[128];
         snprintf(ctx2, sizeof ctx2, "%s argmax=NULL", ctx);
         y = gb_arm(&B->y, 0, NULL);
-        st = spp_forward(k, p, x, y, NULL, threads, &err);
+        st = spp_op_forward(op, x, y, NULL, &err);
         if (st != SPP_OK)
             note(r, "%s: forward returned '%s': %s", ctx2, spp_status_name(st), err.msg);
         else {
@@ -345,7 +385,8 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
     float *dy = gb_arm(&B->dy, off, R->dy);
     int32_t *amin = max ? gb_arm(&B->amin, off, R->am) : NULL;
     float *dx = gb_arm(&B->dx, off, NULL);
-    st = spp_backward(k, p, dy, amin, dx, threads, &err);
+    st = spp_op_backward(op, dy, amin, dx, &err);
+    spp_op_destroy(op);
     if (st != SPP_OK) {
         note(r, "%s: backward returned '%s': %s", ctx, spp_status_name(st), err.msg);
         return;
@@ -365,6 +406,45 @@ static void run_one(case_res *r, const spp_kernel *k, const spp_plan *pl, int fi
     }
 }
 
+/* ------------------------------------------------------------------ variants ---- */
+
+/* A case family: kernel k on its own choices (force -1) or with path `force` forced. */
+typedef struct {
+    const spp_kernel *k;
+    int force;
+} variant;
+
+/* Appends k's variants for p: its own choices (unless --path), then every path that is valid
+ * for p and changes what some pass runs at a forced case's thread counts (a path the kernel
+ * already takes is checked by the first variant). Returns the new count. */
+static int add_variants(variant *run, int nrun, const spp_kernel *k, const spp_problem *p,
+                        const run_opts *o)
+{
+    if (!o->path && nrun < 1024)
+        run[nrun++] = (variant){k, -1};
+    if (o->chosen_only)
+        return nrun;
+    for (int i = 0; i < k->npaths && nrun < 1024; i++) {
+        path_tally_declare(k->name, k->paths[i].name);
+        if (o->path && strcmp(o->path, k->paths[i].name) != 0)
+            continue;
+        int valid = 1, differs = 0;
+        for (int ti = 0; ti < o->nthreads && valid; ti++) {
+            if (!forced_thread(o, ti))
+                continue;
+            const char *own[SPP_NPASSES], *forced[SPP_NPASSES];
+            valid = case_paths(k, p, o->threads[ti], i, forced) == 0;
+            if (valid && case_paths(k, p, o->threads[ti], -1, own) == 0)
+                for (int s = 0; s < SPP_NPASSES; s++)
+                    differs |= own[s] != forced[s];
+        }
+        /* with --path, run it even where the kernel chooses it anyway */
+        if (valid && (differs || o->path))
+            run[nrun++] = (variant){k, i};
+    }
+    return nrun;
+}
+
 /* ------------------------------------------------------------------ main -------- */
 
 static void usage(FILE *f)
@@ -372,6 +452,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: spp-check [--kernel NAME]... [--shapes FILE]... [--problem STR]...\n"
             "                 [--threads 1,2,3,4] [--quick] [--plant-zero-reference]\n"
+            "                 [--path NAME | --chosen-paths]\n"
             "Checks every registered kernel against naive and every region kernel against\n"
             "roi__naive (see tests/spp_check.c, tests/check_regions.c).\n"
             "  --kernel NAME   only this kernel or region kernel (repeatable)\n"
@@ -380,6 +461,9 @@ static void usage(FILE *f)
             "                  region kernels run on its map (N dropped)\n"
             "  --threads LIST  thread counts checked, each vs the reference and bitwise vs 1 thread\n"
             "  --quick         drop problems with more than %d input elements\n"
+            "  --path NAME     only the cases forcing this path of the --kernel (every shape\n"
+            "                  where it is valid, even where the kernel chooses it itself)\n"
+            "  --chosen-paths  only the kernels' own path choices, no forced cases\n"
             "  --plant-zero-reference  self-test: every fill all zeros, so every reference is\n"
             "                  all zeros and every case must FAIL as not informative\n",
             QUICK_MAX_ELEMS);
@@ -394,6 +478,8 @@ int main(int argc, char **argv)
     const char *probs[64];
     int nprobarg = 0;
     int threads[MAXTHREADS] = {1, 2, 3, 4}, nthreads = 4;
+    const char *path = NULL;
+    int chosen_only = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -405,6 +491,10 @@ int main(int argc, char **argv)
             g_quick = 1;
         else if (strcmp(a, "--plant-zero-reference") == 0)
             g_plant_zero = 1;
+        else if (strcmp(a, "--chosen-paths") == 0)
+            chosen_only = 1;
+        else if (strcmp(a, "--path") == 0 && has)
+            path = argv[++i];
         else if (strcmp(a, "--kernel") == 0 && has && nkfilter < 64)
             kfilter[nkfilter++] = argv[++i];
         else if (strcmp(a, "--shapes") == 0 && has && nshapes < 64)
@@ -435,7 +525,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nkfilter; i++) {
         if (strcmp(kfilter[i], "naive") == 0 || strcmp(kfilter[i], "roi__naive") == 0)
             die("--kernel %s: it is the reference, not checked against itself", kfilter[i]);
-        if (!find_kernel(kfilter[i]) && !spp_region_kernel_find(kfilter[i])) {
+        if (!find_kernel(kfilter[i]) && !region_kernel_known(kfilter[i])) {
             fprintf(stderr, "spp-check: --kernel %s: unknown; known:", kfilter[i]);
             for (int j = 0; j < g_nkernels; j++)
                 fprintf(stderr, " %s", g_kernels[j]->name);
@@ -473,7 +563,11 @@ int main(int argc, char **argv)
     struct timespec ts0;
     clock_gettime(CLOCK_MONOTONIC, &ts0);
 
-    const run_opts opts = {kfilter, nkfilter, threads, nthreads, argv[0]};
+    if (path && chosen_only)
+        die("--path %s with --chosen-paths: the first forces a path, the second none", path);
+    if (path && !nkfilter)
+        die("--path %s: name the kernel too (--kernel NAME): path names are per kernel", path);
+    const run_opts opts = {kfilter, nkfilter, threads, nthreads, argv[0], path, chosen_only};
     tally T = {0, 0, 0, NULL, 0};
     const int nk = g_nkernels;
 
@@ -484,7 +578,7 @@ int main(int argc, char **argv)
         spp_error err;
         if (spp_plan_init(&pl, p, &err) != SPP_OK)
             die("%s: %s", e->str, err.msg);
-        const spp_kernel *run[256];
+        variant run[1024];
         int nrun = 0;
         for (int ki = 0; ki < nk; ki++) {
             const spp_kernel *k = g_kernels[ki];
@@ -497,8 +591,8 @@ int main(int argc, char **argv)
                 printf("SKIP %s %s: lacks layout %s\n", k->name, e->str,
                        spp_layout_name(p->layout));
                 T.skipped++;
-            } else if (nrun < 256)
-                run[nrun++] = k;
+            } else
+                nrun = add_variants(run, nrun, k, p, &opts);
         }
         if (!nrun)
             continue;
@@ -522,25 +616,36 @@ int main(int argc, char **argv)
                 continue;
             }
             zeros += R.zeros, compared += R.compared;
-            for (int ki = 0; ki < nrun; ki++) {
-                case_res *rk = &res[ki * nthreads];
-                /* the first run: errors go to this kernel's first case */
-                run_one(&rk[0], run[ki], &pl, fill, 1, 0, &B, &R, &first, NULL);
+            for (int vi = 0; vi < nrun; vi++) {
+                const variant *v = &run[vi];
+                case_res *rk = &res[vi * nthreads];
+                /* the first run: errors go to this variant's first case */
+                run_one(&rk[0], v->k, v->force, &pl, fill, 1, 0, &B, &R, &first, NULL);
                 for (int ti = 0; ti < nthreads; ti++)
-                    for (int off = 0; off < 2; off++)
-                        run_one(&rk[ti], run[ki], &pl, fill, threads[ti], off, &B, &R, NULL,
-                                &first);
+                    if (v->force < 0 || forced_thread(&opts, ti))
+                        for (int off = 0; off < 2; off++)
+                            run_one(&rk[ti], v->k, v->force, &pl, fill, threads[ti], off, &B,
+                                    &R, NULL, &first);
             }
             free_ref(&R);
         }
-        for (int ki = 0; ki < nrun; ki++)
+        for (int vi = 0; vi < nrun; vi++) {
+            const variant *v = &run[vi];
             for (int ti = 0; ti < nthreads; ti++) {
-                case_res *r = &res[ki * nthreads + ti];
+                if (v->force >= 0 && !forced_thread(&opts, ti))
+                    continue;
+                case_res *r = &res[vi * nthreads + ti];
                 check_informative(r, zeros, compared);
+                const char *ran[SPP_NPASSES];
+                if (case_paths(v->k, p, threads[ti], v->force, ran) != 0)
+                    note(r, "t%d: the operation's paths cannot be named", threads[ti]);
                 char what[64];
                 snprintf(what, sizeof what, "%d runs x fwd+bwd", r->ran);
-                report_case(&T, argv[0], run[ki]->name, e->str, threads[ti], e->label, what, r);
+                report_case(&T, argv[0], v->k->name, v->force >= 0 ? v->k->paths[v->force].name
+                                                                    : NULL,
+                            ran, SPP_NPASSES, e->str, threads[ti], e->label, what, r);
             }
+        }
         fflush(stdout);
         free(B.x.base), free(B.dx.base), free(B.y.base), free(B.am.base), free(B.dy.base),
             free(B.amin.base);
@@ -558,6 +663,7 @@ int main(int argc, char **argv)
         }
     }
     free(T.failures);
+    path_tally_print();
     printf("time %.1f s\n", (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec));
     printf("%lld passed, %lld failed, %lld skipped\n", T.passed, T.failed, T.skipped);
     globfree(&gl);

@@ -720,3 +720,42 @@ def test_run_kernel_defaults_to_auto_and_names_its_choice(tmp_path):
             assert m and m.group(1) in runnable, r.stdout
     for y in outs.values():
         assert np.array_equal(y.view(np.uint32), outs["--kernel naive"].view(np.uint32))
+
+
+def test_run_verbose_names_the_path_and_path_forces_one(tmp_path):
+    """--verbose names the path each pass took, a path of the kernel that ran (auto's choice
+    included); --path forces another one, with naive's bits; an unknown or invalid --path is a
+    usage error naming the flag, the value and the kernel's paths, and writes nothing."""
+    x = np.random.default_rng(9).standard_normal((1, 3, 3, 5)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    ks = {k.name: k for k in spp_lib.kernels()}
+    base = ["run", "--layout", "nhwc", "--levels", "2,1", "--input", tmp_path / "x.npy",
+            "--verbose"]
+    want = None
+    for extra in (["--kernel", "naive"], ["--kernel", "nhwc__fused_avx2"], []):
+        if extra and not ks[extra[1]].runnable:
+            continue
+        r = spp(*base, "--output", tmp_path / "y.npy", *extra)
+        assert r.returncode == 0, r.stderr
+        m = re.search(r"kernel=(\S+).* path=(\S+)", r.stdout)
+        assert m and m.group(2) in [p.name for p in ks[m.group(1)].paths], r.stdout
+        y = np.load(tmp_path / "y.npy")
+        want = y if want is None else want
+        assert np.array_equal(y.view(np.uint32), want.view(np.uint32))
+    k = ks["nhwc__fused_avx2"]
+    if not k.runnable:
+        pytest.skip("nhwc__fused_avx2 cannot run here")
+    for p in k.paths:
+        if "forward" not in p.passes:
+            continue
+        out = tmp_path / f"y-{p.name}.npy"
+        r = spp(*base, "--output", out, "--kernel", k.name, "--path", p.name)
+        if r.returncode == 0:
+            assert f"path={p.name} (forced)" in r.stdout, r.stdout
+            assert np.array_equal(np.load(out).view(np.uint32), want.view(np.uint32)), p.name
+        else:   # not valid for this problem: said so, nothing written
+            assert r.returncode == 2 and f"--path {p.name}" in r.stderr and "valid" in r.stderr
+            assert not out.exists()
+    r = spp(*base, "--output", tmp_path / "bad.npy", "--kernel", k.name, "--path", "nope")
+    assert r.returncode == 2 and "--path nope" in r.stderr and k.paths[0].name in r.stderr
+    assert not (tmp_path / "bad.npy").exists()
