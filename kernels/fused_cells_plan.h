@@ -2,7 +2,8 @@
  * nhwc__fused_avx2 and nchw__fused_avx2; small_cells_avx512.h, by nhwc__fused_avx512).
  * Scalar; not a kernel.
  *
- * Taken (sc_takes) for forward max of planes of at most SC_MAX_HW pixels. Levels are computed
+ * Taken (sc_takes) for forward max of planes of at most SC_MAX_HW pixels (the NHWC fused
+ * kernels decide in spp_fz_choose_path and can force it on any max plane). Levels are computed
  * finer first; each is read from the input (src = -1: row partials, then row folds) or, when
  * that costs fewer folds, covered: every bin is the union of bins of one finer level already
  * computed (per axis a greedy cover by that level's intervals lying inside the bin; the
@@ -22,7 +23,8 @@
 
 #include "spp_internal.h"
 
-/* planes of at most this many pixels take this path */
+/* planes of at most this many pixels take this path (nchw__fused_avx2's test builds may set
+ * it; the NHWC fused kernels force their paths at run time instead) */
 #ifndef SC_MAX_HW
 #define SC_MAX_HW 400
 #endif
@@ -151,7 +153,7 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
     sp->nprog = q;
 }
 
-static size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
+static inline size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
 
 /* Workspace: [sc_plan][position table][per-thread slices][merge program]; the slices do
  * not depend on the program, so a forward builds the plan once, in place. */
@@ -164,7 +166,7 @@ typedef struct {
 /* 16-channel groups per task: NHWC copies a chunk of groups pixel by pixel in address order
  * (all of C when that fits SC_TILE_BYTES of tiles; split so there are >= 2 tasks per thread);
  * NCHW takes one group per task (its planes are contiguous anyway). */
-static int64_t sc_chunk(const spp_plan *pl, int threads)
+static inline int64_t sc_chunk(const spp_plan *pl, int threads)
 {
     const int64_t G = (pl->p.c + 15) / 16, n = pl->p.n;
     if (pl->p.layout != SPP_LAYOUT_NHWC)
@@ -174,7 +176,7 @@ static int64_t sc_chunk(const spp_plan *pl, int threads)
     return spp_group_for_threads(g, G, n, threads);
 }
 
-static sc_ws sc_layout(const spp_plan *pl, int threads)
+static inline sc_ws sc_layout(const spp_plan *pl, int threads)
 {
     const size_t hw = (size_t)(pl->p.h * pl->p.w);
     int nmax = 1;
@@ -191,19 +193,37 @@ static sc_ws sc_layout(const spp_plan *pl, int threads)
     return w;
 }
 
-/* Whether the small path takes this problem (forward max, small plane). */
-static int sc_takes(const spp_plan *pl)
+/* Whether the small path takes this problem (forward max, small plane). The core itself is
+ * correct on any max plane (the layout and the program have no size limit): SC_MAX_HW is the
+ * size beyond which it is not the faster path. Inline, like the two below, so a file that
+ * includes this header for one of them does not warn about the others. */
+static inline int sc_takes(const spp_plan *pl)
 {
     return pl->p.pool == SPP_POOL_MAX && pl->p.h * pl->p.w <= SC_MAX_HW;
 }
 
-static size_t sc_workspace(const spp_plan *pl, int threads)
+/* The core's workspace for any max plane, whether sc_takes it or not (a forced path). */
+static inline size_t sc_workspace_any(const spp_plan *pl, int threads)
 {
-    if (!sc_takes(pl))
-        return 0;
     sc_plan sp;
     sc_build(&sp, pl, NULL);
     return sc_layout(pl, threads).prog_off + (size_t)sp.nprog * 4;
+}
+
+static inline size_t sc_workspace(const spp_plan *pl, int threads)
+{
+    return sc_takes(pl) ? sc_workspace_any(pl, threads) : 0;
+}
+
+/* Levels the program reads from the input (the others are merged from finer bins). */
+static inline int sc_input_levels(const spp_plan *pl)
+{
+    sc_plan sp;
+    sc_build(&sp, pl, NULL);
+    int nin = 0;
+    for (int l = 0; l < pl->p.nlevels; l++)
+        nin += sp.src[l] < 0;
+    return nin;
 }
 
 #endif

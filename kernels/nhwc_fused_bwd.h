@@ -6,17 +6,19 @@
  *    accumulates it in one pass: no races, no atomics. Every dx element gets its terms in
  *    naive's order (level, bin row, bin column), so dx is bitwise naive's for every thread
  *    count.
- * Max, small maps (fz_back_tiled, nhwc_fused_plan.h): dy is added into a tile of
- *    FZ_BT_LANES channels per pixel in L1 and the tile is written to dx once (no zero-fill of
- *    dx, no read-modify-write in L2). When dx is at least FZ_BT_PFW_BYTES the copy-out
- *    prefetches dx's lines for writing FZ_BT_PFW pixels ahead: its stores are one 64-byte
- *    line per pixel, C * 4 bytes apart, which no hardware prefetcher fetches for writing.
- * Max, otherwise: dx zeroed (streaming stores when dx is at least FZ_NT_BYTES), then dy
- *    scattered at argmax.
- * Avg: the task's dy / divisor per bin and channel block into the workspace (G), then dx row
- *    by row: zeroed, then every bin containing the row adds its gradient over its columns
- *    (masked stores in the channel tail). The plan (spp_fz_build) gives the row ranges.
- * Inputs of at most FZ_MIN_ELEMS elements run naive's loops. */
+ * Paths (nhwc_fused_plan.h; the caller resolved one):
+ *  - bwd-tile (max): per FZ_BT_LANES channels, dy is added into a tile of them per pixel in
+ *    L1 and the tile is written to dx once (no zero-fill of dx, no read-modify-write in L2).
+ *  - bwd-tile-pfw: the same, the copy-out prefetching dx's lines for writing FZ_BT_PFW pixels
+ *    ahead: its stores are one 64-byte line per pixel, C * 4 bytes apart, which no hardware
+ *    prefetcher fetches for writing (a large dx is not in cache).
+ *  - bwd-scatter (max): the task's dx zeroed (memset), then dy scattered at argmax.
+ *  - bwd-scatter-nt: the same, zeroed by streaming stores where the task covers all of C.
+ *  - bwd-avg: the task's dy / divisor per bin and channel block into the workspace (G), then
+ *    dx row by row: zeroed, then every bin containing the row adds its gradient over its
+ *    columns (masked stores in the channel tail). The plan (spp_fz_build) gives the row
+ *    ranges.
+ *  - scalar: naive's loops. */
 #ifndef NHWC_FUSED_BWD_H
 #define NHWC_FUSED_BWD_H
 
@@ -25,16 +27,14 @@
 #include "nhwc_fused_ws.h"
 
 #define FZ_BT_PFW 32
-#define FZ_BT_PFW_BYTES (1u << 20)
 /* prefetchw by hand: the AVX2 files are built without -mprfchw, so __builtin_prefetch(p, 1)
  * would not emit it (Intel CPUs before Broadwell execute it as a NOP). */
 static inline void fz_prefetchw(const float *p) { __asm__ volatile("prefetchw %0" ::"m"(*p)); }
 
-/* Zero n floats. When the whole dx is FZ_NT_BYTES or more (it cannot stay in the 32 MiB L3),
- * streaming stores skip the read-for-ownership of lines a max backward mostly never touches
- * again (glibc's memset does this only for single calls above a larger size); the sfence
- * orders them before the scatter that follows and before other threads' reads. */
-#define FZ_NT_BYTES (16u << 20)
+/* Zero n floats. With nt (path bwd-scatter-nt: a dx too large to stay in L3), streaming
+ * stores skip the read-for-ownership of lines a max backward mostly never touches again
+ * (glibc's memset does this only for single calls above a larger size); the sfence orders
+ * them before the scatter that follows and before other threads' reads. */
 static void fz_zero(float *d, int64_t n, int nt)
 {
     if (!nt) {
@@ -63,20 +63,20 @@ static __attribute__((noinline)) void fz_bt_scatter(const float *dyc, const int3
 }
 
 /* One backward task: sample b, channel blocks [k0, k1) (channels [c0, c1)); dxs points at
- * channel 0 of sample b. It owns dx[b, :, :, c0:c1] alone: zero-fill and accumulate. */
+ * channel 0 of sample b. It owns dx[b, :, :, c0:c1] alone: zero-fill and accumulate. path:
+ * one of the backward paths but scalar (fp and rr: the plan, built for bwd-avg only). */
 NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
                               int64_t b, int64_t k0, int64_t k1, const float *dy,
-                              const int32_t *argmax, float *dxs, float *G)
+                              const int32_t *argmax, float *dxs, float *G, int path)
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
     const int64_t c0 = k0 * CBW, c1 = k1 * CBW < C ? k1 * CBW : C, cw = c1 - c0;
     const int64_t abin = pl->bins_per_channel * CBW;
     const int full = c0 == 0 && c1 == C; /* the task's region is contiguous */
-    if (fz_back_tiled(pl)) { /* G: the tile, [pixel][FZ_BT_LANES channels] */
+    if (fz_tiled(path)) { /* G: the tile, [pixel][FZ_BT_LANES channels] */
         const int64_t HW = H * W;
-        const int pfw =
-            FZ_BT_FORCED || (uint64_t)spp_input_elems(p) * sizeof(float) >= FZ_BT_PFW_BYTES;
+        const int pfw = path == FZP_BT_PFW;
         for (int64_t cs = c0; cs < c1; cs += FZ_BT_LANES) {
             const int64_t ce = cs + FZ_BT_LANES < c1 ? cs + FZ_BT_LANES : c1;
             memset(G, 0, (size_t)HW * FZ_BT_LANES * sizeof *G);
@@ -109,9 +109,9 @@ NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_pl
         }
         return;
     }
-    if (p->pool == SPP_POOL_MAX) {
+    if (path != FZP_BWD_AVG) {
         if (full)
-            fz_zero(dxs, H * W * C, (uint64_t)spp_input_elems(p) * sizeof *dxs >= FZ_NT_BYTES);
+            fz_zero(dxs, H * W * C, path == FZP_SCATTER_NT);
         else
             for (int64_t e = 0; e < H * W; e++)
                 memset(dxs + e * C + c0, 0, (size_t)cw * sizeof *dxs);
@@ -177,21 +177,23 @@ NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_pl
     }
 }
 
+/* The backward on a path the caller resolved (nhwc_fused_plan.h). */
 static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
-                              float *dx, const spp_exec *ex)
+                              float *dx, const spp_exec *ex, int path)
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
-    if (spp_input_elems(p) <= FZ_MIN_ELEMS)
+    if (path == FZP_SCALAR)
         return spp_kernel_naive.backward(pl, dy, argmax, dx, ex);
     char *ws = ex->workspace;
-    fz_plan *fp = (fz_plan *)(void *)ws;
-    int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
-    if (!fz_back_tiled(pl)) /* the tile needs no plan */
-        spp_fz_build(fp, rr, pl, 1);
+    int32_t *rr;
+    uint8_t *rowon;
+    fz_plan *fp = fz_plan_at(ws, pl, &rr, &rowon);
+    if (path == FZP_BWD_AVG) /* the max paths need no plan */
+        spp_fz_build(fp, rr, rowon, pl, 1, path);
     char *tws = ws + fz_plan_bytes(pl);
-    /* within the declared size (same plan; the tile fits whatever the slots) */
-    const size_t tb = fz_thread_bytes_for(pl, fz_back_tiled(pl) ? 0 : fp->pslots);
+    /* as declared: the backward paths have no partial slots */
+    const size_t tb = fz_thread_bytes(pl, 0, fz_tiled(path));
     const int T = ex->threads < 1 ? 1 : ex->threads;
     const int64_t nblk = (C + CBW - 1) / CBW, gsz = fz_group(pl, T);
     const int64_t ngrp = (nblk + gsz - 1) / gsz, ntask = p->n * ngrp;
@@ -199,7 +201,8 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
         for (int64_t t = 0; t < ntask; t++) {
             const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
             const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
-            fz_back_task(fp, rr, pl, b, k0, k1, dy, argmax, dx + b * H * W * C, (float *)(void *)tws);
+            fz_back_task(fp, rr, pl, b, k0, k1, dy, argmax, dx + b * H * W * C,
+                         (float *)(void *)tws, path);
         }
         return SPP_OK;
     }
@@ -210,7 +213,7 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
         for (int64_t t = 0; t < ntask; t++) {
             const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
             const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
-            fz_back_task(fp, rr, pl, b, k0, k1, dy, argmax, dx + b * H * W * C, G);
+            fz_back_task(fp, rr, pl, b, k0, k1, dy, argmax, dx + b * H * W * C, G, path);
         }
     }
     return SPP_OK;

@@ -4,10 +4,10 @@
  *
  * Per call: the plan (spp_fz_build, nhwc_fused_plan.h) into the workspace, then tasks
  *    (sample, channel group; nhwc_fused_ws.h), schedule(dynamic,1) with num_threads(threads),
- *    no OpenMP region for one thread or one task. A task runs the 2-D blocks
- *    (nhwc_fused_blocks.h) when the plan chose them, else the two-phase or row-at-a-time row
- *    path (nhwc_fused_rows.h), block by block or row by row, so each input row is read front
- *    to back. Tasks write disjoint outputs: no races, no atomics.
+ *    no OpenMP region for one thread or one task. A task runs the path's code: the 2-D
+ *    blocks (nhwc_fused_blocks.h), or the two-phase or row-at-a-time row path
+ *    (nhwc_fused_rows.h), block by block or row by row, so each input row is read front to
+ *    back. Tasks write disjoint outputs: no races, no atomics.
  * Max: first with the fast folds and a NaN probe; a possible NaN reruns the task with the
  *    exact folds, so NaN costs time, never correctness: first maximum on ties (-0.0 ==
  *    +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, equal to naive's
@@ -17,8 +17,8 @@
  *    holds a channel.
  * Write-out: the [bin][channel] accumulators to y's [channel][bin] runs with 8x8 and 4x8
  *    register transposes (avx2_transpose.h; a one-bin level is a plain copy); avg means are
- *    scaled 4 lanes at a time in double first (vmulpd, vcvtpd2ps). Inputs of at most
- *    FZ_MIN_ELEMS elements run naive's loops. */
+ *    scaled 4 lanes at a time in double first (vmulpd, vcvtpd2ps). Path scalar runs naive's
+ *    loops. */
 #ifndef NHWC_FUSED_FWD_H
 #define NHWC_FUSED_FWD_H
 
@@ -221,11 +221,13 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
     }
 }
 
+/* The forward on a path the caller resolved (nhwc_fused_plan.h): scalar, or a row path or the
+ * 2-D blocks (the kernel files run the small-plane core themselves). */
 static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
-                             const spp_exec *ex)
+                             const spp_exec *ex, int path)
 {
     const spp_problem *p = &pl->p;
-    if (spp_input_elems(p) <= FZ_MIN_ELEMS)
+    if (path == FZP_SCALAR)
         return spp_kernel_naive.forward(pl, x, y, argmax, ex);
     char *ws = ex->workspace;
     fz_ctx cx;
@@ -234,13 +236,14 @@ static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32
     cx.y = y;
     cx.argmax = argmax;
     cx.mode = p->pool == SPP_POOL_AVG ? MODE_SUM : argmax ? MODE_MAXPOS : MODE_MAXVAL;
-    fz_plan *fp = (fz_plan *)(void *)ws;
-    int32_t *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
-    spp_fz_build(fp, rr, pl, cx.mode == MODE_SUM);
+    int32_t *rr;
+    uint8_t *rowon;
+    fz_plan *fp = fz_plan_at(ws, pl, &rr, &rowon);
+    spp_fz_build(fp, rr, rowon, pl, cx.mode == MODE_SUM, path);
     cx.fp = fp;
     cx.rr = rr;
     char *tws = ws + fz_plan_bytes(pl);
-    const size_t tb = fz_thread_bytes_for(pl, fp->pslots); /* as declared: same plan */
+    const size_t tb = fz_thread_bytes(pl, fp->pslots, 0); /* as declared: same plan and path */
     const int T = ex->threads < 1 ? 1 : ex->threads;
     cx.nblk = (p->c + CBW - 1) / CBW;
     cx.gsz = fz_group(pl, T);

@@ -1,18 +1,15 @@
-/* nhwc_fused_plan.c: the fused NHWC kernels' planner (nhwc_fused_plan.h): scalar set logic on
- * the plan's intervals, the same for every ISA, so compiled once. Not a kernel (the registry
- * is kernels.inc). Boundaries come only from the plan (docs/spec.md#2-bins); the planner
- * decides which intervals are unions of shorter ones, which rows each bin holds, and which
- * path (one row at a time, two-phase, 2-D blocks) the forward takes. */
+/* nhwc_fused_plan.c: the fused NHWC kernels' planner and path choice (nhwc_fused_plan.h):
+ * scalar set logic on the plan's intervals, the same for every ISA, so compiled once. Not a
+ * kernel (the registry is kernels.inc). Boundaries come only from the plan
+ * (docs/spec.md#2-bins); the planner decides which intervals are unions of shorter ones and
+ * which rows each bin holds; spp_fz_choose_path (the end of this file) decides the path, with
+ * every size and cache threshold of the two kernels. */
 #include <string.h>
 
+#include "fused_cells_plan.h"
 #include "nhwc_fused_plan.h"
 
-/* Two-phase forward (a block's partials of all rows kept, then every bin folds its rows in
- * registers and is stored once) when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB
- * at 8 lanes: L2; zf5 13 x 12, vgg16-600 38 x 7); interval by interval when at most
- * FZ_COLS_ALL_SLOTS. */
-#define FZ_COLS_ALL_SLOTS 192
-static int fz_two_phase(const spp_plan *pl, int nq) { return pl->p.h * nq <= FZ_TWO_SLOTS; }
+static int fz_row_route(const spp_plan *pl, int nq);
 
 /* Pieces of every interval of a set (nq intervals [qs, qe): ord, np, piece) from the shorter
  * ones. With scan set, an interval is read from the input instead (np = 0) when its pieces are
@@ -220,54 +217,38 @@ static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
     return (int64_t)ra->nq * ca->nleaf + ca->nq;
 }
 
-/* Whether a max forward with argmax takes the 2-D blocks: maps of at least FZ2_MIN_HW cells
- * (on smaller ones the two-phase row path is cheap and each block's slice of every pixel is
- * fetched by itself), inputs that stay in L3 (FZ2_MAX_BYTES: from DRAM the row path's walk in
- * address order streams and the blocks' 128-byte slices of 1-2 KiB pixels do not), and slots
- * that stay in L2 (FZ2_MAX_SLOTS). */
-#define FZ2_MIN_HW 600
-#define FZ2_MAX_BYTES (16u << 20)
-#define FZ2_MAX_SLOTS 1024
-#ifdef FZ_FORCE_BLOCKS /* tests build with it, so the 2-D blocks are checked on every shape */
-#define FZ2_FORCED 1
-#else
-#define FZ2_FORCED 0
-#endif
-static int fz_blocks_shape(const spp_plan *pl) /* before the plan: it costs microseconds */
+/* Partial slots per thread (pslots), two-phase (two) and the 2-D blocks (blk) for a path, on
+ * a plan whose column intervals are set (fz_intervals). The 2-D blocks keep the slots of the
+ * row path their exact rerun takes on a possible NaN, the one the kernel would choose. Paths
+ * without column partials (the backward ones) need no slots. */
+static void fz_slots(fz_plan *fp, const spp_plan *pl, int path)
 {
-    const spp_problem *p = &pl->p;
-    return FZ2_FORCED || (p->h * p->w >= FZ2_MIN_HW &&
-                          (uint64_t)spp_input_elems(p) * sizeof(float) <= FZ2_MAX_BYTES);
-}
-
-/* Partial slots per thread (pslots) and whether a max forward with argmax takes the 2-D
- * blocks (blk), for a plan whose column intervals are set (fz_intervals). */
-static void fz_slots(fz_plan *fp, const spp_plan *pl, int sums)
-{
-    fp->pslots = fz_two_phase(pl, fp->nq) ? pl->p.h * fp->nq : fp->nq;
-    fp->blk = 0;
-    if (sums || !fz_blocks_shape(pl))
-        return;
-    const int64_t s2 = fz_blocks_plan(fp, pl);
-    if (s2 > 0 && (FZ2_FORCED || s2 <= FZ2_MAX_SLOTS)) {
-        fp->blk = 1;
-        if (s2 > fp->pslots)
-            fp->pslots = s2;
+    int64_t s2 = 0;
+    fp->blk = path == FZP_BLOCKS;
+    if (fp->blk) {
+        s2 = fz_blocks_plan(fp, pl); /* > 0: the path was chosen or checked valid */
+        path = fz_row_route(pl, fp->nq);
     }
+    fp->two = path == FZP_TWO_COLS ? 2 : path == FZP_TWO ? 1 : 0;
+    fp->pslots = fp->two ? pl->p.h * fp->nq : path == FZP_ROWS ? fp->nq : 0;
+    if (s2 > fp->pslots)
+        fp->pslots = s2;
 }
 
-int64_t spp_fz_count_slots(const spp_plan *pl)
+int64_t spp_fz_count_slots(const spp_plan *pl, int path)
 {
+    if (path != FZP_ROWS && path != FZP_TWO && path != FZP_TWO_COLS && path != FZP_BLOCKS)
+        return 0;
     fz_plan fp;
     fz_intervals(&fp, pl);
-    fz_slots(&fp, pl, pl->p.pool == SPP_POOL_AVG);
+    fz_slots(&fp, pl, path);
     return fp.pslots;
 }
 
 /* Row ranges: bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
  * (bin starts and ends never decrease with the bin index in any convention, so the bins
  * containing a row are contiguous). */
-void spp_fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
+void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, int sums, int path)
 {
     const spp_problem *p = &pl->p;
     fz_intervals(fp, pl);
@@ -285,16 +266,127 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums)
     }
     if (sums) /* fz_intervals left the pieces for max */
         FZ_PIECES(fp, 1, 1);
-    fz_slots(fp, pl, sums);
-    /* 2: two-phase, interval by interval (the partials stay in L1); 1: two-phase, row by row;
-     * 0: one row at a time */
-    fp->two = !fz_two_phase(pl, fp->nq) ? 0 : p->h * fp->nq <= FZ_COLS_ALL_SLOTS ? 2 : 1;
-    if (fp->two) /* then H <= FZ_TWO_SLOTS */
+    fz_slots(fp, pl, sums ? (path == FZP_BLOCKS ? FZP_ROWS : path) : path);
+    fp->rowon = rowon;
+    if (fp->two)
         for (int64_t h = 0; h < p->h; h++) {
             int any = 0;
             for (int l = 0; l < p->nlevels; l++)
                 any |= rr[2 * (l * p->h + h)] <= rr[2 * (l * p->h + h) + 1];
-            fp->rowon[h] = (uint8_t)any;
+            rowon[h] = (uint8_t)any;
         }
 }
 
+/* ---- the paths, and the one place the kernels choose among them ----
+ * Thresholds (the measurements behind them: docs/perf-log.md):
+ *  - FZ_MIN_ELEMS: inputs of at most 512 elements run naive's loops; the per-call plan would
+ *    cost more than the whole problem there.
+ *  - the small-plane core: max forward on planes of at most SC_MAX_HW (400) pixels
+ *    (fused_cells_plan.h), C >= 2 (one live lane of 16 does many times naive's work per
+ *    element), at most one level read from the input (with more, e.g. levels 3 and 2 that do
+ *    not nest, the column segments of the row paths do better).
+ *  - two-phase when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at 8 lanes: L2; zf5
+ *    13 x 12, vgg16-600 38 x 7), built interval by interval when at most FZ_COLS_ALL_SLOTS
+ *    (they then stay in L1); otherwise one row at a time.
+ *  - the 2-D blocks for max with argmax on maps of at least FZ2_MIN_HW cells (on smaller ones
+ *    the two-phase row path is cheap and each block's slice of every pixel is fetched by
+ *    itself), inputs that stay in L3 (FZ2_MAX_BYTES: from DRAM the row path's walk in address
+ *    order streams and the blocks' 128-byte slices of 1-2 KiB pixels do not), and slots that
+ *    stay in L2 (FZ2_MAX_SLOTS).
+ *  - the tiled max backward on maps of at most FZ_BT_MAX_HW pixels with at least one output
+ *    per 4 pixels (with fewer, the tile's writes cost more than the scatter into dx saves);
+ *    its copy-out prefetches dx for writing when dx is at least FZ_BT_PFW_BYTES (on a dx in
+ *    L2 the prefetches cost 1.12-1.37x); the scatter's zero-fill streams when dx is at least
+ *    FZ_NT_BYTES (it cannot stay in the 32 MiB L3). */
+#define FZ_MIN_ELEMS 512
+#define FZ_SC_MIN_C 2
+#define FZ_TWO_SLOTS 320
+#define FZ_COLS_ALL_SLOTS 192
+#define FZ2_MIN_HW 600
+#define FZ2_MAX_BYTES (16u << 20)
+#define FZ2_MAX_SLOTS 1024
+#define FZ_BT_MAX_HW 400
+#define FZ_BT_PFW_BYTES (1u << 20)
+#define FZ_NT_BYTES (16u << 20)
+
+#define FZ_FWD (SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_INFER))
+#define FZ_BWD SPP_PASS_BIT(SPP_PASS_BACKWARD)
+const spp_path spp_fz_paths[FZP_COUNT] = {
+    [FZP_SCALAR] = {"scalar", SPP_PASSES_ALL, "inputs of <= 512 elements: naive's loops"},
+    [FZP_SMALL] = {"small-cells", FZ_FWD,
+                   "max forward, H*W <= 400, C >= 2, one level read from the input"},
+    [FZP_ROWS] = {"rows", FZ_FWD, "forward otherwise: H x column intervals > 320"},
+    [FZP_TWO] = {"two-phase", FZ_FWD, "forward, H x column intervals in 193..320"},
+    [FZP_TWO_COLS] = {"two-phase-cols", FZ_FWD, "forward, H x column intervals <= 192"},
+    [FZP_BLOCKS] = {"blocks-2d", SPP_PASS_BIT(SPP_PASS_FORWARD),
+                    "max with argmax, H*W >= 600, x <= 16 MiB, <= 1024 slots (if plannable)"},
+    [FZP_BT] = {"bwd-tile", FZ_BWD, "max, H*W <= 400, an output per 4 pixels, dx < 1 MiB"},
+    [FZP_BT_PFW] = {"bwd-tile-pfw", FZ_BWD, "bwd-tile's maps with dx >= 1 MiB"},
+    [FZP_SCATTER] = {"bwd-scatter", FZ_BWD, "max backward otherwise, dx < 16 MiB"},
+    [FZP_SCATTER_NT] = {"bwd-scatter-nt", FZ_BWD, "max backward otherwise, dx >= 16 MiB"},
+    [FZP_BWD_AVG] = {"bwd-avg", FZ_BWD, "avg backward (inputs of > 512 elements)"},
+};
+
+/* The row path for nq column intervals: two-phase-cols, two-phase or rows. */
+static int fz_row_route(const spp_plan *pl, int nq)
+{
+    const int64_t slots = pl->p.h * nq;
+    return slots <= FZ_COLS_ALL_SLOTS ? FZP_TWO_COLS : slots <= FZ_TWO_SLOTS ? FZP_TWO : FZP_ROWS;
+}
+
+/* Whether a forced path gives correct results for the plan and pass. Every path that serves
+ * the pass does, whatever the size, except those of the other pool, and the 2-D blocks where
+ * their plan cannot be built (a leaf not elementary, or an axis of more than FZ2_MAXI / 3
+ * distinct intervals). */
+static int fz_valid(const spp_plan *pl, spp_pass pass, int path)
+{
+    const int max = pl->p.pool == SPP_POOL_MAX;
+    if (!fz_serves(path, pass))
+        return 0;
+    switch (path) {
+    case FZP_SMALL:
+    case FZP_BT:
+    case FZP_BT_PFW:
+    case FZP_SCATTER:
+    case FZP_SCATTER_NT:
+        return max;
+    case FZP_BLOCKS: {
+        fz_plan fp;
+        return max && fz_blocks_plan(&fp, pl) > 0;
+    }
+    case FZP_BWD_AVG:
+        return !max;
+    default: /* scalar and the row paths: any problem */
+        return 1;
+    }
+}
+
+int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads; /* no choice depends on it: the tasks are split per call */
+    if (force >= 0)
+        return fz_valid(pl, pass, force) ? force : -1;
+    const spp_problem *p = &pl->p;
+    const int64_t hw = p->h * p->w;
+    const uint64_t bytes = (uint64_t)spp_input_elems(p) * sizeof(float);
+    if (spp_input_elems(p) <= FZ_MIN_ELEMS)
+        return FZP_SCALAR;
+    if (pass == SPP_PASS_BACKWARD) {
+        if (p->pool != SPP_POOL_MAX)
+            return FZP_BWD_AVG;
+        if (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw)
+            return bytes >= FZ_BT_PFW_BYTES ? FZP_BT_PFW : FZP_BT;
+        return bytes >= FZ_NT_BYTES ? FZP_SCATTER_NT : FZP_SCATTER;
+    }
+    if (p->pool == SPP_POOL_MAX && sc_takes(pl) && p->c >= FZ_SC_MIN_C && sc_input_levels(pl) <= 1)
+        return FZP_SMALL;
+    fz_plan fp;
+    fz_intervals(&fp, pl);
+    if (pass == SPP_PASS_FORWARD && p->pool == SPP_POOL_MAX && hw >= FZ2_MIN_HW &&
+        bytes <= FZ2_MAX_BYTES) {
+        const int64_t s2 = fz_blocks_plan(&fp, pl);
+        if (s2 > 0 && s2 <= FZ2_MAX_SLOTS)
+            return FZP_BLOCKS;
+    }
+    return fz_row_route(pl, fp.nq);
+}

@@ -1,27 +1,27 @@
-/* nhwc_fused_plan.h: the plan of the fused NHWC kernels (nhwc__fused_avx2, nhwc__fused_avx512),
- * built per call by nhwc_fused_plan.c (scalar, compiled once) into the workspace. Not a kernel.
+/* nhwc_fused_plan.h: the plan and the paths of the fused NHWC kernels (nhwc__fused_avx2,
+ * nhwc__fused_avx512), built by nhwc_fused_plan.c (scalar, compiled once). Not a kernel.
  *
+ * Paths (fz_path; spp_fz_paths names them): both kernels have the same ones and choose them
+ *    the same way, in one function, spp_fz_choose_path: every size and cache threshold of
+ *    these kernels is used there and nowhere else. The plan below is built per call for the
+ *    path the caller resolved.
  * Column intervals: the distinct column intervals of all levels (qs, qe; colq maps a level's
  *    column bin to one), in computation order (ord: shorter first). An interval that is an
  *    exact union of shorter ones (for max any cover whose pieces advance left to right, for
  *    sums an exact partition) is merged from their partials (np pieces) instead of re-read
  *    from the input (np = 0). Where levels do not nest (sppnet windows), the elementary
  *    segments between all interval ends are added when that is cheaper, so each column of a
- *    row is scanned once. The choice does not depend on the pool, so the forward and the
- *    backward of one plan agree on nq (the workspace is sized from it).
+ *    row is scanned once (a plan choice within every row path, not a path of its own; test
+ *    builds add them always with FZ_FORCE_SEGMENTS). The choice does not depend on the pool.
  * Row ranges (rr): the bins of level l containing row h are rr[2*(l*H+h)] .. rr[2*(l*H+h)+1]
  *    (bin starts and ends never decrease with the bin index in any convention).
- * Two-phase (two): 1 or 2 when H * nq partial slots are at most FZ_TWO_SLOTS, so a block's
- *    partials of all rows stay in L2 (2: built interval by interval when they fit L1).
- * 2-D blocks (blk, ra, ca, need): for max with argmax on maps of at least 600 cells whose
- *    input stays in L3, the elementary row and column segments of all levels (leaves) cut the
- *    map into disjoint blocks; every other row or column item is merged from shorter ones.
- *    Not used when a leaf is not elementary or an axis has too many items.
- * Tile backward (fz_back_tiled): max backward of small maps with at least one output per 4
- *    pixels adds dy into a tile of FZ_BT_LANES channels per pixel in L1, then writes it to dx;
- *    with fewer outputs the tile's writes cost more than the scatter into dx saves.
- * Test builds force choices: FZ_FORCE_SEGMENTS, FZ_FORCE_BLOCKS, FZ_FORCE_BACK_TILE, and
- *    FZ_BT_MAX_HW (mk/check.mk). */
+ * Two-phase (two): 1 (path two-phase) or 2 (two-phase-cols): a block's partials of all rows
+ *    kept (H * nq slots), then every bin folds its rows; rowon flags the rows some bin holds.
+ * 2-D blocks (blk, ra, ca, need; path blocks-2d, max with argmax): the elementary row and
+ *    column segments of all levels (leaves) cut the map into disjoint blocks; every other row
+ *    or column item is merged from shorter ones. Impossible when a leaf is not elementary or
+ *    an axis has more than FZ2_MAXI / 3 distinct intervals (spp_fz_choose_path then refuses
+ *    the path). Its exact rerun on a possible NaN takes the row path the kernel would choose. */
 #ifndef NHWC_FUSED_PLAN_H
 #define NHWC_FUSED_PLAN_H
 
@@ -31,7 +31,30 @@
 
 #define FZ_MAXQ (SPP_MAX_LEVELS * SPP_MAX_LEVEL)
 #define FZ_MAXP 16
-#define FZ_TWO_SLOTS 320
+
+/* The paths, in the order of spp_fz_paths (nhwc_fused_plan.c); the int a path index is. */
+enum {
+    FZP_SCALAR,     /* naive's loops */
+    FZP_SMALL,      /* the small-plane core (small_cells_avx2.h / small_cells_avx512.h) */
+    FZP_ROWS,       /* one row at a time (nhwc_fused_rows.h) */
+    FZP_TWO,        /* two-phase, partials row by row */
+    FZP_TWO_COLS,   /* two-phase, partials interval by interval */
+    FZP_BLOCKS,     /* 2-D blocks (nhwc_fused_blocks.h) */
+    FZP_BT,         /* max backward: L1 tile written to dx once */
+    FZP_BT_PFW,     /* the same, the copy-out prefetching dx for writing */
+    FZP_SCATTER,    /* max backward: zero-fill (memset), then scatter */
+    FZP_SCATTER_NT, /* the same, zero-fill by streaming stores */
+    FZP_BWD_AVG,    /* avg backward, row by row */
+    FZP_COUNT
+};
+extern const spp_path spp_fz_paths[FZP_COUNT];
+/* The kernels' choose_path (include/spp.h: spp_choose_path_fn); threads does not matter. */
+int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force);
+/* Whether path serves pass (spp_fz_paths[path].passes). */
+static inline int fz_serves(int path, spp_pass pass)
+{
+    return path >= 0 && path < FZP_COUNT && (spp_fz_paths[path].passes & SPP_PASS_BIT(pass));
+}
 
 /* One axis of the 2-D blocks (fz_blocks): items [qs, qe) read from the input (leaves, np = 0)
  * or merged from shorter ones, as in the column intervals of the row path. */
@@ -47,15 +70,16 @@ typedef struct {
 
 typedef struct {
     int nq;                                   /* distinct column intervals */
-    int two;                                  /* two-phase (fz_two_phase): 2, 1; else 0 */
+    int two;                                  /* 2: two-phase-cols, 1: two-phase, 0: rows */
+    uint8_t *rowon;                           /* two-phase: row h lies in some bin (H flags,
+                                                 after rr in the workspace) */
     int64_t qs[FZ_MAXQ], qe[FZ_MAXQ];         /* [qs, qe) */
     int16_t ord[FZ_MAXQ];                     /* computation order: shorter first */
     int16_t np[FZ_MAXQ];                      /* 0: scan the input; else pieces to merge */
     int16_t piece[FZ_MAXQ][FZ_MAXP];
     int16_t colq[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, column bin j -> interval */
     int32_t lbin[SPP_MAX_LEVELS];             /* first accumulator of level l */
-    uint8_t rowon[FZ_TWO_SLOTS];              /* two-phase: row h lies in some bin */
-    int64_t pslots;                           /* partial slots per thread, either path */
+    int64_t pslots;                           /* partial slots per thread of the path */
     int blk;                                  /* max with argmax, no NaN: the 2-D blocks */
     fz_axis ra, ca;                           /* 2-D blocks: row and column items */
     uint64_t need[FZ2_MAXI];                  /* row item -> the column items its bins need */
@@ -63,34 +87,23 @@ typedef struct {
 
 
 static inline size_t fz_round(size_t b) { return (b + 63) / 64 * 64; }
-/* The workspace's plan part: the fz_plan, then the row ranges rr. */
+/* The workspace's plan part: the fz_plan, the row ranges rr, the row flags rowon. */
 static inline size_t fz_plan_bytes(const spp_plan *pl)
 {
-    return fz_round(sizeof(fz_plan)) + fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
+    return fz_round(sizeof(fz_plan)) +
+           fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t)) + fz_round((size_t)pl->p.h);
 }
 
-/* The tile backward (file header): maps of at most FZ_BT_MAX_HW pixels. */
-#ifndef FZ_BT_MAX_HW
-#define FZ_BT_MAX_HW 400
-#endif
+/* The tile of the tiled max backward: FZ_BT_LANES channels per pixel. */
 #define FZ_BT_LANES 16
-#ifdef FZ_FORCE_BACK_TILE /* test builds: the tile on every max shape */
-#define FZ_BT_FORCED 1
-#else
-#define FZ_BT_FORCED 0
-#endif
-static inline int fz_back_tiled(const spp_plan *pl)
-{
-    const int64_t hw = pl->p.h * pl->p.w;
-    return pl->p.pool == SPP_POOL_MAX &&
-           (FZ_BT_FORCED || (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw));
-}
 
-/* The plan (fp) and row ranges (rr, fz_plan_bytes' second part) for pl; sums: avg (the
- * intervals' pieces must then partition them). */
-void spp_fz_build(fz_plan *fp, int32_t *rr, const spp_plan *pl, int sums);
-/* The partial slots per thread that spp_fz_build will ask for (fz_plan.pslots), for sizing
- * the workspace before a plan exists. */
-int64_t spp_fz_count_slots(const spp_plan *pl);
+/* The plan (fp), row ranges (rr) and row flags (rowon: fz_plan_bytes' second and third parts)
+ * for pl and a row path or the 2-D blocks (FZP_ROWS, FZP_TWO, FZP_TWO_COLS, FZP_BLOCKS; any
+ * other path gets rr and lbin and no partial slots); sums: avg (the intervals' pieces must
+ * then partition them). The path must be valid (spp_fz_choose_path). */
+void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, int sums, int path);
+/* The partial slots per thread that spp_fz_build will ask for (fz_plan.pslots) on this path,
+ * for sizing the workspace before a plan exists. */
+int64_t spp_fz_count_slots(const spp_plan *pl, int path);
 
 #endif

@@ -5,20 +5,20 @@
  *    accumulators within FZ_GROUP_BYTES (L2), usually all of C, so a task walks each input
  *    row front to back instead of reading CBW channels out of every C; groups are split
  *    further (spp_group_for_threads) so there are >= 2 tasks per thread when N is small.
- * Workspace: the plan (nhwc_fused_plan.h: fz_plan_bytes), then per thread the accumulators
- *    of a group (sum n^2 bins x CBW channels x 8 bytes: value and position, or the backward's
- *    gradients) and the partial slots (one row of column partials, all rows for two-phase,
- *    or the 2-D blocks', whichever is most), or the max backward's tile when that is more
- *    (H*W x FZ_BT_LANES x 4 bytes).
- * Inputs of at most FZ_MIN_ELEMS elements run naive's loops: the per-call plan would cost
- *    more than the whole problem there. */
+ * Workspace, per path (nhwc_fused_plan.h): none for scalar; the small-plane core's
+ *    (sc_workspace_any) for small-cells; else the plan (fz_plan_bytes), then per thread the
+ *    accumulators of a group (sum n^2 bins x CBW channels x 8 bytes: value and position, or
+ *    the avg backward's gradients) and the path's partial slots (one row of column partials,
+ *    all rows for two-phase, or the 2-D blocks'), or the tiled max backward's tile when that
+ *    is more (H*W x FZ_BT_LANES x 4 bytes). A kernel's workspace is the largest over the
+ *    paths its passes run. */
 #ifndef NHWC_FUSED_WS_H
 #define NHWC_FUSED_WS_H
 
+#include "fused_cells_plan.h"
 #include "nhwc_fused_plan.h"
 #include "nhwc_simd.h"
 
-#define FZ_MIN_ELEMS 512
 #define FZ_GROUP_BYTES (256u << 10)
 
 /* Channel blocks per task (a "group"): as many as keep the group's accumulators within
@@ -34,20 +34,51 @@ static int64_t fz_group(const spp_plan *pl, int threads)
     const int64_t nblk = (pl->p.c + CBW - 1) / CBW, n = pl->p.n;
     return spp_group_for_threads(fz_group_max(pl), nblk, n, threads);
 }
-/* Per thread: a group's accumulators and pslots partial slots, or the backward's tile. */
-static size_t fz_thread_bytes_for(const spp_plan *pl, int64_t pslots)
+/* Per thread: a group's accumulators and pslots partial slots, or (tile set) the tiled max
+ * backward's tile if that is more. */
+static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int tile)
 {
     const size_t a = fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * CBW * 8);
-    const size_t t = fz_back_tiled(pl) ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
+    const size_t t = tile ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
     return a > t ? a : t;
 }
-static size_t fz_thread_bytes(const spp_plan *pl)
+static inline int fz_tiled(int path) { return path == FZP_BT || path == FZP_BT_PFW; }
+
+/* The workspace one path needs. */
+static size_t fz_path_workspace(const spp_plan *pl, int threads, int path)
 {
-    return fz_thread_bytes_for(pl, spp_fz_count_slots(pl));
+    if (path == FZP_SCALAR)
+        return 0;
+    if (path == FZP_SMALL)
+        return sc_workspace_any(pl, threads);
+    return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) *
+                                   fz_thread_bytes(pl, spp_fz_count_slots(pl, path), fz_tiled(path));
 }
-static size_t fz_workspace(const spp_plan *pl, int threads)
+
+/* The kernels' workspace_size: the most any pass of the problem needs, each pass on its own
+ * path or, for the passes it serves, on path (>= 0: forced). */
+static size_t fz_workspace(const spp_plan *pl, int threads, int path)
 {
-    return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) * fz_thread_bytes(pl);
+    const int passes = spp_passes_of(pl->p.pool);
+    size_t most = 0;
+    for (int s = 0; s < SPP_NPASSES; s++)
+        if (passes & (int)SPP_PASS_BIT(s)) {
+            const int q = fz_serves(path, (spp_pass)s)
+                              ? path
+                              : spp_fz_choose_path(pl, threads, (spp_pass)s, -1);
+            const size_t b = fz_path_workspace(pl, threads, q);
+            most = b > most ? b : most;
+        }
+    return most;
+}
+
+/* The plan's parts in the workspace (fz_plan_bytes): the fz_plan, rr, rowon. */
+static inline fz_plan *fz_plan_at(char *ws, const spp_plan *pl, int32_t **rr, uint8_t **rowon)
+{
+    const size_t rb = fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
+    *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
+    *rowon = (uint8_t *)(ws + fz_round(sizeof(fz_plan)) + rb);
+    return (fz_plan *)(void *)ws;
 }
 
 #endif
