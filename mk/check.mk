@@ -1,12 +1,10 @@
 # The C correctness driver and the C-side reliability checks (sanitizers, fuzzing, size limits).
 #   make test-driver      every kernel vs naive on configs/check/*.shapes (part of `make test`)
-#   make test-forced      the driver again on builds that force paths the kernels choose per
-#                         plan (NHWC fused: elementary column segments, the small-plane max
-#                         path switched off so small shapes run them too; then the 2-D blocks
-#                         of max with argmax on every shape)
+#   make test-forced      the driver again on a build with the one plan choice no run-time
+#                         path switch reaches (NHWC fused: elementary column segments on every
+#                         row path); the paths themselves are forced by the driver on every build
 #   make test-emu512      the AVX-512 kernels' code on an AVX2 emulation of their 16-lane
-#                         vocabulary (tests/emu512/), through the driver: default plan choices,
-#                         then the 2-D blocks forced
+#                         vocabulary (tests/emu512/), through the driver, every path forced
 #   make test-sanitize    ASan+UBSan build in $(SAN_BUILD): driver (--quick) + oracle pytest
 #   make test-valgrind    driver (--quick) under valgrind, build without sanitizers
 #   make test-large       > 2^31-element tensors (slow, ~9 GB RAM; not part of `make test`)
@@ -35,19 +33,14 @@ CHECK_ENV := OMP_WAIT_POLICY=passive
 test-driver: $(BUILD)/spp-check
 	$(Q)$(CHECK_ENV) $(BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 
-# ---- per-plan strategy choices forced on (the default heuristics take them on some shapes only) ----
+# ---- the plan choice inside the NHWC fused row paths that is not a path of its own: the
+# elementary column segments, normally added only where they cut the row cost by 10 % ----
 FORCED_BUILD ?= build-forced
-FORCED_FLAGS := -DFZ_FORCE_SEGMENTS -DSC_MAX_HW=0 -DFZ_BT_MAX_HW=0
-FORCED2_BUILD ?= build-forced-blocks
-FORCED2_FLAGS := -DFZ_FORCE_BLOCKS -DSC_MAX_HW=0 -DFZ_FORCE_BACK_TILE
+FORCED_FLAGS := -DFZ_FORCE_SEGMENTS
 test-forced:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED_BUILD) CFLAGS="$(FORCED_FLAGS)" $(FORCED_BUILD)/spp-check
-	$(Q)$(MAKE) --no-print-directory BUILD=$(FORCED2_BUILD) CFLAGS="$(FORCED2_FLAGS)" $(FORCED2_BUILD)/spp-check
 	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED_FLAGS)"
 	$(Q)$(CHECK_ENV) $(FORCED_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
-		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
-	@echo "== test-forced: C driver, NHWC fused kernels built with $(FORCED2_FLAGS)"
-	$(Q)$(CHECK_ENV) $(FORCED2_BUILD)/spp-check --kernel nhwc__fused_avx2 --kernel nhwc__fused_avx512 \
 		$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 
 # ---- the AVX-512 kernels on an emulated vocabulary (on a CPU without AVX-512 they are skipped
@@ -64,12 +57,8 @@ EMU_RUN = $(CHECK_ENV) $(1)/spp-check-emu512 --kernel emu512:nhwc__avx512 \
 	--kernel emu512:nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 test-emu512:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(EMU_BUILD) $(EMU_BUILD)/spp-check-emu512
-	$(Q)$(MAKE) --no-print-directory BUILD=$(EMU_BUILD)-blocks CFLAGS=-DFZ_FORCE_BLOCKS \
-		$(EMU_BUILD)-blocks/spp-check-emu512
 	@echo "== test-emu512: C driver, the AVX-512 kernels' code on emulated 16-lane vectors"
 	$(Q)$(call EMU_RUN,$(EMU_BUILD))
-	@echo "== test-emu512: the same, built with -DFZ_FORCE_BLOCKS"
-	$(Q)$(call EMU_RUN,$(EMU_BUILD)-blocks)
 
 # ---- sanitizers ----
 SAN_BUILD ?= build-san

@@ -1,8 +1,8 @@
 # make coverage: which lines and branches of the library the tests run (gcov, gcovr).
 #   Builds instrumented copies (--coverage at the default -O3): the default build, run by the C driver over
-#   every shape file and by the oracle suite; the forced-path builds (FORCED_FLAGS,
-#   FORCED2_FLAGS of mk/check.mk) and the emulated AVX-512 build (tests/emu512/), run by the
-#   C driver. gcovr reads each build's data, merges them, and writes under $(COV_DIR)/:
+#   every shape file (every path of every kernel forced where valid) and by the oracle suite;
+#   the build with FORCED_FLAGS of mk/check.mk and the emulated AVX-512 build (tests/emu512/),
+#   run by the C driver. gcovr reads each build's data, merges them, and writes under $(COV_DIR)/:
 #   index.html (per file, line by line), coverage.txt (per file) and summary.json; the run
 #   ends with the two lines
 #     coverage: kernels/ NN.N% lines NN.N% branches
@@ -20,21 +20,18 @@ GCOVR = .venv/bin/gcovr -r . --filter 'kernels/' --filter 'src/' --gcov-suspicio
 .PHONY: coverage coverage-report
 coverage:
 	$(Q)scripts/setup.sh coverage
-	$(Q)rm -rf $(COV_BUILD) $(COV_BUILD)-forced $(COV_BUILD)-forced2 $(COV_BUILD)-emu $(COV_DIR).tmp
+	$(Q)rm -rf $(COV_BUILD) $(COV_BUILD)-forced $(COV_BUILD)-emu $(COV_DIR).tmp
 	$(Q)mkdir -p $(COV_DIR).tmp
 	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD) all $(COV_BUILD)/spp-check
 	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD)-forced CFLAGS="$(FORCED_FLAGS)" $(COV_BUILD)-forced/spp-check
-	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD)-forced2 CFLAGS="$(FORCED2_FLAGS)" $(COV_BUILD)-forced2/spp-check
 	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD)-emu $(COV_BUILD)-emu/spp-check-emu512
 	@echo "== coverage: C driver (default build, every shape file)"
 	$(Q)$(CHECK_ENV) $(COV_BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) | tail -1
 	@echo "== coverage: oracle suite (default build)"
 	$(Q)OMP_WAIT_POLICY=passive SPP_BUILD=$(COV_BUILD) $(PY) -m pytest oracle -q -p no:cacheprovider \
 		| tail -1
-	@echo "== coverage: C driver, forced paths ($(FORCED_FLAGS)) and ($(FORCED2_FLAGS))"
+	@echo "== coverage: C driver, NHWC fused kernels built with $(FORCED_FLAGS)"
 	$(Q)$(CHECK_ENV) $(COV_BUILD)-forced/spp-check --kernel nhwc__fused_avx2 \
-		--kernel nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) | tail -1
-	$(Q)$(CHECK_ENV) $(COV_BUILD)-forced2/spp-check --kernel nhwc__fused_avx2 \
 		--kernel nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) | tail -1
 	@echo "== coverage: C driver, the AVX-512 kernels on emulated 16-lane vectors"
 	$(Q)$(call EMU_RUN,$(COV_BUILD)-emu) | tail -1
@@ -43,10 +40,10 @@ coverage:
 # The report alone, from the gcov data the runs above left in the builds.
 coverage-report:
 	$(Q)rm -rf $(COV_DIR).tmp && mkdir -p $(COV_DIR).tmp
-	$(Q)for b in $(COV_BUILD) $(COV_BUILD)-forced $(COV_BUILD)-forced2 $(COV_BUILD)-emu; do \
+	$(Q)for b in $(COV_BUILD) $(COV_BUILD)-forced $(COV_BUILD)-emu; do \
 		$(GCOVR) $$b --json $(COV_DIR).tmp/$${b##*/}.json || exit 1; done
 	$(Q)$(GCOVR) $(addprefix --add-tracefile $(COV_DIR).tmp/,$(addsuffix .json,$(COV_BUILD) \
-		$(COV_BUILD)-forced $(COV_BUILD)-forced2 $(COV_BUILD)-emu)) \
+		$(COV_BUILD)-forced $(COV_BUILD)-emu)) \
 		--html-details $(COV_DIR).tmp/index.html --txt $(COV_DIR).tmp/coverage.txt \
 		--json-summary $(COV_DIR).tmp/summary.json --txt-metric branch >/dev/null
 	$(Q)rm -rf $(COV_DIR) && mv $(COV_DIR).tmp $(COV_DIR)
