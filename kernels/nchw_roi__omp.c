@@ -2,6 +2,9 @@
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the region plan's
  * per-box interval table (no boundary math here).
+ * Paths (nro_choose, every one valid on every plan of its pool; none depends on threads or
+ *      boxes): max (max forward, argmax written when asked: one loop for forward and infer),
+ *      avg (avg forward), backward (both pools).
  * Parallel split: channels, for forward and backward. One channel's plane (H*W floats) stays in
  * L1/L2 while every region and level is pooled from it, and every output element and every dx
  * element is owned by exactly one thread: deterministic with no atomics, and identical for
@@ -21,11 +24,25 @@
 
 #include "spp_internal.h"
 
+enum { NRO_MAX, NRO_AVG, NRO_BACKWARD, NRO_NPATHS };
+
+/* The kernel's one path decision: the pool picks the forward loop. A forced forward path of the
+ * other pool would pool with the wrong operation: not valid (-1). */
+static int nro_choose(const spp_region_plan *pl, int threads, spp_pass pass, int force)
+{
+    (void)threads;
+    const int fwd = pl->p.pool == SPP_POOL_MAX ? NRO_MAX : NRO_AVG;
+    const int path = pass == SPP_PASS_BACKWARD ? NRO_BACKWARD : fwd;
+    return force < 0 || force == path ? path : -1;
+}
+
 static spp_status roi_nchw_omp_forward(const spp_region_plan *pl, const float *x, float *y,
                                        int32_t *argmax, const spp_exec *ex)
 {
     const spp_region_problem *p = &pl->p;
     const int64_t W = p->w, plane = p->h * p->w;
+    const spp_pass pass = p->pool == SPP_POOL_MAX && !argmax ? SPP_PASS_INFER : SPP_PASS_FORWARD;
+    const int max = SPP_EXEC_PATH(ex, nro_choose, pl, pass) == NRO_MAX;
 #pragma omp parallel for num_threads(ex->threads) schedule(static)
     for (int64_t c = 0; c < p->c; c++) {
         const float *xc = x + c * plane;
@@ -40,7 +57,7 @@ static spp_status roi_nchw_omp_forward(const spp_region_plan *pl, const float *x
                     for (int j = 0; j < n; j++) {
                         const spp_interval q = rows[i], s = cols[j];
                         const int64_t o = o0 + (int64_t)i * n + j;
-                        if (p->pool == SPP_POOL_MAX) {
+                        if (max) {
                             float best = -__builtin_inff();
                             int64_t pos = q.start * W + s.start;
                             for (int64_t h = q.start; h < q.end; h++) {
@@ -103,9 +120,15 @@ static spp_status roi_nchw_omp_backward(const spp_region_plan *pl, const float *
     return SPP_OK;
 }
 
+/* indexed by NRO_* */
 static const spp_path nchw_roi__omp_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
+    {"max", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_INFER),
+     "max forward, with or without argmax"},
+    {"avg", SPP_PASS_BIT(SPP_PASS_FORWARD), "avg forward"},
+    {"backward", SPP_PASS_BIT(SPP_PASS_BACKWARD), "always: both pools, threads own channels"},
 };
+_Static_assert(sizeof nchw_roi__omp_paths / sizeof nchw_roi__omp_paths[0] == NRO_NPATHS,
+               "one name per NRO_*");
 
 const spp_region_kernel spp_region_kernel_nchw_roi__omp = {
     .name = "nchw_roi__omp",
@@ -117,6 +140,6 @@ const spp_region_kernel spp_region_kernel_nchw_roi__omp = {
     .backward = roi_nchw_omp_backward,
     .workspace_size = NULL,
     .paths = nchw_roi__omp_paths,
-    .npaths = 1,
-    .choose_path = NULL,
+    .npaths = NRO_NPATHS,
+    .choose_path = nro_choose,
 };

@@ -6,12 +6,12 @@
  * nhwc_roi_row.h (level write-out, streamed row), nhwc_roi_argmax.h and nhwc_roi_vals.h (the
  * two chunk paths); the backward is nhwc_roi_backward.h.
  * Layout: nhwc. Pools: max and avg. Conventions: all, from the plan's per-box interval table.
- * Paths, per call (vals, from the kernel's map scan) and per box:
- *  - values-only direct (nhwc_roi_vals.h): max, argmax NULL, no NaN in the map, and every
- *    coarser level of the box derivable from a finer one: 64-channel chunks from the map or the
- *    max table; the row streamed during the next region (roi_pend, roi_drain).
+ * Routes, per call (vals: the kernel's path, nhwc_roi_paths.h, and its map scan) and per box:
+ *  - values-only direct (nhwc_roi_vals.h): the vals-table or vals path, no NaN in the map, and
+ *    every coarser level of the box derivable from a finer one: 64-channel chunks from the map
+ *    or the max table; the row streamed during the next region (roi_pend, roi_drain).
  *  - values-only from segment blocks: the same call without the derivable levels.
- *  - argmax path (nhwc_roi_argmax.h): avg, max with argmax, or a map holding a NaN.
+ *  - argmax code (nhwc_roi_argmax.h): the avg and argmax paths, and a map holding a NaN.
  *  The last two run 32-channel chunks and a masked tail of one vector (8 lanes; 16 on the
  *  AVX-512 values-only path), and stream the row at the region's end.
  * Ties and NaN: max y and argmax equal roi__naive's bit for bit (docs/spec.md#3-max-and-avg);

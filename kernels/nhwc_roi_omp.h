@@ -10,7 +10,9 @@
  * Backward: each thread owns a contiguous range of channels (multiples of 8) of the NHWC dx,
  *      zeroes it and walks every region, level and bin in output order for those channels: no
  *      atomics, every dx element updated in roi__naive's order; then the optional transpose.
- * Workspace: the max table, then one roi_ws per thread (roi_omp_ws_bytes). */
+ * Paths: nhwc_roi_paths.h; the kernel passes the one it resolved (SPP_EXEC_PATH).
+ * Workspace: the max table (only when vals-table may run), then one roi_ws per thread
+ *      (roi_omp_ws_bytes). */
 #ifndef NHWC_ROI_OMP_H
 #define NHWC_ROI_OMP_H
 
@@ -19,12 +21,14 @@
 #include "avx2_transpose.h"
 #include "nhwc_roi_avx2.h"
 #include "nhwc_roi_backward.h"
+#include "nhwc_roi_paths.h"
 
 enum { ROI_TR_TILE = 32 }; /* transpose tile side: 32 source rows x 128 bytes, in L1 */
 
-static inline size_t roi_omp_ws_bytes(const spp_region_plan *pl, int threads)
+/* path: as the kernel's workspace_size receives it (-1: the kernel's choices) */
+static inline size_t roi_omp_ws_bytes(const spp_region_plan *pl, int threads, int path)
 {
-    return roi_tab_bytes(pl) + roi_ws_bytes(pl) * (size_t)threads;
+    return roi_tab_need(pl, threads, path) + roi_ws_bytes(pl) * (size_t)threads;
 }
 
 /* dst (cols x rows, row stride rows) = transpose of src (rows x cols, row stride cols). Called
@@ -50,15 +54,18 @@ static void roi_transpose(const float *src, float *dst, int64_t rows, int64_t co
 }
 
 /* Pools the NHWC map x (pl's layout), or, when xt is not NULL, the (C, H*W) map x transposed
- * into xt first. ws: roi_omp_ws_bytes(pl, threads) bytes. */
+ * into xt first, on `path` (nhwc_roi_paths.h, resolved for this pass by the kernel). ws: the
+ * table of that path (roi_tab_bytes_of), then one roi_ws slice per thread. */
 static inline void roi_omp_forward(const spp_region_plan *pl, const float *x, float *xt,
-                                   float *y, int32_t *argmax, int threads, char *ws)
+                                   float *y, int32_t *argmax, int threads, char *ws, int path)
 {
-    const size_t slice = roi_ws_bytes(pl), tbytes = roi_tab_bytes(pl);
+    const size_t slice = roi_ws_bytes(pl), tbytes = roi_tab_bytes_of(pl, path);
     float *tab = (float *)ws;
     const spp_region_problem *p = &pl->p;
     const float *map = xt ? xt : x;
-    const int want = roi_wants_vals(pl, argmax), build = want && roi_tabs_pay(pl);
+    const int want = (path == ROI_PATH_VALS_TABLE || path == ROI_PATH_VALS) &&
+                     roi_wants_vals(pl, argmax);
+    const int build = want && path == ROI_PATH_VALS_TABLE;
     int m = 0;
 #pragma omp parallel num_threads(threads)
     {

@@ -29,7 +29,7 @@
 #include "nhwc_roi_common.h"
 #include "nhwc_roi_vec.h"
 
-#if RW == 16
+#if RW == 16 && !defined(ROI_VEC_EXTERNAL) /* an external vocabulary brings its own */
 /* 8 x 16 transpose of 32-bit lanes: src rows r = 0..7 (16 channels each, row stride ss) -> dst
  * rows c = 0..15 of 8 bins each (row stride ds). In-lane unpacks and shuffles as avx2_t8x8, then
  * one two-source permute pairs bins 0-3 and 4-7 of two channels: half the shuffles of two 8 x 8

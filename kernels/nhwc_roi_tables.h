@@ -10,9 +10,10 @@
  * and column of table cells overlap the previous ones), a quarter of the loads and lines of
  * its cells; narrower bins read the map. Signed zeros may come out of the table either way:
  * the rescan above covers them.
- * When: the table is built only when the boxes' summed area is at least ROI_TAB_MIN_READS maps
- * (roi_tabs_pay: the boxes of a detection call read each map cell many times over); the scan
- * runs on every max call without argmax. roi_prep_row does one map row of both, fused.
+ * When: the table is built on the vals-table path, which roi_choose_path (nhwc_roi_paths.h)
+ * takes when the boxes' summed area is at least ROI_TAB_MIN_READS maps (roi_tabs_pay: the boxes
+ * of a detection call read each map cell many times over); the scan runs on both values-only
+ * paths. roi_prep_row does one map row of both, fused.
  * Parallel split: by map rows (the omp kernel shares them out, then one barrier before the
  * regions); afterwards the table is read-only and shared by all threads.
  * Workspace: roi_tab_bytes, one map-sized table for max, none for avg.
@@ -142,7 +143,8 @@ roi_rect_max_tab(const float *x, const float *tab, int64_t C, int64_t W, int64_t
 }
 
 /* Whether the boxes read the map often enough to pay for the table: their summed area at
- * least ROI_TAB_MIN_READS maps. Building it costs about two map passes. */
+ * least ROI_TAB_MIN_READS maps. Building it costs about two map passes. Only roi_choose_path
+ * asks; the table is correct either way, so both sides of the threshold can be forced. */
 enum { ROI_TAB_MIN_READS = 4 };
 static inline int roi_tabs_pay(const spp_region_plan *pl)
 {

@@ -1,8 +1,9 @@
 /* The values-only forward path of the channel-last region kernels (nhwc_roi_avx2.h): max, argmax
  * NULL (inference, e.g. SPP-net detection at test time), a map without NaN; y only. One source
  * at two widths: RW = 8 (ymm) or, with ROI_AVX512, 16 (zmm, __mmask16 tails and compares).
- * When: roi_wants_vals (max, no argmax) and roi_vals_of (the map scan of nhwc_roi_tables.h
- * found no NaN) decide per call; roi_region_chunk_vals runs one region and one chunk.
+ * When: the vals-table and vals paths (nhwc_roi_paths.h: max, no argmax) when roi_vals_of
+ * (the map scan of nhwc_roi_tables.h) found no NaN, per call; roi_region_chunk_vals runs one
+ * region and one chunk.
  * Direct, when every coarser level of the box derives from a finer one (adaptive pyramids):
  * chunks of ROI_VCB channels; the finest level's bins from the map, or from the max table for
  * bins of 2 x 2 cells or more; a finest bin whose intervals repeat its neighbour's (a box

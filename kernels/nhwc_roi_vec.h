@@ -7,6 +7,9 @@
  *  - default (files ending in avx2.c): RW = 8 lanes of ymm; rk is a lane vector for vmaskmovps,
  *    rm a compare result (all ones or zero per lane). These are the AVX2 form's instructions as
  *    they were before the path was made width-generic.
+ *  - ROI_VEC_EXTERNAL (tests/emu512/roi_vec_emu512.h): the includer has defined RW = 16 and
+ *    everything above but rv_load_m, and roi_t8x16 / roi_t4x16 of nhwc_roi_row.h, on AVX2, so
+ *    the 16-lane code runs on a CPU without AVX-512 (`make test-emu512`).
  * Semantics shared by both: rv_max(a, b) is a > b ? a : b (vmaxps: b on ties, and on NaN,
  * which this path never sees); rv_first_gt(a, v) is v > a ? v : a (strict, ordered: the first
  * maximum stays); rm_zero(v, k) marks the lanes in k where v == 0 (either sign); rm_nan and
@@ -20,7 +23,9 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#if defined(ROI_AVX512)
+#if defined(ROI_VEC_EXTERNAL)
+/* provided by the includer */
+#elif defined(ROI_AVX512)
 #define RW 16
 typedef __m512 rv;
 typedef __mmask16 rk;

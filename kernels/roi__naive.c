@@ -11,6 +11,7 @@
  * Backward: zero dx, then every output, in output order, adds its dy at its argmax (max) or
  *      dy/divisor (float) over its bin (avg) (docs/spec.md#4-gradients). Single-threaded, no
  *      SIMD, no workspace.
+ * Paths: one, "reference", every pass, pool, layout and plan.
  * Weakest: by design; every bin re-reads its cells per level and channel, and nhwc maps are read
  *      with a stride of C. */
 #include <string.h>
@@ -96,7 +97,7 @@ static spp_status roi_naive_backward(const spp_region_plan *pl, const float *dy,
 }
 
 static const spp_path roi__naive_paths[] = {
-    {"default", SPP_PASSES_ALL, "always (one path)"},
+    {"reference", SPP_PASSES_ALL, "always (one path)"},
 };
 
 const spp_region_kernel spp_region_kernel_roi__naive = {
