@@ -83,15 +83,15 @@ static int run(cli_opt *o, run_state *s)
     }
     char ps[256];
     spp_problem_format(&p, ps, sizeof ps);
-    const char *why = NULL;
-    if (is_auto && !(k = spp_kernel_auto(&p, &why)))
-        return cli_error("problem %s: --kernel auto: no registered kernel takes this problem", ps);
     spp_error e;
     /* problem rules (docs/spec.md#6-validation), the kernel's layout and this CPU's ISA, the
-     * plan and the workspace: the prepared operation, once for forward and backward */
-    if (spp_op_create(&s->op, k, &p, (int)threads, &e) != SPP_OK)
-        return cli_error("problem %s (kernel %s, --input %s): %s", ps, k->name,
+     * plan and the workspace: the prepared operation, once for forward and backward (auto: the
+     * rule's kernel per pass) */
+    if ((is_auto ? spp_op_create_auto(&s->op, &p, (int)threads, &e)
+                 : spp_op_create(&s->op, k, &p, (int)threads, &e)) != SPP_OK)
+        return cli_error("problem %s (kernel %s, --input %s): %s", ps, is_auto ? "auto" : k->name,
                          o[O_INPUT].value, e.msg);
+    k = spp_op_kernel(s->op);
     if (o[O_PATH].given && spp_op_force_path(s->op, o[O_PATH].value, &e) != SPP_OK)
         return cli_error("--path %s (problem %s): %s", o[O_PATH].value, ps, e.msg);
     const int64_t out_elems = spp_output_elems(&p);
@@ -122,7 +122,8 @@ static int run(cli_opt *o, run_state *s)
     if (spp_op_forward(s->op, s->x.data, s->y, s->argmax, &e) != SPP_OK)
         return cli_error("problem %s (kernel %s, forward): %s", ps, k->name, e.msg);
     if (backward && spp_op_backward(s->op, s->dy.data, s->argmax, s->dx, &e) != SPP_OK)
-        return cli_error("problem %s (kernel %s, backward): %s", ps, k->name, e.msg);
+        return cli_error("problem %s (kernel %s, backward): %s", ps,
+                         spp_op_pass_kernel(s->op, SPP_PASS_BACKWARD)->name, e.msg);
 
     /* ---- stage every output, then rename them all ---- */
     struct { int want; const char *flag, *path; npy_dtype dt; int rank; const int64_t *shape;
@@ -146,13 +147,24 @@ static int run(cli_opt *o, run_state *s)
         if (npy_commit(&s->staged[i], &ne) != 0)
             return cli_error("rename: %s", ne.msg);
     if (o[O_VERBOSE].given) {
-        printf("%s kernel=%s", ps, k->name);
+        /* the kernel (auto: and why) and the path of each pass that ran (docs/kernels.md#paths) */
+        const spp_pass fp = spp_forward_pass(&p, s->argmax);
+        const char *why = NULL;
+        spp_kernel_auto(&p, (int)threads, fp, &why);
+        printf("%s kernel=%s", ps, spp_op_pass_kernel(s->op, fp)->name);
         if (is_auto)
             printf(" (auto: %s)", why);
-        /* the paths the passes that ran took (docs/kernels.md#paths) */
-        printf(" path=%s", spp_op_path(s->op, spp_forward_pass(&p, s->argmax)));
-        if (backward)
+        printf(" path=%s", spp_op_path(s->op, fp));
+        if (backward) {
+            const spp_kernel *kb = spp_op_pass_kernel(s->op, SPP_PASS_BACKWARD);
+            spp_kernel_auto(&p, (int)threads, SPP_PASS_BACKWARD, &why);
+            if (kb != spp_op_pass_kernel(s->op, fp)) {
+                printf(" backward-kernel=%s", kb->name);
+                if (is_auto)
+                    printf(" (auto: %s)", why);
+            }
             printf(" backward-path=%s", spp_op_path(s->op, SPP_PASS_BACKWARD));
+        }
         if (o[O_PATH].given)
             printf(" (forced)");
         printf(" threads=%lld: wrote %s %s float32", threads, o[O_OUTPUT].value, ys);

@@ -58,7 +58,7 @@ void usage(FILE *f)
         "  --config FILE      sweep grids (format: harness/sweep_config.h, configs/*.ini)\n"
         "  --problem STRING   one problem, e.g. n64c256h13w13_l6.3.2.1_max_adaptive_nchw\n"
         "                     (repeatable); --kernels (default: every kernel and auto, the\n"
-        "                     rows of spp_kernel_auto's choice) and --threads (default 1)\n"
+        "                     rows of an auto operation) and --threads (default 1)\n"
         "                     apply to --problem only\n"
         "  --direction D      fwd, bwd or fwdbwd, or a comma list; overrides the config's\n"
         "                     (default: the config's, fwd for --problem)\n"
@@ -94,6 +94,7 @@ struct Entry {
     sweep_direction dir = SWEEP_FWD;
     RwForm rw = RW_TRAIN;      // BOUND_READWRITE: its form
     bool infer = false;        // KERNEL, max, SWEEP_FWD: the inference forward (argmax NULL)
+    bool is_auto = false;      // KERNEL: an auto row (spp_op_create_auto; k is its forward's)
     std::string skip;          // non-empty: a visible skip with this message
     size_t bytes = 0;          // input bytes (kernel, read-once) or buffer bytes (dram)
 };
@@ -435,7 +436,8 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
         return bp;
 
     spp_error err;
-    if (spp_op_create(&b.op, e.k, &e.p, e.threads, &err) != SPP_OK) {
+    if ((e.is_auto ? spp_op_create_auto(&b.op, &e.p, e.threads, &err)
+                   : spp_op_create(&b.op, e.k, &e.p, e.threads, &err)) != SPP_OK) {
         b.error = std::string("error: ") + err.msg;
         return bp;
     }
@@ -537,13 +539,20 @@ void run_kernel(benchmark::State &state, int idx)
     }
     // the path each timed pass took (docs/kernels.md#paths), and for auto which kernel the
     // rule chose
-    std::string label = "path:";
-    if (dir != SWEEP_BWD)
-        label += std::string(" fwd=") + spp_op_path(b.op, spp_forward_pass(&e.p, b.am));
-    if (dir != SWEEP_FWD)
-        label += std::string(" bwd=") + spp_op_path(b.op, SPP_PASS_BACKWARD);
-    if (e.name.compare(0, 5, "auto/") == 0)
-        label = std::string("auto: ") + e.k->name + "; " + label;
+    // (auto rows: "auto: <kernel>" per pass, as the rule chose it)
+    std::string label;
+    const spp_pass fwd_pass = spp_forward_pass(&e.p, b.am);
+    for (const spp_pass s : {fwd_pass, SPP_PASS_BACKWARD}) {
+        if ((s == SPP_PASS_BACKWARD ? dir == SWEEP_FWD : dir == SWEEP_BWD))
+            continue;
+        const std::string what = std::string(s == SPP_PASS_BACKWARD ? "bwd=" : "fwd=") +
+                                 spp_op_path(b.op, s);
+        if (e.is_auto)
+            label += (label.empty() ? "auto: " : "; ") +
+                     std::string(spp_op_pass_kernel(b.op, s)->name) + " " + what;
+        else
+            label += (label.empty() ? "path: " : " ") + what;
+    }
     state.SetLabel(label);
     set_counters(state, e);
 }
@@ -830,14 +839,19 @@ struct Plan {
             n += add_kernel_row(s, p, k, t, d, skip, true, row);
         return n;
     }
-    // The `auto` rows of a point: the kernel spp_kernel_auto chooses for the problem (src/auto.c),
-    // timed under the name auto/..., beside the kernels, so the rule is checked on every run.
+    // The `auto` rows of a point: an auto operation (spp_op_create_auto: spp_kernel_auto's
+    // kernel per pass, src/auto.c), timed under the name auto/..., beside the kernels, so the
+    // rule is checked on every run.
     int add_auto(const std::string &s, const spp_problem &p, int t, sweep_direction d)
     {
-        const spp_kernel *k = spp_kernel_auto(&p, nullptr);
-        if (!k || (!k->threaded && t != 1))
+        const spp_kernel *k = spp_kernel_auto(&p, t, SPP_PASS_FORWARD, nullptr);
+        if (!k)
             return 0;
-        return add_kernel(s, p, k, t, d, visible_skip(k, d), "auto");
+        const size_t before = kernels[s].size();
+        const int n = add_kernel(s, p, k, t, d, visible_skip(k, d), "auto");
+        for (size_t i = before; i < kernels[s].size(); i++)
+            kernels[s][i].is_auto = true;
+        return n;
     }
     int add_kernel_row(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
                        sweep_direction d, const std::string &skip, bool infer, const char *row)

@@ -200,10 +200,12 @@ spp_status spp_backward(const spp_kernel *k, const spp_problem *p, const float *
 /* Only the kernel, problem and ISA checks of spp_forward / spp_backward. */
 spp_status spp_check_kernel(const spp_kernel *k, const spp_problem *p, spp_error *err);
 
-/* The `auto` choice for a problem: the first kernel of an ordered rule (src/auto.c,
- * docs/kernels.md#auto) that takes the layout and runs on this CPU; why (may be NULL) gets the
- * rule's one-line reason. The problem need not be validated; NULL only if no kernel applies. */
-const spp_kernel *spp_kernel_auto(const spp_problem *p, const char **why);
+/* The `auto` choice for a pass of a problem at a thread count: the first kernel of an ordered
+ * rule (src/auto.c, docs/kernels.md#auto) that serves the pass, whose condition holds and that
+ * takes the layout and runs on this CPU; why (may be NULL) gets the rule's one-line reason.
+ * The problem need not be validated; NULL only if no kernel applies. */
+const spp_kernel *spp_kernel_auto(const spp_problem *p, int threads, spp_pass pass,
+                                  const char **why);
 /* The pass of a forward call: SPP_PASS_INFER for max with argmax NULL, else SPP_PASS_FORWARD. */
 spp_pass spp_forward_pass(const spp_problem *p, const int32_t *argmax);
 const char *spp_pass_name(spp_pass pass); /* "forward", "infer", "backward" */
@@ -228,7 +230,13 @@ spp_status spp_op_create(spp_op **op, const spp_kernel *k, const spp_problem *p,
 spp_status spp_op_forward(spp_op *op, const float *x, float *y, int32_t *argmax, spp_error *err);
 spp_status spp_op_backward(spp_op *op, const float *dy, const int32_t *argmax, float *dx,
                            spp_error *err);
+/* `auto`: an operation whose kernel for each pass is spp_kernel_auto's choice for the problem,
+ * the thread count and that pass (the backward may run another kernel than the forward: both
+ * use the canonical argmax). Otherwise as spp_op_create. */
+spp_status spp_op_create_auto(spp_op **op, const spp_problem *p, int threads, spp_error *err);
+/* The forward's kernel; spp_op_pass_kernel: the kernel a pass runs. */
 const spp_kernel *spp_op_kernel(const spp_op *op);
+const spp_kernel *spp_op_pass_kernel(const spp_op *op, spp_pass pass);
 /* The name of the path a run of this pass takes (resolved at creation), NULL for a pass the
  * problem does not have (infer of avg). */
 const char *spp_op_path(const spp_op *op, spp_pass pass);

@@ -1,6 +1,7 @@
 /* Prepared whole-map operations (include/spp.h, docs/design.md#prepared-operations): creation
  * does the checks and allocations that depend only on the kernel, the problem and the thread
- * count, once; a run checks the buffers and calls the kernel. */
+ * count, once, and resolves the path of every pass; a run checks the buffers and calls the
+ * pass's kernel. An `auto` operation may run another kernel per pass (src/auto.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,86 +14,98 @@ static spp_status check_op(const spp_op *op, spp_error *err)
 }
 
 struct spp_op {
-    const spp_kernel *k;
+    const spp_kernel *k[SPP_NPASSES]; /* the kernel of each pass (one kernel unless auto) */
     spp_plan plan;
     spp_exec ex;          /* threads and the workspace the kernel receives */
     size_t ws_bytes;
     size_t in_bytes, out_bytes;
-    int force;              /* forced path index, -1: the kernel's choices */
+    const char *force;      /* forced path name, NULL: the kernels' choices */
     int path[SPP_NPASSES];  /* the path each pass runs, -1 for a pass the problem lacks */
 };
 
-/* Every pass's path under `force`; SPP_ERR_ARG (the message names the pass and the valid
- * paths) when force serves a pass of this problem but is not valid for it. */
-static spp_status resolve_paths(const spp_kernel *k, const spp_plan *pl, int threads, int force,
-                                int path[SPP_NPASSES], spp_error *err)
+/* Pass s's path with path `name` forced (NULL: none); SPP_ERR_ARG (the message names the pass
+ * and the valid paths) when the pass's kernel has the path, it serves the pass and it is not
+ * valid for the problem. */
+static spp_status resolve_pass(const spp_kernel *k, const spp_plan *pl, int threads, int s,
+                               const char *name, int *path, spp_error *err)
 {
-    const int passes = spp_passes_of(pl->p.pool);
+    const int force = name ? spp_kernel_path_find(k, name) : -1;
+    *path = spp_kernel_path(k, pl, threads, (spp_pass)s, force);
+    if (*path >= 0 && *path < k->npaths)
+        return SPP_OK;
+    if (force < 0) /* a kernel that cannot name its own choice is a bug, not bad input */
+        return spp_fail(err, SPP_ERR_ARG, "kernel %s: no path for the %s pass", k->name,
+                        spp_pass_name((spp_pass)s));
+    int valid[64] = {0};
+    for (int i = 0; i < k->npaths && i < 64; i++)
+        valid[i] = (k->paths[i].passes & SPP_PASS_BIT(s)) &&
+                   spp_kernel_path(k, pl, threads, (spp_pass)s, i) == i;
+    char list[200];
+    spp_path_list(list, sizeof list, k->paths, valid, k->npaths < 64 ? k->npaths : 64);
+    return spp_fail(err, SPP_ERR_ARG,
+                    "path=%s: not valid for the %s pass of this problem in kernel %s; valid "
+                    "there: %s",
+                    name, spp_pass_name((spp_pass)s), k->name, *list ? list : "none");
+}
+
+static spp_status resolve_paths(const spp_op *o, const char *name, int path[SPP_NPASSES],
+                                spp_error *err)
+{
+    const int passes = spp_passes_of(o->plan.p.pool);
     for (int s = 0; s < SPP_NPASSES; s++) {
         path[s] = -1;
-        if (!(passes & (int)SPP_PASS_BIT(s)))
-            continue;
-        path[s] = spp_kernel_path(k, pl, threads, (spp_pass)s, force);
-        if (path[s] >= 0 && path[s] < k->npaths)
-            continue;
-        if (force < 0) /* a kernel that cannot name its own choice is a bug, not bad input */
-            return spp_fail(err, SPP_ERR_ARG, "kernel %s: no path for the %s pass", k->name,
-                            spp_pass_name((spp_pass)s));
-        int valid[64] = {0};
-        for (int i = 0; i < k->npaths && i < 64; i++)
-            valid[i] = (k->paths[i].passes & SPP_PASS_BIT(s)) &&
-                       spp_kernel_path(k, pl, threads, (spp_pass)s, i) == i;
-        char list[200];
-        spp_path_list(list, sizeof list, k->paths, valid, k->npaths < 64 ? k->npaths : 64);
-        return spp_fail(err, SPP_ERR_ARG,
-                        "path=%s: not valid for the %s pass of this problem in kernel %s; "
-                        "valid there: %s",
-                        k->paths[force].name, spp_pass_name((spp_pass)s), k->name,
-                        *list ? list : "none");
+        if (passes & (int)SPP_PASS_BIT(s)) {
+            spp_status st = resolve_pass(o->k[s], &o->plan, o->ex.threads, s, name, &path[s], err);
+            if (st != SPP_OK)
+                return st;
+        }
     }
     return SPP_OK;
 }
 
-/* Forced paths a pass of this problem does not have (infer on avg) are rejected too: a test
- * that forces one would otherwise pass without running it. */
-static spp_status check_force_serves(const spp_kernel *k, const spp_problem *p, int force,
-                                     spp_error *err)
+/* The workspace every pass's kernel needs with path `name` forced (NULL: none): the largest. */
+static size_t workspace_for(const spp_op *o, const char *name)
 {
-    if (force >= 0 && !(k->paths[force].passes & (unsigned)spp_passes_of(p->pool)))
-        return spp_fail(err, SPP_ERR_ARG, "path=%s: kernel %s runs it only for %s pooling's "
-                        "passes, not %s", k->paths[force].name, k->name,
-                        p->pool == SPP_POOL_MAX ? "avg" : "max", spp_pool_name(p->pool));
-    return SPP_OK;
+    size_t need = 0;
+    for (int s = 0; s < SPP_NPASSES; s++) {
+        const spp_kernel *k = o->k[s];
+        const size_t b = k->workspace_size ? k->workspace_size(&o->plan, o->ex.threads,
+                                                               spp_kernel_path_find(k, name))
+                                           : 0;
+        need = b > need ? b : need;
+    }
+    return need;
 }
 
-spp_status spp_op_create(spp_op **op, const spp_kernel *k, const spp_problem *p, int threads,
-                         spp_error *err)
+/* An operation running kernel k[s] for pass s; every kernel checked against the problem. */
+static spp_status create(spp_op **op, const spp_kernel *const k[SPP_NPASSES],
+                         const spp_problem *p, int threads, spp_error *err)
 {
     if (!op)
         return spp_fail(err, SPP_ERR_NULL, "op=NULL: a place for the operation is required");
     *op = NULL;
-    spp_status st = spp_check_kernel(k, p, err); /* the problem's validation, once */
-    if (st != SPP_OK)
-        return st;
+    spp_status st;
+    for (int s = 0; s < SPP_NPASSES; s++) /* the problem's validation, once per kernel */
+        if ((s == 0 || k[s] != k[s - 1]) && (st = spp_check_kernel(k[s], p, err)) != SPP_OK)
+            return st;
     if (threads < 1)
         return spp_fail(err, SPP_ERR_ARG, "threads=%d: must be >= 1", threads);
     spp_op *o = calloc(1, sizeof *o);
     if (!o)
         return spp_fail(err, SPP_ERR_NOMEM, "operation: out of memory");
-    o->k = k;
+    memcpy(o->k, k, sizeof o->k);
     spp_plan_fill(&o->plan, p);
     o->ex.threads = threads;
     o->in_bytes = (size_t)spp_input_elems(p) * sizeof(float);
     o->out_bytes = (size_t)spp_output_elems(p) * sizeof(float);
-    o->force = -1;
-    if ((st = resolve_paths(k, &o->plan, threads, -1, o->path, err)) != SPP_OK) {
+    if ((st = resolve_paths(o, NULL, o->path, err)) != SPP_OK) {
         free(o);
         return st;
     }
-    o->ws_bytes = k->workspace_size ? k->workspace_size(&o->plan, threads, -1) : 0;
+    o->ws_bytes = workspace_for(o, NULL);
     if (o->ws_bytes && !(o->ex.workspace = spp_alloc(o->ws_bytes))) {
         st = spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
-                      o->ws_bytes, k->name);
+                      o->ws_bytes, k[0]->name);
         free(o);
         return st;
     }
@@ -100,6 +113,32 @@ spp_status spp_op_create(spp_op **op, const spp_kernel *k, const spp_problem *p,
     return SPP_OK;
 }
 
+spp_status spp_op_create(spp_op **op, const spp_kernel *k, const spp_problem *p, int threads,
+                         spp_error *err)
+{
+    const spp_kernel *ks[SPP_NPASSES] = {k, k, k};
+    return create(op, ks, p, threads, err);
+}
+
+spp_status spp_op_create_auto(spp_op **op, const spp_problem *p, int threads, spp_error *err)
+{
+    if (!p) {
+        if (op)
+            *op = NULL;
+        return spp_fail(err, SPP_ERR_NULL, "problem=NULL: a problem is required");
+    }
+    const spp_kernel *ks[SPP_NPASSES];
+    for (int s = 0; s < SPP_NPASSES; s++)
+        if (!(ks[s] = spp_kernel_auto(p, threads, (spp_pass)s, NULL))) {
+            if (op)
+                *op = NULL;
+            return spp_fail(err, SPP_ERR_LAYOUT, "kernel auto: no registered kernel takes "
+                            "layout %s on this CPU", spp_layout_name(p->layout));
+        }
+    if (p->pool != SPP_POOL_MAX) /* avg has no infer pass: its forward is the forward's */
+        ks[SPP_PASS_INFER] = ks[SPP_PASS_FORWARD];
+    return create(op, ks, p, threads, err);
+}
 
 spp_status spp_op_forward(spp_op *op, const float *x, float *y, int32_t *argmax, spp_error *err)
 {
@@ -110,8 +149,9 @@ spp_status spp_op_forward(spp_op *op, const float *x, float *y, int32_t *argmax,
                        {"argmax", argmax, op->out_bytes}};
     if ((st = spp_check_buffers(b, argmax ? 3 : 2, err)) != SPP_OK)
         return st;
-    op->ex.path = 1 + op->path[spp_forward_pass(&op->plan.p, argmax)];
-    return op->k->forward(&op->plan, x, y, argmax, &op->ex);
+    const spp_pass s = spp_forward_pass(&op->plan.p, argmax);
+    op->ex.path = 1 + op->path[s];
+    return op->k[s]->forward(&op->plan, x, y, argmax, &op->ex);
 }
 
 spp_status spp_op_backward(spp_op *op, const float *dy, const int32_t *argmax, float *dx,
@@ -142,16 +182,22 @@ spp_status spp_op_backward(spp_op *op, const float *dy, const int32_t *argmax, f
                                 (int)argmax[i], (long long)plane - 1);
     }
     op->ex.path = 1 + op->path[SPP_PASS_BACKWARD];
-    return op->k->backward(&op->plan, dy, need_argmax ? argmax : NULL, dx, &op->ex);
+    return op->k[SPP_PASS_BACKWARD]->backward(&op->plan, dy, need_argmax ? argmax : NULL, dx,
+                                              &op->ex);
 }
 
-const spp_kernel *spp_op_kernel(const spp_op *op) { return op ? op->k : NULL; }
+const spp_kernel *spp_op_kernel(const spp_op *op) { return op ? op->k[SPP_PASS_FORWARD] : NULL; }
+
+const spp_kernel *spp_op_pass_kernel(const spp_op *op, spp_pass pass)
+{
+    return op && (unsigned)pass < SPP_NPASSES ? op->k[pass] : NULL;
+}
 
 const char *spp_op_path(const spp_op *op, spp_pass pass)
 {
     if (!op || (unsigned)pass >= SPP_NPASSES || op->path[pass] < 0)
         return NULL;
-    return op->k->paths[op->path[pass]].name;
+    return op->k[pass]->paths[op->path[pass]].name;
 }
 
 spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err)
@@ -159,35 +205,52 @@ spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err)
     spp_status st = check_op(op, err);
     if (st != SPP_OK)
         return st;
-    const spp_kernel *k = op->k;
-    int force = -1;
+    const char *forced = NULL; /* the kernel's own copy of the name, kept in the op */
     if (name) {
-        if ((force = spp_kernel_path_find(k, name)) < 0) {
+        /* some pass of this problem must run it: a forced path that ran nowhere would let a
+         * test pass without running it */
+        const int passes = spp_passes_of(op->plan.p.pool);
+        int serves = 0, known = 0;
+        for (int s = 0; s < SPP_NPASSES; s++) {
+            const int i = spp_kernel_path_find(op->k[s], name);
+            if (i < 0)
+                continue;
+            known = 1;
+            forced = op->k[s]->paths[i].name;
+            serves |= (passes & (int)SPP_PASS_BIT(s)) &&
+                      (op->k[s]->paths[i].passes & SPP_PASS_BIT(s));
+        }
+        const spp_kernel *k = op->k[SPP_PASS_FORWARD];
+        if (!known) {
             char list[200];
             spp_path_list(list, sizeof list, k->paths, NULL, k->npaths);
             return spp_fail(err, SPP_ERR_ARG, "path=%s: kernel %s has no such path; its paths: %s",
                             name, k->name, list);
         }
-        if ((st = check_force_serves(k, &op->plan.p, force, err)) != SPP_OK)
-            return st;
+        if (!serves)
+            return spp_fail(err, SPP_ERR_ARG, "path=%s: kernel %s runs it only for %s pooling's "
+                            "passes, not %s", name, k->name,
+                            op->plan.p.pool == SPP_POOL_MAX ? "avg" : "max",
+                            spp_pool_name(op->plan.p.pool));
     }
     int path[SPP_NPASSES];
-    if ((st = resolve_paths(k, &op->plan, op->ex.threads, force, path, err)) != SPP_OK)
+    if ((st = resolve_paths(op, forced, path, err)) != SPP_OK)
         return st;
-    const size_t need = k->workspace_size ? k->workspace_size(&op->plan, op->ex.threads, force) : 0;
+    const size_t need = workspace_for(op, forced);
     if (need > op->ws_bytes) {
         void *ws = spp_alloc(need);
         if (!ws)
-            return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for path %s of kernel %s "
-                            "not available", need, name, k->name);
+            return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for path %s not available",
+                            need, name);
         spp_free(op->ex.workspace);
         op->ex.workspace = ws;
         op->ws_bytes = need;
     }
-    op->force = force;
+    op->force = forced;
     memcpy(op->path, path, sizeof path);
     return SPP_OK;
 }
+
 const spp_plan *spp_op_plan(const spp_op *op) { return op ? &op->plan : NULL; }
 size_t spp_op_workspace_bytes(const spp_op *op) { return op ? op->ws_bytes : 0; }
 

@@ -1,5 +1,6 @@
-"""spp_kernel_auto (src/auto.c, docs/kernels.md#auto): for every problem it names a registered
-kernel that takes the layout and runs on this CPU, and that kernel's output is naive's."""
+"""spp_kernel_auto and spp_op_create_auto (src/auto.c, docs/kernels.md#auto): for every problem,
+thread count and pass the rule names a registered kernel that takes the layout and runs on this
+CPU, and an auto operation (a kernel per pass) gives naive's results, forward and backward."""
 import ctypes as ct
 
 import numpy as np
@@ -8,7 +9,11 @@ import pytest
 import spp_lib
 import spp_oracle
 
-_auto = spp_lib._private("spp_kernel_auto", ct.c_void_p, [ct.c_void_p, ct.c_void_p])
+_auto = spp_lib._private("spp_kernel_auto", ct.c_void_p,
+                         [ct.c_void_p, ct.c_int, ct.c_int, ct.c_void_p])
+_create_auto = spp_lib._private("spp_op_create_auto", ct.c_int,
+                                [ct.c_void_p, ct.c_void_p, ct.c_int, ct.c_void_p])
+_pass_kernel = spp_lib._private("spp_op_pass_kernel", ct.c_void_p, [ct.c_void_p, ct.c_int])
 _name = ct.POINTER(ct.c_char_p)   # spp_kernel's first field is its name
 
 PROBLEMS = ["n2c24h13w13_l6.3.2.1_max_adaptive_nhwc", "n2c24h13w13_l3.2.1_max_adaptive_nhwc",
@@ -17,9 +22,10 @@ PROBLEMS = ["n2c24h13w13_l6.3.2.1_max_adaptive_nhwc", "n2c24h13w13_l3.2.1_max_ad
             "n1c1h1w1_l1_avg_adaptive_nchw"]
 
 
-def auto_choice(d):
+def auto_choice(d, threads=1, pass_="forward"):
     why = ct.c_char_p()
-    k = _auto(ct.byref(spp_lib.to_struct(d)), ct.byref(why))
+    k = _auto(ct.byref(spp_lib.to_struct(d)), threads, spp_lib.PASSES.index(pass_),
+              ct.byref(why))
     assert k, f"no choice for {d}"
     return ct.cast(k, _name).contents.value.decode(), why.value.decode()
 
@@ -52,3 +58,60 @@ def test_auto_follows_the_rule_order_on_this_cpu():
         assert auto_choice(big)[0] == auto_choice(small)[0] == "nhwc__fused_avx2"
     if "nchw__fused_avx2" in runnable:
         assert auto_choice(dict(small, layout="nchw"))[0] == "nchw__fused_avx2"
+
+
+def _kname(k):
+    return ct.cast(k, _name).contents.value.decode()
+
+
+@pytest.mark.parametrize("s", PROBLEMS + ["n32c67h7w5_l4.2.1_avg_adaptive_nhwc",
+                                          "n32c67h7w5_l4.2.1_max_sppnet_nchw",
+                                          "n1c40h38w50_l7_max_adaptive_nhwc"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_auto_operation_runs_each_pass_on_the_rules_kernel_with_naives_results(s, threads):
+    d = spp_oracle.parse_problem(s)
+    ins, outs = spp_lib._shapes(d)
+    h, err = ct.c_void_p(), spp_lib.spp_error()
+    spp_lib._raise(_create_auto(ct.byref(h), ct.byref(spp_lib.to_struct(d)), threads,
+                                ct.byref(err)), err)
+    op = spp_lib.Op.__new__(spp_lib.Op)   # wrap the handle: Op's runs and close
+    op._h, op.d, op.name, op.ins, op.outs = h, d, "auto", ins, outs
+    with op:
+        passes = ["forward", "backward"] + (["infer"] if d["pool"] == "max" else [])
+        for p in passes:
+            assert _kname(_pass_kernel(h, spp_lib.PASSES.index(p))) == \
+                auto_choice(d, threads, p)[0], p
+        rng = np.random.default_rng(4)
+        x = rng.integers(0, 5, ins).astype(np.float32)   # ties
+        y = np.full(outs, np.nan, np.float32)
+        am = np.full(outs, -1, np.int32) if d["pool"] == "max" else None
+        op.forward_into(x, y, am)
+        want_y, want_am = spp_lib.run_forward("naive", d, x)
+        if am is not None:
+            assert np.array_equal(y.view(np.uint32), want_y.view(np.uint32))
+            assert np.array_equal(am, want_am)
+        else:
+            np.testing.assert_allclose(y, want_y, rtol=1e-6)
+        dy = rng.standard_normal(outs).astype(np.float32)
+        dx = np.full(ins, np.nan, np.float32)
+        op.backward_into(dy, am, dx)
+        want_dx = spp_lib.run_backward("naive", d, dy, want_am)
+        np.testing.assert_allclose(dx, want_dx, rtol=2e-6, atol=1e-7)
+
+
+def test_auto_rule_conditions_on_this_cpu():
+    """The conditions of src/auto.c: one level on one thread takes the AVX-512 bin scan; tiny
+    avg NHWC backward on one thread the channel-last loops; tiny max NCHW backward on one
+    thread the bin-major kernel; with two threads the fused kernels again."""
+    runnable = {k.name for k in spp_lib.kernels() if k.runnable}
+    vgg = spp_oracle.parse_problem("n1c512h38w50_l7_max_adaptive_nhwc")
+    odd_avg = spp_oracle.parse_problem("n32c67h7w5_l4.2.1_avg_adaptive_nhwc")
+    odd_max = spp_oracle.parse_problem("n32c67h7w5_l4.2.1_max_adaptive_nchw")
+    if "nhwc__avx512" in runnable:
+        assert auto_choice(vgg, 1, "infer")[0] == "nhwc__avx512"
+        assert auto_choice(vgg, 2, "infer")[0] == "nhwc__fused_avx512"
+    assert auto_choice(odd_avg, 1, "backward")[0] == "nhwc__chlast"
+    assert auto_choice(odd_avg, 2, "backward")[0] != "nhwc__chlast"
+    assert auto_choice(odd_max, 1, "backward")[0] == "nchw__binmajor"
+    if "nchw__fused_avx2" in runnable:
+        assert auto_choice(odd_max, 2, "backward")[0] == "nchw__fused_avx2"

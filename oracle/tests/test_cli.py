@@ -748,8 +748,9 @@ def test_run_verbose_names_the_path_and_path_forces_one(tmp_path):
     for p in k.paths:
         if "forward" not in p.passes:
             continue
-        out = tmp_path / f"y-{p.name}.npy"
-        r = spp(*base, "--output", out, "--kernel", k.name, "--path", p.name)
+        out = tmp_path / f"y-{p.name}.npy"   # --argmax: the forward pass (not infer) runs
+        r = spp(*base, "--output", out, "--argmax", tmp_path / "a.npy", "--kernel", k.name,
+                "--path", p.name)
         if r.returncode == 0:
             assert f"path={p.name} (forced)" in r.stdout, r.stdout
             assert np.array_equal(np.load(out).view(np.uint32), want.view(np.uint32)), p.name
