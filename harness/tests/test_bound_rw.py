@@ -118,7 +118,7 @@ def test_stream_thresholds_match_the_kernels():
                   r" << (\d+);", src)
     assert m
     assert int(m[1]) << int(m[2]) == _define("kernels/nchw_common.h", "NCHW_STREAM_BYTES")
-    assert int(m[3]) << int(m[4]) == _define("kernels/nhwc_fused_bwd.h", "FZ_NT_BYTES")
+    assert int(m[3]) << int(m[4]) == _define("kernels/nhwc_fused_plan.c", "FZ_NT_BYTES")
 
 
 def test_spp_bench_lists_readwrite_rows():
