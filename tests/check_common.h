@@ -31,38 +31,6 @@ extern int g_plant_zero;
 #define CHECK_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define CHECK_PRINTF(a, b)
-/* A problem of the shapes files or the command line: its label and canonical string. */
-typedef struct {
-    char label[64];
-    char str[160];
-    spp_problem p;
-} problem_entry;
-
-/* What the command line chose for every case. */
-typedef struct {
-    const char *const *kfilter; /* --kernel names (none: every kernel) */
-    int nkfilter;
-    const int *threads;
-    int nthreads;
-    const char *argv0;
-    const char *path;  /* --path: only the cases forcing this path */
-    int chosen_only;   /* --chosen-paths: no forced cases */
-} run_opts;
-/* The thread counts a forced-path case runs: the first and the last of --threads (a forced
- * path must be right at one thread and deterministic across counts; the full list runs on the
- * kernel's own choices). */
-int forced_thread(const run_opts *o, int ti);
-
-int kernel_wanted(const run_opts *o, const char *name);
-
-/* The region cases (check_regions.c): every region kernel but roi__naive against roi__naive on
- * the map of each problem (its N dropped), with generated box sets. */
-void check_regions(const problem_entry *probs, int nprobs, const run_opts *o, tally *t);
-/* Region kernels checked (the registry without roi__naive); what check_regions runs. */
-int region_kernels_checked(void);
-/* 1 if name is a region kernel check_regions runs (the registry's or a test build's extra). */
-int region_kernel_known(const char *name);
-
 #endif
 
 void die(const char *fmt, ...) CHECK_PRINTF(1, 2);
