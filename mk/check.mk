@@ -1,5 +1,6 @@
 # The C correctness driver and the C-side reliability checks (sanitizers, fuzzing, size limits).
-#   make test-driver      every kernel vs naive on configs/check/*.shapes (part of `make test`)
+#   make test-driver      the C API's refusals (spp-api-check), then every kernel vs naive on
+#                         configs/check/*.shapes (part of `make test`)
 #   make test-forced      the driver again on a build with the one plan choice no run-time
 #                         path switch reaches (NHWC fused: elementary column segments on every
 #                         row path); the paths themselves are forced by the driver on every build
@@ -22,6 +23,11 @@ $(BUILD)/spp-check: $(CHECK_DEPS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CHECK_SRCS) $(BUILD)/libspp.a $(LDLIBS_SPP)
 
+# the C API's refusals (NULL handles, names, indices, boxes, buffers): tests/spp_api_check.c
+$(BUILD)/spp-api-check: tests/spp_api_check.c $(BUILD)/libspp.a include/spp.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspp.a $(LDLIBS_SPP)
+
 $(BUILD)/spp-large: tests/spp_large.c $(BUILD)/libspp.a include/spp.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libspp.a $(LDLIBS_SPP)
@@ -30,7 +36,8 @@ $(BUILD)/spp-large: tests/spp_large.c $(BUILD)/libspp.a include/spp.h
 # spin-wait between parallel regions (edges.shapes: 59 s of CPU active, 0.9 s passive).
 CHECK_ENV := OMP_WAIT_POLICY=passive
 
-test-driver: $(BUILD)/spp-check
+test-driver: $(BUILD)/spp-check $(BUILD)/spp-api-check
+	$(Q)$(BUILD)/spp-api-check
 	$(Q)$(CHECK_ENV) $(BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 
 # ---- the plan choice inside the NHWC fused row paths that is not a path of its own: the

@@ -22,9 +22,11 @@ coverage:
 	$(Q)scripts/setup.sh coverage
 	$(Q)rm -rf $(COV_BUILD) $(COV_BUILD)-forced $(COV_BUILD)-emu $(COV_DIR).tmp
 	$(Q)mkdir -p $(COV_DIR).tmp
-	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD) all $(COV_BUILD)/spp-check
+	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD) all $(COV_BUILD)/spp-check $(COV_BUILD)/spp-api-check
 	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD)-forced CFLAGS="$(FORCED_FLAGS)" $(COV_BUILD)-forced/spp-check
 	$(Q)$(COV_MAKE) BUILD=$(COV_BUILD)-emu $(COV_BUILD)-emu/spp-check-emu512
+	@echo "== coverage: the C API's refusals (default build)"
+	$(Q)$(COV_BUILD)/spp-api-check
 	@echo "== coverage: C driver (default build, every shape file)"
 	$(Q)$(CHECK_ENV) $(COV_BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) | tail -1
 	@echo "== coverage: oracle suite (default build)"

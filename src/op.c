@@ -127,6 +127,12 @@ spp_status spp_op_create_auto(spp_op **op, const spp_problem *p, int threads, sp
             *op = NULL;
         return spp_fail(err, SPP_ERR_NULL, "problem=NULL: a problem is required");
     }
+    spp_status st = spp_problem_validate(p, err); /* before the rule reads its fields */
+    if (st != SPP_OK) {
+        if (op)
+            *op = NULL;
+        return st;
+    }
     const spp_kernel *ks[SPP_NPASSES];
     for (int s = 0; s < SPP_NPASSES; s++)
         if (!(ks[s] = spp_kernel_auto(p, threads, (spp_pass)s, NULL))) {
