@@ -3,9 +3,12 @@
  * docs/design.md#error-messages). The kernels' results are the C driver's business
  * (tests/spp_check.c); this checks the entry points around them: NULL handles, pointers and
  * names only a C caller can pass, out-of-range indices, threads, path names, boxes, buffers
- * and the window projection, for the whole-map and the region operations alike.
+ * and the window projection, for the whole-map and the region operations alike; and the
+ * environment switches SPP_HUGE_PAGES and SPP_MAX_ISA (auto falls back to scalar kernels).
  * Output: one line per failed expectation, then `api: N checks, N failed`; exit 1 on a failure. */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,40 @@ static void names_and_registries(void)
               spp_region_kernel_path_find(NULL, "reference") == -1);
     truth("auto always names a kernel", spp_kernel_auto(&(spp_problem){.layout = SPP_LAYOUT_NCHW},
                                                         1, SPP_PASS_BACKWARD, NULL) != NULL);
+}
+
+/* The environment switches, read on every call: SPP_HUGE_PAGES and SPP_MAX_ISA. */
+static void environment(void)
+{
+    setenv("SPP_HUGE_PAGES", "0", 1);
+    truth("SPP_HUGE_PAGES=0 turns the advice off", spp_huge_pages() == 0);
+    void *big = spp_alloc((size_t)3 << 20); /* above the huge-page size, without the advice */
+    truth("a large allocation without huge pages", big != NULL && ((uintptr_t)big & 63) == 0);
+    spp_free(big);
+    unsetenv("SPP_HUGE_PAGES");
+    truth("huge pages advised by default", spp_huge_pages() == 1);
+    spp_free(NULL);
+    setenv("SPP_MAX_ISA", "", 1);
+    truth("an empty SPP_MAX_ISA caps nothing", spp_isa_unavailable(SPP_ISA_SCALAR) == NULL);
+    setenv("SPP_MAX_ISA", "sse9", 1);
+    const char *why = spp_isa_unavailable(SPP_ISA_AVX2);
+    truth("a bad SPP_MAX_ISA names itself", why && strstr(why, "SPP_MAX_ISA=sse9"));
+    setenv("SPP_MAX_ISA", "scalar", 1);
+    why = spp_isa_unavailable(SPP_ISA_AVX2);
+    truth("SPP_MAX_ISA=scalar excludes avx2", why && strstr(why, "above SPP_MAX_ISA=scalar"));
+    spp_error e;
+    spp_op *op = NULL;
+    spp_problem p = {.n = 1, .c = 2, .h = 3, .w = 3, .nlevels = 1, .levels = {2},
+                     .pool = SPP_POOL_MAX, .bins = SPP_BINS_ADAPTIVE, .layout = SPP_LAYOUT_NHWC};
+    expect("an avx2 kernel under SPP_MAX_ISA=scalar",
+           spp_op_create(&op, spp_kernel_find("nhwc__avx2"), &p, 1, &e), SPP_ERR_ISA, &e,
+           "SPP_MAX_ISA=scalar");
+    expect("auto under SPP_MAX_ISA=scalar", spp_op_create_auto(&op, &p, 1, &e), SPP_OK, &e, NULL);
+    truth("auto under SPP_MAX_ISA=scalar runs a scalar kernel",
+          op && spp_op_kernel(op)->isa == SPP_ISA_SCALAR &&
+              spp_op_pass_kernel(op, SPP_PASS_BACKWARD)->isa == SPP_ISA_SCALAR);
+    spp_op_destroy(op);
+    unsetenv("SPP_MAX_ISA");
 }
 
 static void bins(void)
@@ -308,6 +345,7 @@ static void projection(void)
 int main(void)
 {
     names_and_registries();
+    environment();
     bins();
     operations();
     regions();
