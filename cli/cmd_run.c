@@ -36,6 +36,14 @@ static void cleanup(run_state *s)
         npy_discard(&s->staged[i]); /* removes any temporary file not yet renamed */
 }
 
+/* " (auto: <the rule's reason>)" for a pass of an auto operation; nothing otherwise */
+static void print_auto_reason(int is_auto, const spp_problem *p, int threads, spp_pass pass)
+{
+    const char *why = NULL;
+    if (is_auto && spp_kernel_auto(p, threads, pass, &why))
+        printf(" (auto: %s)", why);
+}
+
 static int run(cli_opt *o, run_state *s)
 {
     /* ---- flags ---- */
@@ -149,19 +157,14 @@ static int run(cli_opt *o, run_state *s)
     if (o[O_VERBOSE].given) {
         /* the kernel (auto: and why) and the path of each pass that ran (docs/kernels.md#paths) */
         const spp_pass fp = spp_forward_pass(&p, s->argmax);
-        const char *why = NULL;
-        spp_kernel_auto(&p, (int)threads, fp, &why);
         printf("%s kernel=%s", ps, spp_op_pass_kernel(s->op, fp)->name);
-        if (is_auto)
-            printf(" (auto: %s)", why);
+        print_auto_reason(is_auto, &p, (int)threads, fp);
         printf(" path=%s", spp_op_path(s->op, fp));
         if (backward) {
             const spp_kernel *kb = spp_op_pass_kernel(s->op, SPP_PASS_BACKWARD);
-            spp_kernel_auto(&p, (int)threads, SPP_PASS_BACKWARD, &why);
             if (kb != spp_op_pass_kernel(s->op, fp)) {
                 printf(" backward-kernel=%s", kb->name);
-                if (is_auto)
-                    printf(" (auto: %s)", why);
+                print_auto_reason(is_auto, &p, (int)threads, SPP_PASS_BACKWARD);
             }
             printf(" backward-path=%s", spp_op_path(s->op, SPP_PASS_BACKWARD));
         }

@@ -19,7 +19,6 @@ struct spp_op {
     spp_exec ex;          /* threads and the workspace the kernel receives */
     size_t ws_bytes;
     size_t in_bytes, out_bytes;
-    const char *force;      /* forced path name, NULL: the kernels' choices */
     int path[SPP_NPASSES];  /* the path each pass runs, -1 for a pass the problem lacks */
 };
 
@@ -211,7 +210,7 @@ spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err)
     spp_status st = check_op(op, err);
     if (st != SPP_OK)
         return st;
-    const char *forced = NULL; /* the kernel's own copy of the name, kept in the op */
+    const char *forced = NULL; /* the kernel's own copy of the name */
     if (name) {
         /* some pass of this problem must run it: a forced path that ran nowhere would let a
          * test pass without running it */
@@ -252,7 +251,6 @@ spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err)
         op->ex.workspace = ws;
         op->ws_bytes = need;
     }
-    op->force = forced;
     memcpy(op->path, path, sizeof path);
     return SPP_OK;
 }
