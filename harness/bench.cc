@@ -391,8 +391,8 @@ const size_t kBwdStreamNchw = (size_t)32 << 20, kBwdStreamNhwc = (size_t)16 << 2
 //    whole-map forward kernel streams its outputs.
 //  - RW_BWD: read dy and (max) argmax, write all of dx once (zeros). The scatter of dy into dx is
 //    not timed: its stores hit lines just written, so the minimal traffic of a backward is this.
-//    Streaming stores for a max backward whose dx reaches the layout's streaming threshold
-//    (kBwdStream*), ordinary stores otherwise (an avg backward writes every dx element plainly).
+//    Streaming stores for a max backward on one thread whose dx reaches the layout's streaming
+//    threshold (kBwdStream*), ordinary stores otherwise (an avg backward writes every dx element plainly).
 bench_rw rw_job(const Entry &e, const Bufs &b)
 {
     const size_t in = e.bytes / sizeof(float), out = (size_t)spp_output_elems(&e.p);
@@ -405,7 +405,8 @@ bench_rw rw_job(const Entry &e, const Bufs &b)
         j.nri = max ? out : 0;
         j.wf = b.dx;
         j.nwf = in;
-        j.stream = max && e.bytes >= (e.p.layout == SPP_LAYOUT_NHWC ? kBwdStreamNhwc : kBwdStreamNchw);
+        j.stream = max && e.threads == 1 &&
+                   e.bytes >= (e.p.layout == SPP_LAYOUT_NHWC ? kBwdStreamNhwc : kBwdStreamNchw);
     } else {
         j.rf = b.x;
         j.nrf = in;
@@ -1157,7 +1158,7 @@ int main(int argc, char **argv)
         "scatter into lines just written is not timed); max-reductions and 32-byte zero stores "
         "(the spp_bound_impl ISA), each buffer split in contiguous 64-byte chunks over T OpenMP "
         "threads; ordinary stores, except streaming stores for a max backward whose dx is at "
-        "least 32 MiB (NCHW) or 16 MiB (NHWC), as the kernels do; each bound_readwrite/... "
+        "least 32 MiB (NCHW) or 16 MiB (NHWC) on one thread, as the kernels do; each bound_readwrite/... "
         "entry: the fastest of 7 batches, bytes read and written, kind of stores");
     benchmark::AddCustomContext(
         "spp_timing", "real time for every row; max forwards write argmax except on /infer rows "

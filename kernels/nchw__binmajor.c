@@ -58,7 +58,7 @@ static const spp_path nchw__binmajor_paths[] = {
 
 static int binmajor_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
 {
-    (void)threads;
+    (void)threads; /* runs on one thread whatever the caller asks */
     const spp_problem *p = &pl->p;
     const int avg = p->pool == SPP_POOL_AVG;
     if (force >= 0) {
@@ -74,7 +74,7 @@ static int binmajor_choose(const spp_plan *pl, int threads, spp_pass pass, int f
         return p->h * p->w <= NCHW_SMALL_MAX_HW ? BM_SMALL_AVG : BM_BINS;
     if (pass != SPP_PASS_BACKWARD)
         return BM_BINS;
-    return nchw_bwd_streams(p) ? BM_STREAM : BM_SCATTER;
+    return nchw_bwd_streams(p, 1) ? BM_STREAM : BM_SCATTER;
 }
 
 static spp_status binmajor_forward(const spp_plan *pl, const float *x, float *y,

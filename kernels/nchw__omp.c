@@ -6,7 +6,7 @@
  *    every output of a plane from the plane alone; backward, each thread owns whole dx
  *    planes, zeroes them and adds their outputs' gradients in output order (level, i, j): no
  *    races, dx bitwise naive's. Taken for max forward, avg forward with H*W >
- *    OMP_SMALL_FWD_MAX_HW, max backward with dx < NCHW_STREAM_BYTES, avg backward with H*W >
+ *    OMP_SMALL_FWD_MAX_HW, max backward unless "stream", avg backward with H*W >
  *    NCHW_SMALL_MAX_HW. Valid on every plan.
  *  - "small-avg" (avg forward and backward): a tiny plane's bin is a handful of elements, so a
  *    per-plane sum is bound by add latency; 8 planes are pooled at a time, bin by bin, their
@@ -14,7 +14,7 @@
  *    naive's). Taken for avg forward with H*W <= OMP_SMALL_FWD_MAX_HW and avg backward with
  *    H*W <= NCHW_SMALL_MAX_HW; valid for avg only (no max body), on any plane size.
  *  - "stream" (backward): all of dx zeroed with streaming stores, then "planes"' scatter.
- *    Taken for max with dx >= NCHW_STREAM_BYTES; valid for max only (the avg adds have no
+ *    Taken for max on one thread with dx >= NCHW_STREAM_BYTES; valid for max only (the avg adds have no
  *    streamed form), on any size.
  * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): bins of at most NCHW_TWO_PASS_MAX elements
  *      take the max and a NaN flag, then the first element equal to it; with a NaN, or larger,
@@ -37,11 +37,11 @@ enum { OMP_PLANES, OMP_SMALL_AVG, OMP_STREAM };
 
 static const spp_path nchw__omp_paths[] = {
     {"planes", SPP_PASSES_ALL,
-     "max forward; avg forward with H*W > 768; backward: max with dx < 32 MiB, avg with H*W > 256"},
+     "max forward; avg forward with H*W > 768; backward: max with dx < 32 MiB or threads > 1, avg with H*W > 256"},
     {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
      "avg: forward with H*W <= 768, backward with H*W <= 256 (avg only)"},
     {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+     "max backward, dx >= 32 MiB, 1 thread: dx zeroed by streaming stores first (max only)"},
 };
 
 static int omp_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
@@ -57,7 +57,7 @@ static int omp_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
         return force == OMP_STREAM && pass == SPP_PASS_BACKWARD && !avg ? force : -1;
     }
     if (pass == SPP_PASS_BACKWARD) {
-        const nchw_bwd_route r = nchw_bwd_default(p);
+        const nchw_bwd_route r = nchw_bwd_default(p, threads);
         return r == NCHW_BWD_SMALL_AVG ? OMP_SMALL_AVG : r == NCHW_BWD_STREAM ? OMP_STREAM
                                                                               : OMP_PLANES;
     }

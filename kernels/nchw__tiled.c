@@ -15,9 +15,9 @@
  *    tiny planes, so 8 planes at a time, bin by bin, in double (nchw_small.h; bitwise naive's).
  *    Taken for H*W <= NCHW_SMALL_MAX_HW; avg only, any plane size.
  *  - "planes" (backward): per plane, zero it, then add the outputs' gradients in output order;
- *    threads own whole dx planes. Taken for max with dx < NCHW_STREAM_BYTES and larger avg.
+ *    threads own whole dx planes. Taken for max unless "stream" and for larger avg.
  *  - "stream" (backward): all of dx zeroed with streaming stores first, then "planes"' scatter.
- *    Taken for max with dx >= NCHW_STREAM_BYTES; max only, any size.
+ *    Taken for max on one thread with dx >= NCHW_STREAM_BYTES; max only, any size.
  * Parallel split: `omp for schedule(static)` over the N*C planes; each plane is computed from
  *      itself alone, in a fixed order: bitwise identical results for every thread count.
  * Max (docs/spec.md#3-max-and-avg): rows merge in increasing order (a later row wins only if
@@ -191,9 +191,9 @@ static const spp_path nchw__tiled_paths[] = {
     {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
      "avg with H*W <= 256 (avg only)"},
     {"planes", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "backward: max with dx < 32 MiB, avg with H*W > 256"},
+     "backward: max with dx < 32 MiB or threads > 1, avg with H*W > 256"},
     {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+     "max backward, dx >= 32 MiB, 1 thread: dx zeroed by streaming stores first (max only)"},
 };
 
 static int tiled_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
@@ -206,7 +206,7 @@ static int tiled_choose(const spp_plan *pl, int threads, spp_pass pass, int forc
                                                NCHW_BWD_PLANES, NCHW_BWD_STREAM};
         if (force >= 0)
             return force != TILED_ROWS && nchw_bwd_valid(p, route[force]) ? force : -1;
-        const nchw_bwd_route r = nchw_bwd_default(p);
+        const nchw_bwd_route r = nchw_bwd_default(p, threads);
         return r == NCHW_BWD_SMALL_AVG ? TILED_SMALL_AVG : r == NCHW_BWD_STREAM ? TILED_STREAM
                                                                                 : TILED_PLANES;
     }

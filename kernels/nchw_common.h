@@ -123,16 +123,18 @@ static inline void nchw_plane_forward_direct(const spp_plan *pl, int64_t b, int6
     }
 }
 
-/* A max backward whose dx is at least this large zeroes dx with streaming stores first (no
- * read-for-ownership of lines that stay zero, as glibc's memset does for large sizes), then
- * scatters; below it, each plane is zeroed and scattered while it is in cache. The kernels'
- * choose_path functions are the only callers of nchw_bwd_streams: the route runs wherever a
- * "stream" path is chosen or forced, whatever the size. */
+/* A max backward on one thread whose dx is at least this large zeroes dx with streaming stores
+ * first (no read-for-ownership of lines that stay zero, as glibc's memset does for large
+ * sizes), then scatters; otherwise each plane is zeroed and scattered while it is in cache.
+ * One thread only: with two, the per-plane route measured faster on this suite's VM
+ * (docs/perf-log.md, 2026-12-06). The
+ * kernels' choose_path functions are the only callers of nchw_bwd_streams: the route runs
+ * wherever a "stream" path is chosen or forced, whatever the size and thread count. */
 #define NCHW_STREAM_BYTES ((int64_t)32 << 20)
 
-static inline int nchw_bwd_streams(const spp_problem *p)
+static inline int nchw_bwd_streams(const spp_problem *p, int threads)
 {
-    return p->pool == SPP_POOL_MAX &&
+    return p->pool == SPP_POOL_MAX && threads == 1 &&
            spp_input_elems(p) * (int64_t)sizeof(float) >= NCHW_STREAM_BYTES;
 }
 

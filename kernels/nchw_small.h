@@ -131,12 +131,13 @@ typedef enum {
 } nchw_bwd_route;
 
 /* The routes' default choice, for the kernels' choose_path only: avg planes of at most
- * NCHW_SMALL_MAX_HW elements 8 at a time, a max dx of NCHW_STREAM_BYTES or more streamed. */
-static inline nchw_bwd_route nchw_bwd_default(const spp_problem *p)
+ * NCHW_SMALL_MAX_HW elements 8 at a time, a max dx of NCHW_STREAM_BYTES or more streamed on one
+ * thread (nchw_bwd_streams). */
+static inline nchw_bwd_route nchw_bwd_default(const spp_problem *p, int threads)
 {
     if (p->pool == SPP_POOL_AVG && p->h * p->w <= NCHW_SMALL_MAX_HW)
         return NCHW_BWD_SMALL_AVG;
-    return nchw_bwd_streams(p) ? NCHW_BWD_STREAM : NCHW_BWD_PLANES;
+    return nchw_bwd_streams(p, threads) ? NCHW_BWD_STREAM : NCHW_BWD_PLANES;
 }
 
 /* Whether a route gives naive's dx for this problem: the small-plane groups and the per-plane

@@ -16,7 +16,7 @@
  *    (built interval by interval in -cols) (nhwc_fused_rows.h). Blocks of 32 channels.
  *  - backward (nhwc_fused_bwd.h): max on maps of <= 400 pixels with an output per 4 pixels:
  *    bwd-tile (dx < 1 MiB) or bwd-tile-pfw, an L1 tile written to dx once; other max:
- *    bwd-scatter (dx < 16 MiB) or bwd-scatter-nt, zero-fill and scatter; avg: bwd-avg.
+ *    bwd-scatter-nt (dx >= 16 MiB, one thread) or bwd-scatter: zero-fill, scatter; avg: bwd-avg.
  * Max: fast folds, NaN probe, exact rerun on a possible NaN: first maximum on ties (-0.0 ==
  *      +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, naive's
  *      (docs/spec.md#3-max-and-avg). Avg: float sums times a double reciprocal, same for any

@@ -13,7 +13,7 @@
  *  - two-phase-cols, two-phase, rows (the row paths, by H x column intervals: <= 192, <= 320,
  *    more);
  *  - bwd-tile, bwd-tile-pfw (max backward of small maps: an L1 tile), bwd-scatter,
- *    bwd-scatter-nt (other max backward: zero-fill and scatter), bwd-avg.
+ *    bwd-scatter-nt (other max backward: zero-fill and scatter; -nt: streamed, 1 thread), bwd-avg.
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise
  *      (docs/spec.md#3-max-and-avg). Avg: float sums times the double reciprocal of the two
