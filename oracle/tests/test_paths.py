@@ -103,6 +103,24 @@ def test_forcing_an_unknown_path_names_the_paths():
         assert op.path("forward") == _kernel("naive").paths[0].name
 
 
+@pytest.mark.parametrize("kernel,layout,streamed,plain", [
+    ("nchw__fused_avx2", "nchw", "stream", "planes"),
+    ("nchw__omp", "nchw", "stream", "planes"),
+    ("nchw__tiled", "nchw", "stream", "planes"),
+    ("nhwc__fused_avx2", "nhwc", "bwd-scatter-nt", "bwd-scatter"),
+    ("nhwc__fused_avx512", "nhwc", "bwd-scatter-nt", "bwd-scatter")])
+def test_large_max_backward_streams_on_one_thread_only(kernel, layout, streamed, plain):
+    """A 67 MB dx: zeroed by streaming stores on one thread, plainly with two (the thresholds
+    of kernels/nchw_common.h and kernels/nhwc_fused_plan.c); the choice only, nothing runs."""
+    k = _kernel(kernel)
+    if not k.runnable:
+        pytest.skip(f"{kernel}: {L.isa_unavailable(k.isa)}")
+    d = O.parse_problem(f"n8c512h64w64_l4.2.1_max_adaptive_{layout}")
+    for threads, want in ((1, streamed), (2, plain)):
+        with L.Op(kernel, d, threads=threads) as op:
+            assert op.path("backward") == want, (kernel, threads)
+
+
 # ---- region kernels ----
 
 def _region_maps():
