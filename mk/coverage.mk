@@ -11,8 +11,10 @@
 COV_DIR ?= results/coverage
 COV_BUILD ?= build-cov
 # the default optimisation (-O3): the branches counted are the ones the shipped code has (at
-# -O0 every constant-mode copy of an always_inline loop keeps the branches -O3 folds away)
-COV_MAKE = $(MAKE) --no-print-directory SAN=--coverage
+# -O0 every constant-mode copy of an always_inline loop keeps the branches -O3 folds away);
+# SPP_COVERAGE: the region row write-out out of line, one copy per unit rather than one per
+# call site (kernels/nhwc_roi_row.h says why)
+COV_MAKE = $(MAKE) --no-print-directory SAN="--coverage -DSPP_COVERAGE"
 # hit counts past 2^32 are real here (the driver's inner loops), not gcov's overflow bug
 GCOVR = .venv/bin/gcovr -r . --filter 'kernels/' --filter 'src/' --gcov-suspicious-hits-threshold=0 \
 	--merge-mode-functions=separate
