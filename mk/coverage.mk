@@ -19,6 +19,12 @@ COV_MAKE = $(MAKE) --no-print-directory SAN="--coverage -DSPP_COVERAGE"
 GCOVR = .venv/bin/gcovr -r . --filter 'kernels/' --filter 'src/' --gcov-suspicious-hits-threshold=0 \
 	--merge-mode-functions=separate
 
+# A step's output goes to $(COV_BUILD)/coverage-<step>.log; its last line is shown, and a failing
+# step (a failed test) ends the run with its log's tail: no figure from a failing suite.
+COV_LOG = > $(COV_BUILD)/coverage-$(1).log 2>&1; s=$$?; tail -1 $(COV_BUILD)/coverage-$(1).log; \
+	if [ $$s -ne 0 ]; then tail -20 $(COV_BUILD)/coverage-$(1).log; \
+	echo "coverage: step $(1) failed (exit $$s), log: $(COV_BUILD)/coverage-$(1).log" >&2; exit 1; fi
+
 .PHONY: coverage coverage-report
 coverage:
 	$(Q)scripts/setup.sh coverage
@@ -30,15 +36,15 @@ coverage:
 	@echo "== coverage: the C API's refusals (default build)"
 	$(Q)$(COV_BUILD)/spp-api-check
 	@echo "== coverage: C driver (default build, every shape file)"
-	$(Q)$(CHECK_ENV) $(COV_BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) | tail -1
+	$(Q)$(CHECK_ENV) $(COV_BUILD)/spp-check $(addprefix --shapes ,$(CHECK_SHAPES)) $(call COV_LOG,driver)
 	@echo "== coverage: oracle suite (default build)"
 	$(Q)OMP_WAIT_POLICY=passive SPP_BUILD=$(COV_BUILD) $(PY) -m pytest oracle -q -p no:cacheprovider \
-		| tail -1
+		$(call COV_LOG,oracle)
 	@echo "== coverage: C driver, NHWC fused kernels built with $(FORCED_FLAGS)"
 	$(Q)$(CHECK_ENV) $(COV_BUILD)-forced/spp-check --kernel nhwc__fused_avx2 \
-		--kernel nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) | tail -1
+		--kernel nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) $(call COV_LOG,forced)
 	@echo "== coverage: C driver, the AVX-512 kernels on emulated 16-lane vectors"
-	$(Q)$(call EMU_RUN,$(COV_BUILD)-emu) | tail -1
+	$(Q)$(call EMU_RUN,$(COV_BUILD)-emu) $(call COV_LOG,emu512)
 	$(Q)$(MAKE) --no-print-directory coverage-report
 
 # The report alone, from the gcov data the runs above left in the builds.
