@@ -45,14 +45,17 @@ static int tiny_max_t1(const spp_problem *p, int threads)
     return p->pool == SPP_POOL_MAX && threads == 1 && plane(p) <= 64;
 }
 
-/* Max backward of a DRAM-sized dx (at least 16 MiB, the fused kernel's streaming threshold) on
- * one thread: one memset of dx and the scatter beat the fused kernel's per-sample streamed
+/* Max backward of a DRAM-sized dx on one thread, from the size at which the fused kernel streams
+ * its zero-fill (FZ_NT_BYTES, kernels/nhwc_fused_plan.c; harness/tests/test_bound_rw.py keeps
+ * them equal): one memset of dx and the scatter beat the fused kernel's per-sample streamed
  * zero-fill and scatter (large NHWC: the fused kernel 1.13-1.23x the time of this one in the
  * paper runs of 2026-12-05 21:49, 2026-12-06 00:43 and 03:34). */
+#define AUTO_BIG_DX_BYTES ((int64_t)16 << 20)
+
 static int big_max_t1(const spp_problem *p, int threads)
 {
     return p->pool == SPP_POOL_MAX && threads == 1 &&
-           spp_input_elems(p) * (int64_t)sizeof(float) >= ((int64_t)16 << 20);
+           spp_input_elems(p) * (int64_t)sizeof(float) >= AUTO_BIG_DX_BYTES;
 }
 
 static const auto_rule rules[] = {

@@ -16,6 +16,7 @@
 #include "spp.h"
 
 static int g_checks, g_failed;
+#define SENTINEL 7.0f /* what a refused run must leave in its outputs */
 
 /* One expectation: status st == want and, when want != SPP_OK, the message holds `has`. */
 static void expect(const char *what, spp_status st, spp_status want, const spp_error *e,
@@ -46,6 +47,27 @@ static int untouched(const float *a, size_t n, float fill)
             return 0;
     return 1;
 }
+
+/* The buffers of a run: x, dy and am zeroed; y and dx filled with SENTINEL, so that a refused
+ * run can be seen to have written nothing (untouched). */
+typedef struct {
+    float *x, *y, *dx, *dy;
+    int32_t *am;
+} io_bufs;
+
+static io_bufs io_alloc(size_t nx, size_t ny)
+{
+    io_bufs b = {calloc(nx, 4), malloc(ny * 4), malloc(nx * 4), calloc(ny, 4), calloc(ny, 4)};
+    if (!b.x || !b.y || !b.dx || !b.dy || !b.am)
+        exit(2);
+    for (size_t i = 0; i < ny; i++)
+        b.y[i] = SENTINEL;
+    for (size_t i = 0; i < nx; i++)
+        b.dx[i] = SENTINEL;
+    return b;
+}
+
+static void io_free(io_bufs *b) { free(b->x), free(b->y), free(b->dx), free(b->dy), free(b->am); }
 
 static void names_and_registries(void)
 {
@@ -167,26 +189,21 @@ static void operations(void)
     spp_op_destroy(NULL);
 
     const size_t nx = (size_t)spp_input_elems(&p), ny = (size_t)spp_output_elems(&p);
-    float *x = calloc(nx, 4), *y = malloc(ny * 4), *dx = malloc(nx * 4), *dy = calloc(ny, 4);
-    int32_t *am = calloc(ny, 4);
-    if (!x || !y || !dx || !dy || !am)
-        exit(2);
-    for (size_t i = 0; i < ny; i++)
-        y[i] = 7.0f;
-    for (size_t i = 0; i < nx; i++)
-        dx[i] = 7.0f;
+    io_bufs b = io_alloc(nx, ny); /* no call here passes x */
+    float *y = b.y, *dx = b.dx, *dy = b.dy;
+    int32_t *am = b.am;
     expect("op_create_auto", spp_op_create_auto(&op, &p, 2, &e), SPP_OK, &e, NULL);
     truth("accessors of a live op",
           spp_op_kernel(op) && spp_op_plan(op) && spp_op_path(op, SPP_PASS_INFER) &&
               !spp_op_path(op, (spp_pass)5) && !spp_op_pass_kernel(op, (spp_pass)5));
     expect("op_forward x=NULL", spp_op_forward(op, NULL, y, am, &e), SPP_ERR_NULL, &e, "x=NULL");
-    truth("op_forward x=NULL wrote nothing", untouched(y, ny, 7.0f));
+    truth("op_forward x=NULL wrote nothing", untouched(y, ny, SENTINEL));
     expect("op_backward dx=NULL", spp_op_backward(op, dy, am, NULL, &e), SPP_ERR_NULL, &e,
            "dx=NULL");
     am[1] = -1;
     expect("op_backward argmax out of its plane", spp_op_backward(op, dy, am, dx, &e), SPP_ERR_ARG,
            &e, "argmax[1]=-1");
-    truth("op_backward bad argmax wrote nothing", untouched(dx, nx, 7.0f));
+    truth("op_backward bad argmax wrote nothing", untouched(dx, nx, SENTINEL));
     am[1] = 0;
     expect("op_force_path unknown", spp_op_force_path(op, "warp-drive", &e), SPP_ERR_ARG, &e,
            "path=warp-drive");
@@ -209,7 +226,7 @@ static void operations(void)
     expect("force an avg-only path on max", spp_op_force_path(op, "small-avg", &e), SPP_ERR_ARG, &e,
            "path=small-avg");
     spp_op_destroy(op);
-    free(x), free(y), free(dx), free(dy), free(am);
+    io_free(&b);
 }
 
 static void regions(void)
@@ -270,14 +287,9 @@ static void regions(void)
     spp_region_op_destroy(NULL);
 
     const size_t nx = (size_t)spp_region_map_elems(&p), ny = (size_t)spp_region_output_elems(&p, 1);
-    float *x = calloc(nx, 4), *y = malloc(ny * 4), *dx = malloc(nx * 4), *dy = calloc(ny, 4);
-    int32_t *am = calloc(ny, 4);
-    if (!x || !y || !dx || !dy || !am)
-        exit(2);
-    for (size_t i = 0; i < ny; i++)
-        y[i] = 7.0f;
-    for (size_t i = 0; i < nx; i++)
-        dx[i] = 7.0f;
+    io_bufs b = io_alloc(nx, ny);
+    float *x = b.x, *y = b.y, *dx = b.dx, *dy = b.dy;
+    int32_t *am = b.am;
     const spp_region_kernel *k = spp_region_kernel_find("nchw_roi__omp");
     expect("region op create", spp_region_op_create(&op, k, &p, 2, &e), SPP_OK, &e, NULL);
     truth("no path before a run", spp_region_op_path(op, SPP_PASS_FORWARD) == NULL &&
@@ -287,7 +299,7 @@ static void regions(void)
            SPP_ERR_NULL, &e, "y=NULL");
     expect("region forward box outside", spp_region_op_forward(op, &outside, 1, x, y, am, &e),
            SPP_ERR_ARG, &e, "boxes[0]");
-    truth("region forward refused wrote nothing", untouched(y, ny, 7.0f));
+    truth("region forward refused wrote nothing", untouched(y, ny, SENTINEL));
     expect("region backward dy=NULL", spp_region_op_backward(op, &box, 1, NULL, am, dx, &e),
            SPP_ERR_NULL, &e, "dy=NULL");
     expect("region backward box outside", spp_region_op_backward(op, &outside, 1, dy, am, dx, &e),
@@ -296,7 +308,7 @@ static void regions(void)
     expect("region backward argmax outside its box",
            spp_region_op_backward(op, &small, 1, dy, am, dx, &e), SPP_ERR_ARG, &e,
            "argmax[0]=0");
-    truth("region backward refused wrote nothing", untouched(dx, nx, 7.0f));
+    truth("region backward refused wrote nothing", untouched(dx, nx, SENTINEL));
     expect("region force unknown", spp_region_op_force_path(op, "teleport", &e), SPP_ERR_ARG, &e,
            "path=teleport");
     /* a forward path of the other pool: accepted (region paths are checked per run, against
@@ -305,13 +317,13 @@ static void regions(void)
            NULL);
     expect("region run with the avg path on max", spp_region_op_forward(op, &box, 1, x, y, am, &e),
            SPP_ERR_ARG, &e, "path=avg");
-    truth("region run refused wrote nothing", untouched(y, ny, 7.0f));
+    truth("region run refused wrote nothing", untouched(y, ny, SENTINEL));
     expect("region force NULL", spp_region_op_force_path(op, NULL, &e), SPP_OK, &e, NULL);
     expect("region run on the kernel's choice", spp_region_op_forward(op, &box, 1, x, y, am, &e),
            SPP_OK, &e, NULL);
     truth("region path named after a run", spp_region_op_path(op, SPP_PASS_FORWARD) != NULL);
     spp_region_op_destroy(op);
-    free(x), free(y), free(dx), free(dy), free(am);
+    io_free(&b);
 }
 
 static void projection(void)
