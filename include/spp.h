@@ -81,7 +81,8 @@ typedef struct {
 /* Per-call execution settings a kernel receives. */
 typedef struct {
     int threads;          /* >= 1; single-threaded kernels ignore it */
-    void *workspace;      /* kernel->workspace_size bytes, 64-byte aligned, or NULL if 0 */
+    void *workspace;      /* kernel->workspace_size bytes, 64-byte aligned (the prepared
+                           * operations: 4 KiB), or NULL if 0 */
     int path;             /* 0: the kernel chooses its path; k >= 1: run path k - 1 of
                            * kernel->paths, already resolved by spp_kernel_path (the prepared
                            * operations set it; a zeroed spp_exec leaves the choice to the

@@ -184,11 +184,12 @@ static inline sc_ws sc_layout(const spp_plan *pl, int threads)
         nmax = pl->lv[l].n > nmax ? pl->lv[l].n : nmax;
     sc_ws w;
     w.pt_off = sc_al(sizeof(sc_plan));
-    w.slices = w.pt_off + sc_al(hw * 64); /* AVX2 reads 8 lanes of e per pixel, AVX-512 16 */
+    /* AVX2 reads 8 lanes of e per pixel, AVX-512 16; each slice on pages of its own */
+    w.slices = spp_page_round(w.pt_off + sc_al(hw * 64));
     w.tile_off = 0; /* 16 lanes per pixel (a tile per group), row partial and bin (+ position) */
     w.rp_off = sc_al(hw * 64 * (size_t)sc_chunk(pl, threads));
     w.bin_off = w.rp_off + sc_al((size_t)pl->p.h * nmax * 128);
-    w.slice = w.bin_off + sc_al((size_t)pl->bins_per_channel * 128);
+    w.slice = spp_page_round(w.bin_off + sc_al((size_t)pl->bins_per_channel * 128));
     w.prog_off = w.slices + (size_t)(threads < 1 ? 1 : threads) * w.slice;
     return w;
 }

@@ -46,7 +46,7 @@ static tiled_ws tiled_layout(const spp_plan *pl)
         t.ring_off[l] = off;
         off += nchw_align64((size_t)t.active[l] * (size_t)pl->p.w * 2 * sizeof(float));
     }
-    t.slice = off;
+    t.slice = spp_page_round(off); /* a page of its own per thread */
     return t;
 }
 

@@ -104,10 +104,11 @@ static fused_ws fused_layout(const spp_plan *pl, int tab)
     f.cnt_off = nchw_align64(H * nin * sizeof(row_ent));
     f.cp_off = f.cnt_off + nchw_align64(H);
     f.ci_off = f.cp_off + nchw_align64((size_t)f.ncp * sizeof(int32_t));
-    f.shared = f.ci_off + nchw_align64((size_t)pl->p.w * 8 * sizeof(int32_t)); /* column ids */
+    /* the column ids (W vectors); the slices start on a page of their own (spp_page_round) */
+    f.shared = spp_page_round(f.ci_off + nchw_align64((size_t)pl->p.w * 8 * sizeof(int32_t)));
     f.v_off = nchw_align64((size_t)pl->p.w * 8 * sizeof(float));
     f.p_off = f.v_off + nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(float));
-    f.slice = f.p_off + nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(int32_t));
+    f.slice = spp_page_round(f.p_off + nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(int32_t)));
     return f;
 }
 

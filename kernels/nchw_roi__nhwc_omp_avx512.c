@@ -41,7 +41,7 @@ static spp_region_plan nr512_nhwc_view(const spp_region_plan *pl)
 
 static size_t nr512_map_bytes(const spp_region_plan *pl)
 {
-    return roi_align((size_t)spp_region_map_elems(&pl->p) * sizeof(float));
+    return spp_page_round((size_t)spp_region_map_elems(&pl->p) * sizeof(float));
 }
 
 static size_t nr512_ws(const spp_region_plan *pl, int threads, int path)

@@ -90,8 +90,9 @@ static inline size_t fz_round(size_t b) { return (b + 63) / 64 * 64; }
 /* The workspace's plan part: the fz_plan, the row ranges rr, the row flags rowon. */
 static inline size_t fz_plan_bytes(const spp_plan *pl)
 {
-    return fz_round(sizeof(fz_plan)) +
-           fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t)) + fz_round((size_t)pl->p.h);
+    return spp_page_round(fz_round(sizeof(fz_plan)) +
+                          fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t)) +
+                          fz_round((size_t)pl->p.h)); /* the threads' slices start a page */
 }
 
 /* The tile of the tiled max backward: FZ_BT_LANES channels per pixel. */

@@ -40,7 +40,7 @@ static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int tile)
 {
     const size_t a = fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * CBW * 8);
     const size_t t = tile ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
-    return a > t ? a : t;
+    return spp_page_round(a > t ? a : t); /* a page of its own per thread */
 }
 static inline int fz_tiled(int path) { return path == FZP_BT || path == FZP_BT_PFW; }
 

@@ -28,7 +28,8 @@ enum { ROI_TR_TILE = 32 }; /* transpose tile side: 32 source rows x 128 bytes, i
 /* path: as the kernel's workspace_size receives it (-1: the kernel's choices) */
 static inline size_t roi_omp_ws_bytes(const spp_region_plan *pl, int threads, int path)
 {
-    return roi_tab_need(pl, threads, path) + roi_ws_bytes(pl) * (size_t)threads;
+    return spp_page_round(roi_tab_need(pl, threads, path)) +
+           spp_page_round(roi_ws_bytes(pl)) * (size_t)threads;
 }
 
 /* dst (cols x rows, row stride rows) = transpose of src (rows x cols, row stride cols). Called
@@ -59,7 +60,9 @@ static void roi_transpose(const float *src, float *dst, int64_t rows, int64_t co
 static inline void roi_omp_forward(const spp_region_plan *pl, const float *x, float *xt,
                                    float *y, int32_t *argmax, int threads, char *ws, int path)
 {
-    const size_t slice = roi_ws_bytes(pl), tbytes = roi_tab_bytes_of(pl, path);
+    /* the table and each thread's slice start a page of their own (spp_page_round) */
+    const size_t slice = spp_page_round(roi_ws_bytes(pl));
+    const size_t tbytes = spp_page_round(roi_tab_bytes_of(pl, path));
     float *tab = (float *)ws;
     const spp_region_problem *p = &pl->p;
     const float *map = xt ? xt : x;

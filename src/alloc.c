@@ -7,7 +7,9 @@
  * and workspace and the output gain from the advice, so every buffer of 2 MiB or more gets it
  * (docs/perf-log.md has the measurements). Where THP is "never" (or the kernel lacks it) the
  * advice is a no-op; where it is "always" the pages are huge anyway. SPP_HUGE_PAGES=0 turns it
- * off. */
+ * off.
+ * spp_alloc_workspace (internal): the same from 2 MiB up, else 4 KiB aligned, so that the
+ * per-thread parts the kernels place on pages of their own (spp_page_round) really are. */
 #define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,15 @@ void *spp_alloc(size_t bytes)
     if (p)
         (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: EINVAL without THP is fine */
     return p;
+}
+
+void *spp_alloc_workspace(size_t bytes)
+{
+    if (bytes >= SPP_HUGE && spp_huge_pages())
+        return spp_alloc(bytes); /* 2 MiB aligned */
+    if (bytes > SIZE_MAX - SPP_PAGE_BYTES)
+        return NULL;
+    return aligned_alloc(SPP_PAGE_BYTES, spp_page_round(bytes ? bytes : 1));
 }
 
 void spp_free(void *p) { free(p); }

@@ -102,7 +102,7 @@ static spp_status create(spp_op **op, const spp_kernel *const k[SPP_NPASSES],
         return st;
     }
     o->ws_bytes = workspace_for(o, NULL);
-    if (o->ws_bytes && !(o->ex.workspace = spp_alloc(o->ws_bytes))) {
+    if (o->ws_bytes && !(o->ex.workspace = spp_alloc_workspace(o->ws_bytes))) {
         st = spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
                       o->ws_bytes, k[0]->name);
         free(o);
@@ -243,7 +243,7 @@ spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err)
         return st;
     const size_t need = workspace_for(op, forced);
     if (need > op->ws_bytes) {
-        void *ws = spp_alloc(need);
+        void *ws = spp_alloc_workspace(need);
         if (!ws)
             return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for path %s not available",
                             need, name);

@@ -80,7 +80,7 @@ static spp_status plan_run(spp_region_op *op, const spp_box *boxes, int64_t nbox
     }
     const size_t bytes = k->workspace_size ? k->workspace_size(&op->plan, op->threads, op->force) : 0;
     if (bytes > op->ws_cap) {
-        void *ws = spp_alloc(bytes);
+        void *ws = spp_alloc_workspace(bytes);
         if (!ws)
             return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for kernel %s not available",
                             bytes, op->k->name);

@@ -114,4 +114,19 @@ static inline int64_t spp_group_for_threads(int64_t g, int64_t total, int64_t n,
     return g;
 }
 
+/* Workspace parts that different threads use (each thread's slice, and the tables the threads
+ * share) start on their own 4 KiB page, and the prepared operations allocate workspaces page
+ * aligned (spp_alloc_workspace). Why: with 64-byte separation alone, one thread's hot lines
+ * shared a page with lines the other thread kept writing, and nchw__fused_avx2 ran each group
+ * 1.4x slower on two threads than on one; page separation removed it (docs/perf-log.md,
+ * 2026-12-06, per-thread workspace pages). The cost is under 4 KiB per part. */
+#define SPP_PAGE_BYTES ((size_t)4096)
+static inline size_t spp_page_round(size_t bytes)
+{
+    return (bytes + SPP_PAGE_BYTES - 1) / SPP_PAGE_BYTES * SPP_PAGE_BYTES;
+}
+
+/* spp_alloc for kernel workspaces: as spp_alloc, but at least 4 KiB aligned. */
+void *spp_alloc_workspace(size_t bytes);
+
 #endif
