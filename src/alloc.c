@@ -25,12 +25,14 @@ int spp_huge_pages(void)
     return !(e && strcmp(e, "0") == 0);
 }
 
-void *spp_alloc(size_t bytes)
+/* bytes (0 counts as 1) aligned to align (a power of two, at most SPP_HUGE); from 2 MiB up,
+ * 2 MiB aligned and advised for huge pages */
+static void *alloc_aligned(size_t bytes, size_t align)
 {
     if (bytes == 0)
         bytes = 1;
     if (bytes < SPP_HUGE || !spp_huge_pages())
-        return aligned_alloc(64, (bytes + 63) / 64 * 64);
+        return aligned_alloc(align, (bytes + align - 1) / align * align);
     if (bytes > SIZE_MAX - SPP_HUGE)
         return NULL;
     const size_t n = (bytes + SPP_HUGE - 1) / SPP_HUGE * SPP_HUGE;
@@ -40,13 +42,8 @@ void *spp_alloc(size_t bytes)
     return p;
 }
 
-void *spp_alloc_workspace(size_t bytes)
-{
-    if (bytes >= SPP_HUGE && spp_huge_pages())
-        return spp_alloc(bytes); /* 2 MiB aligned */
-    if (bytes > SIZE_MAX - SPP_PAGE_BYTES)
-        return NULL;
-    return aligned_alloc(SPP_PAGE_BYTES, spp_page_round(bytes ? bytes : 1));
-}
+void *spp_alloc(size_t bytes) { return alloc_aligned(bytes, 64); }
+
+void *spp_alloc_workspace(size_t bytes) { return alloc_aligned(bytes, SPP_PAGE_BYTES); }
 
 void spp_free(void *p) { free(p); }
