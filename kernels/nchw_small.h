@@ -152,13 +152,8 @@ static inline int nchw_bwd_valid(const spp_problem *p, nchw_bwd_route r)
     return r == NCHW_BWD_PLANES;
 }
 
-static inline void nchw_backward(const spp_plan *pl, const float *dy, const int32_t *argmax,
-                                 float *dx, int threads, nchw_bwd_route r)
-{
-    if (r == NCHW_BWD_SMALL_AVG)
-        nchw_small_avg_backward(pl, dy, dx, threads);
-    else
-        nchw_backward_planes(pl, dy, argmax, dx, threads, r == NCHW_BWD_STREAM);
-}
+/* The one compiled copy of the routes, in kernels/nchw_backward.c. */
+void nchw_backward(const spp_plan *pl, const float *dy, const int32_t *argmax, float *dx,
+                   int threads, nchw_bwd_route r);
 
 #endif
