@@ -157,24 +157,58 @@ void fill(float *x, size_t n, uint64_t seed)
     }
 }
 
-// The buffers of the benchmark that ran last. Google Benchmark calls a benchmark's function
-// several times (iteration-count estimate, then each repetition); allocating, filling, planning
-// and the workspace happen once per benchmark, outside every timed region.
-struct Bufs {
-    int entry = -1;
+// The tensors of one problem: allocated when a row of the problem first needs them, kept to
+// the end of the run and shared by every row of the problem (kernels, auto, bounds), in every
+// repetition. Why: rows that allocated their own buffers ran identical code up to 1.21x apart
+// in one run on this suite's VM, and the same call's time moved between processes with the
+// memory it got; shared tensors make a ratio between two rows of a problem compare code, not
+// allocations (docs/perf-log.md, 2026-12-06, shared buffers per problem). x and dy hold the
+// fixed fills; y, argmax and dx are outputs, rewritten by every row (a backward row first
+// recomputes its argmax with its own forward).
+struct ProblemBufs {
     float *x = nullptr, *y = nullptr, *dy = nullptr, *dx = nullptr;
     int32_t *am = nullptr;
-    spp_op *op = nullptr; // the prepared operation a kernel row runs (what users call)
-    std::string error;    // setup failure, reported by every call
-    ~Bufs()
+    ~ProblemBufs()
     {
         spp_free(x);
         spp_free(y);
         spp_free(dy);
         spp_free(dx);
         spp_free(am);
-        spp_op_destroy(op);
     }
+};
+std::map<std::string, std::unique_ptr<ProblemBufs>> g_problem_bufs; // problem string -> tensors
+
+// p, allocated with n elements on first use (seed: filled by fill() then; 0: not filled)
+template <class T> T *shared_buf(T *&p, size_t n, uint64_t seed = 0)
+{
+    if (!p) {
+        p = (T *)spp_alloc(n * sizeof(T));
+        if (p && seed)
+            fill((float *)(void *)p, n, seed);
+    }
+    return p;
+}
+
+ProblemBufs &problem_bufs(const std::string &problem)
+{
+    std::unique_ptr<ProblemBufs> &pb = g_problem_bufs[problem];
+    if (!pb)
+        pb.reset(new ProblemBufs);
+    return *pb;
+}
+
+// What the benchmark that ran last uses: its problem's tensors (not owned) and its prepared
+// operation. Google Benchmark calls a benchmark's function several times (iteration-count
+// estimate, then each repetition); planning, the workspace and a backward's argmax happen once
+// per call sequence, outside every timed region.
+struct Bufs {
+    int entry = -1;
+    float *x = nullptr, *y = nullptr, *dy = nullptr, *dx = nullptr;
+    int32_t *am = nullptr;
+    spp_op *op = nullptr; // the prepared operation a kernel row runs (what users call)
+    std::string error;    // setup failure, reported by every call
+    ~Bufs() { spp_op_destroy(op); }
 };
 
 std::vector<Entry> g_entries;                       // the selected benchmarks, in run order
@@ -354,24 +388,22 @@ void fail_row(benchmark::State &state, const std::string &msg)
     state.SkipWithError(msg.c_str());
 }
 
-// Buffers of a bound_readwrite row: those its form reads (filled) and writes.
-void rw_buffers(const Entry &e, Bufs &b)
+// Buffers of a bound_readwrite row: those its form reads (filled) and writes, the problem's.
+void rw_buffers(const Entry &e, Bufs &b, ProblemBufs &pb)
 {
     const size_t in = e.bytes / sizeof(float), out = (size_t)spp_output_elems(&e.p);
     const bool max = e.p.pool == SPP_POOL_MAX;
     bool ok = true;
     if (e.rw == RW_BWD) {
-        b.dy = (float *)spp_alloc(out * sizeof(float));
-        b.dx = (float *)spp_alloc(in * sizeof(float));
+        b.dy = shared_buf(pb.dy, out, 2);
+        b.dx = shared_buf(pb.dx, in);
         ok = b.dy && b.dx;
-        if (ok)
-            fill(b.dy, out, 2);
     } else {
-        b.y = (float *)spp_alloc(out * sizeof(float));
+        b.y = shared_buf(pb.y, out);
         ok = b.y != nullptr;
     }
     if (max && e.rw != RW_INFER) {
-        b.am = (int32_t *)spp_alloc(out * sizeof(int32_t));
+        b.am = shared_buf(pb.am, out);
         ok = ok && b.am;
         if (b.am) // any valid offsets: only read (RW_BWD) or overwritten (RW_TRAIN)
             for (size_t i = 0; i < out; i++)
@@ -425,14 +457,14 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
     Bufs &b = *bp;
     b.entry = idx;
     const size_t in = e.bytes / sizeof(float);
-    b.x = (float *)spp_alloc(e.bytes);
+    ProblemBufs &pb = problem_bufs(e.problem);
+    b.x = shared_buf(pb.x, in, 1);
     if (!b.x) {
         b.error = "error: cannot allocate the input";
         return bp;
     }
-    fill(b.x, in, 1);
     if (e.kind == BOUND_READWRITE)
-        rw_buffers(e, b);
+        rw_buffers(e, b, pb);
     if (e.kind != KERNEL)
         return bp;
 
@@ -444,22 +476,21 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
     }
     const size_t out = (size_t)spp_output_elems(&e.p);
     const bool max = e.p.pool == SPP_POOL_MAX, back = e.dir != SWEEP_FWD;
-    b.y = (float *)spp_alloc(out * sizeof(float));
+    b.y = shared_buf(pb.y, out);
     // Max forwards write argmax in every direction: training needs it, PyTorch's adaptive max
     // pooling always computes it, and fwd then times the same work as the forward of fwdbwd.
     // The /infer rows alone pass argmax NULL (values only).
     if (max && !e.infer)
-        b.am = (int32_t *)spp_alloc(out * sizeof(int32_t));
+        b.am = shared_buf(pb.am, out);
     if (back) {
-        b.dy = (float *)spp_alloc(out * sizeof(float));
-        b.dx = (float *)spp_alloc(e.bytes);
+        b.dy = shared_buf(pb.dy, out, 2);
+        b.dx = shared_buf(pb.dx, in);
     }
     if (!b.y || (max && !e.infer && !b.am) || (back && (!b.dy || !b.dx))) {
         b.error = "error: out of memory for the buffers";
         return bp;
     }
     if (back) {
-        fill(b.dy, out, 2);
         // the argmax the backward consumes comes from this kernel's own forward
         if (spp_op_forward(b.op, b.x, b.y, b.am, &err) != SPP_OK)
             b.error = std::string("error: forward (for the backward's argmax): ") + err.msg;
@@ -1221,6 +1252,7 @@ int main(int argc, char **argv)
     progress_clear();
     benchmark::Shutdown();
     g_bufs.reset();
+    g_problem_bufs.clear();
     spp_free(g_dram);
     if (g_failed) {
         std::fprintf(stderr, "spp-bench: %d benchmark runs failed (their rows carry the error)\n",
