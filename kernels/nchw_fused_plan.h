@@ -108,7 +108,8 @@ static fused_ws fused_layout(const spp_plan *pl, int tab)
     f.shared = spp_page_round(f.ci_off + nchw_align64((size_t)pl->p.w * 8 * sizeof(int32_t)));
     f.v_off = nchw_align64((size_t)pl->p.w * 8 * sizeof(float));
     f.p_off = f.v_off + nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(float));
-    f.slice = spp_page_round(f.p_off + nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(int32_t)));
+    f.slice = spp_page_round(f.p_off +
+                             nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(int32_t)));
     return f;
 }
 
