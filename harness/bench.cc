@@ -162,7 +162,7 @@ void fill(float *x, size_t n, uint64_t seed)
 // repetition. Why: rows that allocated their own buffers ran identical code up to 1.21x apart
 // in one run on this suite's VM, and the same call's time moved between processes with the
 // memory it got; shared tensors make a ratio between two rows of a problem compare code, not
-// allocations (docs/perf-log.md, 2026-12-06, shared buffers per problem). x and dy hold the
+// allocations (docs/perf-log.md, 2026-12-06, "one set of tensors per problem"). x and dy hold the
 // fixed fills; y, argmax and dx are outputs, rewritten by every row (a backward row first
 // recomputes its argmax with its own forward).
 struct ProblemBufs {

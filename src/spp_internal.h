@@ -119,7 +119,8 @@ static inline int64_t spp_group_for_threads(int64_t g, int64_t total, int64_t n,
  * aligned (spp_alloc_workspace). Why: with 64-byte separation alone, one thread's hot lines
  * shared a page with lines the other thread kept writing, and nchw__fused_avx2 ran each group
  * 1.4x slower on two threads than on one; page separation removed it (docs/perf-log.md,
- * 2026-12-06, per-thread workspace pages). The cost is under 4 KiB per part. */
+ * 2026-12-06, "Per-thread workspace parts on pages of their own"). The cost is under 4 KiB
+ * per part. */
 #define SPP_PAGE_BYTES ((size_t)4096)
 static inline size_t spp_page_round(size_t bytes)
 {
