@@ -414,7 +414,7 @@ void rw_buffers(const Entry &e, Bufs &b, ProblemBufs &pb)
 }
 
 // Minimum dx bytes from which the max backward of a layout's kernels zeroes dx with streaming
-// stores: NCHW_STREAM_BYTES (kernels/nchw_common.h) and FZ_NT_BYTES (kernels/nhwc_fused_bwd.h);
+// stores: NCHW_STREAM_BYTES (kernels/nchw_common.h) and FZ_NT_BYTES (kernels/nhwc_fused_plan.c);
 // harness/tests/test_bound_rw.py checks that these equal the kernels' values.
 const size_t kBwdStreamNchw = (size_t)32 << 20, kBwdStreamNhwc = (size_t)16 << 20;
 
@@ -424,7 +424,10 @@ const size_t kBwdStreamNchw = (size_t)32 << 20, kBwdStreamNhwc = (size_t)16 << 2
 //  - RW_BWD: read dy and (max) argmax, write all of dx once (zeros). The scatter of dy into dx is
 //    not timed: its stores hit lines just written, so the minimal traffic of a backward is this.
 //    Streaming stores for a max backward on one thread whose dx reaches the layout's streaming
-//    threshold (kBwdStream*), ordinary stores otherwise (an avg backward writes every dx element plainly).
+//    threshold (kBwdStream*) and exceeds the last-level cache (spp_llc_bytes), as the kernels'
+//    choice; otherwise memset, as the kernels zero dx (an avg backward writes every dx
+//    element plainly too): memset's stores are the fastest plain ones here, so a kernel cannot
+//    beat the bound by using them.
 bench_rw rw_job(const Entry &e, const Bufs &b)
 {
     const size_t in = e.bytes / sizeof(float), out = (size_t)spp_output_elems(&e.p);
@@ -438,7 +441,9 @@ bench_rw rw_job(const Entry &e, const Bufs &b)
         j.wf = b.dx;
         j.nwf = in;
         j.stream = max && e.threads == 1 &&
-                   e.bytes >= (e.p.layout == SPP_LAYOUT_NHWC ? kBwdStreamNhwc : kBwdStreamNchw);
+                   e.bytes >= (e.p.layout == SPP_LAYOUT_NHWC ? kBwdStreamNhwc : kBwdStreamNchw) &&
+                   (int64_t)e.bytes > spp_llc_bytes();
+        j.libc = !j.stream;
     } else {
         j.rf = b.x;
         j.nrf = in;
@@ -1171,6 +1176,8 @@ int main(int argc, char **argv)
     }
     benchmark::AddCustomContext("cpu_model", cpu_model());
     benchmark::AddCustomContext("spp_isa", isa);
+    // the cache size the max backward's streaming choice compared dx with (SPP_LLC_BYTES or OS)
+    benchmark::AddCustomContext("spp_llc_bytes", std::to_string(spp_llc_bytes()));
     benchmark::AddCustomContext("spp_cc", bench_build_cc);
     benchmark::AddCustomContext("spp_cflags", bench_build_cflags);
     benchmark::AddCustomContext("spp_cxx", bench_build_cxx);

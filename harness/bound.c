@@ -2,6 +2,7 @@
 #include <emmintrin.h>
 #include <omp.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bound.h"
 #include "spp.h"
@@ -123,10 +124,14 @@ static float rw_part(const bench_rw *j, size_t nt, size_t t)
     }
     void (*zero)(void *, size_t, int) = avx2 ? bench_bound_zero_avx2 : bench_bound_zero_portable;
     rw_chunk(j->nwf, nt, t, &lo, &hi);
-    if (hi > lo)
+    if (hi > lo && j->libc && !j->stream)
+        memset(j->wf + lo, 0, (hi - lo) * sizeof *j->wf);
+    else if (hi > lo)
         zero(j->wf + lo, hi - lo, j->stream);
     rw_chunk(j->nwi, nt, t, &lo, &hi);
-    if (hi > lo)
+    if (hi > lo && j->libc && !j->stream)
+        memset(j->wi + lo, 0, (hi - lo) * sizeof *j->wi);
+    else if (hi > lo)
         zero(j->wi + lo, hi - lo, j->stream);
     if (j->stream)
         _mm_sfence();

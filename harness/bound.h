@@ -20,8 +20,9 @@ const char *bench_bound_impl(void);
 
 /* One pass of the read+write bound: read rf[0..nrf) (floats) and ri[0..nri) (int32) once each
  * (max-reductions), write wf[0..nwf) and wi[0..nwi) once each (zeros); a count of 0 skips that
- * buffer. stream: the writes are non-temporal stores (one sfence per thread after them), else
- * ordinary stores. Buffers must not overlap. */
+ * buffer. stream: the writes are non-temporal stores (one sfence per thread after them);
+ * libc: memset's (the C library picks its stores: the kernels' ordinary zero-fill of dx);
+ * neither: ordinary vector stores. Buffers must not overlap. */
 typedef struct bench_rw {
     const float *rf;
     size_t nrf;
@@ -32,6 +33,7 @@ typedef struct bench_rw {
     int32_t *wi;
     size_t nwi;
     int stream;
+    int libc;
 } bench_rw;
 
 /* The pass with `threads` OpenMP threads, thread t taking the t-th contiguous chunk (a multiple

@@ -161,6 +161,11 @@ int spp_cpu_supports(spp_isa isa);
  * same thread): the CPU lacks it, SPP_MAX_ISA excludes it, or SPP_MAX_ISA is not an ISA name. */
 const char *spp_isa_unavailable(spp_isa isa);
 const char *spp_isa_name(spp_isa isa);
+/* The last-level (L3) cache size in bytes as the OS reports it, 0 when unknown; the
+ * environment's SPP_LLC_BYTES (a decimal byte count, read on every call) replaces it. The
+ * kernels' max backward streams its zero-fill only for a dx larger than this
+ * (docs/kernels.md). */
+int64_t spp_llc_bytes(void);
 
 /* ---- names ---- */
 const char *spp_pool_name(spp_pool p);

@@ -17,8 +17,8 @@
  *  - "scatter" (backward): max reads no bin bounds, so bin-major order only makes the dy and
  *    argmax reads strided: each plane's outputs in output order over L1-sized blocks. Taken
  *    for max with dx < NCHW_STREAM_BYTES; max only.
- *  - "stream" (backward): all of dx zeroed with streaming stores, then "scatter". Taken for
- *    max with dx >= NCHW_STREAM_BYTES; max only, any size.
+ *  - "stream" (backward): each plane built in an L1 buffer and written with streaming stores
+ *    (nchw_plane_backward_staged). Taken for max with dx >= NCHW_STREAM_BYTES; max only.
  * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): bins of at most NCHW_TWO_PASS_MAX elements
  *      take the max and a NaN flag, then the first element equal to it; with a NaN, or larger,
  *      naive's scan. y and argmax bitwise naive's. Avg (nchw_rect_avg): double sums, four
@@ -51,9 +51,9 @@ static const spp_path nchw__binmajor_paths[] = {
      "forward: max, avg with H*W > 256; backward: avg with H*W > 256 (forcible for max)"},
     {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
      "avg with H*W <= 256 (avg only)"},
-    {"scatter", SPP_PASS_BIT(SPP_PASS_BACKWARD), "max backward with dx < 32 MiB (max only)"},
+    {"scatter", SPP_PASS_BIT(SPP_PASS_BACKWARD), "max backward with dx < 32 MiB or within the L3 (max only)"},
     {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "max backward with dx >= 32 MiB: dx zeroed by streaming stores first (max only)"},
+     "max backward with dx >= 32 MiB and > L3: each plane staged in L1, streamed to dx (max only)"},
 };
 
 static int binmajor_choose(const spp_plan *pl, int threads, spp_pass pass, int force)
@@ -132,10 +132,11 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
         nchw_small_avg_backward(pl, dy, dx, 1); /* bin-major over blocks of 8 planes */
         return SPP_OK;
     }
-    const int stream = path == BM_STREAM;
-    if (stream) {
-        nchw_zero_stream(dx, planes * HW);
+    if (path == BM_STREAM) {
+        for (int64_t pi = 0; pi < planes; pi++)
+            nchw_plane_backward_staged(pl, pi / p->c, pi % p->c, dy, argmax, dx);
         nchw_stream_fence();
+        return SPP_OK;
     }
     if (path != BM_BINS) {
         /* max: no bin bounds to share, so each plane's outputs in output order (sequential dy
@@ -143,15 +144,14 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
         const int64_t mblk = block_planes(p, BINMAJOR_FWD_BLOCK_BYTES);
         for (int64_t p0 = 0; p0 < planes; p0 += mblk) {
             const int64_t p1 = p0 + mblk < planes ? p0 + mblk : planes;
-            if (!stream)
-                memset(dx + p0 * HW, 0, (size_t)((p1 - p0) * HW) * sizeof *dx);
+            memset(dx + p0 * HW, 0, (size_t)((p1 - p0) * HW) * sizeof *dx);
             for (int64_t pi = p0; pi < p1; pi++) {
                 float *plane = dx + pi * HW;
                 const int64_t b = pi / p->c, c = pi % p->c;
                 for (int l = 0; l < p->nlevels; l++) {
                     const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
                     const int64_t o = b * pl->out_per_sample + pl->lv[l].out_offset + c * nn;
-                    nchw_plane_scatter(plane, argmax + o, dy + o, nn, stream);
+                    nchw_scatter(plane, argmax + o, dy + o, nn);
                 }
             }
         }
@@ -159,8 +159,7 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
     }
     for (int64_t p0 = 0; p0 < planes; p0 += blk) {
         const int64_t p1 = p0 + blk < planes ? p0 + blk : planes;
-        if (!stream)
-            memset(dx + p0 * HW, 0, (size_t)((p1 - p0) * HW) * sizeof *dx);
+        memset(dx + p0 * HW, 0, (size_t)((p1 - p0) * HW) * sizeof *dx);
         for (int l = 0; l < p->nlevels; l++) {
             const spp_level_plan *lv = &pl->lv[l];
             const int n = lv->n;

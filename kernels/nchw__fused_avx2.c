@@ -19,7 +19,7 @@
  *  - backward (nchw_small.h's routes; dx bitwise naive's, threads own whole dx planes):
  *    "planes" (max unless "stream", avg with H*W > NCHW_SMALL_MAX_HW), "small-avg" (avg with
  *    H*W <= NCHW_SMALL_MAX_HW; avg only), "stream" (max on one thread with dx >=
- *    NCHW_STREAM_BYTES: dx zeroed by streaming stores first; max only).
+ *    NCHW_STREAM_BYTES: each plane built in L1, then streamed to dx; max only).
  * Parallel split: `omp for schedule(static)` over (sample, group of 8 channels), each group in
  *      a fixed order: bitwise identical for any thread count. Planes of at most 4 KiB
  *      prefetch the next group's input a slice per row.
@@ -50,10 +50,10 @@ static const spp_path nchw__fused_avx2_paths[] = {
     {"avg", SPP_PASS_BIT(SPP_PASS_FORWARD), "avg forward, H <= 4096: row lists per call"},
     {"avg-tall", SPP_PASS_BIT(SPP_PASS_FORWARD),
      "avg forward, H > 4096: row lists per group and row"},
-    {"planes", NFZ_BWD, "backward: max with dx < 32 MiB or threads > 1, avg with H*W > 256"},
+    {"planes", NFZ_BWD, "backward: max with dx < 32 MiB, within the L3 or threads > 1, avg with H*W > 256"},
     {"small-avg", NFZ_BWD, "avg backward with H*W <= 256 (avg only)"},
     {"stream", NFZ_BWD,
-     "max backward, dx >= 32 MiB, 1 thread: dx zeroed by streaming stores first (max only)"},
+     "max backward, dx >= 32 MiB and > L3, 1 thread: each plane staged in L1, streamed to dx (max only)"},
 };
 
 static int fused_choose(const spp_plan *pl, int threads, spp_pass pass, int force)

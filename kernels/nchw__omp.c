@@ -13,9 +13,9 @@
  *    chains overlapping (nchw_small.h; per plane naive's exact order: y and dx bitwise
  *    naive's). Taken for avg forward with H*W <= OMP_SMALL_FWD_MAX_HW and avg backward with
  *    H*W <= NCHW_SMALL_MAX_HW; valid for avg only (no max body), on any plane size.
- *  - "stream" (backward): all of dx zeroed with streaming stores, then "planes"' scatter.
- *    Taken for max on one thread with dx >= NCHW_STREAM_BYTES; valid for max only (the avg adds have no
- *    streamed form), on any size.
+ *  - "stream" (backward): each plane built in an L1 buffer, then streamed to dx. Taken for
+ *    max on one thread with dx >= NCHW_STREAM_BYTES; valid for max only (the avg adds have no
+ *    staged form), on any size.
  * Max (nchw_rect_max; docs/spec.md#3-max-and-avg): bins of at most NCHW_TWO_PASS_MAX elements
  *      take the max and a NaN flag, then the first element equal to it; with a NaN, or larger,
  *      naive's scan (a later element wins only if NaN or strictly greater than a non-NaN
@@ -37,11 +37,11 @@ enum { OMP_PLANES, OMP_SMALL_AVG, OMP_STREAM };
 
 static const spp_path nchw__omp_paths[] = {
     {"planes", SPP_PASSES_ALL,
-     "max forward; avg forward with H*W > 768; backward: max with dx < 32 MiB or threads > 1, avg with H*W > 256"},
+     "max forward; avg forward with H*W > 768; backward: max with dx < 32 MiB, within the L3 or threads > 1, avg with H*W > 256"},
     {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
      "avg: forward with H*W <= 768, backward with H*W <= 256 (avg only)"},
     {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "max backward, dx >= 32 MiB, 1 thread: dx zeroed by streaming stores first (max only)"},
+     "max backward, dx >= 32 MiB and > L3, 1 thread: each plane staged in L1, streamed to dx (max only)"},
 };
 
 static int omp_choose(const spp_plan *pl, int threads, spp_pass pass, int force)

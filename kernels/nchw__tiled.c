@@ -16,7 +16,7 @@
  *    Taken for H*W <= NCHW_SMALL_MAX_HW; avg only, any plane size.
  *  - "planes" (backward): per plane, zero it, then add the outputs' gradients in output order;
  *    threads own whole dx planes. Taken for max unless "stream" and for larger avg.
- *  - "stream" (backward): all of dx zeroed with streaming stores first, then "planes"' scatter.
+ *  - "stream" (backward): each plane built in an L1 buffer, then streamed to dx.
  *    Taken for max on one thread with dx >= NCHW_STREAM_BYTES; max only, any size.
  * Parallel split: `omp for schedule(static)` over the N*C planes; each plane is computed from
  *      itself alone, in a fixed order: bitwise identical results for every thread count.
@@ -191,9 +191,9 @@ static const spp_path nchw__tiled_paths[] = {
     {"small-avg", SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_BACKWARD),
      "avg with H*W <= 256 (avg only)"},
     {"planes", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "backward: max with dx < 32 MiB or threads > 1, avg with H*W > 256"},
+     "backward: max with dx < 32 MiB, within the L3 or threads > 1, avg with H*W > 256"},
     {"stream", SPP_PASS_BIT(SPP_PASS_BACKWARD),
-     "max backward, dx >= 32 MiB, 1 thread: dx zeroed by streaming stores first (max only)"},
+     "max backward, dx >= 32 MiB and > L3, 1 thread: each plane staged in L1, streamed to dx (max only)"},
 };
 
 static int tiled_choose(const spp_plan *pl, int threads, spp_pass pass, int force)

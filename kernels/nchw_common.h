@@ -123,36 +123,37 @@ static inline void nchw_plane_forward_direct(const spp_plan *pl, int64_t b, int6
     }
 }
 
-/* A max backward on one thread whose dx is at least this large zeroes dx with streaming stores
- * first (no read-for-ownership of lines that stay zero, as glibc's memset does for large
- * sizes), then scatters; otherwise each plane is zeroed and scattered while it is in cache.
- * One thread only: with two, the per-plane route measured faster on this suite's VM
- * (docs/perf-log.md, 2026-12-06). The
+/* A max backward on one thread whose dx is at least NCHW_STREAM_BYTES and larger than the
+ * last-level cache (spp_llc_bytes) builds each plane in an L1 buffer and writes it with
+ * streaming stores (nchw_plane_backward_staged: dx written once, no read-for-ownership, no
+ * cache miss in the scatter); otherwise each plane is zeroed and scattered in place while it
+ * is in cache. A dx that fits the last-level cache is faster written plainly (67 MB on the
+ * suite's Intel VM, 480 MiB L3: in place 0.75x the staged route's time), and with two threads
+ * the in-place route measured faster whatever the size (docs/perf-log.md, 2026-12-06). The
  * kernels' choose_path functions are the only callers of nchw_bwd_streams: the route runs
  * wherever a "stream" path is chosen or forced, whatever the size and thread count. */
 #define NCHW_STREAM_BYTES ((int64_t)32 << 20)
 
 static inline int nchw_bwd_streams(const spp_problem *p, int threads)
 {
-    return p->pool == SPP_POOL_MAX && threads == 1 &&
-           spp_input_elems(p) * (int64_t)sizeof(float) >= NCHW_STREAM_BYTES;
+    const int64_t bytes = spp_input_elems(p) * (int64_t)sizeof(float);
+    return p->pool == SPP_POOL_MAX && threads == 1 && bytes >= NCHW_STREAM_BYTES &&
+           bytes > spp_llc_bytes();
 }
 
-/* Zero n floats with non-temporal stores; the caller issues nchw_stream_fence() once after. */
-static inline void nchw_zero_stream(float *p, int64_t n)
+/* dst[0..n) = src[0..n) with non-temporal stores where dst is 16-byte aligned; the caller
+ * issues nchw_stream_fence() once after. */
+static inline void nchw_copy_stream(float *dst, const float *src, int64_t n)
 {
-#if defined(__SSE2__)
     int64_t i = 0;
-    while (i < n && ((uintptr_t)(p + i) & 15))
-        p[i++] = 0.0f;
-    const __m128 z = _mm_setzero_ps();
+#if defined(__SSE2__)
+    for (; i < n && ((uintptr_t)(dst + i) & 15); i++)
+        dst[i] = src[i];
     for (; i + 4 <= n; i += 4)
-        _mm_stream_ps(p + i, z);
-    for (; i < n; i++)
-        p[i] = 0.0f;
-#else
-    memset(p, 0, (size_t)n * sizeof *p);
+        _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
 #endif
+    for (; i < n; i++)
+        dst[i] = src[i];
 }
 
 static inline void nchw_stream_fence(void)
@@ -164,8 +165,7 @@ static inline void nchw_stream_fence(void)
 
 /* One plane's max scatter of one level (st outputs), in naive's order. Out of line: inlined
  * into the kernels' OpenMP bodies the loop reloaded its pointers from the stack on every
- * element. Not after the streaming zero-fill of a DRAM-sized dx: there every element misses
- * the caches and the inline loop keeps more misses in flight. */
+ * element. */
 static __attribute__((noinline)) void nchw_scatter(float *plane, const int32_t *am, const float *dy,
                                                    int64_t st)
 {
@@ -173,36 +173,53 @@ static __attribute__((noinline)) void nchw_scatter(float *plane, const int32_t *
         plane[am[k]] += dy[k];
 }
 
-/* The scatter of one plane and level; streamed: dx was zeroed with streaming stores (the plane
- * is not in cache), else the plane was just zero-filled (L1). */
-static inline void nchw_plane_scatter(float *plane, const int32_t *am, const float *dy, int64_t st,
-                                      int streamed)
+/* The staged max backward of plane (b, c) (the "stream" paths): the plane is built in chunks
+ * of NCHW_STAGE_FLOATS in a stack buffer that stays in L1 (zeroed, then every output whose
+ * argmax falls in the chunk adds its gradient, in output order, as naive) and each chunk is
+ * copied to dx with streaming stores. Per element the same additions in the same order as
+ * naive, so dx is bitwise naive's; a plane larger than one chunk rescans its outputs once per
+ * chunk (a few hundred at most per plane on the paper's pyramids). */
+#define NCHW_STAGE_FLOATS 4096
+
+static inline void nchw_plane_backward_staged(const spp_plan *pl, int64_t b, int64_t c,
+                                              const float *dy, const int32_t *argmax, float *dx)
 {
-    if (!streamed) {
-        nchw_scatter(plane, am, dy, st);
-        return;
+    const spp_problem *p = &pl->p;
+    const int64_t HW = p->h * p->w;
+    float *plane = dx + (b * p->c + c) * HW;
+    float stage[NCHW_STAGE_FLOATS] __attribute__((aligned(64)));
+    for (int64_t s = 0; s < HW; s += NCHW_STAGE_FLOATS) {
+        const int64_t len = HW - s < NCHW_STAGE_FLOATS ? HW - s : NCHW_STAGE_FLOATS;
+        memset(stage, 0, (size_t)len * sizeof *stage);
+        for (int l = 0; l < p->nlevels; l++) {
+            const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
+            const int64_t o = b * pl->out_per_sample + pl->lv[l].out_offset + c * nn;
+            for (int64_t k = 0; k < nn; k++) {
+                const int64_t e = (int64_t)argmax[o + k] - s;
+                if ((uint64_t)e < (uint64_t)len)
+                    stage[e] += dy[o + k];
+            }
+        }
+        nchw_copy_stream(plane + s, stage, len);
     }
-    for (int64_t k = 0; k < st; k++)
-        plane[am[k]] += dy[k];
 }
 
-/* Backward of plane (b, c): overwrite the plane of dx (zero it first unless already zeroed).
+/* Backward of plane (b, c) in place: zero the plane of dx, then add the gradients.
  * Per element the additions come in output order (level, i, j), as in naive; the gradient of
  * avg is dy / (float)divisor, as in naive. */
 static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c, const float *dy,
-                                       const int32_t *argmax, float *dx, int zeroed)
+                                       const int32_t *argmax, float *dx)
 {
     const spp_problem *p = &pl->p;
     const int64_t W = p->w, HW = p->h * p->w;
     float *plane = dx + (b * p->c + c) * HW;
-    if (!zeroed)
-        memset(plane, 0, (size_t)HW * sizeof *plane);
+    memset(plane, 0, (size_t)HW * sizeof *plane);
     for (int l = 0; l < p->nlevels; l++) {
         const spp_level_plan *lv = &pl->lv[l];
         const int n = lv->n;
         const int64_t o = b * pl->out_per_sample + lv->out_offset + c * n * n;
         if (p->pool == SPP_POOL_MAX) {
-            nchw_plane_scatter(plane, argmax + o, dy + o, (int64_t)n * n, zeroed);
+            nchw_scatter(plane, argmax + o, dy + o, (int64_t)n * n);
             continue;
         }
         for (int i = 0; i < n; i++)
@@ -218,28 +235,28 @@ static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c,
     }
 }
 
-/* The threaded backward of nchw__omp, nchw__tiled and nchw__fused_*; stream: zero all of dx
- * with streaming stores first (the "stream" paths). Each thread owns whole dx
- * planes (schedule(static): the zeroing loop and the scatter loop give a thread the same
- * planes), so no element is written by two threads; per element the additions come in
- * naive's order, so dx is bitwise equal to naive's for every thread count. */
+/* The threaded backward of nchw__omp, nchw__tiled and nchw__fused_*; stream: each plane staged
+ * and streamed (nchw_plane_backward_staged, max only; the "stream" paths), else zeroed and
+ * scattered in place. Each thread owns whole dx planes, so no element is written by two
+ * threads; per element the additions come in naive's order, so dx is bitwise equal to
+ * naive's for every thread count. */
 static inline void nchw_backward_planes(const spp_plan *pl, const float *dy,
                                         const int32_t *argmax, float *dx, int threads,
                                         int stream)
 {
     const spp_problem *p = &pl->p;
-    const int64_t planes = p->n * p->c, HW = p->h * p->w;
+    const int64_t planes = p->n * p->c;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        if (stream) {
-#pragma omp for schedule(static) nowait
-            for (int64_t pi = 0; pi < planes; pi++)
-                nchw_zero_stream(dx + pi * HW, HW);
-            nchw_stream_fence();
-        }
 #pragma omp for schedule(static)
-        for (int64_t pi = 0; pi < planes; pi++)
-            nchw_plane_backward(pl, pi / p->c, pi % p->c, dy, argmax, dx, stream);
+        for (int64_t pi = 0; pi < planes; pi++) {
+            if (stream)
+                nchw_plane_backward_staged(pl, pi / p->c, pi % p->c, dy, argmax, dx);
+            else
+                nchw_plane_backward(pl, pi / p->c, pi % p->c, dy, argmax, dx);
+        }
+        if (stream)
+            nchw_stream_fence();
     }
 }
 

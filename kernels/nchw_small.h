@@ -127,7 +127,7 @@ static inline void nchw_small_avg_backward(const spp_plan *pl, const float *dy, 
 typedef enum {
     NCHW_BWD_PLANES = 0, /* per plane: zero it, then its outputs' gradients (nchw_common.h) */
     NCHW_BWD_SMALL_AVG,  /* avg only: 8 planes at a time (above) */
-    NCHW_BWD_STREAM      /* max only: all of dx zeroed by streaming stores, then per plane */
+    NCHW_BWD_STREAM      /* max only: per plane, built in L1 and streamed (nchw_common.h) */
 } nchw_bwd_route;
 
 /* The routes' default choice, for the kernels' choose_path only: avg planes of at most

@@ -297,8 +297,8 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    per 4 pixels (with fewer, the tile's writes cost more than the scatter into dx saves);
  *    its copy-out prefetches dx for writing when dx is at least FZ_BT_PFW_BYTES (on a dx in
  *    L2 the prefetches cost 1.12-1.37x); the scatter's zero-fill streams when dx is at least
- *    FZ_NT_BYTES (it cannot stay in the 32 MiB L3) on one thread; with two, zeroing each
- *    sample plainly is faster (docs/perf-log.md, 2026-12-06). */
+ *    FZ_NT_BYTES and is larger than the last-level cache (spp_llc_bytes), on one thread;
+ *    with two, zeroing each sample plainly is faster (docs/perf-log.md, 2026-12-06). */
 #define FZ_MIN_ELEMS 512
 #define FZ_SC_MIN_C 2
 #define FZ_TWO_SLOTS 320
@@ -323,8 +323,8 @@ const spp_path spp_fz_paths[FZP_COUNT] = {
                     "max with argmax, H*W >= 600, x <= 16 MiB, <= 1024 slots (if plannable)"},
     [FZP_BT] = {"bwd-tile", FZ_BWD, "max, H*W <= 400, an output per 4 pixels, dx < 1 MiB"},
     [FZP_BT_PFW] = {"bwd-tile-pfw", FZ_BWD, "bwd-tile's maps with dx >= 1 MiB"},
-    [FZP_SCATTER] = {"bwd-scatter", FZ_BWD, "max backward otherwise, dx < 16 MiB or threads > 1"},
-    [FZP_SCATTER_NT] = {"bwd-scatter-nt", FZ_BWD, "max backward otherwise, dx >= 16 MiB, 1 thread"},
+    [FZP_SCATTER] = {"bwd-scatter", FZ_BWD, "max backward otherwise, dx < 16 MiB, within the L3 or threads > 1"},
+    [FZP_SCATTER_NT] = {"bwd-scatter-nt", FZ_BWD, "max backward otherwise, dx >= 16 MiB and > L3, 1 thread"},
     [FZP_BWD_AVG] = {"bwd-avg", FZ_BWD, "avg backward (inputs of > 512 elements)"},
 };
 
@@ -376,7 +376,9 @@ int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force
             return FZP_BWD_AVG;
         if (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw)
             return bytes >= FZ_BT_PFW_BYTES ? FZP_BT_PFW : FZP_BT;
-        return bytes >= FZ_NT_BYTES && threads == 1 ? FZP_SCATTER_NT : FZP_SCATTER;
+        return bytes >= FZ_NT_BYTES && threads == 1 && (int64_t)bytes > spp_llc_bytes()
+                   ? FZP_SCATTER_NT
+                   : FZP_SCATTER;
     }
     if (p->pool == SPP_POOL_MAX && sc_takes(pl) && p->c >= FZ_SC_MIN_C && sc_input_levels(pl) <= 1)
         return FZP_SMALL;

@@ -113,6 +113,7 @@ def _load():
         "spp_kernel_has_layout": (ct.c_int, [K, ct.c_int]),
         "spp_cpu_supports": (ct.c_int, [ct.c_int]),
         "spp_isa_unavailable": (ct.c_char_p, [ct.c_int]),
+        "spp_llc_bytes": (ct.c_int64, []),
         "spp_status_name": (ct.c_char_p, [ct.c_int]),
         "spp_problem_validate": (ct.c_int, [P, E]),
         "spp_problem_parse": (ct.c_int, [ct.c_char_p, P, E]),
@@ -167,6 +168,11 @@ def kernels():
                               k.summary.decode() if k.summary else "",
                               bool(LIB.spp_cpu_supports(k.isa)), _paths_of(k)))
     return out
+
+
+def llc_bytes():
+    """The last-level cache size the library's streaming choices use (SPP_LLC_BYTES if set)."""
+    return LIB.spp_llc_bytes()
 
 
 def isa_unavailable(isa):

@@ -45,24 +45,10 @@ static int tiny_max_t1(const spp_problem *p, int threads)
     return p->pool == SPP_POOL_MAX && threads == 1 && plane(p) <= 64;
 }
 
-/* Max backward of a DRAM-sized dx on one thread, from the size at which the fused kernel streams
- * its zero-fill (FZ_NT_BYTES, kernels/nhwc_fused_plan.c; harness/tests/test_bound_rw.py keeps
- * them equal): one memset of dx and the scatter beat the fused kernel's per-sample streamed
- * zero-fill and scatter (large NHWC: the fused kernel 1.13-1.23x the time of this one in the
- * paper runs of 2026-12-05 21:49, 2026-12-06 00:43 and 03:34). */
-#define AUTO_BIG_DX_BYTES ((int64_t)16 << 20)
-
-static int big_max_t1(const spp_problem *p, int threads)
-{
-    return p->pool == SPP_POOL_MAX && threads == 1 &&
-           spp_input_elems(p) * (int64_t)sizeof(float) >= AUTO_BIG_DX_BYTES;
-}
-
 static const auto_rule rules[] = {
     {"nhwc__avx512", FWD, one_level_t1, "NHWC, one level, one thread: the AVX-512 bin scan"},
     {"nhwc__fused_avx512", FWD, NULL, "NHWC with AVX-512: the 16-lane fused kernel"},
     {"nhwc__chlast", BWD, tiny_t1, "NHWC backward of tiny planes on one thread"},
-    {"nhwc__chlast", BWD, big_max_t1, "NHWC max backward of a dx of 16 MiB or more on one thread"},
     {"nhwc__fused_avx2", BWD, NULL,
      "NHWC backward: the fused kernel's 8-lane backward (at least as fast as the 16-lane one)"},
     {"nhwc__fused_avx2", FWD, NULL, "NHWC with AVX2: the fused kernel"},

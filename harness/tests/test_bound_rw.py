@@ -119,9 +119,6 @@ def test_stream_thresholds_match_the_kernels():
     assert m
     assert int(m[1]) << int(m[2]) == _define("kernels/nchw_common.h", "NCHW_STREAM_BYTES")
     assert int(m[3]) << int(m[4]) == _define("kernels/nhwc_fused_plan.c", "FZ_NT_BYTES")
-    # src/auto.c's one-thread large-backward entry starts where the fused kernel streams
-    assert _define("src/auto.c", "AUTO_BIG_DX_BYTES") == _define("kernels/nhwc_fused_plan.c",
-                                                                "FZ_NT_BYTES")
 
 
 def test_spp_bench_lists_readwrite_rows():

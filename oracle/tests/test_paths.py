@@ -109,16 +109,33 @@ def test_forcing_an_unknown_path_names_the_paths():
     ("nchw__tiled", "nchw", "stream", "planes"),
     ("nhwc__fused_avx2", "nhwc", "bwd-scatter-nt", "bwd-scatter"),
     ("nhwc__fused_avx512", "nhwc", "bwd-scatter-nt", "bwd-scatter")])
-def test_large_max_backward_streams_on_one_thread_only(kernel, layout, streamed, plain):
-    """A 67 MB dx: zeroed by streaming stores on one thread, plainly with two (the thresholds
-    of kernels/nchw_common.h and kernels/nhwc_fused_plan.c); the choice only, nothing runs."""
+def test_large_max_backward_streams_on_one_thread_only(kernel, layout, streamed, plain, monkeypatch):
+    """A 67 MB dx: zeroed by streaming stores on one thread when it is larger than the
+    last-level cache, plainly when it fits the cache or with two threads (the thresholds of
+    kernels/nchw_common.h and kernels/nhwc_fused_plan.c, the cache of src/cache.c); the choice
+    only, nothing runs. SPP_LLC_BYTES puts the cache on either side of dx."""
     k = _kernel(kernel)
     if not k.runnable:
         pytest.skip(f"{kernel}: {L.isa_unavailable(k.isa)}")
     d = O.parse_problem(f"n8c512h64w64_l4.2.1_max_adaptive_{layout}")
-    for threads, want in ((1, streamed), (2, plain)):
-        with L.Op(kernel, d, threads=threads) as op:
-            assert op.path("backward") == want, (kernel, threads)
+    dx_bytes = 8 * 512 * 64 * 64 * 4
+    for llc, t1 in ((dx_bytes - 1, streamed), (dx_bytes, plain), (480 << 20, plain)):
+        monkeypatch.setenv("SPP_LLC_BYTES", str(llc))
+        assert L.llc_bytes() == llc
+        for threads, want in ((1, t1), (2, plain)):
+            with L.Op(kernel, d, threads=threads) as op:
+                assert op.path("backward") == want, (kernel, llc, threads)
+
+
+def test_llc_bytes_ignores_a_malformed_override(monkeypatch):
+    monkeypatch.delenv("SPP_LLC_BYTES", raising=False)
+    os_value = L.llc_bytes()
+    assert os_value >= 0
+    for bad in ("", "12k", "-1", "0x10", "99999999999999999999999"):
+        monkeypatch.setenv("SPP_LLC_BYTES", bad)
+        assert L.llc_bytes() == os_value, bad
+    monkeypatch.setenv("SPP_LLC_BYTES", "0")
+    assert L.llc_bytes() == 0
 
 
 # ---- region kernels ----
