@@ -537,7 +537,7 @@ void measure_rw_bounds()
             name, fmt("%.6g us per pass, %.3f GB/s moved", s * 1e6, bytes / s * 1e-9) +
                       fmt(" (read %.0f B, write %.0f B, ", 4.0 * (double)(job.nrf + job.nri),
                           4.0 * (double)(job.nwf + job.nwi)) +
-                      (job.stream ? "streaming stores)" : "ordinary stores)"));
+                      (job.stream ? "streaming stores)" : job.libc ? "memset)" : "ordinary stores)"));
     }
 }
 
@@ -1195,9 +1195,11 @@ int main(int argc, char **argv)
         "/infer: read x, write y; /bwd: read dy and (max) argmax, write dx once (zeros; the "
         "scatter into lines just written is not timed); max-reductions and 32-byte zero stores "
         "(the spp_bound_impl ISA), each buffer split in contiguous 64-byte chunks over T OpenMP "
-        "threads; ordinary stores, except streaming stores for a max backward whose dx is at "
-        "least 32 MiB (NCHW) or 16 MiB (NHWC) on one thread, as the kernels do; each bound_readwrite/... "
-        "entry: the fastest of 7 batches, bytes read and written, kind of stores");
+        "threads; the forward's outputs with ordinary stores; the backward's dx with memset, "
+        "except streaming stores for a max backward whose dx is at least 32 MiB (NCHW) or 16 MiB "
+        "(NHWC) and larger than spp_llc_bytes on one thread, as the kernels do; each "
+        "bound_readwrite/... entry: the fastest of 7 batches, bytes read and written, kind of "
+        "stores");
     benchmark::AddCustomContext(
         "spp_timing", "real time for every row; max forwards write argmax except on /infer rows "
                       "(argmax NULL); bwd times the backward "

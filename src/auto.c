@@ -38,11 +38,18 @@ static int tiny_t1(const spp_problem *p, int threads)
     return threads == 1 && plane(p) <= 64;
 }
 
-/* Max backward of tiny NCHW planes on one thread: the bin-major scatter over L1-sized blocks
- * (odd, 7x5: 1.17-1.20x faster than the fused kernel's per-plane backward). */
-static int tiny_max_t1(const spp_problem *p, int threads)
+/* NCHW max backward on one thread of a dx of at most AUTO_BINMAJOR_DX_BYTES: the bin-major
+ * kernel's scatter, one memset per L1-sized block of planes, beats the per-plane zero-fill
+ * and out-of-line scatter of the fused kernel while dx stays in L2 (this VM: 2 MiB). The
+ * bin-major kernel's time over the fused kernel's (docs/perf-log.md, 2026-12-06): zf5 13x13
+ * at N=1 (173 KB of dx) 0.85-0.88x, N=6 (1.04 MB) 0.88-0.95x, N=8 (1.38 MB) 1.01-1.06x, N=12
+ * (2.1 MB) 1.14-1.17x; odd 7x5 (300 KB) 0.81-0.87x in the paper runs of 07:10 and 09:07. */
+#define AUTO_BINMAJOR_DX_BYTES ((int64_t)1 << 20)
+
+static int small_max_t1(const spp_problem *p, int threads)
 {
-    return p->pool == SPP_POOL_MAX && threads == 1 && plane(p) <= 64;
+    return p->pool == SPP_POOL_MAX && threads == 1 &&
+           spp_input_elems(p) * (int64_t)sizeof(float) <= AUTO_BINMAJOR_DX_BYTES;
 }
 
 static const auto_rule rules[] = {
@@ -53,7 +60,7 @@ static const auto_rule rules[] = {
      "NHWC backward: the fused kernel's 8-lane backward (at least as fast as the 16-lane one)"},
     {"nhwc__fused_avx2", FWD, NULL, "NHWC with AVX2: the fused kernel"},
     {"nhwc__chlast", FWD | BWD, NULL, "NHWC without AVX2"},
-    {"nchw__binmajor", BWD, tiny_max_t1, "NCHW max backward of tiny planes on one thread"},
+    {"nchw__binmajor", BWD, small_max_t1, "NCHW max backward of a dx of at most 1 MiB, one thread"},
     {"nchw__fused_avx2", FWD | BWD, NULL, "NCHW: the fused kernel"},
     {"nchw__tiled", FWD | BWD, NULL, "NCHW without AVX2"},
     {"naive", FWD | BWD, NULL, "the reference, when nothing else applies"},

@@ -102,7 +102,7 @@ def test_auto_operation_runs_each_pass_on_the_rules_kernel_with_naives_results(s
 def test_auto_rule_conditions_on_this_cpu():
     """The conditions of src/auto.c: one level on one thread takes the AVX-512 bin scan; tiny
     NHWC backward (avg and max) on one thread the channel-last loops, a large one the fused
-    kernel's backward; tiny max NCHW backward on one
+    kernel's backward; NCHW max backward of a dx of at most 1 MiB on one
     thread the bin-major kernel; with two threads the fused kernels again."""
     runnable = {k.name for k in spp_lib.kernels() if k.runnable}
     vgg = spp_oracle.parse_problem("n1c512h38w50_l7_max_adaptive_nhwc")
@@ -121,5 +121,9 @@ def test_auto_rule_conditions_on_this_cpu():
         assert auto_choice(large_nhwc, 1, "backward")[0] == "nhwc__fused_avx2"
         assert auto_choice(large_nhwc, 2, "backward")[0] == "nhwc__fused_avx2"
     assert auto_choice(odd_max, 1, "backward")[0] == "nchw__binmajor"
+    zf5 = "c256h13w13_l6.3.2.1_max_sppnet_nchw"   # 173 KB of dx per sample
+    assert auto_choice(spp_oracle.parse_problem("n6" + zf5), 1, "backward")[0] == "nchw__binmajor"
+    assert auto_choice(spp_oracle.parse_problem("n7" + zf5), 1, "backward")[0] != "nchw__binmajor"
+    assert auto_choice(spp_oracle.parse_problem("n1" + zf5), 2, "backward")[0] != "nchw__binmajor"
     if "nchw__fused_avx2" in runnable:
         assert auto_choice(odd_max, 2, "backward")[0] == "nchw__fused_avx2"
