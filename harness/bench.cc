@@ -62,7 +62,7 @@ void usage(FILE *f)
         "                     apply to --problem only\n"
         "  --direction D      fwd, bwd or fwdbwd, or a comma list; overrides the config's\n"
         "                     (default: the config's, fwd for --problem)\n"
-        "  --dram-mib N       buffer of the bound_dram rows (default 512; L3 here is 32 MiB)\n"
+        "  --dram-mib N       buffer of the bound_dram rows (default 512; keep it well above the L3)\n"
         "  --list             print the benchmark names (after --benchmark_filter) and exit\n"
         "  --list-problems    print 'problem threads direction' per point and exit (the peer\n"
         "                     runners' input; --benchmark_filter applies to kernel and peer\n"
