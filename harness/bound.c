@@ -109,6 +109,13 @@ static void rw_chunk(size_t n, size_t nt, size_t t, size_t *lo, size_t *hi)
     *hi = *lo + chunk < n ? *lo + chunk : n;
 }
 
+/* n 32-bit zeros by memset (the C library picks the stores; stream is 0 here) */
+static void zero_libc(void *p, size_t n, int stream)
+{
+    (void)stream;
+    memset(p, 0, n * sizeof(uint32_t));
+}
+
 static float rw_part(const bench_rw *j, size_t nt, size_t t)
 {
     const int avx2 = use_avx2();
@@ -122,16 +129,14 @@ static float rw_part(const bench_rw *j, size_t nt, size_t t)
         const int32_t m = (avx2 ? bench_bound_imax_avx2 : bench_bound_imax_portable)(j->ri + lo, hi - lo);
         r = (float)m > r ? (float)m : r;
     }
-    void (*zero)(void *, size_t, int) = avx2 ? bench_bound_zero_avx2 : bench_bound_zero_portable;
+    void (*zero)(void *, size_t, int) = j->libc && !j->stream ? zero_libc
+                                        : avx2                 ? bench_bound_zero_avx2
+                                                               : bench_bound_zero_portable;
     rw_chunk(j->nwf, nt, t, &lo, &hi);
-    if (hi > lo && j->libc && !j->stream)
-        memset(j->wf + lo, 0, (hi - lo) * sizeof *j->wf);
-    else if (hi > lo)
+    if (hi > lo)
         zero(j->wf + lo, hi - lo, j->stream);
     rw_chunk(j->nwi, nt, t, &lo, &hi);
-    if (hi > lo && j->libc && !j->stream)
-        memset(j->wi + lo, 0, (hi - lo) * sizeof *j->wi);
-    else if (hi > lo)
+    if (hi > lo)
         zero(j->wi + lo, hi - lo, j->stream);
     if (j->stream)
         _mm_sfence();

@@ -123,22 +123,19 @@ static inline void nchw_plane_forward_direct(const spp_plan *pl, int64_t b, int6
     }
 }
 
-/* A max backward on one thread whose dx is at least NCHW_STREAM_BYTES and larger than the
- * last-level cache (spp_llc_bytes) builds each plane in an L1 buffer and writes it with
- * streaming stores (nchw_plane_backward_staged: dx written once, no read-for-ownership, no
- * cache miss in the scatter); otherwise each plane is zeroed and scattered in place while it
- * is in cache. A dx that fits the last-level cache is faster written plainly (67 MB on the
- * suite's Intel VM, 480 MiB L3: in place 0.75x the staged route's time), and with two threads
- * the in-place route measured faster whatever the size (docs/perf-log.md, 2026-12-06). The
- * kernels' choose_path functions are the only callers of nchw_bwd_streams: the route runs
- * wherever a "stream" path is chosen or forced, whatever the size and thread count. */
+/* A max backward whose dx streams (spp_bwd_streams from NCHW_STREAM_BYTES) builds each plane
+ * in an L1 buffer and writes it with streaming stores (nchw_plane_backward_staged: dx written
+ * once, no read-for-ownership, no cache miss in the scatter); otherwise each plane is zeroed
+ * and scattered in place while it is in cache (67 MB on the suite's Intel VM, 480 MiB L3: in
+ * place 0.75x the staged route's time). The kernels' choose_path functions are the only
+ * callers of nchw_bwd_streams: the route runs wherever a "stream" path is chosen or forced,
+ * whatever the size and thread count. */
 #define NCHW_STREAM_BYTES ((int64_t)32 << 20)
 
 static inline int nchw_bwd_streams(const spp_problem *p, int threads)
 {
-    const int64_t bytes = spp_input_elems(p) * (int64_t)sizeof(float);
-    return p->pool == SPP_POOL_MAX && threads == 1 && bytes >= NCHW_STREAM_BYTES &&
-           bytes > spp_llc_bytes();
+    return p->pool == SPP_POOL_MAX &&
+           spp_bwd_streams(spp_input_elems(p) * (int64_t)sizeof(float), NCHW_STREAM_BYTES, threads);
 }
 
 /* dst[0..n) = src[0..n) with non-temporal stores where dst is 16-byte aligned; the caller

@@ -296,9 +296,9 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *  - the tiled max backward on maps of at most FZ_BT_MAX_HW pixels with at least one output
  *    per 4 pixels (with fewer, the tile's writes cost more than the scatter into dx saves);
  *    its copy-out prefetches dx for writing when dx is at least FZ_BT_PFW_BYTES (on a dx in
- *    L2 the prefetches cost 1.12-1.37x); the scatter's zero-fill streams when dx is at least
- *    FZ_NT_BYTES and is larger than the last-level cache (spp_llc_bytes), on one thread;
- *    with two, zeroing each sample plainly is faster (docs/perf-log.md, 2026-12-06). */
+ *    L2 the prefetches cost 1.12-1.37x); the scatter's zero-fill streams where
+ *    spp_bwd_streams says so from FZ_NT_BYTES (one thread, dx larger than the last-level
+ *    cache). */
 #define FZ_MIN_ELEMS 512
 #define FZ_SC_MIN_C 2
 #define FZ_TWO_SLOTS 320
@@ -376,9 +376,8 @@ int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force
             return FZP_BWD_AVG;
         if (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw)
             return bytes >= FZ_BT_PFW_BYTES ? FZP_BT_PFW : FZP_BT;
-        return bytes >= FZ_NT_BYTES && threads == 1 && (int64_t)bytes > spp_llc_bytes()
-                   ? FZP_SCATTER_NT
-                   : FZP_SCATTER;
+        return spp_bwd_streams((int64_t)bytes, FZ_NT_BYTES, threads) ? FZP_SCATTER_NT
+                                                                     : FZP_SCATTER;
     }
     if (p->pool == SPP_POOL_MAX && sc_takes(pl) && p->c >= FZ_SC_MIN_C && sc_input_levels(pl) <= 1)
         return FZP_SMALL;

@@ -114,6 +114,16 @@ static inline int64_t spp_group_for_threads(int64_t g, int64_t total, int64_t n,
     return g;
 }
 
+/* Whether a max backward zeroes its dx (dx_bytes) with streaming stores: on one thread, from
+ * the layout's threshold (min_bytes: NCHW_STREAM_BYTES, FZ_NT_BYTES), and only for a dx larger
+ * than the last-level cache (spp_llc_bytes). A dx that fits the cache is faster zeroed plainly
+ * (the scatter then finds its lines in cache), and with two threads plain stores measured
+ * faster whatever the size (docs/perf-log.md, 2026-12-06). */
+static inline int spp_bwd_streams(int64_t dx_bytes, int64_t min_bytes, int threads)
+{
+    return threads == 1 && dx_bytes >= min_bytes && dx_bytes > spp_llc_bytes();
+}
+
 /* Workspace parts that different threads use (each thread's slice, and the tables the threads
  * share) start on their own 4 KiB page, and the prepared operations allocate workspaces page
  * aligned (spp_alloc_workspace). Why: with 64-byte separation alone, one thread's hot lines
