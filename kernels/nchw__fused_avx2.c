@@ -256,9 +256,7 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
     const spp_problem *p = &pl->p;
     const int path = SPP_EXEC_PATH(ex, fused_choose, pl, spp_forward_pass(p, argmax));
     if (path == NFZ_SMALL_CELLS) {
-        /* the cell-major core (small_cells_avx2.h); with max_in = SPP_MAX_LEVELS it never
-         * declines */
-        sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS);
+        sc_forward(pl, x, y, argmax, ex); /* the cell-major core (small_cells_avx2.h) */
         return SPP_OK;
     }
     const int64_t groups_per_sample = (p->c + 7) / 8, groups = p->n * groups_per_sample;

@@ -5,15 +5,15 @@
  * Paths (spp_fz_choose_path in nhwc_fused_plan.c decides, with every threshold; each path is
  *      forcible on every problem of its pool, blocks-2d where its block plan exists):
  *  - scalar: inputs of <= 512 elements run naive's loops (the per-call plan costs more).
- *  - small-cells: forward max (argmax or not), H*W <= 400, C >= 2, at most one level read
- *    from the input: the cell-major core of small_cells_avx2.h, 16 channels over an L1 tile.
+ *  - small-cells: forward max (argmax or not), H*W <= 400, C >= 2, one level read from the
+ *    input or H*W <= 64: the cell-major core of small_cells_avx2.h, 16 channels, L1 tile.
  *  - blocks-2d: max with argmax on maps of >= 600 cells within L3: each element read once
  *    into disjoint blocks, merged into rows and columns (nhwc_fused_blocks.h).
- *  - two-phase-cols (H x column intervals <= 192), two-phase (<= 320), rows (otherwise): a
- *    task (sample, channel group, normally all of C) reduces each input row over every
- *    distinct column interval of all levels, then folds the row partials into the bins
- *    containing the row; two-phase keeps all rows' partials and folds each bin in registers
- *    (built interval by interval in -cols) (nhwc_fused_rows.h). Blocks of 32 channels.
+ *  - two-phase (H*W <= 400, H x column intervals <= 320), rows (otherwise): a task (sample,
+ *    channel group, normally all of C) reduces each input row over every distinct column
+ *    interval of all levels, then folds the row partials into the bins containing the row;
+ *    two-phase keeps all rows' partials and folds each bin in registers (nhwc_fused_rows.h).
+ *    two-phase-cols (partials built interval by interval) is forced only. 32-channel blocks.
  *  - backward (nhwc_fused_bwd.h): max on maps of <= 400 pixels with an output per 4 pixels:
  *    bwd-tile (dx < 1 MiB) or bwd-tile-pfw, an L1 tile written to dx once; other max:
  *    bwd-scatter-nt (dx >= 16 MiB, one thread) or bwd-scatter: zero-fill, scatter; avg: bwd-avg.
@@ -36,8 +36,8 @@ static spp_status fz_forward_avx2(const spp_plan *pl, const float *x, float *y,
 {
     const int path =
         SPP_EXEC_PATH(ex, spp_fz_choose_path, pl, spp_forward_pass(&pl->p, argmax));
-    if (path == FZP_SMALL) { /* any number of input levels: the path was chosen or forced */
-        sc_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS);
+    if (path == FZP_SMALL) {
+        sc_forward(pl, x, y, argmax, ex);
         return SPP_OK;
     }
     return fz_forward(pl, x, y, argmax, ex, path);

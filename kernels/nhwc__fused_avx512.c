@@ -4,14 +4,14 @@
  * choice nhwc_fused_plan.c), built with NHWC_AVX512: 16-lane zmm vectors (vec_vocab.h), blocks
  * of 64 channels, __mmask16 compare masks and masked loads/stores for the channel tail.
  * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan.
- * Paths: nhwc__fused_avx2's, with the same names, chosen by the same function
- *      (spp_fz_choose_path) and forcible on the same problems:
+ * Paths: nhwc__fused_avx2's, with the same names, chosen by the same code with the lane width
+ *      (spp_fz512_choose_path) and forcible on the same problems:
  *  - scalar (<= 512 input elements: naive's loops);
- *  - small-cells (forward max, H*W <= 400, C >= 2, one level read from the input): the core of
- *    small_cells_avx512.h, the 16 channels of a tile pixel in one zmm;
+ *  - small-cells (forward max, H*W <= 400, C >= 2, one level read from the input or
+ *    H*W <= 64): the core of small_cells_avx512.h, the 16 channels of a tile pixel in one zmm;
  *  - blocks-2d (max with argmax, maps of >= 600 cells within L3);
- *  - two-phase-cols, two-phase, rows (the row paths, by H x column intervals: <= 192, <= 320,
- *    more);
+ *  - two-phase (H*W <= 64, H x column intervals <= 320), rows (otherwise); two-phase-cols
+ *    forced only;
  *  - bwd-tile, bwd-tile-pfw (max backward of small maps: an L1 tile), bwd-scatter,
  *    bwd-scatter-nt (other max backward: zero-fill and scatter; -nt: streamed, 1 thread), bwd-avg.
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
@@ -24,8 +24,8 @@
  * Needs AVX-512 F/BW/VL/DQ: skipped (SPP_ERR_ISA) on CPUs without it or when SPP_MAX_ISA
  *      excludes it; `make test-emu512` also runs this file's code on an AVX2 emulation of the
  *      16-lane vocabulary (tests/emu512/).
- * Weakest: with C < 16 most lanes are masked off; small maps whose levels do not nest pay
- *      the generic plan's overhead. */
+ * Weakest: with C < 16 most lanes are masked off; small maps with many levels spend much of
+ *      their time on plan decoding and loop overhead. */
 #define NHWC_AVX512
 #include "nhwc_fused_fwd.h"
 #include "nhwc_fused_bwd.h"
@@ -35,9 +35,9 @@ static spp_status fz_forward_avx512(const spp_plan *pl, const float *x, float *y
                                     int32_t *argmax, const spp_exec *ex)
 {
     const int path =
-        SPP_EXEC_PATH(ex, spp_fz_choose_path, pl, spp_forward_pass(&pl->p, argmax));
-    if (path == FZP_SMALL) { /* any number of input levels: the path was chosen or forced */
-        scz_forward(pl, x, y, argmax, ex, SPP_MAX_LEVELS);
+        SPP_EXEC_PATH(ex, spp_fz512_choose_path, pl, spp_forward_pass(&pl->p, argmax));
+    if (path == FZP_SMALL) {
+        scz_forward(pl, x, y, argmax, ex);
         return SPP_OK;
     }
     return fz_forward(pl, x, y, argmax, ex, path);
@@ -47,7 +47,7 @@ static spp_status fz_backward_avx512(const spp_plan *pl, const float *dy,
                                      const int32_t *argmax, float *dx, const spp_exec *ex)
 {
     return fz_backward(pl, dy, argmax, dx, ex,
-                       SPP_EXEC_PATH(ex, spp_fz_choose_path, pl, SPP_PASS_BACKWARD));
+                       SPP_EXEC_PATH(ex, spp_fz512_choose_path, pl, SPP_PASS_BACKWARD));
 }
 
 const spp_kernel spp_kernel_nhwc__fused_avx512 = {
@@ -61,5 +61,5 @@ const spp_kernel spp_kernel_nhwc__fused_avx512 = {
     .workspace_size = fz_workspace,
     .paths = spp_fz_paths,
     .npaths = FZP_COUNT,
-    .choose_path = spp_fz_choose_path,
+    .choose_path = spp_fz512_choose_path,
 };

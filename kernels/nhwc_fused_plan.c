@@ -9,7 +9,7 @@
 #include "fused_cells_plan.h"
 #include "nhwc_fused_plan.h"
 
-static int fz_row_route(const spp_plan *pl, int nq);
+static int fz_row_route(const spp_plan *pl, int nq, int wide);
 
 /* Pieces of every interval of a set (nq intervals [qs, qe): ord, np, piece) from the shorter
  * ones. With scan set, an interval is read from the input instead (np = 0) when its pieces are
@@ -219,7 +219,8 @@ static int64_t fz_blocks_plan(fz_plan *fp, const spp_plan *pl)
 
 /* Partial slots per thread (pslots), two-phase (two) and the 2-D blocks (blk) for a path, on
  * a plan whose column intervals are set (fz_intervals). The 2-D blocks keep the slots of the
- * row path their exact rerun takes on a possible NaN, the one the kernel would choose. Paths
+ * row path their exact rerun takes on a possible NaN, the 8-lane kernel's row path for the
+ * map in both kernels (every row path is exact; this one needs no lane width here). Paths
  * without column partials (the backward ones) need no slots. */
 static void fz_slots(fz_plan *fp, const spp_plan *pl, int path)
 {
@@ -227,7 +228,7 @@ static void fz_slots(fz_plan *fp, const spp_plan *pl, int path)
     fp->blk = path == FZP_BLOCKS;
     if (fp->blk) {
         s2 = fz_blocks_plan(fp, pl); /* > 0: the path was chosen or checked valid */
-        path = fz_row_route(pl, fp->nq);
+        path = fz_row_route(pl, fp->nq, 0);
     }
     fp->two = path == FZP_TWO_COLS ? 2 : path == FZP_TWO ? 1 : 0;
     fp->pslots = fp->two ? pl->p.h * fp->nq : path == FZP_ROWS ? fp->nq : 0;
@@ -283,11 +284,18 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    cost more than the whole problem there.
  *  - the small-plane core: max forward on planes of at most SC_MAX_HW (400) pixels
  *    (fused_cells_plan.h), C >= 2 (one live lane of 16 does many times naive's work per
- *    element), at most one level read from the input (with more, e.g. levels 3 and 2 that do
- *    not nest, the column segments of the row paths do better).
- *  - two-phase when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at 8 lanes: L2; zf5
- *    13 x 12, vgg16-600 38 x 7), built interval by interval when at most FZ_COLS_ALL_SLOTS
- *    (they then stay in L1); otherwise one row at a time.
+ *    element), and either one level read from the input or planes of at most FZ_SC_ANY_HW
+ *    (64) pixels. Levels that do not nest (3 and 2 of 13x13, sppnet's of 10x10) are each
+ *    read from the tile, and from 81 pixels up the row paths beat it by 5-28 %; on 7x5 with
+ *    C = 67 (`odd`) it is 1.3-1.9x faster than they are, whose 32- or 64-channel blocks pay a
+ *    whole block for the 3-channel tail.
+ *  - the row paths: two-phase when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at
+ *    8 lanes: L2) on planes of at most FZ_TWO_MAX_HW (400) pixels in the 8-lane kernel and
+ *    FZ_TWO_MAX_HW_WIDE (64) in the 16-lane one; rows otherwise (the 16-lane row walk beats
+ *    two-phase from 81 pixels up, the 8-lane one only beyond 400). two-phase-cols (the
+ *    partials built interval by interval) is taken by no rule: it was the slowest or within
+ *    6 % of the fastest row path on every shape measured on the Xeon VM (docs/perf-log.md,
+ *    2026-12-06); it stays forcible.
  *  - the 2-D blocks for max with argmax on maps of at least FZ2_MIN_HW cells (on smaller ones
  *    the two-phase row path is cheap and each block's slice of every pixel is fetched by
  *    itself), inputs that stay in L3 (FZ2_MAX_BYTES: from DRAM the row path's walk in address
@@ -301,8 +309,10 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    cache). */
 #define FZ_MIN_ELEMS 512
 #define FZ_SC_MIN_C 2
+#define FZ_SC_ANY_HW 64
 #define FZ_TWO_SLOTS 320
-#define FZ_COLS_ALL_SLOTS 192
+#define FZ_TWO_MAX_HW 400
+#define FZ_TWO_MAX_HW_WIDE 64
 #define FZ2_MIN_HW 600
 #define FZ2_MAX_BYTES (16u << 20)
 #define FZ2_MAX_SLOTS 1024
@@ -315,10 +325,11 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
 const spp_path spp_fz_paths[FZP_COUNT] = {
     [FZP_SCALAR] = {"scalar", SPP_PASSES_ALL, "inputs of <= 512 elements: naive's loops"},
     [FZP_SMALL] = {"small-cells", FZ_FWD,
-                   "max forward, H*W <= 400, C >= 2, one level read from the input"},
-    [FZP_ROWS] = {"rows", FZ_FWD, "forward otherwise: H x column intervals > 320"},
-    [FZP_TWO] = {"two-phase", FZ_FWD, "forward, H x column intervals in 193..320"},
-    [FZP_TWO_COLS] = {"two-phase-cols", FZ_FWD, "forward, H x column intervals <= 192"},
+                   "max forward, H*W <= 400, C >= 2, one level read from the input or H*W <= 64"},
+    [FZP_ROWS] = {"rows", FZ_FWD, "forward otherwise"},
+    [FZP_TWO] = {"two-phase", FZ_FWD,
+                 "forward, H x column intervals <= 320, H*W <= 400 (8 lanes) or <= 64 (16 lanes)"},
+    [FZP_TWO_COLS] = {"two-phase-cols", FZ_FWD, "never chosen; forced only"},
     [FZP_BLOCKS] = {"blocks-2d", SPP_PASS_BIT(SPP_PASS_FORWARD),
                     "max with argmax, H*W >= 600, x <= 16 MiB, <= 1024 slots (if plannable)"},
     [FZP_BT] = {"bwd-tile", FZ_BWD, "max, H*W <= 400, an output per 4 pixels, dx < 1 MiB"},
@@ -328,11 +339,12 @@ const spp_path spp_fz_paths[FZP_COUNT] = {
     [FZP_BWD_AVG] = {"bwd-avg", FZ_BWD, "avg backward (inputs of > 512 elements)"},
 };
 
-/* The row path for nq column intervals: two-phase-cols, two-phase or rows. */
-static int fz_row_route(const spp_plan *pl, int nq)
+/* The row path for nq column intervals: two-phase or rows (wide: the 16-lane kernel). */
+static int fz_row_route(const spp_plan *pl, int nq, int wide)
 {
-    const int64_t slots = pl->p.h * nq;
-    return slots <= FZ_COLS_ALL_SLOTS ? FZP_TWO_COLS : slots <= FZ_TWO_SLOTS ? FZP_TWO : FZP_ROWS;
+    const int64_t max_hw = wide ? FZ_TWO_MAX_HW_WIDE : FZ_TWO_MAX_HW;
+    const int two = pl->p.h * pl->p.w <= max_hw && pl->p.h * nq <= FZ_TWO_SLOTS;
+    return two ? FZP_TWO : FZP_ROWS;
 }
 
 /* Whether a forced path gives correct results for the plan and pass. Every path that serves
@@ -362,7 +374,7 @@ static int fz_valid(const spp_plan *pl, spp_pass pass, int path)
     }
 }
 
-int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force)
+static int fz_choose(const spp_plan *pl, int threads, spp_pass pass, int force, int wide)
 {
     if (force >= 0)
         return fz_valid(pl, pass, force) ? force : -1;
@@ -379,7 +391,8 @@ int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force
         return spp_bwd_streams((int64_t)bytes, FZ_NT_BYTES, threads) ? FZP_SCATTER_NT
                                                                      : FZP_SCATTER;
     }
-    if (p->pool == SPP_POOL_MAX && sc_takes(pl) && p->c >= FZ_SC_MIN_C && sc_input_levels(pl) <= 1)
+    if (p->pool == SPP_POOL_MAX && sc_takes(pl) && p->c >= FZ_SC_MIN_C &&
+        (hw <= FZ_SC_ANY_HW || sc_input_levels(pl) <= 1))
         return FZP_SMALL;
     fz_plan fp;
     fz_intervals(&fp, pl);
@@ -389,5 +402,15 @@ int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force
         if (s2 > 0 && s2 <= FZ2_MAX_SLOTS)
             return FZP_BLOCKS;
     }
-    return fz_row_route(pl, fp.nq);
+    return fz_row_route(pl, fp.nq, wide);
+}
+
+int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    return fz_choose(pl, threads, pass, force, 0);
+}
+
+int spp_fz512_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force)
+{
+    return fz_choose(pl, threads, pass, force, 1);
 }

@@ -48,8 +48,16 @@ enum {
     FZP_COUNT
 };
 extern const spp_path spp_fz_paths[FZP_COUNT];
-/* The kernels' choose_path (include/spp.h: spp_choose_path_fn); threads does not matter. */
+/* The kernels' choose_path (include/spp.h: spp_choose_path_fn): nhwc__fused_avx2's and
+ * nhwc__fused_avx512's (they differ in the row path only, nhwc_fused_plan.c). FZ_CHOOSE is
+ * the one of the kernel being compiled. */
 int spp_fz_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force);
+int spp_fz512_choose_path(const spp_plan *pl, int threads, spp_pass pass, int force);
+#ifdef NHWC_AVX512
+#define FZ_CHOOSE spp_fz512_choose_path
+#else
+#define FZ_CHOOSE spp_fz_choose_path
+#endif
 /* Whether path serves pass (spp_fz_paths[path].passes). */
 static inline int fz_serves(int path, spp_pass pass)
 {

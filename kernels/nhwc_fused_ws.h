@@ -65,7 +65,7 @@ static size_t fz_workspace(const spp_plan *pl, int threads, int path)
         if (passes & (int)SPP_PASS_BIT(s)) {
             const int q = fz_serves(path, (spp_pass)s)
                               ? path
-                              : spp_fz_choose_path(pl, threads, (spp_pass)s, -1);
+                              : FZ_CHOOSE(pl, threads, (spp_pass)s, -1);
             const size_t b = fz_path_workspace(pl, threads, q);
             most = b > most ? b : most;
         }

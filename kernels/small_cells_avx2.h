@@ -26,7 +26,7 @@
  * All paths give naive's bits (docs/spec.md#3-max-and-avg). Threads: OpenMP over tasks
  * (sample, chunk of groups), schedule(static); a group's arithmetic does not depend on the
  * task or thread, so outputs are the same for every thread count. Workspace: sc_workspace.
- * Weakest: with more than one level read from the input, callers may prefer their own path. */
+ * Weakest: levels that do not nest are each read from the tile (two or three scans of it). */
 #ifndef SMALL_CELLS_AVX2_H
 #define SMALL_CELLS_AVX2_H
 
@@ -464,11 +464,10 @@ static void sc_run_task(const sc_ctx *cx, int64_t t, char *mine)
     }
 }
 
-/* The forward of a problem sc_takes: the program once, then the tasks over OpenMP. Returns 0
- * without writing any output if more than max_in levels would be read from the input (the
- * caller's own path is faster there), else 1. */
-static int sc_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
-                      const spp_exec *ex, int max_in)
+/* The forward of a max problem (any plane size, any number of levels read from the input):
+ * the program once, then the tasks over OpenMP. */
+static void sc_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
+                       const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     char *ws = ex->workspace;
@@ -479,11 +478,6 @@ static int sc_forward(const spp_plan *pl, const float *x, float *y, int32_t *arg
     int32_t *prog = (int32_t *)(void *)(ws + cx.w.prog_off);
     int32_t *PT = (int32_t *)(void *)(ws + cx.w.pt_off);
     sc_build(sp, pl, prog);
-    int nin = 0;
-    for (int l = 0; l < p->nlevels; l++)
-        nin += sp->src[l] < 0;
-    if (nin > max_in)
-        return 0;
     const int64_t HW = p->h * p->w;
     for (int64_t e = 0; e < HW; e++)
         sc_sti(PT + e * 8, _mm256_set1_epi32((int32_t)e));
@@ -502,7 +496,7 @@ static int sc_forward(const spp_plan *pl, const float *x, float *y, int32_t *arg
     if (T == 1 || ntask == 1) { /* no team start-up for one thread */
         for (int64_t g = 0; g < ntask; g++)
             sc_run_task(&cx, g, cx.ws);
-        return 1;
+        return;
     }
 #pragma omp parallel num_threads(T)
     {
@@ -511,7 +505,6 @@ static int sc_forward(const spp_plan *pl, const float *x, float *y, int32_t *arg
         for (int64_t g = 0; g < ntask; g++)
             sc_run_task(&cx, g, mine);
     }
-    return 1;
 }
 
 #endif

@@ -21,8 +21,8 @@
  * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
  * Threads: OpenMP over tasks, schedule(static), num_threads(threads); a group's arithmetic
  * does not depend on the task or thread, so outputs are the same for every thread count.
- * Workspace: sc_workspace (the layout of the AVX2 form). Weakest: like the AVX2 form, a
- * plan reading more than one level from the input is left to the caller (max_in). */
+ * Workspace: sc_workspace (the layout of the AVX2 form). Weakest: like the AVX2 form, levels
+ * that do not nest are each read from the tile. */
 #ifndef SMALL_CELLS_AVX512_H
 #define SMALL_CELLS_AVX512_H
 
@@ -350,11 +350,10 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     }
 }
 
-/* The forward of an NHWC problem sc_takes: the program once, then the tasks over OpenMP.
- * Returns 0 without writing any output if more than max_in levels would be read from the
- * input (the caller's own path is faster there), else 1. */
-static int scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
-                       const spp_exec *ex, int max_in)
+/* The forward of an NHWC max problem (any plane size, any number of levels read from the
+ * input): the program once, then the tasks over OpenMP. */
+static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
+                        const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     char *ws = ex->workspace;
@@ -365,11 +364,6 @@ static int scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *ar
     int32_t *prog = (int32_t *)(void *)(ws + cx.w.prog_off);
     int32_t *PT = (int32_t *)(void *)(ws + cx.w.pt_off);
     sc_build(sp, pl, prog);
-    int nin = 0;
-    for (int l = 0; l < p->nlevels; l++)
-        nin += sp->src[l] < 0;
-    if (nin > max_in)
-        return 0;
     const int64_t HW = p->h * p->w;
     for (int64_t e = 0; e < HW; e++)
         vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));
@@ -388,7 +382,7 @@ static int scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *ar
     if (T == 1 || ntask == 1) { /* no team start-up for one thread */
         for (int64_t g = 0; g < ntask; g++)
             scz_run_task(&cx, g, cx.ws);
-        return 1;
+        return;
     }
 #pragma omp parallel num_threads(T)
     {
@@ -397,7 +391,6 @@ static int scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *ar
         for (int64_t g = 0; g < ntask; g++)
             scz_run_task(&cx, g, mine);
     }
-    return 1;
 }
 
 #endif

@@ -31,6 +31,7 @@ unchanged (GuardError otherwise): out-of-bounds writes and writes to inputs are 
 """
 import ctypes as ct
 import os
+import weakref
 from collections import namedtuple
 
 import numpy as np
@@ -114,6 +115,8 @@ def _load():
         "spp_cpu_supports": (ct.c_int, [ct.c_int]),
         "spp_isa_unavailable": (ct.c_char_p, [ct.c_int]),
         "spp_llc_bytes": (ct.c_int64, []),
+        "spp_alloc": (ct.c_void_p, [ct.c_size_t]),
+        "spp_free": (None, [ct.c_void_p]),
         "spp_status_name": (ct.c_char_p, [ct.c_int]),
         "spp_problem_validate": (ct.c_int, [P, E]),
         "spp_problem_parse": (ct.c_int, [ct.c_char_p, P, E]),
@@ -173,6 +176,22 @@ def kernels():
 def llc_bytes():
     """The last-level cache size the library's streaming choices use (SPP_LLC_BYTES if set)."""
     return LIB.spp_llc_bytes()
+
+
+def spp_empty(shape, dtype=np.float32):
+    """An uninitialised array in memory from spp_alloc, as the benchmarks allocate theirs: from
+    2 MiB up, 2 MiB aligned and advised for huge pages (NumPy's own arrays get 4 KiB pages
+    where transparent huge pages are in madvise mode, and a kernel's time on a map of
+    several MiB then includes TLB misses the benchmark rows do not have). Freed with the
+    array."""
+    dt = np.dtype(dtype)
+    n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    p = LIB.spp_alloc(n)
+    if not p:
+        raise MemoryError(f"spp_alloc({n}) failed")
+    buf = (ct.c_char * max(n, 1)).from_address(p)   # every view of the array holds it
+    weakref.finalize(buf, LIB.spp_free, p)
+    return np.frombuffer(buf, dtype=dt, count=n // dt.itemsize).reshape(shape)
 
 
 def isa_unavailable(isa):

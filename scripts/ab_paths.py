@@ -46,11 +46,13 @@ def main(argv=None):
         ap.error(f"--pass infer: {a.problem} is {d['pool']} pooling; infer is max with argmax NULL")
     ins, outs = L._shapes(d)
     rng = np.random.default_rng(1)
-    x = rng.standard_normal(ins).astype(np.float32)
-    y = np.zeros(outs, np.float32)
-    am = np.zeros(outs, np.int32) if d["pool"] == "max" else None
-    dy = rng.standard_normal(outs).astype(np.float32)
-    dx = np.zeros(ins, np.float32)
+    # buffers from spp_alloc, as spp-bench's (huge pages from 2 MiB up)
+    x, y, dy, dx = (L.spp_empty(s) for s in (ins, outs, outs, ins))
+    x[...] = rng.standard_normal(ins)
+    dy[...] = rng.standard_normal(outs)
+    y[...] = 0
+    dx[...] = 0
+    am = L.spp_empty(outs, np.int32) if d["pool"] == "max" else None
     for t in threads:
         ops = {}
         try:
