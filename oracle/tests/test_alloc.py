@@ -4,9 +4,10 @@ records it: the 'hg' flag of the mapping in /proc/self/smaps."""
 import ctypes as ct
 import os
 
+import numpy as np
 import pytest
 
-from spp_lib import lib_path
+from spp_lib import lib_path, spp_empty
 
 MIB = 1 << 20
 THP = os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled")
@@ -69,3 +70,21 @@ def test_spp_huge_pages_0_turns_the_advice_off(lib, monkeypatch):
 def test_impossible_size_is_null(lib):
     assert not lib.spp_alloc(ct.c_size_t(-1).value)
     assert not lib.spp_alloc(ct.c_size_t(-1).value - MIB)
+
+
+@pytest.mark.parametrize("shape,dtype", [((3,), np.float32), ((4, 300, 2048), np.float32),
+                                         ((2, 5, 7), np.int32)])
+def test_spp_empty_arrays_live_in_spp_alloc_memory(monkeypatch, shape, dtype):
+    """spp_lib.spp_empty (the timing scripts' buffers): the shape and dtype asked for, writable,
+    64-byte aligned, and from 2 MiB up 2 MiB aligned with the huge-page advice, as spp-bench's."""
+    monkeypatch.delenv("SPP_HUGE_PAGES", raising=False)
+    a = spp_empty(shape, dtype)
+    assert a.shape == shape and a.dtype == np.dtype(dtype) and a.flags.c_contiguous
+    a[...] = 7
+    assert (a == 7).all()
+    addr = a.ctypes.data
+    assert addr % 64 == 0
+    if a.nbytes >= 2 * MIB:
+        assert addr % (2 * MIB) == 0
+        if THP:
+            assert "hg" in vm_flags(addr)
