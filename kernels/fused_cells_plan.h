@@ -1,5 +1,5 @@
 /* fused_cells_plan.h: the plan of the small-plane core (small_cells_avx2.h, used by
- * nhwc__fused_avx2 and nchw__fused_avx2; small_cells_avx512.h, by nhwc__fused_avx512).
+ * nhwc__fused_avx2 and nchw__fused_avx2; small_cells_avx512.h, by the two AVX-512 ones).
  * Scalar; not a kernel.
  *
  * Taken (sc_takes) for forward max of planes of at most SC_MAX_HW pixels (the NHWC fused

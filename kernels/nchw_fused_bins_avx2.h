@@ -1,5 +1,5 @@
-/* nchw_fused_bins_avx2.h: how nchw__fused_avx2 fills one group's bins; its only includer is
- * compiled with -mavx2 -mfma. Not a kernel.
+/* nchw_fused_bins_avx2.h: how the NCHW fused kernels' 8-lane row paths fill one group's bins
+ * (nchw_fused.h, in builds with -mavx2 -mfma or wider). Not a kernel.
  *
  * Input: the row buffer R of input row h (column w of the group's 8 planes at R[w*8]).
  * Avg (avg_rows_into_bins): per level reduced from the input, the row's column sums (row

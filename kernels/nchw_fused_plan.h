@@ -1,4 +1,4 @@
-/* nchw_fused_plan.h: the per-call plan of nchw__fused_avx2, its only includer. Not a kernel.
+/* nchw_fused_plan.h: the per-call plan of the NCHW fused kernels (nchw_fused.h). Not a kernel.
  *
  * Scalar, from the bin plan and the pyramid schedule (nchw_sched, nchw_common.h): which levels
  * are reduced from the input (input_levels, finest first); per input row, the bin rows of each
@@ -7,7 +7,8 @@
  * levels' merge program (coarse_prog_len); the workspace layout (fused_layout). The row lists
  * come as a table built once per call (paths "rows", "avg"; taken for planes of at most
  * FUSED_ROWTAB_MAX_ROWS rows) or are computed per group and row ("rows-tall", "avg-tall"),
- * so the workspace stays bounded in H. Nothing here computes a bin boundary. */
+ * so the workspace stays bounded in H. Offsets count floats of groups of `lanes` channels (8 for
+ * the AVX2 row path, 16 for the AVX-512 one). Nothing here computes a bin boundary. */
 #ifndef NCHW_FUSED_PLAN_H
 #define NCHW_FUSED_PLAN_H
 
@@ -37,7 +38,7 @@ static int input_levels(const spp_plan *pl, const nchw_sched *s, int *inl)
 /* The row_ent list of row h (rows visited in increasing order; cur: a cursor per input
  * level, zero before row 0: the plan's interval starts and ends never decrease). */
 static inline int row_entries(const spp_plan *pl, const nchw_sched *s, const int *inl, int nin,
-                              int64_t h, int *cur, row_ent *ent)
+                              int64_t h, int *cur, row_ent *ent, int lanes)
 {
     int nent = 0;
     for (int u = 0; u < nin; u++) {
@@ -58,7 +59,7 @@ static inline int row_entries(const spp_plan *pl, const nchw_sched *s, const int
             ent[nent].l = l;
             ent[nent].nb = z - a;
             ent[nent].lo = a;
-            ent[nent].k0 = (int32_t)((s->bin_off[l] + (int64_t)a * n) * 8);
+            ent[nent].k0 = (int32_t)((s->bin_off[l] + (int64_t)a * n) * lanes);
             ent[nent].first = first;
             nent++;
         }
@@ -87,8 +88,9 @@ static int64_t coarse_prog_len(const spp_plan *pl, const nchw_sched *s)
     return len;
 }
 
-/* tab: the layout holds the per-call row_ent table (the paths that build one). */
-static fused_ws fused_layout(const spp_plan *pl, int tab)
+/* tab: the layout holds the per-call row_ent table (the paths that build one); lanes: the
+ * channels of a group (8 or 16). */
+static fused_ws fused_layout(const spp_plan *pl, int tab, int lanes)
 {
     fused_ws f;
     nchw_sched s;
@@ -105,11 +107,11 @@ static fused_ws fused_layout(const spp_plan *pl, int tab)
     f.cp_off = f.cnt_off + nchw_align64(H);
     f.ci_off = f.cp_off + nchw_align64((size_t)f.ncp * sizeof(int32_t));
     /* the column ids (W vectors); the slices start on a page of their own (spp_page_round) */
-    f.shared = spp_page_round(f.ci_off + nchw_align64((size_t)pl->p.w * 8 * sizeof(int32_t)));
-    f.v_off = nchw_align64((size_t)pl->p.w * 8 * sizeof(float));
-    f.p_off = f.v_off + nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(float));
+    f.shared = spp_page_round(f.ci_off + nchw_align64((size_t)pl->p.w * lanes * sizeof(int32_t)));
+    f.v_off = nchw_align64((size_t)pl->p.w * lanes * sizeof(float));
+    f.p_off = f.v_off + nchw_align64((size_t)pl->bins_per_channel * lanes * sizeof(float));
     f.slice = spp_page_round(f.p_off +
-                             nchw_align64((size_t)pl->bins_per_channel * 8 * sizeof(int32_t)));
+                             nchw_align64((size_t)pl->bins_per_channel * lanes * sizeof(int32_t)));
     return f;
 }
 

@@ -1,5 +1,5 @@
-/* nchw_fused_vec_avx2.h: the 8-lane vocabulary of nchw__fused_avx2, its only includer (which
- * is compiled with -mavx2 -mfma). Not a kernel.
+/* nchw_fused_vec_avx2.h: the 8-lane vocabulary of the NCHW fused kernels' AVX2 paths
+ * (nchw_fused.h, in builds with -mavx2 -mfma or wider). Not a kernel.
  *
  * Lane k holds channel c0 + k of a group. Every operation is vertical except the 8x8
  * transposes, so 8 channels behave exactly like 8 scalar runs. tr8: 8x8 transpose in registers.

@@ -1,13 +1,15 @@
-/* small_cells_avx512.h: forward max of small NHWC planes (H*W <= SC_MAX_HW), with or without
- * argmax, for nhwc__fused_avx512: the core of small_cells_avx2.h with the 16 channels of a
- * tile pixel in one vector. Written over vec_vocab.h's 16-lane vocabulary (vf, vi, vm with
+/* small_cells_avx512.h: forward max of small planes (H*W <= SC_MAX_HW), with or without
+ * argmax, for nhwc__fused_avx512 and nchw__fused_avx512: the core of small_cells_avx2.h with
+ * the 16 channels of a tile pixel in one vector. Written over vec_vocab.h's 16-lane vocabulary (vf, vi, vm with
  * VW = 16), so tests/emu512/ runs it on AVX2 too; only the write-out has an AVX-512 form of its
- * own (16x16 transposes in zmm, masked stores for bin and channel tails), replaced by a plain
- * copy in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
+ * own (16x16 transposes in zmm, masked loads and stores for tails), replaced by plain copies
+ * in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
  *
- * Per task (sample, chunk of 16-channel groups): the groups are copied pixel by pixel in
- * address order into cell-major tiles (64 bytes per pixel; a partial last group by a masked
- * load, the rest of its lanes zero and never stored), with four running sums probing for NaN.
+ * Per task (sample, chunk of 16-channel groups; NCHW: one group): NHWC copies the groups pixel
+ * by pixel in address order into cell-major tiles (64 bytes per pixel; a partial last group
+ * by a masked load, the rest of its lanes zero and never stored), with four running sums
+ * probing for NaN; NCHW transposes the group's 16 planes into its tile (scz_t16_rows, the
+ * loaded rows summed as the probe; a partial group repeats its last plane, never stored).
  * Per group, like the AVX2 form:
  *  - input levels: row partials of every column bin (columns in increasing order), then per
  *    bin its rows' partials in increasing order, with the scan rule (v > b) | isnan(v);
@@ -198,13 +200,23 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
 }
 
 #ifndef NHWC_VOCAB_EXTERNAL
-/* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r at src + r * 16) -> column c of
- * the block to dst + c * ds, lanes [0, nb) of it, for columns c < nc. */
-static inline void scz_t16(const float *const src[16], float *dst, int64_t ds, int nb, int nc)
+/* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r: the first nl lanes at src[r], the
+ * rest zero and not read) -> column c of the block to dst + c * ds, lanes [0, nb) of it, for
+ * columns c < nc. probe (or NULL): the rows' sum is added to it (NaN if a lane is NaN). */
+static inline void scz_t16(const float *const src[16], int nl, __m512 *probe, float *dst,
+                           int64_t ds, int nb, int nc)
 {
     __m512 r[16], t[16];
     for (int i = 0; i < 16; i++)
-        r[i] = _mm512_loadu_ps(src[i]);
+        r[i] = nl == 16 ? _mm512_loadu_ps(src[i]) : _mm512_maskz_loadu_ps(vm_first(nl), src[i]);
+    if (probe) { /* a tree: one chain of 16 adds would wait on the add latency */
+        for (int i = 0; i < 8; i++)
+            t[i] = _mm512_add_ps(r[i], r[i + 8]);
+        for (int i = 0; i < 4; i++)
+            t[i] = _mm512_add_ps(t[i], t[i + 4]);
+        *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(t[0], t[1]),
+                                                     _mm512_add_ps(t[2], t[3])));
+    }
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -235,6 +247,37 @@ static inline void scz_t16(const float *const src[16], float *dst, int64_t ds, i
             }
     }
 }
+
+/* 16 rows of n lanes each (row k at src[k]) -> dst[c * 16 + k], c < n, by scz_t16 blocks
+ * (the tail by masked loads); returns 1 if a loaded lane may be NaN. The 16-lane NCHW input
+ * stage: a tile of 16 planes (small-cells) or one row of them (nchw_fused_rows16.h). Two 8 x 8
+ * ymm transposes per block instead measured 1.2-1.45x slower on the Xeon VM's row path. */
+static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst)
+{
+    const float *s[16];
+    for (int k = 0; k < 16; k++)
+        s[k] = src[k];
+    __m512 probe = _mm512_setzero_ps();
+    for (int64_t c0 = 0; c0 < n; c0 += 16) {
+        const int nc = n - c0 < 16 ? (int)(n - c0) : 16;
+        scz_t16(s, nc, &probe, dst + c0 * 16, 16, 16, nc);
+        for (int k = 0; k < 16; k++)
+            s[k] += 16;
+    }
+    return vf_anynan(probe);
+}
+#else
+/* The emulated vocabulary's form (tests/emu512/): element by element. */
+static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst)
+{
+    vf s0 = vf_zero();
+    for (int64_t c = 0; c < n; c++) {
+        for (int k = 0; k < 16; k++)
+            dst[c * 16 + k] = src[k][c];
+        s0 = vf_add(s0, vf_loadu(dst + c * 16));
+    }
+    return vf_anynan(s0);
+}
 #endif
 
 /* nn bins of 16 lanes at A (lane k = channel k) -> out[k * nn + e] for the first `valid`
@@ -250,7 +293,7 @@ static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
         const float *src[16];
         for (int r = 0; r < 16; r++)
             src[r] = A + (e0 + r < nn ? e0 + r : nn - 1) * SCZ_LANES;
-        scz_t16(src, out + e0, nn, nn - e0 < 16 ? (int)(nn - e0) : 16, valid);
+        scz_t16(src, 16, NULL, out + e0, nn, nn - e0 < 16 ? (int)(nn - e0) : 16, valid);
     }
 #else
     for (int k = 0; k < valid; k++)
@@ -313,6 +356,22 @@ static int scz_fill(const scz_ctx *cx, int64_t b, int64_t g0, int64_t g1, float 
     return vf_anynan(vf_add(vf_add(s0, s1), vf_add(s2, s3)));
 }
 
+/* NCHW: the 16 planes of group g of sample b (contiguous in x) -> the tile Tg, pixel e at
+ * Tg + e * 16, by 16 x 16 register transposes (the pixel tail by masked loads, the NaN probe
+ * summed on the way); the planes of a partial last group repeat its last live plane (those
+ * lanes are never stored). Returns 1 if a lane is NaN (or the sums meet inf - inf: only a
+ * slower exact run). */
+static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
+{
+    const spp_problem *p = &cx->pl->p;
+    const int64_t C = p->c, HW = p->h * p->w, c0 = g * SCZ_LANES;
+    const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
+    const float *src[SCZ_LANES];
+    for (int k = 0; k < SCZ_LANES; k++)
+        src[k] = cx->x + (b * C + c0 + (k < valid ? k : valid - 1)) * HW;
+    return scz_t16_rows(src, HW, Tg);
+}
+
 /* Task t = (sample, chunk of groups): the tiles and NaN probe, then per group its bins
  * (values only, fast with positions, or exact) and their write-out. */
 static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
@@ -327,11 +386,14 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     int32_t *RP = (int32_t *)(void *)(mine + cx->w.rp_off + (size_t)cx->sp->nrp * SCZ_LANES * 4);
     float *BV = (float *)(void *)(mine + cx->w.bin_off);
     int32_t *BP = (int32_t *)(void *)(mine + cx->w.bin_off + (size_t)cx->sp->nbins * SCZ_LANES * 4);
-    const int nan = scz_fill(cx, b, g0, g1, T);
+    const int nhwc = p->layout == SPP_LAYOUT_NHWC;
+    int nan = nhwc ? scz_fill(cx, b, g0, g1, T) : 0;
     for (int64_t g = g0; g < g1; g++) {
         const int64_t c0 = g * SCZ_LANES;
         const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
-        const float *Tg = T + (g - g0) * HW * SCZ_LANES;
+        float *Tg = T + (g - g0) * HW * SCZ_LANES;
+        if (!nhwc) /* one group per task (sc_chunk): its planes transposed into the tile */
+            nan = scz_fill_nchw(cx, b, g, Tg);
         int mode = nan ? 2 : cx->argmax ? 1 : 0;
         if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 0))
             mode = 1;

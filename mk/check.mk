@@ -62,7 +62,8 @@ $(BUILD)/spp-check-emu512: $(CHECK_DEPS) $(EMU_OBJS)
 EMU_BUILD ?= build-emu512
 EMU_RUN = $(CHECK_ENV) $(1)/spp-check-emu512 --kernel emu512:nhwc__avx512 \
 	--kernel emu512:nhwc_roi__omp_avx512 --kernel emu512:nchw_roi__nhwc_omp_avx512 \
-	--kernel emu512:nhwc__fused_avx512 $(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
+	--kernel emu512:nhwc__fused_avx512 --kernel emu512:nchw__fused_avx512 \
+	$(addprefix --shapes ,$(CHECK_SHAPES)) $(CHECK_FLAGS)
 test-emu512:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(EMU_BUILD) $(EMU_BUILD)/spp-check-emu512
 	@echo "== test-emu512: C driver, the AVX-512 kernels' code on emulated 16-lane vectors"

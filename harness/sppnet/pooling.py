@@ -8,7 +8,7 @@ one prepared region operation per scale (spp_lib.RegionOp), created once as a de
 box at least 6 cells high and wide at level 6, which most projected windows are not.
 R-CNN pool5: the library's whole-map SPP with the one level 6, `sppnet` bins (window
 ceil(13/6) = 3, stride floor(13/6) = 2: ZF-5's 3x3 stride-2 pool5 on 13x13), kernel
-`nchw__fused_avx2`, values only.
+`nchw__fused_avx512` (`nchw__fused_avx2` on a CPU without AVX-512), values only.
 Peers: torchvision's roi_pool pyramid (harness/peers/torchvision_roi_peer.py: one roi_pool per
 level, inclusive ends) and OpenVINO's ROIPooling (harness/peers/openvino_roi_peer.py), each
 checked against the kernel's output before it is timed (checks.py).
@@ -28,7 +28,8 @@ import spp_lib  # noqa: E402
 # 0.95x and 0.92x the AVX2 form's time on det-688 inference at 1 and 2 threads)
 REGION_KERNEL = ("nchw_roi__nhwc_omp_avx512" if spp_lib.isa_unavailable("avx512") is None
                  else "nchw_roi__nhwc_omp_avx2")
-POOL5_KERNEL = "nchw__fused_avx2"
+POOL5_KERNEL = ("nchw__fused_avx512" if spp_lib.isa_unavailable("avx512") is None
+                else "nchw__fused_avx2")
 LEVELS = (6, 3, 2, 1)
 BINS_PER_CHANNEL = sum(n * n for n in LEVELS)     # 50: 12,800 features for 256 channels
 POOL5_LEVEL = 6

@@ -1,9 +1,9 @@
 /* vocab_emu512.h: vec_vocab.h's 16-lane AVX-512 vector vocabulary emulated with AVX2, for
  * NHWC_VOCAB_EXTERNAL builds of the AVX-512 kernels (emu512_*.c, `make test-emu512`).
  *
- * Why: on a CPU without AVX-512 (or with SPP_MAX_ISA below it), nhwc__avx512 and
- * nhwc__fused_avx512 are skipped by the other tests; on one with it they also run natively.
- * Their logic (nhwc_binscan.h, nhwc_fused_*.h) is shared with the AVX2 kernels, but with
+ * Why: on a CPU without AVX-512 (or with SPP_MAX_ISA below it), the AVX-512 kernels are
+ * skipped by the other tests; on one with it they also run natively. The NHWC ones' logic
+ * (nhwc_binscan.h, nhwc_fused_*.h) is shared with the AVX2 kernels, but with
  * VW = 16 the blocks are 64 channels wide and the masks are bit masks (__mmask16), not lane
  * vectors. This header gives the same semantics lane for lane (each operation as the
  * intrinsic named in vec_vocab.h's AVX-512 branch documents it), so the 16-lane code paths
