@@ -25,7 +25,10 @@ sys.path.insert(0, os.path.join(ROOT, "harness"))
 import report  # noqa: E402  (puts harness/peers on the path)
 import gbjson  # noqa: E402
 
-PAIRS = (("nhwc__avx2", "nhwc__avx512"), ("nhwc__fused_avx2", "nhwc__fused_avx512"))
+# (column label, {layout: (AVX2 kernel, its AVX-512 form)}): the forms of one kernel source
+PAIRS = (("avx2 / avx512", {"nhwc": ("nhwc__avx2", "nhwc__avx512")}),
+         ("fused_avx2 / fused_avx512", {"nhwc": ("nhwc__fused_avx2", "nhwc__fused_avx512"),
+                                        "nchw": ("nchw__fused_avx2", "nchw__fused_avx512")}))
 ORDER = ["zf5-224/N1", "zf5-224/N64", "zf5-180", "zf5-3lvl", "det-688", "vgg16-600",
          "fast-rcnn", "large", "odd"]
 
@@ -87,25 +90,28 @@ def best_table(machines):
 
 
 def has_avx512(rows):
-    return any(r["kernel"] in dict(PAIRS).values() for r in rows)
+    wide = {ab[1] for _, by in PAIRS for ab in by.values()}
+    return any(r["kernel"] in wide for r in rows)
 
 
 def avx512_table(machines, threads):
     machines = [m for m in machines if has_avx512(m[1])]
     if not machines:
         return ["No machine of these runs has AVX-512 rows."]
-    heads = [f"{m[0]}: {a.split('__')[1]} / {b.split('__')[1]}" for m in machines
-             for a, b in PAIRS]
-    out = ["| workload | " + " | ".join(heads) + " |", "|---|" + "--:|" * len(heads)]
-    keys = sorted({k for m in machines for k in m[2] if k[1] == "nhwc"}, key=_key)
+    heads = [f"{m[0]}: {label}" for m in machines for label, _ in PAIRS]
+    out = ["| workload | layout | " + " | ".join(heads) + " |",
+           "|---|---|" + "--:|" * len(heads)]
+    layouts = {lay for _, by in PAIRS for lay in by}
+    keys = sorted({k for m in machines for k in m[2] if k[1] in layouts}, key=_key)
     for k in keys:
         cells = []
         for _, rows, pts in machines:
             ix, prob = _index(rows), pts.get(k)
-            for a, b in PAIRS:
+            for _, by in PAIRS:
+                a, b = by.get(k[1], (None, None))
                 ra, rb = ix.get((prob, a, threads, "fwd")), ix.get((prob, b, threads, "fwd"))
                 cells.append(f"{ra['median'] / rb['median']:.2f}" if ra and rb else "—")
-        out.append(f"| {k[0]} | " + " | ".join(cells) + " |")
+        out.append(f"| {k[0]} | {k[1]} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -131,10 +137,11 @@ def page(runs):
            "would be reading the input once).", ""] + best_table(machines)
     for t in (1, 2):
         out += ["", f"## What AVX-512 buys over AVX2, {t} thread{'s' if t > 1 else ''}", "",
-                "NHWC forward max with argmax, adaptive bins: the AVX2 form's median over the "
-                "AVX-512 form's, same kernel source, same run (above 1.00: the 16-lane form is "
-                "faster); machines without AVX-512 have no column. A dash: the row is "
-                "missing.", ""]
+                "Forward max with argmax, adaptive bins: the AVX2 kernel's median over its "
+                "AVX-512 form's, same run (above 1.00: the 16-lane form is faster). The NHWC "
+                "pairs are one source built twice; nchw__fused_avx512 shares "
+                "nchw__fused_avx2's code except its 16-lane max paths. Machines without "
+                "AVX-512 have no column. A dash: the row is missing.", ""]
         out += avx512_table(machines, t)
     return "\n".join(out) + "\n"
 

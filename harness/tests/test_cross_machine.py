@@ -33,8 +33,9 @@ def test_page_has_ratios_within_each_run(tmp_path):
     text = out.read_text()
     assert ("| zf5-224/N64 | nhwc | `nhwc__fused_avx2` 4.0x | `nhwc__fused_avx512` 3.0x |"
             in text)
-    assert "| workload | New box: avx2 / avx512 | New box: fused_avx2 / fused_avx512 |" in text
-    assert "| zf5-224/N64 | — | 1.50 |" in text
+    assert ("| workload | layout | New box: avx2 / avx512 | New box: fused_avx2 / fused_avx512 |"
+            in text)
+    assert "| zf5-224/N64 | nhwc | — | 1.50 |" in text
     assert "Old box: avx2" not in text   # no AVX-512 rows: no column
 
 
