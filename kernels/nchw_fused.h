@@ -343,6 +343,9 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
     /* prefetch slice per row: the next group's bytes spread over the H rows, whole lines */
     const int64_t pf_bytes = lanes * HW * (int64_t)sizeof(float);
     const int64_t pf_step = (pf_bytes / p->h + 63) / 64 * 64;
+#ifdef NCHW_FUSED_ROWS16
+    const r16_ctx rc = {&s, cbs, CI, cp, f.ncp, tab, tcnt, pf_step};
+#endif
 #pragma omp parallel num_threads(ex->threads) if (ex->threads > 1)
     {
         char *ws = (char *)ex->workspace + f.shared + (size_t)omp_get_thread_num() * f.slice;
@@ -359,7 +362,6 @@ static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, in
             const int64_t nb = HW * (int64_t)sizeof(float) <= 4096 ? (n1 - n0) * HW * (int64_t)sizeof(float) : 0;
 #ifdef NCHW_FUSED_ROWS16
             if (lanes == 16) {
-                const r16_ctx rc = {&s, cbs, CI, cp, f.ncp, tab, tcnt, pf_step};
                 r16_group(pl, &rc, b, c0, x, y, argmax, R, AV, AP, next, nb);
                 continue;
             }

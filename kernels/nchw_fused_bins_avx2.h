@@ -126,8 +126,41 @@ max_row_v(const col_bins *restrict cb, int n, int32_t hw, const float *restrict 
     }
 }
 
-/* One specialized body per (bins holding the row, which of them start at it): the common
- * nb = 1 and nb = 2 cases without per-bin branches. */
+/* The compile-time forms of a row body W(nbc, f0, f1, uw), one per (bin rows holding the
+ * row: 1, 2 or more; which of them start at it) and, for rows without NaN (exact false), per
+ * uniform column width 2 or 3 (adaptive levels 6 and 4 of 10..16 wide maps), the common cases
+ * without per-bin branches; the NaN rule keeps the generic width to bound the number of
+ * copies. Shared by the 8-lane max_row and the 16-lane r16_max_row (nchw_fused_rows16.h). */
+#define NCHW_ROW_FORMS(W, nb, first, uwc, exact)                                               \
+    do {                                                                                       \
+        const int uw_ = (exact) ? 0 : (uwc);                                                   \
+        if ((nb) == 1) {                                                                       \
+            if ((first) & 1)                                                                   \
+                NCHW_ROW_WIDTHS(W, uw_, 1, 1, 0);                                              \
+            else                                                                               \
+                NCHW_ROW_WIDTHS(W, uw_, 1, 0, 0);                                              \
+        } else if ((nb) == 2) {                                                                \
+            switch ((first) & 3) {                                                             \
+            case 0: NCHW_ROW_WIDTHS(W, uw_, 2, 0, 0); break;                                   \
+            case 1: NCHW_ROW_WIDTHS(W, uw_, 2, 1, 0); break;                                   \
+            case 2: NCHW_ROW_WIDTHS(W, uw_, 2, 0, 1); break;                                   \
+            default: NCHW_ROW_WIDTHS(W, uw_, 2, 1, 1); break;                                  \
+            }                                                                                  \
+        } else {                                                                               \
+            NCHW_ROW_WIDTHS(W, uw_, 0, 0, 0);                                                  \
+        }                                                                                      \
+    } while (0)
+#define NCHW_ROW_WIDTHS(W, uw, nbc, f0, f1)                                                    \
+    do {                                                                                       \
+        if ((uw) == 3)                                                                         \
+            W(nbc, f0, f1, 3);                                                                 \
+        else if ((uw) == 2)                                                                    \
+            W(nbc, f0, f1, 2);                                                                 \
+        else                                                                                   \
+            W(nbc, f0, f1, 0);                                                                 \
+    } while (0)
+
+/* Max: row h into the bins of one level, in the form NCHW_ROW_FORMS picks. */
 static inline __attribute__((always_inline)) void
 max_row(const col_bins *restrict cb, int n, int32_t hw, const float *restrict R,
         const int32_t *restrict CI, float *restrict A, int32_t *restrict P, int nb,
@@ -135,34 +168,8 @@ max_row(const col_bins *restrict cb, int n, int32_t hw, const float *restrict R,
 {
 #define MAX_ROW_W(nbc, f0, f1, uw) \
     max_row_v(cb, n, hw, R, CI, A, P, nb, first, nan_rule, nbc, f0, f1, uw)
-    /* uniform widths 2 and 3 (adaptive levels 6 and 4 of 10..16 wide maps) unrolled; only
-     * for rows without NaN, the common case, to bound the number of copies */
-#define MAX_ROW_V(nbc, f0, f1)                                                                 \
-    do {                                                                                       \
-        if (!nan_rule && cb->uw == 3)                                                          \
-            MAX_ROW_W(nbc, f0, f1, 3);                                                         \
-        else if (!nan_rule && cb->uw == 2)                                                     \
-            MAX_ROW_W(nbc, f0, f1, 2);                                                         \
-        else                                                                                   \
-            MAX_ROW_W(nbc, f0, f1, 0);                                                         \
-    } while (0)
-    if (nb == 1) {
-        if (first & 1)
-            MAX_ROW_V(1, 1, 0);
-        else
-            MAX_ROW_V(1, 0, 0);
-    } else if (nb == 2) {
-        switch (first & 3) {
-        case 0: MAX_ROW_V(2, 0, 0); break;
-        case 1: MAX_ROW_V(2, 1, 0); break;
-        case 2: MAX_ROW_V(2, 0, 1); break;
-        default: MAX_ROW_V(2, 1, 1); break;
-        }
-    } else {
-        MAX_ROW_V(0, 0, 0);
-    }
+    NCHW_ROW_FORMS(MAX_ROW_W, nb, first, cb->uw, nan_rule);
 #undef MAX_ROW_W
-#undef MAX_ROW_V
 }
 
 /* Max: the coarse levels from finer finished bins, as a flat program (per coarse bin: float

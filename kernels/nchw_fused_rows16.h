@@ -100,40 +100,16 @@ R16_INLINE void r16_max_row_v(const col_bins *restrict cb, int n, int32_t hw,
     }
 }
 
-/* One body per (bin rows holding the row, which of them start at it) for 1 or 2 bin rows,
- * and per uniform column width 2 or 3 (rows without NaN), as max_row does at 8 lanes. */
+/* Row h into the bins of one level, in the form NCHW_ROW_FORMS (nchw_fused_bins_avx2.h)
+ * picks, as max_row does at 8 lanes. */
 R16_INLINE void r16_max_row(const col_bins *restrict cb, int n, int32_t hw,
                             const float *restrict R, const int32_t *restrict CI,
                             float *restrict A, int32_t *restrict P, int nb, uint64_t first,
                             const int mode)
 {
 #define R16_W(nbc, f0, f1, uw) r16_max_row_v(cb, n, hw, R, CI, A, P, nb, first, mode, nbc, f0, f1, uw)
-#define R16_V(nbc, f0, f1)                                                                     \
-    do {                                                                                       \
-        if (mode != 2 && cb->uw == 3)                                                          \
-            R16_W(nbc, f0, f1, 3);                                                             \
-        else if (mode != 2 && cb->uw == 2)                                                     \
-            R16_W(nbc, f0, f1, 2);                                                             \
-        else                                                                                   \
-            R16_W(nbc, f0, f1, 0);                                                             \
-    } while (0)
-    if (nb == 1) {
-        if (first & 1)
-            R16_V(1, 1, 0);
-        else
-            R16_V(1, 0, 0);
-    } else if (nb == 2) {
-        switch (first & 3) {
-        case 0: R16_V(2, 0, 0); break;
-        case 1: R16_V(2, 1, 0); break;
-        case 2: R16_V(2, 0, 1); break;
-        default: R16_V(2, 1, 1); break;
-        }
-    } else {
-        R16_V(0, 0, 0);
-    }
+    NCHW_ROW_FORMS(R16_W, nb, first, cb->uw, mode == 2);
 #undef R16_W
-#undef R16_V
 }
 
 /* The covered levels from finer finished bins: the per-call program of fused_forward (per

@@ -1,9 +1,9 @@
 /* small_cells_avx512.h: forward max of small planes (H*W <= SC_MAX_HW), with or without
  * argmax, for nhwc__fused_avx512 and nchw__fused_avx512: the core of small_cells_avx2.h with
- * the 16 channels of a tile pixel in one vector. Written over vec_vocab.h's 16-lane vocabulary (vf, vi, vm with
- * VW = 16), so tests/emu512/ runs it on AVX2 too; only the write-out has an AVX-512 form of its
- * own (16x16 transposes in zmm, masked loads and stores for tails), replaced by plain copies
- * in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
+ * the 16 channels of a tile pixel in one vector. Written over vec_vocab.h's 16-lane
+ * vocabulary (vf, vi, vm with VW = 16), so tests/emu512/ runs it on AVX2 too; only the
+ * transposes have an AVX-512 form of their own (16x16 in zmm, masked loads and stores for
+ * tails), replaced by plain copies in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
  *
  * Per task (sample, chunk of 16-channel groups; NCHW: one group): NHWC copies the groups pixel
  * by pixel in address order into cell-major tiles (64 bytes per pixel; a partial last group
