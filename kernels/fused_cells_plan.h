@@ -7,13 +7,14 @@
  * finer first; each is read from the input (src = -1: row partials, then row folds) or, when
  * that costs fewer folds, covered: every bin is the union of bins of one finer level already
  * computed (per axis a greedy cover by that level's intervals lying inside the bin; the
- * boundaries come only from the plan, docs/spec.md#2-bins; overlaps are fine, since the max
- * of a union under the total order of docs/spec.md#3-max-and-avg is the max of the parts).
+ * boundaries come only from the plan, docs/spec.md#2-bins; overlaps are fine for max, since
+ * the max of a union under the total order of docs/spec.md#3-max-and-avg is the max of the
+ * parts; avg, which only the 16-lane core pools, takes disjoint covers).
  * E.g. adaptive 13: level 3's [0,5) = level 6's [0,3) U [2,5). The merge program lists, per
  * covered bin in computation order, its bin index, the piece count and the source bins.
- * Workspace (sc_layout): [sc_plan][position table][per-thread slices][merge program]; a
- * slice holds a task's tiles (16 lanes per pixel per group), row partials and bins (values
- * and positions). NHWC tasks take a chunk of 16-channel groups (all of C when the tiles fit
+ * Workspace (sc_layout): [sc_plan][position table][per-thread slices][merge program][avg
+ * reciprocals]; a slice holds a task's tiles (16 lanes per pixel per group), row partials and
+ * bins (values and positions). NHWC tasks take a chunk of 16-channel groups (all of C when the tiles fit
  * SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW tasks one group. Both
  * forms share the layout (the position table has room for 16 lanes per pixel). */
 #ifndef FUSED_CELLS_PLAN_H
@@ -39,10 +40,12 @@ typedef struct {
 } sc_plan;
 
 /* Cover of [s, e) by intervals iv[0..m) lying inside it, greedy left to right (each piece
- * starts within the covered prefix and reaches furthest); returns the count, -1 if there is
- * none. out (may be NULL) gets the piece indices. One pass, as the plan's starts and ends
- * never decrease (were they to, a cover found would still be exact, only maybe not found). */
-static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int32_t *out)
+ * starts within the covered prefix and reaches furthest; disjoint: starts exactly where the
+ * prefix ends, as a sum must count each cell once); returns the count, -1 if there is none.
+ * out (may be NULL) gets the piece indices. One pass, as the plan's starts and ends never
+ * decrease (were they to, a cover found would still be exact, only maybe not found). */
+static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int disjoint,
+                    int32_t *out)
 {
     int64_t cur = s;
     int k = 0, u = 0;
@@ -51,7 +54,8 @@ static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int32_t
     while (cur < e) {
         int best = -1;
         for (; u < m && iv[u].start <= cur && iv[u].end <= e; u++)
-            if (iv[u].end > cur && (best < 0 || iv[u].end > iv[best].end))
+            if (iv[u].end > cur && (!disjoint || iv[u].start == cur) &&
+                (best < 0 || iv[u].end > iv[best].end))
                 best = u;
         if (best < 0)
             return -1;
@@ -67,10 +71,11 @@ static int sc_cover(const spp_interval *iv, int m, int64_t s, int64_t e, int32_t
 static int64_t sc_cover_cost(const spp_plan *pl, int l, int f)
 {
     const spp_level_plan *a = &pl->lv[l], *b = &pl->lv[f];
+    const int dj = pl->p.pool == SPP_POOL_AVG;
     int64_t sr = 0, sc = 0;
     for (int i = 0; i < a->n; i++) {
-        const int r = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, NULL);
-        const int c = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, NULL);
+        const int r = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, dj, NULL);
+        const int c = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, dj, NULL);
         if (r < 0 || c < 0)
             return -1;
         sr += r;
@@ -133,8 +138,9 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
         int32_t ri[SPP_MAX_LEVEL * SPP_MAX_LEVEL], cj[SPP_MAX_LEVEL * SPP_MAX_LEVEL];
         int nr[SPP_MAX_LEVEL], nc[SPP_MAX_LEVEL];
         for (int i = 0; i < a->n; i++) { /* per bin row and column, once */
-            nr[i] = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, ri + i * M);
-            nc[i] = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, cj + i * M);
+            const int dj = pl->p.pool == SPP_POOL_AVG;
+            nr[i] = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, dj, ri + i * M);
+            nc[i] = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, dj, cj + i * M);
         }
         for (int i = 0; i < a->n; i++)
             for (int j = 0; j < a->n; j++) {
@@ -155,8 +161,8 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
 
 static inline size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
 
-/* Workspace: [sc_plan][position table][per-thread slices][merge program]; the slices do
- * not depend on the program, so a forward builds the plan once, in place. */
+/* Workspace: [sc_plan][position table][per-thread slices][merge program][avg reciprocals];
+ * the slices do not depend on the program, so a forward builds the plan once, in place. */
 typedef struct {
     size_t pt_off, slices, slice, prog_off; /* shared parts, the slices, one slice */
     size_t tile_off, rp_off, bin_off;       /* inside a slice */
@@ -203,12 +209,20 @@ static inline int sc_takes(const spp_plan *pl)
     return pl->p.pool == SPP_POOL_MAX && pl->p.h * pl->p.w <= SC_MAX_HW;
 }
 
-/* The core's workspace for any max plane, whether sc_takes it or not (a forced path). */
+/* After the merge program: the avg bins' reciprocal divisors, one double per bin of a
+ * channel (small_cells_avx512.h's means; computed once per call, not per group). */
+static inline size_t sc_rcp_off(const sc_ws *w, const sc_plan *sp)
+{
+    return sc_al(w->prog_off + (size_t)sp->nprog * 4);
+}
+
+/* The core's workspace for any plane, whether sc_takes it or not (a forced path). */
 static inline size_t sc_workspace_any(const spp_plan *pl, int threads)
 {
     sc_plan sp;
     sc_build(&sp, pl, NULL);
-    return sc_layout(pl, threads).prog_off + (size_t)sp.nprog * 4;
+    const sc_ws w = sc_layout(pl, threads);
+    return sc_rcp_off(&w, &sp) + (size_t)pl->bins_per_channel * sizeof(double);
 }
 
 static inline size_t sc_workspace(const spp_plan *pl, int threads)

@@ -1,25 +1,26 @@
 /* nchw__fused_avx512: the NCHW single-pass pyramid with 16 channel planes per AVX-512 vector.
  *
  * Layout: nchw only. Pools: max and avg. Conventions: all three, from the plan.
- * ISA: AVX-512 F/BW/VL/DQ for the max forward (nchw_fused_rows16.h, small_cells_avx512.h);
- *      avg forward and the backward are nchw__fused_avx2's 8-lane AVX2 code (nchw_fused.h).
+ * ISA: AVX-512 F/BW/VL/DQ for the max rows (nchw_fused_rows16.h) and small-cells
+ *      (small_cells_avx512.h); the avg rows and the backward are nchw__fused_avx2's (AVX2).
  * Paths (fused_choose in nchw_fused.h, nfz_takes_small; each forcible wherever valid):
- *  - "small-cells" (max forward, inference): a group of 16 planes transposed into a
- *    pixel-major tile by 16 x 16 zmm transposes, then small_cells_avx512.h's folds. Taken
- *    for H*W <= 64, and for inference with one level read from an input of at most 1 MiB
- *    (H*W <= 400); valid for max on any plane.
+ *  - "small-cells" (forward, inference): a group of 16 planes transposed into a pixel-major
+ *    tile by 16 x 16 zmm transposes, then small_cells_avx512.h's folds (avg: sums). Taken for
+ *    max on H*W <= 64 and for inference with one level read from an input of at most 1 MiB
+ *    (H*W <= 400); for avg on H*W <= 1200. Valid on any plane.
  *  - "rows" / "rows-tall" (max forward, inference): each input row of 16 planes transposed
  *    once into a row buffer, every input level's column bins merged into the bin rows that
  *    hold the row (mask-register compares and blends), covered levels merged from finer
  *    bins; values only for inference. The row lists as a table per call (H <= 4096) or per
  *    group and row (taller). Taken for every other max forward.
- *  - "avg", "avg-tall", "planes", "small-avg", "stream": nchw__fused_avx2's, same choice.
+ *  - "avg", "avg-tall" (avg, H*W > 1200), "planes", "small-avg", "stream": nchw__fused_avx2's.
  * Parallel split: OpenMP over (sample, group of 16 channels), schedule(static); a group's
  *      arithmetic does not depend on the thread, so outputs are the same for every count.
  * Max (docs/spec.md#3-max-and-avg): first maximum on ties (-0.0 == +0.0 keeps the first),
  *      the last NaN, all -inf -> the first element; y and argmax bitwise naive's. A row or
  *      group with a possible NaN, or a -0.0 the values-only merge cannot order, reruns with
- *      positions and the NaN-aware rule. Avg: as nchw__fused_avx2.
+ *      positions and the NaN-aware rule. Avg: within the avg bound, the mean one double
+ *      multiply by the bin's reciprocal divisor; small-cells and rows sum in other orders.
  * Workspace: the path's (row buffer, bins and positions per thread: 16 lanes for the rows).
  * Needs AVX-512: skipped (SPP_ERR_ISA) without it or when SPP_MAX_ISA excludes it; `make
  *      test-emu512` runs this file on an AVX2 emulation of the 16-lane vocabulary.
@@ -36,7 +37,7 @@ const spp_kernel spp_kernel_nchw__fused_avx512 = {
     .layouts = SPP_LAYOUT_BIT(SPP_LAYOUT_NCHW),
     .isa = SPP_ISA_AVX512,
     .threaded = 1,
-    .summary = "single pass, 16 channels per AVX-512 vector for max (rows, small planes); avg and backward as nchw__fused_avx2",
+    .summary = "single pass, 16 channels per AVX-512 vector (max rows; max and avg small planes); backward as nchw__fused_avx2",
     .forward = fused_forward,
     .backward = fused_backward,
     .workspace_size = fused_workspace,

@@ -33,7 +33,9 @@ enum { NFZ_SMALL_CELLS, NFZ_ROWS, NFZ_ROWS_TALL, NFZ_AVG, NFZ_AVG_TALL, NFZ_PLAN
 #ifdef NCHW_FUSED_ROWS16
 #include "nchw_fused_rows16.h"
 #define NFZ_SC_WHEN "max, H*W <= 64; inference with one level read from an input of <= 1 MiB " \
-                    "and H*W <= 400 (max only)"
+                    "and H*W <= 400; avg forward, H*W <= 1200"
+#define NFZ_AVG_WHEN "avg forward, H*W > 1200 and H <= 4096: row lists per call"
+#define NFZ_AVG_TALL_WHEN "avg forward, H > 4096: row lists per group and row"
 #define NFZ_ROWS_WHEN "max otherwise, H <= 4096: 16 lanes, row lists per call (max only)"
 #define NFZ_ROWS_TALL_WHEN "max, H > 4096: 16 lanes, row lists per group and row (max only)"
 #define NFZ_LANES(path) ((path) == NFZ_ROWS || (path) == NFZ_ROWS_TALL ? 16 : 8)
@@ -45,8 +47,15 @@ enum { NFZ_SMALL_CELLS, NFZ_ROWS, NFZ_ROWS_TALL, NFZ_AVG, NFZ_AVG_TALL, NFZ_PLAN
  * 15-20 % where two levels are read from the input (13x13 with levels 3, 2, 1). */
 #define NFZ16_SC_ANY_HW 64
 #define NFZ16_SC_INFER_BYTES ((int64_t)1 << 20)
+/* Avg forward: small-cells (its sums) on planes of at most NFZ16_SC_AVG_HW pixels, where it
+ * beats the 8-lane avg rows by 1.1-2.2x (7x5 to 30x40); from 1900 to 3000 pixels either
+ * wins by up to 1.3x depending on the levels, and at 64x64 the rows take 0.69x its time. */
+#define NFZ16_SC_AVG_HW 1200
+#define NFZ_SC_AVG 1 /* small_cells_avx512.h pools avg too */
 static int nfz_takes_small(const spp_plan *pl, spp_pass pass)
 {
+    if (pl->p.pool == SPP_POOL_AVG)
+        return pl->p.h * pl->p.w <= NFZ16_SC_AVG_HW;
     if (!sc_takes(pl))
         return 0;
     return pl->p.h * pl->p.w <= NFZ16_SC_ANY_HW ||
@@ -55,9 +64,12 @@ static int nfz_takes_small(const spp_plan *pl, spp_pass pass)
 }
 #else
 #define NFZ_SC_WHEN "max forward, H*W <= 400 (max only)"
+#define NFZ_AVG_WHEN "avg forward, H <= 4096: row lists per call"
+#define NFZ_AVG_TALL_WHEN "avg forward, H > 4096: row lists per group and row"
 #define NFZ_ROWS_WHEN "max forward, H*W > 400 and H <= 4096: row lists per call (max only)"
 #define NFZ_ROWS_TALL_WHEN "max forward, H > 4096: row lists per group and row (max only)"
 #define NFZ_LANES(path) 8
+#define NFZ_SC_AVG 0 /* small_cells_avx2.h pools max only */
 static int nfz_takes_small(const spp_plan *pl, spp_pass pass)
 {
     (void)pass;
@@ -71,9 +83,8 @@ static const spp_path nchw_fused_paths[] = {
     {"small-cells", NFZ_FWD, NFZ_SC_WHEN},
     {"rows", NFZ_FWD, NFZ_ROWS_WHEN},
     {"rows-tall", NFZ_FWD, NFZ_ROWS_TALL_WHEN},
-    {"avg", SPP_PASS_BIT(SPP_PASS_FORWARD), "avg forward, H <= 4096: row lists per call"},
-    {"avg-tall", SPP_PASS_BIT(SPP_PASS_FORWARD),
-     "avg forward, H > 4096: row lists per group and row"},
+    {"avg", SPP_PASS_BIT(SPP_PASS_FORWARD), NFZ_AVG_WHEN},
+    {"avg-tall", SPP_PASS_BIT(SPP_PASS_FORWARD), NFZ_AVG_TALL_WHEN},
     {"planes", NFZ_BWD, "backward: max with dx < 32 MiB, within the L3 or threads > 1, avg with H*W > 256"},
     {"small-avg", NFZ_BWD, "avg backward with H*W <= 256 (avg only)"},
     {"stream", NFZ_BWD,
@@ -98,29 +109,24 @@ static int fused_choose(const spp_plan *pl, int threads, spp_pass pass, int forc
                                                                               : NFZ_PLANES;
     }
     if (force >= 0) {
-        if (force == NFZ_SMALL_CELLS || force == NFZ_ROWS || force == NFZ_ROWS_TALL)
+        if (force == NFZ_SMALL_CELLS)
+            return is_max || NFZ_SC_AVG ? force : -1;
+        if (force == NFZ_ROWS || force == NFZ_ROWS_TALL)
             return is_max ? force : -1;
         return (force == NFZ_AVG || force == NFZ_AVG_TALL) && !is_max ? force : -1;
     }
-    if (nfz_takes_small(pl, pass)) /* max and a small plane */
+    if (nfz_takes_small(pl, pass)) /* a small plane (avg: in the 16-lane core only) */
         return NFZ_SMALL_CELLS;
     const int tab = p->h <= FUSED_ROWTAB_MAX_ROWS;
     return is_max ? (tab ? NFZ_ROWS : NFZ_ROWS_TALL) : (tab ? NFZ_AVG : NFZ_AVG_TALL);
 }
 
-/* Workspace bytes of one path. small-cells: sc_workspace (fused_cells_plan.h), which answers
- * 0 outside sc_takes' planes; a forced small-cells runs on any plane, so there the same sum is
- * taken here from the same parts. The backward paths need none. */
+/* Workspace bytes of one path. small-cells: sc_workspace_any (fused_cells_plan.h: a forced
+ * small-cells runs on any plane). The backward paths need none. */
 static size_t fused_path_bytes(const spp_plan *pl, int threads, int path)
 {
-    if (path == NFZ_SMALL_CELLS) {
-        const size_t own = sc_workspace(pl, threads);
-        if (own)
-            return own;
-        sc_plan sp;
-        sc_build(&sp, pl, NULL);
-        return sc_layout(pl, threads).prog_off + (size_t)sp.nprog * 4;
-    }
+    if (path == NFZ_SMALL_CELLS)
+        return sc_workspace_any(pl, threads);
     if (path < 0 || path >= NFZ_PLANES)
         return 0;
     const fused_ws f = fused_layout(pl, path == NFZ_ROWS || path == NFZ_AVG, NFZ_LANES(path));

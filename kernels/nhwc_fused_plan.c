@@ -288,7 +288,9 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    (64) pixels. Levels that do not nest (3 and 2 of 13x13, sppnet's of 10x10) are each
  *    read from the tile, and from 81 pixels up the row paths beat it by 5-28 %; on 7x5 with
  *    C = 67 (`odd`) it is 1.3-1.9x faster than they are, whose 32- or 64-channel blocks pay a
- *    whole block for the 3-channel tail.
+ *    whole block for the 3-channel tail. The 16-lane core also pools avg (nchw__fused_avx512
+ *    takes it there), but on NHWC avg no rule chooses it: two-phase took 0.53-0.86x its time
+ *    from 7x5 to 20x20 (docs/perf-log.md, 2026-12-06); it stays forcible.
  *  - the row paths: two-phase when H * nq partial slots are at most FZ_TWO_SLOTS (80 KiB at
  *    8 lanes: L2) on planes of at most FZ_TWO_MAX_HW (400) pixels in the 8-lane kernel and
  *    FZ_TWO_MAX_HW_WIDE (64) in the 16-lane one; rows otherwise (the 16-lane row walk beats
@@ -325,7 +327,8 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
 const spp_path spp_fz_paths[FZP_COUNT] = {
     [FZP_SCALAR] = {"scalar", SPP_PASSES_ALL, "inputs of <= 512 elements: naive's loops"},
     [FZP_SMALL] = {"small-cells", FZ_FWD,
-                   "max forward, H*W <= 400, C >= 2, one level read from the input or H*W <= 64"},
+                   "max forward, H*W <= 400, C >= 2, one level read from the input or H*W <= 64 "
+                   "(avg: 16 lanes, forced only)"},
     [FZP_ROWS] = {"rows", FZ_FWD, "forward otherwise"},
     [FZP_TWO] = {"two-phase", FZ_FWD,
                  "forward, H x column intervals <= 320, H*W <= 400 (8 lanes) or <= 64 (16 lanes)"},
@@ -348,16 +351,17 @@ static int fz_row_route(const spp_plan *pl, int nq, int wide)
 }
 
 /* Whether a forced path gives correct results for the plan and pass. Every path that serves
- * the pass does, whatever the size, except those of the other pool, and the 2-D blocks where
- * their plan cannot be built (a leaf not elementary, or an axis of more than FZ2_MAXI / 3
- * distinct intervals). */
-static int fz_valid(const spp_plan *pl, spp_pass pass, int path)
+ * the pass does, whatever the size, except those of the other pool (small-cells pools avg
+ * only in the 16-lane core), and the 2-D blocks where their plan cannot be built (a leaf not
+ * elementary, or an axis of more than FZ2_MAXI / 3 distinct intervals). */
+static int fz_valid(const spp_plan *pl, spp_pass pass, int path, int wide)
 {
     const int max = pl->p.pool == SPP_POOL_MAX;
     if (!fz_serves(path, pass))
         return 0;
     switch (path) {
     case FZP_SMALL:
+        return max || wide;
     case FZP_BT:
     case FZP_BT_PFW:
     case FZP_SCATTER:
@@ -377,7 +381,7 @@ static int fz_valid(const spp_plan *pl, spp_pass pass, int path)
 static int fz_choose(const spp_plan *pl, int threads, spp_pass pass, int force, int wide)
 {
     if (force >= 0)
-        return fz_valid(pl, pass, force) ? force : -1;
+        return fz_valid(pl, pass, force, wide) ? force : -1;
     const spp_problem *p = &pl->p;
     const int64_t hw = p->h * p->w;
     const uint64_t bytes = (uint64_t)spp_input_elems(p) * sizeof(float);

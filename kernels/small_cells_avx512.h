@@ -1,9 +1,10 @@
 /* small_cells_avx512.h: forward max of small planes (H*W <= SC_MAX_HW), with or without
- * argmax, for nhwc__fused_avx512 and nchw__fused_avx512: the core of small_cells_avx2.h with
- * the 16 channels of a tile pixel in one vector. Written over vec_vocab.h's 16-lane
- * vocabulary (vf, vi, vm with VW = 16), so tests/emu512/ runs it on AVX2 too; only the
- * transposes have an AVX-512 form of their own (16x16 in zmm, masked loads and stores for
- * tails), replaced by plain copies in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
+ * argmax, and avg (SCZ_SUM), for nhwc__fused_avx512 and nchw__fused_avx512: the core of
+ * small_cells_avx2.h with the 16 channels of a tile pixel in one vector. Written over
+ * vec_vocab.h's 16-lane vocabulary (vf, vi, vm with VW = 16), so tests/emu512/ runs it on
+ * AVX2 too; only the transposes have an AVX-512 form of their own (16x16 in zmm, masked
+ * loads and stores for tails), replaced by plain copies in the emulation. Not a kernel by
+ * itself; its plan is fused_cells_plan.h.
  *
  * Per task (sample, chunk of 16-channel groups; NCHW: one group): NHWC copies the groups pixel
  * by pixel in address order into cell-major tiles (64 bytes per pixel; a partial last group
@@ -18,7 +19,8 @@
  *  - fast path (no NaN in the probe): b = max(v, b), the position following v > b (a mask);
  *  - values only (argmax NULL, no NaN): no positions; merges by value too, exact while the
  *    merged-from bins hold no -0.0, else the group reruns with positions;
- *  - NaN: the exact folds with positions.
+ *  - NaN: the exact folds with positions;
+ *  - avg: sums in the same order (covers disjoint), then (float)((double)sum * 1/divisor).
  * Ties keep the first element in row-major order, NaN the last NaN, -0.0 == +0.0 (the first
  * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
  * Threads: OpenMP over tasks, schedule(static), num_threads(threads); a group's arithmetic
@@ -51,12 +53,21 @@ SCZ_INLINE void scz_merge(vf *b, vi *bp, vf v, vi p)
     *bp = vi_blend(*bp, p, u);
 }
 
+/* Modes: 0 max values only, 1 max fast with positions, 2 max exact, SCZ_SUM avg sums. */
+#define SCZ_SUM 3
+
 /* A row partial of len pixels from p (stride 16 floats), positions from pt (stride 16), in
- * column order: mode 0 values only, 1 fast with positions, 2 exact. */
+ * column order, by the mode. */
 SCZ_INLINE void scz_part(const float *p, const int32_t *pt, int len, float *rv, int32_t *rp,
                          int mode)
 {
     vf b = vf_loadu(p);
+    if (mode == SCZ_SUM) {
+        for (int w = 1; w < len; w++)
+            b = vf_add(b, vf_loadu(p + w * SCZ_LANES));
+        vf_storeu(rv, b);
+        return;
+    }
     if (mode == 0) {
         for (int w = 1; w < len; w++)
             b = vf_max(vf_loadu(p + w * SCZ_LANES), b);
@@ -79,6 +90,12 @@ SCZ_INLINE void scz_rows(const float *rv, const int32_t *rp, int64_t rs, int len
                          int32_t *bp, int mode)
 {
     vf b = vf_loadu(rv);
+    if (mode == SCZ_SUM) {
+        for (int h = 1; h < len; h++)
+            b = vf_add(b, vf_loadu(rv + h * rs));
+        vf_storeu(bv, b);
+        return;
+    }
     if (mode == 0) {
         for (int h = 1; h < len; h++)
             b = vf_max(vf_loadu(rv + h * rs), b);
@@ -108,8 +125,8 @@ SCZ_INLINE int scz_negzero(const float *bv, int64_t n)
 }
 
 /* One group's bins into BV/BP ([bin][16 lanes]) from its tile T (pixel e at T + e * 16);
- * PT: pixel e's 16 lanes of e. Mode as scz_part; mode 0 leaves BP alone and returns 1,
- * with the bins unfinished, when a level that others merge from holds a -0.0. */
+ * PT: pixel e's 16 lanes of e. Mode as scz_part (modes 0 and SCZ_SUM leave BP alone); mode
+ * 0 returns 1, with the bins unfinished, when a level that others merge from holds a -0.0. */
 SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *prog,
                         const int32_t *PT, const float *T, float *RV, int32_t *RP, float *BV,
                         int32_t *BP, int mode)
@@ -124,7 +141,10 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
             for (int e = 0; e < n * n; e++) {
                 const int32_t dst = pq[0], k = pq[1];
                 vf b = vf_loadu(BV + (int64_t)pq[2] * SCZ_LANES);
-                if (mode == 0) { /* no -0.0 and no NaN: equal values are equal bits */
+                if (mode == SCZ_SUM) { /* a disjoint cover (sc_build): each cell once */
+                    for (int32_t s = 1; s < k; s++)
+                        b = vf_add(b, vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES));
+                } else if (mode == 0) { /* no -0.0 and no NaN: equal values are equal bits */
                     for (int32_t s = 1; s < k; s++)
                         b = vf_max(vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES), b);
                 } else {
@@ -302,11 +322,33 @@ static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
 #endif
 }
 
+/* Avg: per bin (in BV's order) the reciprocal of its divisor, once per call. */
+static void scz_rcp(const spp_plan *pl, const sc_plan *sp, double *rcp)
+{
+    for (int l = 0; l < pl->p.nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        double *r = rcp + sp->boff[l];
+        for (int i = 0; i < lv->n; i++)
+            for (int j = 0; j < lv->n; j++)
+                *r++ = 1.0 / (double)(lv->rows[i].div * lv->cols[j].div);
+    }
+}
+
+/* Avg: the nb bins' sums -> means in place, (float)((double)sum * rcp) per lane: a multiply
+ * rather than a divide; the double product is within 2^-53 of the quotient, far inside the
+ * avg bound (docs/spec.md#3-max-and-avg). */
+SCZ_INLINE void scz_means(const double *rcp, int64_t nb, float *BV)
+{
+    for (int64_t e = 0; e < nb; e++)
+        vf_storeu(BV + e * SCZ_LANES, vf_scale_d(vf_loadu(BV + e * SCZ_LANES), rcp[e]));
+}
+
 /* Everything a task needs, read-only and shared by the threads. */
 typedef struct {
     const spp_plan *pl;
     const sc_plan *sp;
     const int32_t *prog, *PT;
+    const double *rcp; /* avg: the bins' reciprocal divisors */
     const float *x;
     float *y;
     int32_t *argmax;
@@ -394,7 +436,11 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
         float *Tg = T + (g - g0) * HW * SCZ_LANES;
         if (!nhwc) /* one group per task (sc_chunk): its planes transposed into the tile */
             nan = scz_fill_nchw(cx, b, g, Tg);
-        int mode = nan ? 2 : cx->argmax ? 1 : 0;
+        int mode = p->pool == SPP_POOL_AVG ? SCZ_SUM : nan ? 2 : cx->argmax ? 1 : 0;
+        if (mode == SCZ_SUM) {
+            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, SCZ_SUM);
+            scz_means(cx->rcp, cx->sp->nbins, BV);
+        }
         if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 0))
             mode = 1;
         if (mode == 1)
@@ -426,6 +472,10 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     int32_t *prog = (int32_t *)(void *)(ws + cx.w.prog_off);
     int32_t *PT = (int32_t *)(void *)(ws + cx.w.pt_off);
     sc_build(sp, pl, prog);
+    double *rcp = (double *)(void *)(ws + sc_rcp_off(&cx.w, sp));
+    if (p->pool == SPP_POOL_AVG)
+        scz_rcp(pl, sp, rcp);
+    cx.rcp = rcp;
     const int64_t HW = p->h * p->w;
     for (int64_t e = 0; e < HW; e++)
         vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));

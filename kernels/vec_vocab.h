@@ -11,7 +11,8 @@
  *    16-lane one on AVX2, so the AVX-512 kernels' code also runs where AVX-512 is missing).
  * Semantics shared by all three: vm_gt/vm_eq are ordered (false when either side is NaN),
  * vf_max(a, b) is a > b ? a : b (vmaxps: the second operand on ties and NaN), vf_blend and
- * vi_blend take b where the mask is set, vi_upd(p, c, m) is m ? c : p. */
+ * vi_blend take b where the mask is set, vi_upd(p, c, m) is m ? c : p; vf_scale_d(a, r) is
+ * (float)((double)a * r) per lane (an avg mean: one rounding of the double product). */
 #ifndef VEC_VOCAB_H
 #define VEC_VOCAB_H
 
@@ -48,6 +49,13 @@ static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); } /* a > b ? a
 /* m ? c : p, for lanes where the candidate position c is known to exceed p */
 static inline vi vi_upd(vi p, vi c, vm m) { return _mm512_mask_mov_epi32(p, m, c); }
 static inline int vf_anynan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+static inline vf vf_scale_d(vf a, double r)
+{
+    const __m512d d = _mm512_set1_pd(r);
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(a)), d));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1)), d));
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
 #else
 #define VW 8
 typedef __m256 vf;
@@ -86,6 +94,13 @@ static inline vi vi_upd(vi p, vi c, vm m)
     return vi_blend(p, c, m);
 }
 static inline int vf_anynan(vf a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+static inline vf vf_scale_d(vf a, double r)
+{
+    const __m256d d = _mm256_set1_pd(r);
+    const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)), d));
+    const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)), d));
+    return _mm256_set_m128(hi, lo);
+}
 #endif
 
 #endif

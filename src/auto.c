@@ -52,14 +52,6 @@ static int small_max_t1(const spp_problem *p, int threads)
            spp_input_elems(p) * (int64_t)sizeof(float) <= AUTO_BINMAJOR_DX_BYTES;
 }
 
-/* Max pooling: where nchw__fused_avx512 runs code of its own (16-lane rows and small-cells);
- * its avg forward and its backward are nchw__fused_avx2's code. */
-static int max_pool(const spp_problem *p, int threads)
-{
-    (void)threads;
-    return p->pool == SPP_POOL_MAX;
-}
-
 /* NCHW max inference of adaptive bins on planes of at most 100 pixels: there the levels nest
  * (one is read from the input) and the 8-lane kernel's values-only small-plane core beats
  * both 16-lane paths: odd 7x5 1.02-1.34x, zf5-180 10x10 N=64 1.11-1.16x (nchw__fused_avx512's
@@ -82,8 +74,9 @@ static const auto_rule rules[] = {
     {"nchw__binmajor", BWD, small_max_t1, "NCHW max backward of a dx of at most 1 MiB, one thread"},
     {"nchw__fused_avx2", SPP_PASS_BIT(SPP_PASS_INFER), small_adaptive_infer,
      "NCHW inference of adaptive bins on planes of at most 100 pixels: the 8-lane small-plane core"},
-    {"nchw__fused_avx512", FWD, max_pool,
-     "NCHW max with AVX-512: the fused kernel's 16-lane rows and small-plane core"},
+    {"nchw__fused_avx512", FWD, NULL,
+     "NCHW forward with AVX-512: the fused kernel's 16-lane rows and small-plane core (its avg "
+     "rows of planes over 1200 pixels are nchw__fused_avx2's code)"},
     {"nchw__fused_avx2", FWD | BWD, NULL, "NCHW: the fused kernel"},
     {"nchw__tiled", FWD | BWD, NULL, "NCHW without AVX2"},
     {"naive", FWD | BWD, NULL, "the reference, when nothing else applies"},

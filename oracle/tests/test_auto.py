@@ -56,13 +56,12 @@ def test_auto_follows_the_rule_order_on_this_cpu():
         assert auto_choice(big)[0] == auto_choice(small)[0] == "nhwc__fused_avx512"
     elif "nhwc__fused_avx2" in runnable:
         assert auto_choice(big)[0] == auto_choice(small)[0] == "nhwc__fused_avx2"
-    nchw_max = auto_choice(dict(small, layout="nchw"))[0]
-    if "nchw__fused_avx512" in runnable:
-        assert nchw_max == "nchw__fused_avx512"
-    elif "nchw__fused_avx2" in runnable:
-        assert nchw_max == "nchw__fused_avx2"
-    if "nchw__fused_avx2" in runnable:  # avg NCHW: the 8-lane kernel either way
-        assert auto_choice(dict(small, layout="nchw", pool="avg"))[0] == "nchw__fused_avx2"
+    for pool in ("max", "avg"):  # NCHW forward: the 16-lane fused kernel where it runs
+        nchw = auto_choice(dict(small, layout="nchw", pool=pool))[0]
+        if "nchw__fused_avx512" in runnable:
+            assert nchw == "nchw__fused_avx512"
+        elif "nchw__fused_avx2" in runnable:
+            assert nchw == "nchw__fused_avx2"
 
 
 def _kname(k):

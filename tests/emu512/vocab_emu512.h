@@ -98,5 +98,17 @@ static inline vf vf_max(vf a, vf b) /* a > b ? a : b, as vmaxps */
 }
 static inline vi vi_upd(vi p, vi c, vm m) { return vi_blend(p, c, m); } /* mask_mov */
 static inline int vf_anynan(vf a) { return vm_nan(a) != 0; }
+/* (float)((double)a * r) per lane, as vf_scale_d's vcvtps2pd, vmulpd, vcvtpd2ps */
+static inline __m256 emu_scale8(__m256 a, __m256d d)
+{
+    const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)), d));
+    const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)), d));
+    return _mm256_set_m128(hi, lo);
+}
+static inline vf vf_scale_d(vf a, double r)
+{
+    const __m256d d = _mm256_set1_pd(r);
+    return (vf){emu_scale8(a.lo, d), emu_scale8(a.hi, d)};
+}
 
 #endif
