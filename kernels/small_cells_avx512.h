@@ -6,9 +6,11 @@
  * loads and stores for tails), replaced by plain copies in the emulation. Not a kernel by
  * itself; its plan is fused_cells_plan.h.
  *
- * Per task (sample, chunk of 16-channel groups; NCHW: one group): NHWC copies the groups pixel
- * by pixel in address order into cell-major tiles (64 bytes per pixel; a partial last group
- * by a masked load, the rest of its lanes zero and never stored), with four running sums
+ * Per task (sample, chunk of 16-channel groups; NCHW: one group): NHWC reads the groups in
+ * place when C is a multiple of 16 and one level is read from the input (the probe summed
+ * from the pixels read: a NaN reruns the group exact), else copies the groups pixel by pixel
+ * in address order into cell-major tiles (64 bytes per pixel; a partial last group by a
+ * masked load, the rest of its lanes zero and never stored), with four running sums
  * probing for NaN; NCHW transposes the group's 16 planes into its tile (scz_t16_rows, the
  * loaded rows summed as the probe; a partial group repeats its last plane, never stored).
  * Per group, like the AVX2 form:
@@ -19,8 +21,7 @@
  *  - fast path (no NaN in the probe): b = max(v, b), the position following v > b (a mask);
  *  - values only (argmax NULL, no NaN): no positions; merges by value too, exact while the
  *    merged-from bins hold no -0.0, else the group reruns with positions;
- *  - NaN: the exact folds with positions;
- *  - avg: sums in the same order (covers disjoint), then (float)((double)sum * 1/divisor).
+ *  - NaN: the exact folds with positions; avg: sums, covers disjoint, then the means.
  * Ties keep the first element in row-major order, NaN the last NaN, -0.0 == +0.0 (the first
  * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
  * Threads: OpenMP over tasks, schedule(static), num_threads(threads); a group's arithmetic
@@ -56,33 +57,45 @@ SCZ_INLINE void scz_merge(vf *b, vi *bp, vf v, vi p)
 /* Modes: 0 max values only, 1 max fast with positions, 2 max exact, SCZ_SUM avg sums. */
 #define SCZ_SUM 3
 
-/* A row partial of len pixels from p (stride 16 floats), positions from pt (stride 16), in
- * column order, by the mode. */
-SCZ_INLINE void scz_part(const float *p, const int32_t *pt, int len, float *rv, int32_t *rp,
-                         int mode)
+/* A row partial of len pixels from p (pixel stride ps floats), positions from pt (stride
+ * 16), in column order, by the mode. pr (or NULL, a constant at each inlined call): the
+ * pixels' sum is added to it, the NaN probe of input read in place (no tile). */
+SCZ_INLINE void scz_part(const float *p, int64_t ps, const int32_t *pt, int len, float *rv,
+                         int32_t *rp, int mode, vf *pr)
 {
-    vf b = vf_loadu(p);
+    vf b = vf_loadu(p), s = b;
     if (mode == SCZ_SUM) {
         for (int w = 1; w < len; w++)
-            b = vf_add(b, vf_loadu(p + w * SCZ_LANES));
+            b = vf_add(b, vf_loadu(p + w * ps));
         vf_storeu(rv, b);
         return;
     }
     if (mode == 0) {
-        for (int w = 1; w < len; w++)
-            b = vf_max(vf_loadu(p + w * SCZ_LANES), b);
+        for (int w = 1; w < len; w++) {
+            const vf v = vf_loadu(p + w * ps);
+            b = vf_max(v, b);
+            if (pr)
+                s = vf_add(s, v);
+        }
         vf_storeu(rv, b);
+        if (pr)
+            *pr = vf_add(*pr, s);
         return;
     }
     vi q = vi_loadu(pt);
     for (int w = 1; w < len; w++) {
+        const vf v = vf_loadu(p + w * ps);
         if (mode == 1)
-            v_fold_fast(&b, &q, vf_loadu(p + w * SCZ_LANES), vi_loadu(pt + w * SCZ_LANES));
+            v_fold_fast(&b, &q, v, vi_loadu(pt + w * SCZ_LANES));
         else
-            v_fold(&b, &q, vf_loadu(p + w * SCZ_LANES), vi_loadu(pt + w * SCZ_LANES));
+            v_fold(&b, &q, v, vi_loadu(pt + w * SCZ_LANES));
+        if (pr)
+            s = vf_add(s, v);
     }
     vf_storeu(rv, b);
     vi_storeu(rp, q);
+    if (pr)
+        *pr = vf_add(*pr, s);
 }
 
 /* A bin of an input level: len rows' partials (stride rs) in increasing row order. */
@@ -124,12 +137,13 @@ SCZ_INLINE int scz_negzero(const float *bv, int64_t n)
     return z != 0;
 }
 
-/* One group's bins into BV/BP ([bin][16 lanes]) from its tile T (pixel e at T + e * 16);
- * PT: pixel e's 16 lanes of e. Mode as scz_part (modes 0 and SCZ_SUM leave BP alone); mode
- * 0 returns 1, with the bins unfinished, when a level that others merge from holds a -0.0. */
+/* One group's bins into BV/BP ([bin][16 lanes]) from its pixels T (pixel e at T + e * ps:
+ * a tile, ps = 16, or an NHWC sample in place, ps = C); PT: pixel e's 16 lanes of e. Mode
+ * as scz_part (modes 0 and SCZ_SUM leave BP alone), and pr its probe; mode 0 returns 1, with
+ * the bins unfinished, when a level that others merge from holds a -0.0. */
 SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *prog,
-                        const int32_t *PT, const float *T, float *RV, int32_t *RP, float *BV,
-                        int32_t *BP, int mode)
+                        const int32_t *PT, const float *T, int64_t ps, float *RV, int32_t *RP,
+                        float *BV, int32_t *BP, int mode, vf *pr)
 {
     const int64_t W = pl->p.w;
     const int32_t *pq = prog;
@@ -174,14 +188,14 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
                 for (int j = 0; j < n; j++, rv += SCZ_LANES, rp += SCZ_LANES) {
                     const int64_t e0 = h * W + lv->cols[j].start;
                     const int len = (int)(lv->cols[j].end - lv->cols[j].start);
-                    const float *p = T + e0 * SCZ_LANES;
+                    const float *p = T + e0 * ps;
                     const int32_t *pt = PT + e0 * SCZ_LANES;
                     switch (len) { /* constant lengths unroll */
-                    case 1: scz_part(p, pt, 1, rv, rp, mode); break;
-                    case 2: scz_part(p, pt, 2, rv, rp, mode); break;
-                    case 3: scz_part(p, pt, 3, rv, rp, mode); break;
-                    case 4: scz_part(p, pt, 4, rv, rp, mode); break;
-                    default: scz_part(p, pt, len, rv, rp, mode); break;
+                    case 1: scz_part(p, ps, pt, 1, rv, rp, mode, pr); break;
+                    case 2: scz_part(p, ps, pt, 2, rv, rp, mode, pr); break;
+                    case 3: scz_part(p, ps, pt, 3, rv, rp, mode, pr); break;
+                    case 4: scz_part(p, ps, pt, 4, rv, rp, mode, pr); break;
+                    default: scz_part(p, ps, pt, len, rv, rp, mode, pr); break;
                     }
                 }
             }
@@ -349,6 +363,7 @@ typedef struct {
     const sc_plan *sp;
     const int32_t *prog, *PT;
     const double *rcp; /* avg: the bins' reciprocal divisors */
+    int inplace;       /* NHWC groups of 16 live channels read from x (see scz_run_task) */
     const float *x;
     float *y;
     int32_t *argmax;
@@ -414,8 +429,49 @@ static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
     return scz_t16_rows(src, HW, Tg);
 }
 
-/* Task t = (sample, chunk of groups): the tiles and NaN probe, then per group its bins
- * (values only, fast with positions, or exact) and their write-out. */
+/* One group's bins by the mode rule: avg sums; max values only (argmax NULL), fast with
+ * positions, or exact when the group may hold a NaN. nan: the tile's probe, or -1 for pixels
+ * read in place, probed on the way (a NaN then reruns the group exact). */
+SCZ_INLINE void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps, int nan, float *RV,
+                          int32_t *RP, float *BV, int32_t *BP)
+{
+    const spp_plan *pl = cx->pl;
+    if (pl->p.pool == SPP_POOL_AVG) {
+        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, SCZ_SUM, NULL);
+        scz_means(cx->rcp, cx->sp->nbins, BV);
+        return;
+    }
+    if (nan < 0) { /* in place: fast with the probe, exact if it saw a NaN */
+        vf pr = vf_zero();
+        int mode = cx->argmax ? 1 : 0;
+        if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 0, &pr)) {
+            mode = 1;
+            pr = vf_zero();
+        }
+        if (mode == 1)
+            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 1, &pr);
+        if (vf_anynan(pr))
+            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 2, NULL);
+        return;
+    }
+    int mode = nan ? 2 : cx->argmax ? 1 : 0;
+    if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 0, NULL))
+        mode = 1;
+    if (mode == 1)
+        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 1, NULL);
+    else if (mode == 2)
+        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 2, NULL);
+}
+
+/* NHWC groups are read in place (pixel stride C) when C is a multiple of 16 and one level is
+ * read from the input: the tile's copy then costs more than it saves (13x13 N=1 with 256
+ * channels: 0.72x the time, 10x10 and 13x13 N=64 0.86-0.92x at one thread). With two input
+ * levels the tile is read twice from L1 where x would be read twice from L2 (zf5-3lvl:
+ * 1.02-1.05x in place), and a pixel stride not a multiple of 64 bytes splits every load
+ * over two lines (odd, C = 67: 1.03-1.08x). docs/perf-log.md, 2026-12-06. */
+
+/* Task t = (sample, chunk of groups): per group its pixels (in place, or in a tile: NHWC
+ * copies, NCHW transposes), its bins and their write-out. */
 static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
 {
     const spp_plan *pl = cx->pl;
@@ -429,24 +485,18 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     float *BV = (float *)(void *)(mine + cx->w.bin_off);
     int32_t *BP = (int32_t *)(void *)(mine + cx->w.bin_off + (size_t)cx->sp->nbins * SCZ_LANES * 4);
     const int nhwc = p->layout == SPP_LAYOUT_NHWC;
-    int nan = nhwc ? scz_fill(cx, b, g0, g1, T) : 0;
+    const int nan = nhwc && !cx->inplace ? scz_fill(cx, b, g0, g1, T) : 0;
     for (int64_t g = g0; g < g1; g++) {
         const int64_t c0 = g * SCZ_LANES;
         const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
-        float *Tg = T + (g - g0) * HW * SCZ_LANES;
-        if (!nhwc) /* one group per task (sc_chunk): its planes transposed into the tile */
-            nan = scz_fill_nchw(cx, b, g, Tg);
-        int mode = p->pool == SPP_POOL_AVG ? SCZ_SUM : nan ? 2 : cx->argmax ? 1 : 0;
-        if (mode == SCZ_SUM) {
-            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, SCZ_SUM);
-            scz_means(cx->rcp, cx->sp->nbins, BV);
+        if (cx->inplace) { /* every group has 16 live channels */
+            scz_group(cx, cx->x + b * HW * C + c0, C, -1, RV, RP, BV, BP);
+        } else { /* a tile: NHWC the chunk's, filled pixel by pixel in address order; NCHW
+                    one group per task (sc_chunk), its planes transposed into the tile */
+            const float *Tg = nhwc ? T + (g - g0) * HW * SCZ_LANES : T;
+            const int gnan = nhwc ? nan : scz_fill_nchw(cx, b, g, T);
+            scz_group(cx, Tg, SCZ_LANES, gnan, RV, RP, BV, BP); /* ps a constant: one copy */
         }
-        if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 0))
-            mode = 1;
-        if (mode == 1)
-            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 1);
-        else if (mode == 2)
-            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, RV, RP, BV, BP, 2);
         for (int l = 0; l < p->nlevels; l++) {
             const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
             const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
@@ -476,6 +526,10 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     if (p->pool == SPP_POOL_AVG)
         scz_rcp(pl, sp, rcp);
     cx.rcp = rcp;
+    int nin = 0;
+    for (int l = 0; l < p->nlevels; l++)
+        nin += sp->src[l] < 0;
+    cx.inplace = p->layout == SPP_LAYOUT_NHWC && p->c % SCZ_LANES == 0 && nin == 1;
     const int64_t HW = p->h * p->w;
     for (int64_t e = 0; e < HW; e++)
         vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));
