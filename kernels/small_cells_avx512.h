@@ -58,8 +58,8 @@ SCZ_INLINE void scz_merge(vf *b, vi *bp, vf v, vi p)
 #define SCZ_SUM 3
 
 /* A row partial of len pixels from p (pixel stride ps floats), positions from pt (stride
- * 16), in column order, by the mode. pr (or NULL, a constant at each inlined call): the
- * pixels' sum is added to it, the NaN probe of input read in place (no tile). */
+ * 16), in column order, by the mode. pr (or NULL): the pixels' sum is added to it, the NaN
+ * probe of input read in place (no tile). */
 SCZ_INLINE void scz_part(const float *p, int64_t ps, const int32_t *pt, int len, float *rv,
                          int32_t *rp, int mode, vf *pr)
 {
@@ -431,9 +431,11 @@ static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
 
 /* One group's bins by the mode rule: avg sums; max values only (argmax NULL), fast with
  * positions, or exact when the group may hold a NaN. nan: the tile's probe, or -1 for pixels
- * read in place, probed on the way (a NaN then reruns the group exact). */
-SCZ_INLINE void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps, int nan, float *RV,
-                          int32_t *RP, float *BV, int32_t *BP)
+ * read in place, probed on the way (a NaN then reruns the group exact). Not inlined, and the
+ * probe pointer a run-time value: one copy of each mode's folds serves both forms. */
+static __attribute__((noinline)) void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps,
+                                                int nan, float *RV, int32_t *RP, float *BV,
+                                                int32_t *BP)
 {
     const spp_plan *pl = cx->pl;
     if (pl->p.pool == SPP_POOL_AVG) {
@@ -441,25 +443,18 @@ SCZ_INLINE void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps, int na
         scz_means(cx->rcp, cx->sp->nbins, BV);
         return;
     }
-    if (nan < 0) { /* in place: fast with the probe, exact if it saw a NaN */
-        vf pr = vf_zero();
-        int mode = cx->argmax ? 1 : 0;
-        if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 0, &pr)) {
-            mode = 1;
-            pr = vf_zero();
-        }
-        if (mode == 1)
-            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 1, &pr);
-        if (vf_anynan(pr))
-            scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 2, NULL);
-        return;
+    vf pr = vf_zero();
+    vf *const prp = nan < 0 ? &pr : NULL;
+    int mode = nan > 0 ? 2 : cx->argmax ? 1 : 0;
+    if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 0, prp)) {
+        mode = 1; /* a -0.0 the values-only merge cannot order */
+        pr = vf_zero();
     }
-    int mode = nan ? 2 : cx->argmax ? 1 : 0;
-    if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 0, NULL))
-        mode = 1;
     if (mode == 1)
-        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 1, NULL);
-    else if (mode == 2)
+        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 1, prp);
+    if (prp && vf_anynan(pr))
+        mode = 2;
+    if (mode == 2)
         scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 2, NULL);
 }
 
@@ -489,14 +484,12 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     for (int64_t g = g0; g < g1; g++) {
         const int64_t c0 = g * SCZ_LANES;
         const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
-        if (cx->inplace) { /* every group has 16 live channels */
+        if (cx->inplace) /* every group has 16 live channels */
             scz_group(cx, cx->x + b * HW * C + c0, C, -1, RV, RP, BV, BP);
-        } else { /* a tile: NHWC the chunk's, filled pixel by pixel in address order; NCHW
-                    one group per task (sc_chunk), its planes transposed into the tile */
-            const float *Tg = nhwc ? T + (g - g0) * HW * SCZ_LANES : T;
-            const int gnan = nhwc ? nan : scz_fill_nchw(cx, b, g, T);
-            scz_group(cx, Tg, SCZ_LANES, gnan, RV, RP, BV, BP); /* ps a constant: one copy */
-        }
+        else if (nhwc) /* the chunk's tiles, filled pixel by pixel in address order */
+            scz_group(cx, T + (g - g0) * HW * SCZ_LANES, SCZ_LANES, nan, RV, RP, BV, BP);
+        else /* one group per task (sc_chunk): its planes transposed into the tile */
+            scz_group(cx, T, SCZ_LANES, scz_fill_nchw(cx, b, g, T), RV, RP, BV, BP);
         for (int l = 0; l < p->nlevels; l++) {
             const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
             const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
