@@ -137,8 +137,8 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
         static const int M = SPP_MAX_LEVEL;
         int32_t ri[SPP_MAX_LEVEL * SPP_MAX_LEVEL], cj[SPP_MAX_LEVEL * SPP_MAX_LEVEL];
         int nr[SPP_MAX_LEVEL], nc[SPP_MAX_LEVEL];
+        const int dj = pl->p.pool == SPP_POOL_AVG; /* avg sums: covers without overlap */
         for (int i = 0; i < a->n; i++) { /* per bin row and column, once */
-            const int dj = pl->p.pool == SPP_POOL_AVG;
             nr[i] = sc_cover(b->rows, b->n, a->rows[i].start, a->rows[i].end, dj, ri + i * M);
             nc[i] = sc_cover(b->cols, b->n, a->cols[i].start, a->cols[i].end, dj, cj + i * M);
         }
