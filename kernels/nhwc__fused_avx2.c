@@ -7,8 +7,8 @@
  *  - scalar: inputs of <= 512 elements run naive's loops (the per-call plan costs more).
  *  - small-cells: forward max (argmax or not), H*W <= 400, C >= 2, one level read from the
  *    input or H*W <= 64: the cell-major core of small_cells_avx2.h, 16 channels, L1 tile.
- *  - blocks-2d: max with argmax on maps of >= 600 cells within L3: each element read once
- *    into disjoint blocks, merged into rows and columns (nhwc_fused_blocks.h).
+ *  - blocks-2d: max on maps of >= 600 cells within L3 (2 MiB values only): each element read
+ *    once into disjoint blocks, merged into rows and columns (nhwc_fused_blocks.h).
  *  - two-phase (H*W <= 400, H x column intervals <= 320), rows (otherwise): a task (sample,
  *    channel group, normally all of C) reduces each input row over every distinct column
  *    interval of all levels, then folds the row partials into the bins containing the row;

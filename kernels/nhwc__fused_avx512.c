@@ -9,7 +9,7 @@
  *  - scalar (<= 512 input elements: naive's loops);
  *  - small-cells (forward max, H*W <= 400, C >= 2, one level read from the input or
  *    H*W <= 64): the core of small_cells_avx512.h, the 16 channels of a tile pixel in one zmm;
- *  - blocks-2d (max with argmax, maps of >= 600 cells within L3);
+ *  - blocks-2d (max, maps of >= 600 cells within L3, 2 MiB values only);
  *  - two-phase (H*W <= 64, H x column intervals <= 320), rows (otherwise); two-phase-cols
  *    forced only;
  *  - bwd-tile, bwd-tile-pfw (max backward of small maps: an L1 tile), bwd-scatter,

@@ -1,23 +1,26 @@
-/* nhwc_fused_blocks.h: the fused NHWC forward's 2-D blocks, for max with argmax on the maps
- * the plan gives them to (nhwc_fused_plan.h: detection-sized maps whose input stays in L3).
- * Not a kernel; nhwc_fused_fwd.h runs it.
+/* nhwc_fused_blocks.h: the fused NHWC forward's 2-D blocks, for max (with argmax or values
+ * only) on the maps the plan gives them to (nhwc_fused_plan.h: detection-sized maps whose input
+ * stays in L3). Not a kernel; nhwc_fused_fwd.h runs it.
  *
  * The elementary row and column segments of all levels cut the map into disjoint blocks;
  * each block is read once into registers (row-major, the scan rule), row intervals are merged
  * from blocks downwards (the scan rule again: pieces advance downwards), column intervals
  * side by side with the position-aware v_merge_fast (the earlier position wins between equal
- * maxima), so there are no per-row partials or row folds. Fast path only: the raw inputs are
- * summed into *tot, and a NaN there makes the caller rerun the task on the exact row path.
- * Same bits as the row path (docs/spec.md#3-max-and-avg). No software prefetch: the hardware
- * prefetchers alone do better on this access pattern. */
+ * maxima), so there are no per-row partials or row folds. Values only, the side-by-side merge
+ * has no positions to break a tie with, and only +0.0 against -0.0 makes the choice visible:
+ * such a tie is reported and the task rerun on the exact row path, as a NaN is (the raw inputs
+ * are summed into *tot; a NaN there makes the caller rerun). Same bits as the row path
+ * (docs/spec.md#3-max-and-avg). No software prefetch: the hardware prefetchers alone do better
+ * on this access pattern. */
 #ifndef NHWC_FUSED_BLOCKS_H
 #define NHWC_FUSED_BLOCKS_H
 
 #include "nhwc_fused_plan.h"
 #include "nhwc_simd.h"
 
-/* 2-D blocks (planned by spp_fz_build), one channel block, max with argmax, fast path (no
- * NaN; the caller reruns the task on the row path when *tot says there may be one):
+/* 2-D blocks (planned by spp_fz_build), one channel block, max with argmax (pos) or values
+ * only, fast path (no NaN; the caller reruns the task on the row path when *tot says there may
+ * be one, or this returns 1: a values-only tie of +0.0 and -0.0 between side-by-side pieces):
  *  1. every leaf block (row leaf x column leaf, both elementary, so each input element is read
  *     exactly once) scanned in row-major order with the scan rule into its slot;
  *  2. every row item merged from its pieces for every column leaf: pieces advance downwards,
@@ -26,16 +29,17 @@
  *     their pieces side by side with v_merge_fast (the earlier position among equal maxima),
  *     and the bins copied into the accumulators (Av, Ap) that fz_fwd_one writes out.
  * Slots: row item r and column leaf k at r * ncl + k, then one per column item (S: pslots). */
-NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs,
-                           const int *cnt, int masked, float *Sv, int32_t *Sp, float *Av,
-                           int32_t *Ap, vf *tot)
+NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs,
+                          const int *cnt, int masked, const int pos, float *Sv, int32_t *Sp,
+                          float *Av, int32_t *Ap, vf *tot)
 {
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, W = p->w;
     const fz_axis *ra = &fp->ra, *ca = &fp->ca;
     const int ncl = ca->nleaf;
     vf sum[NV];
-    for (int k = 0; k < NV; k++)
+    vm tie = vm_nan(vf_zero()); /* no lane set */
+    for (int k = 0; k < NVM(masked); k++)
         sum[k] = vf_zero();
     for (int a = 0; a < ra->nleaf; a++) {
         const int r = ra->leaf[a];
@@ -46,9 +50,10 @@ NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *x
             vf b[NV];
             vi bp[NV];
             const float *x0 = xs + (h0 * W + w0) * C;
-            for (int k = 0; k < NV; k++) {
+            for (int k = 0; k < NVM(masked); k++) {
                 b[k] = v_ld(x0 + k * VW, masked, cnt[k]);
-                bp[k] = vi_set1((int32_t)(h0 * W + w0));
+                if (pos)
+                    bp[k] = vi_set1((int32_t)(h0 * W + w0));
             }
             const vi one = vi_set1(1);
             for (int64_t h = h0; h < h1; h++) {
@@ -56,23 +61,28 @@ NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *x
                 vi pv = vi_set1((int32_t)(h * W + ws));
                 for (int64_t w = ws; w < w1; w++) {
                     const float *xe = xs + (h * W + w) * C;
-                    for (int k = 0; k < NV; k++) {
+                    for (int k = 0; k < NVM(masked); k++) {
                         const vf v = v_ld(xe + k * VW, masked, cnt[k]);
                         sum[k] = vf_add(sum[k], v);
-                        v_fold_fast(&b[k], &bp[k], v, pv);
+                        if (pos)
+                            v_fold_fast(&b[k], &bp[k], v, pv);
+                        else
+                            b[k] = vf_max(v, b[k]);
                     }
-                    pv = vi_add(pv, one);
+                    if (pos)
+                        pv = vi_add(pv, one);
                 }
             }
             const int64_t o = ((int64_t)r * ncl + kl) * CBW;
-            for (int k = 0; k < NV; k++) {
+            for (int k = 0; k < NVM(masked); k++) {
                 sum[k] = vf_add(sum[k], b[k]); /* the first element */
                 vf_storeu(Sv + o + k * VW, b[k]);
-                vi_storeu(Sp + o + k * VW, bp[k]);
+                if (pos)
+                    vi_storeu(Sp + o + k * VW, bp[k]);
             }
         }
     }
-    for (int k = 0; k < NV; k++)
+    for (int k = 0; k < NVM(masked); k++)
         *tot = vf_add(*tot, sum[k]);
     for (int t = 0; t < ra->nq; t++) {
         const int r = ra->ord[t], np = ra->np[r];
@@ -82,19 +92,24 @@ NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *x
             vf b[NV];
             vi bp[NV];
             int64_t o = ((int64_t)ra->piece[r][0] * ncl + kl) * CBW;
-            for (int k = 0; k < NV; k++) {
+            for (int k = 0; k < NVM(masked); k++) {
                 b[k] = vf_loadu(Sv + o + k * VW);
-                bp[k] = vi_loadu(Sp + o + k * VW);
+                if (pos)
+                    bp[k] = vi_loadu(Sp + o + k * VW);
             }
             for (int m = 1; m < np; m++) {
                 o = ((int64_t)ra->piece[r][m] * ncl + kl) * CBW;
-                for (int k = 0; k < NV; k++)
-                    v_fold_fast(&b[k], &bp[k], vf_loadu(Sv + o + k * VW), vi_loadu(Sp + o + k * VW));
+                for (int k = 0; k < NVM(masked); k++)
+                    if (pos)
+                        v_fold_fast(&b[k], &bp[k], vf_loadu(Sv + o + k * VW), vi_loadu(Sp + o + k * VW));
+                    else
+                        b[k] = vf_max(vf_loadu(Sv + o + k * VW), b[k]);
             }
             o = ((int64_t)r * ncl + kl) * CBW;
-            for (int k = 0; k < NV; k++) {
+            for (int k = 0; k < NVM(masked); k++) {
                 vf_storeu(Sv + o + k * VW, b[k]);
-                vi_storeu(Sp + o + k * VW, bp[k]);
+                if (pos)
+                    vi_storeu(Sp + o + k * VW, bp[k]);
             }
         }
     }
@@ -116,19 +131,28 @@ NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *x
             vf b[NV];
             vi bp[NV];
             int64_t o = slot[ca->piece[c][0]] * CBW;
-            for (int k = 0; k < NV; k++) {
+            for (int k = 0; k < NVM(masked); k++) {
                 b[k] = vf_loadu(Sv + o + k * VW);
-                bp[k] = vi_loadu(Sp + o + k * VW);
+                if (pos)
+                    bp[k] = vi_loadu(Sp + o + k * VW);
             }
             for (int m = 1; m < np; m++) {
                 o = slot[ca->piece[c][m]] * CBW;
-                for (int k = 0; k < NV; k++)
-                    v_merge_fast(&b[k], &bp[k], vf_loadu(Sv + o + k * VW), vi_loadu(Sp + o + k * VW));
+                for (int k = 0; k < NVM(masked); k++) {
+                    const vf v = vf_loadu(Sv + o + k * VW);
+                    if (pos) {
+                        v_merge_fast(&b[k], &bp[k], v, vi_loadu(Sp + o + k * VW));
+                    } else {
+                        tie = vm_or(tie, vm_zero_tie(v, b[k]));
+                        b[k] = vf_max(v, b[k]);
+                    }
+                }
             }
             o = slot[c] * CBW;
-            for (int k = 0; k < NV; k++) {
+            for (int k = 0; k < NVM(masked); k++) {
                 vf_storeu(Sv + o + k * VW, b[k]);
-                vi_storeu(Sp + o + k * VW, bp[k]);
+                if (pos)
+                    vi_storeu(Sp + o + k * VW, bp[k]);
             }
         }
         for (int l = 0; l < p->nlevels; l++) {
@@ -140,11 +164,13 @@ NHWC_INLINE void fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *x
                     const int64_t o = slot[ca->map[l][j]] * CBW;
                     const int64_t d = (int64_t)(fp->lbin[l] + i * n + j) * CBW;
                     memcpy(Av + d, Sv + o, CBW * sizeof *Av);
-                    memcpy(Ap + d, Sp + o, CBW * sizeof *Ap);
+                    if (pos)
+                        memcpy(Ap + d, Sp + o, CBW * sizeof *Ap);
                 }
             }
         }
     }
+    return vm_any(tie);
 }
 
 #endif

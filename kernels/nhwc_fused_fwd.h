@@ -29,6 +29,18 @@
 #include "nhwc_fused_rows.h"
 #include "nhwc_fused_ws.h"
 
+/* CALL(m) with the block's form m as a constant: 0 whole, 1 a tail of more than one vector,
+ * 2 a tail of at most one (NVM, nhwc_simd.h). */
+#define FZ_BY_FORM(masked, cnt, CALL)                                                            \
+    do {                                                                                         \
+        if (!(masked))                                                                           \
+            CALL(0);                                                                             \
+        else if ((cnt)[1] == 0)                                                                  \
+            CALL(2);                                                                             \
+        else                                                                                     \
+            CALL(1);                                                                             \
+    } while (0)
+
 /* One task: sample b (xb: its first element), channel blocks [k0, k1), rows in order and,
  * inside a row, the blocks in order, so the row is read front to back. Accumulators of block
  * k are at Av/Ap + (k - k0) * bins * CBW. Returns 1 if the fast max path saw a possible NaN. */
@@ -39,17 +51,20 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
     const spp_problem *p = &pl->p;
     const int64_t H = p->h, abin = pl->bins_per_channel * CBW;
     vf tot = vf_zero();
-    if (fp->blk && mode == MODE_MAXPOS && fast) { /* the 2-D blocks, block by block */
+    if (fp->blk && mode != MODE_SUM && fast) { /* the 2-D blocks, block by block */
+        const int pos = mode == MODE_MAXPOS;
+        int tie = 0;
         for (int64_t kb = k0; kb < k1; kb++) {
             int cnt[NV];
             const int masked = block_counts(p->c, kb * CBW, cnt);
             const float *xs = xb + kb * CBW;
-            if (!masked)
-                fz_blocks(fp, pl, xs, cnt, 0, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin, &tot);
-            else
-                fz_blocks(fp, pl, xs, cnt, 1, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin, &tot);
+            float *av = Av + (kb - k0) * abin;
+            int32_t *ap = Ap + (kb - k0) * abin;
+#define FZ_BLK(m) tie |= fz_blocks(fp, pl, xs, cnt, m, pos, Pv, Pp, av, ap, &tot)
+            FZ_BY_FORM(masked, cnt, FZ_BLK);
+#undef FZ_BLK
         }
-        return vf_anynan(tot);
+        return tie || vf_anynan(tot);
     }
     if (fp->two) { /* block by block: all rows' partials, then the bins */
         const int64_t rs = (int64_t)fp->nq * CBW;
@@ -60,21 +75,24 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
             const int masked = block_counts(p->c, kb * CBW, cnt);
             const float *xs = xb + kb * CBW, *xn = kb + 1 < k1 ? xb + (kb + 1) * CBW : NULL;
             if (fp->two == 2) { /* interval by interval */
-                if (!masked)
-                    fz_cols_all(fp, pl, xs, xn, kb == k0, cnt, 0, mode, fast, Pv, Pp, &tot);
-                else
-                    fz_cols_all(fp, pl, xs, xn, kb == k0, cnt, 1, mode, fast, Pv, Pp, &tot);
+#define FZ_ALL(m) fz_cols_all(fp, pl, xs, xn, kb == k0, cnt, m, mode, fast, Pv, Pp, &tot)
+                FZ_BY_FORM(masked, cnt, FZ_ALL);
+#undef FZ_ALL
             } else { /* row by row */
                 for (int64_t h = 0; h < H; h++) {
                     if (!fp->rowon[h])
                         continue;
-                    if (!masked)
-                        fz_cols(fp, pl, xs, h, 1, cnt, 0, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL);
-                    else
-                        fz_cols(fp, pl, xs, h, 1, cnt, 1, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL);
+#define FZ_ROW(m) fz_cols(fp, pl, xs, h, 1, cnt, m, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL)
+                    FZ_BY_FORM(masked, cnt, FZ_ROW);
+#undef FZ_ROW
                 }
             }
-            fz_bins(fp, pl, mode, fast, Pv, Pp, Av + (kb - k0) * abin, Ap + (kb - k0) * abin);
+            float *av = Av + (kb - k0) * abin;
+            int32_t *ap = Ap + (kb - k0) * abin;
+            if (masked && cnt[1] == 0)
+                fz_bins(fp, pl, 1, mode, fast, Pv, Pp, av, ap);
+            else
+                fz_bins(fp, pl, NV, mode, fast, Pv, Pp, av, ap);
         }
         return fast && mode != MODE_SUM && vf_anynan(tot);
     }
@@ -101,11 +119,13 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
             const int masked = block_counts(p->c, kb * CBW, cnt);
             float *av = Av + (kb - k0) * abin;
             int32_t *ap = Ap + (kb - k0) * abin;
-            if (!masked)
-                fz_cols(fp, pl, xb + kb * CBW, h, 0, cnt, 0, mode, fast, Pv, Pp, &tot, &cur);
+#define FZ_ROW(m) fz_cols(fp, pl, xb + kb * CBW, h, 0, cnt, m, mode, fast, Pv, Pp, &tot, &cur)
+            FZ_BY_FORM(masked, cnt, FZ_ROW);
+#undef FZ_ROW
+            if (masked && cnt[1] == 0)
+                fz_rowfold(fp, rr, pl, h, 1, mode, fast, Pv, Pp, av, ap);
             else
-                fz_cols(fp, pl, xb + kb * CBW, h, 0, cnt, 1, mode, fast, Pv, Pp, &tot, &cur);
-            fz_rowfold(fp, rr, pl, h, mode, fast, Pv, Pp, av, ap);
+                fz_rowfold(fp, rr, pl, h, NV, mode, fast, Pv, Pp, av, ap);
         }
     }
     return fast && mode != MODE_SUM && vf_anynan(tot);

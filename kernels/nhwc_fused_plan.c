@@ -302,7 +302,10 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    the two-phase row path is cheap and each block's slice of every pixel is fetched by
  *    itself), inputs that stay in L3 (FZ2_MAX_BYTES: from DRAM the row path's walk in address
  *    order streams and the blocks' 128-byte slices of 1-2 KiB pixels do not), and slots that
- *    stay in L2 (FZ2_MAX_SLOTS).
+ *    stay in L2 (FZ2_MAX_SLOTS). Values only (inference) the row path has no positions to
+ *    carry either, and the blocks win only on inputs of at most FZ2_INFER_MAX_BYTES (2 MiB, the
+ *    VM's L2): 0.62-0.87x the row path's time on 30x40 and 36x48, 0.89-1.08x on 43x57,
+ *    1.07-1.31x on 38x50 (C = 512) and 75x100 at 1 thread.
  *  - the tiled max backward on maps of at most FZ_BT_MAX_HW pixels with at least one output
  *    per 4 pixels (with fewer, the tile's writes cost more than the scatter into dx saves);
  *    its copy-out prefetches dx for writing when dx is at least FZ_BT_PFW_BYTES (on a dx in
@@ -317,6 +320,7 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
 #define FZ_TWO_MAX_HW_WIDE 64
 #define FZ2_MIN_HW 600
 #define FZ2_MAX_BYTES (16u << 20)
+#define FZ2_INFER_MAX_BYTES (2u << 20)
 #define FZ2_MAX_SLOTS 1024
 #define FZ_BT_MAX_HW 400
 #define FZ_BT_PFW_BYTES (1u << 20)
@@ -333,8 +337,8 @@ const spp_path spp_fz_paths[FZP_COUNT] = {
     [FZP_TWO] = {"two-phase", FZ_FWD,
                  "forward, H x column intervals <= 320, H*W <= 400 (8 lanes) or <= 64 (16 lanes)"},
     [FZP_TWO_COLS] = {"two-phase-cols", FZ_FWD, "never chosen; forced only"},
-    [FZP_BLOCKS] = {"blocks-2d", SPP_PASS_BIT(SPP_PASS_FORWARD),
-                    "max with argmax, H*W >= 600, x <= 16 MiB, <= 1024 slots (if plannable)"},
+    [FZP_BLOCKS] = {"blocks-2d", FZ_FWD,
+                    "max, H*W >= 600, x <= 16 MiB (2 MiB values only), <= 1024 slots (if plannable)"},
     [FZP_BT] = {"bwd-tile", FZ_BWD, "max, H*W <= 400, an output per 4 pixels, dx < 1 MiB"},
     [FZP_BT_PFW] = {"bwd-tile-pfw", FZ_BWD, "bwd-tile's maps with dx >= 1 MiB"},
     [FZP_SCATTER] = {"bwd-scatter", FZ_BWD, "max backward otherwise, dx < 16 MiB, within the L3 or threads > 1"},
@@ -400,8 +404,8 @@ static int fz_choose(const spp_plan *pl, int threads, spp_pass pass, int force, 
         return FZP_SMALL;
     fz_plan fp;
     fz_intervals(&fp, pl);
-    if (pass == SPP_PASS_FORWARD && p->pool == SPP_POOL_MAX && hw >= FZ2_MIN_HW &&
-        bytes <= FZ2_MAX_BYTES) {
+    if (p->pool == SPP_POOL_MAX && hw >= FZ2_MIN_HW &&
+        bytes <= (pass == SPP_PASS_INFER ? FZ2_INFER_MAX_BYTES : FZ2_MAX_BYTES)) {
         const int64_t s2 = fz_blocks_plan(&fp, pl);
         if (s2 > 0 && s2 <= FZ2_MAX_SLOTS)
             return FZP_BLOCKS;

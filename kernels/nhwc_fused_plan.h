@@ -17,11 +17,12 @@
  *    (bin starts and ends never decrease with the bin index in any convention).
  * Two-phase (two): 1 (path two-phase) or 2 (two-phase-cols): a block's partials of all rows
  *    kept (H * nq slots), then every bin folds its rows; rowon flags the rows some bin holds.
- * 2-D blocks (blk, ra, ca, need; path blocks-2d, max with argmax): the elementary row and
+ * 2-D blocks (blk, ra, ca, need; path blocks-2d, max forward): the elementary row and
  *    column segments of all levels (leaves) cut the map into disjoint blocks; every other row
  *    or column item is merged from shorter ones. Impossible when a leaf is not elementary or
  *    an axis has more than FZ2_MAXI / 3 distinct intervals (spp_fz_choose_path then refuses
- *    the path). Its exact rerun on a possible NaN takes the row path the kernel would choose. */
+ *    the path). Its exact rerun (a possible NaN; values only, a +0.0/-0.0 tie between side-by-side
+ *    pieces) takes the row path the kernel would choose. */
 #ifndef NHWC_FUSED_PLAN_H
 #define NHWC_FUSED_PLAN_H
 
@@ -88,7 +89,7 @@ typedef struct {
     int16_t colq[SPP_MAX_LEVELS][SPP_MAX_LEVEL]; /* level l, column bin j -> interval */
     int32_t lbin[SPP_MAX_LEVELS];             /* first accumulator of level l */
     int64_t pslots;                           /* partial slots per thread of the path */
-    int blk;                                  /* max with argmax, no NaN: the 2-D blocks */
+    int blk;                                  /* max, no NaN: the 2-D blocks */
     fz_axis ra, ca;                           /* 2-D blocks: row and column items */
     uint64_t need[FZ2_MAXI];                  /* row item -> the column items its bins need */
 } fz_plan;

@@ -59,7 +59,7 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
     const int fmax = fast && mode != MODE_SUM;
     vf b[NV], sum[NV];
     vi bp[NV];
-    for (int k = 0; k < NV; k++) {
+    for (int k = 0; k < NVM(masked); k++) {
         b[k] = v_ld(xr + s * C + k * VW, masked, cnt[k]);
         sum[k] = b[k];
         if (mode == MODE_MAXPOS)
@@ -74,7 +74,7 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
         pv = vi_add(pv, one);
         if (pc)
             fz_cursor_step(pc);
-        for (int k = 0; k < NV; k++) {
+        for (int k = 0; k < NVM(masked); k++) {
             const vf v = v_ld(xe + k * VW, masked, cnt[k]);
             if (fmax)
                 sum[k] = vf_add(sum[k], v);
@@ -91,9 +91,9 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
         }
     }
     if (fmax)
-        for (int k = 0; k < NV; k++)
+        for (int k = 0; k < NVM(masked); k++)
             *tot = vf_add(*tot, sum[k]);
-    for (int k = 0; k < NV; k++) {
+    for (int k = 0; k < NVM(masked); k++) {
         vf_storeu(dv + k * VW, b[k]);
         if (mode == MODE_MAXPOS)
             vi_storeu(dp + k * VW, bp[k]);
@@ -103,17 +103,17 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
 /* One column interval merged from its np pieces pc[] (slots of the same row: Pv, Pp) into the
  * slot (dv, dp); the pieces advance left to right (max) or partition it (sums). */
 NHWC_INLINE void fz_merge(const float *Pv, const int32_t *Pp, const int16_t *pc, int np,
-                          int mode, int fast, float *dv, int32_t *dp)
+                          const int nv, int mode, int fast, float *dv, int32_t *dp)
 {
     vf b[NV];
     vi bp[NV];
-    for (int k = 0; k < NV; k++) {
+    for (int k = 0; k < nv; k++) {
         b[k] = vf_loadu(Pv + pc[0] * CBW + k * VW);
         if (mode == MODE_MAXPOS)
             bp[k] = vi_loadu(Pp + pc[0] * CBW + k * VW);
     }
     for (int m = 1; m < np; m++)
-        for (int k = 0; k < NV; k++) {
+        for (int k = 0; k < nv; k++) {
             const vf v = vf_loadu(Pv + pc[m] * CBW + k * VW);
             if (mode == MODE_MAXPOS) {
                 const vi vp = vi_loadu(Pp + pc[m] * CBW + k * VW);
@@ -127,7 +127,7 @@ NHWC_INLINE void fz_merge(const float *Pv, const int32_t *Pp, const int16_t *pc,
                 b[k] = vf_add(b[k], v);
             }
         }
-    for (int k = 0; k < NV; k++) {
+    for (int k = 0; k < nv; k++) {
         vf_storeu(dv + k * VW, b[k]);
         if (mode == MODE_MAXPOS)
             vi_storeu(dp + k * VW, bp[k]);
@@ -165,7 +165,7 @@ NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs,
             fz_scan(xr, C, fp->qs[q], fp->qe[q], (int32_t)(h * W), cnt, masked, mode, fast,
                     Pv + q * CBW, Pp + q * CBW, tot, pc);
         else
-            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], mode, fast, Pv + q * CBW, Pp + q * CBW);
+            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], NVM(masked), mode, fast, Pv + q * CBW, Pp + q * CBW);
     }
 }
 
@@ -210,7 +210,7 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
                 pc[m] = fp->piece[q][m];
             for (int64_t h = 0; h < H; h++)
                 if (fp->rowon[h])
-                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, mode, fast, Pv + h * rs + q * CBW,
+                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, NVM(masked), mode, fast, Pv + h * rs + q * CBW,
                              Pp + h * rs + q * CBW);
         }
     }
@@ -219,8 +219,8 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
 /* Row h's partials P folded into the accumulators of every bin containing the row (rows
  * arrive in increasing order; the first row of a bin initializes it). */
 NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
-                            int64_t h, int mode, int fast, const float *Pv, const int32_t *Pp,
-                            float *Av, int32_t *Ap)
+                            int64_t h, const int nv, int mode, int fast, const float *Pv,
+                            const int32_t *Pp, float *Av, int32_t *Ap)
 {
     const spp_problem *p = &pl->p;
     const int64_t H = p->h;
@@ -235,7 +235,7 @@ NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan
                 const int q = fp->colq[l][j];
                 const float *pv = Pv + q * CBW;
                 const int32_t *pp = Pp + q * CBW;
-                for (int k = 0; k < NV; k++) {
+                for (int k = 0; k < nv; k++) {
                     const vf v = vf_loadu(pv + k * VW);
                     if (first) {
                         vf_storeu(av + k * VW, v);
@@ -265,7 +265,7 @@ NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan
 /* Two-phase, second phase: every bin of one block folds its rows' partials (P: all rows, row
  * h at slot h * nq) in registers, rows in increasing order as in fz_rowfold (same arithmetic,
  * same results), and is stored once. */
-NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, int mode, int fast,
+NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, const int nv, int mode, int fast,
                          const float *Pv, const int32_t *Pp, float *Av, int32_t *Ap)
 {
     const spp_problem *p = &pl->p;
@@ -283,7 +283,7 @@ NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, int mode, int fa
                 const int32_t *pp = Pp + r0 * rs + q * CBW;
                 vf b[NV];
                 vi bp[NV];
-                for (int k = 0; k < NV; k++) {
+                for (int k = 0; k < nv; k++) {
                     b[k] = vf_loadu(pv + k * VW);
                     if (mode == MODE_MAXPOS)
                         bp[k] = vi_loadu(pp + k * VW);
@@ -291,7 +291,7 @@ NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, int mode, int fa
                 for (int64_t h = r0 + 1; h < r1; h++) {
                     pv += rs;
                     pp += rs;
-                    for (int k = 0; k < NV; k++) {
+                    for (int k = 0; k < nv; k++) {
                         const vf v = vf_loadu(pv + k * VW);
                         if (mode == MODE_MAXPOS) {
                             if (fast)
@@ -305,7 +305,7 @@ NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, int mode, int fa
                         }
                     }
                 }
-                for (int k = 0; k < NV; k++) {
+                for (int k = 0; k < nv; k++) {
                     vf_storeu(av + k * VW, b[k]);
                     if (mode == MODE_MAXPOS)
                         vi_storeu(ap + k * VW, bp[k]);

@@ -62,6 +62,11 @@ NHWC_INLINE void v_merge_fast(vf *b, vi *bp, vf v, vi p)
     *bp = vi_blend(*bp, p, u);
 }
 
+/* The vectors of a channel block a fused scan carries: masked 0 (a whole block) and 1 (a tail
+ * block wider than one vector) carry NV, masked 2 (a tail of at most VW channels, C = 67's 3
+ * say) one, so a narrow tail costs a quarter of a block rather than a whole one. */
+#define NVM(masked) ((masked) == 2 ? 1 : NV)
+
 /* Load NV vectors of a channel block; masked (tail block) loads cnt[k] lanes of vector k. */
 NHWC_INLINE vf v_ld(const float *p, int masked, int n)
 {

@@ -49,6 +49,12 @@ static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); } /* a > b ? a
 /* m ? c : p, for lanes where the candidate position c is known to exceed p */
 static inline vi vi_upd(vi p, vi c, vm m) { return _mm512_mask_mov_epi32(p, m, c); }
 static inline int vf_anynan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+static inline vm vm_zero_tie(vf a, vf b)
+{
+    return _mm512_mask_cmpneq_epi32_mask(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), _mm512_castps_si512(a),
+                                         _mm512_castps_si512(b));
+}
+static inline int vm_any(vm m) { return m != 0; }
 static inline vf vf_scale_d(vf a, double r)
 {
     const __m512d d = _mm512_set1_pd(r);
@@ -94,6 +100,12 @@ static inline vi vi_upd(vi p, vi c, vm m)
     return vi_blend(p, c, m);
 }
 static inline int vf_anynan(vf a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+static inline vm vm_zero_tie(vf a, vf b)
+{
+    const __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b));
+    return _mm256_andnot_ps(_mm256_castsi256_ps(same), _mm256_cmp_ps(a, b, _CMP_EQ_OQ));
+}
+static inline int vm_any(vm m) { return _mm256_movemask_ps(m) != 0; }
 static inline vf vf_scale_d(vf a, double r)
 {
     const __m256d d = _mm256_set1_pd(r);

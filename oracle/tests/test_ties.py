@@ -96,3 +96,26 @@ def test_hand_examples(impl, vals, shape, expect):
     want = np.float32(vals[expect])
     assert y.view(np.uint32)[0, 0] == want.view(np.uint32) or (np.isnan(want) and
                                                                np.isnan(y[0, 0]))
+
+
+@pytest.mark.parametrize("impl", [k.name for k in KERNELS
+                                  if any(p.name == "blocks-2d" for p in k.paths)])
+@pytest.mark.parametrize("argmax", [False, True], ids=["infer", "forward"])
+def test_signed_zero_tie_between_side_by_side_blocks(impl, argmax):
+    """The 2-D blocks merge column pieces side by side. On a 2x7 map with levels {2, 1}
+    (adaptive: column bins [0,4) and [3,7)) the left piece [0,3) has its +0.0 in row 1 and the
+    piece [3,4) its -0.0 in row 0, which comes first in row-major order: the whole-map bin must
+    hold -0.0. Without positions (inference) only a tie check can see that."""
+    k = next(k for k in KERNELS if k.name == impl)
+    if not k.runnable:
+        pytest.skip(f"{impl}: {L.isa_unavailable(k.isa)}")
+    d = dict(n=1, c=3, h=2, w=7, levels=[2, 1], pool="max", bins="adaptive", layout="nhwc")
+    plane = np.array([[-1, -1, -1, -0.0, -1, -1, -1], [0.0, -1, -1, -1, -1, -1, -1]], np.float32)
+    x = np.repeat(plane[None, :, :, None], d["c"], axis=3).copy()
+    yo, ao = O.forward_problem(d, x)
+    with L.Op(impl, d) as op:
+        op.force_path("blocks-2d")
+        y = np.full(O.out_shape(d), np.nan, np.float32)
+        op.forward_into(x, y, np.zeros(O.out_shape(d), np.int32) if argmax else None)
+    assert np.signbit(yo[0, 4 * d["c"]:]).all()   # the whole-map bin: -0.0 in every channel
+    assert np.array_equal(y.view(np.uint32), yo.view(np.uint32)), (y, yo)

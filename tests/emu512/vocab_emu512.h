@@ -98,6 +98,13 @@ static inline vf vf_max(vf a, vf b) /* a > b ? a : b, as vmaxps */
 }
 static inline vi vi_upd(vi p, vi c, vm m) { return vi_blend(p, c, m); } /* mask_mov */
 static inline int vf_anynan(vf a) { return vm_nan(a) != 0; }
+static inline vm vm_zero_tie(vf a, vf b) /* equal, bits differ: as vcmpps then vpcmpd under it */
+{
+    const __m256i slo = _mm256_cmpeq_epi32(_mm256_castps_si256(a.lo), _mm256_castps_si256(b.lo));
+    const __m256i shi = _mm256_cmpeq_epi32(_mm256_castps_si256(a.hi), _mm256_castps_si256(b.hi));
+    return (vm)(vm_eq(a, b) & ~emu_bits(_mm256_castsi256_ps(slo), _mm256_castsi256_ps(shi)));
+}
+static inline int vm_any(vm m) { return m != 0; }
 /* (float)((double)a * r) per lane, as vf_scale_d's vcvtps2pd, vmulpd, vcvtpd2ps */
 static inline __m256 emu_scale8(__m256 a, __m256d d)
 {
