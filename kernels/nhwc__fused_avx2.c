@@ -20,7 +20,7 @@
  * Max: fast folds, NaN probe, exact rerun on a possible NaN: first maximum on ties (-0.0 ==
  *      +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, naive's
  *      (docs/spec.md#3-max-and-avg). Avg: float sums times a double reciprocal, same for any
- *      thread count.
+ *      thread count; a NaN mean is the default NaN on the row paths.
  * Parallel split: tasks (sample, channel group), >= 2 per thread when N is small; forward
  *      tasks write disjoint outputs, backward tasks own disjoint dx regions; no atomics. dx
  *      is bitwise naive's (docs/spec.md#4-gradients).

@@ -17,7 +17,8 @@
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise
  *      (docs/spec.md#3-max-and-avg). Avg: float sums times the double reciprocal of the two
- *      divisors' product, identical for every thread count.
+ *      divisors' product, identical for every thread count (row paths: a NaN mean is the
+ *      default NaN).
  * Parallel split: tasks (sample, channel group); backward tasks own their dx regions
  *      (zero-fill and accumulate in one pass), no races, no atomics; dx is naive's.
  * Workspace: the most any pass's path needs (nhwc_fused_ws.h).

@@ -190,20 +190,30 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             const int64_t o0 = spp_y_index(pl, b, l, c0, 0, 0);
             float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
             const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
-            if (mode == MODE_SUM) /* the means, in place: (float)((double)sum * (1 / divisor)),
-                                     4 lanes at a time, the block's channels only; a multiply,
-                                     not vdivpd (half of a small map's time): the double
-                                     product is within 2^-53 of the quotient, far inside the
-                                     avg bound, and the same on every thread count */
+            if (mode == MODE_SUM) { /* the means, in place: (float)((double)sum * (1 /
+                                       divisor)), 4 lanes at a time, the block's channels only;
+                                       a multiply, not vdivpd (half of a small map's time): the
+                                       double product is within 2^-53 of the quotient, far
+                                       inside the avg bound, and the same on every thread
+                                       count. A NaN mean becomes the default NaN: a sum of two
+                                       NaNs keeps its first operand's, and the compiler may
+                                       order an addition's operands differently in the one-
+                                       and multi-thread copies of this code (it did, in the
+                                       coverage build), which would break the bitwise
+                                       determinism across thread counts. */
+                const __m128 dnan = _mm_castsi128_ps(_mm_set1_epi32(0x7fc00000));
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
                         const __m256d r = _mm256_set1_pd(
                             1.0 / (double)(lv->rows[i].div * lv->cols[j].div));
                         float *a = av + (int64_t)(i * n + j) * CBW;
-                        for (int e = 0; e < cw; e += 4)
-                            _mm_storeu_ps(a + e, _mm256_cvtpd_ps(_mm256_mul_pd(
-                                                     _mm256_cvtps_pd(_mm_loadu_ps(a + e)), r)));
+                        for (int e = 0; e < cw; e += 4) {
+                            const __m128 m = _mm256_cvtpd_ps(
+                                _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + e)), r));
+                            _mm_storeu_ps(a + e, _mm_blendv_ps(m, dnan, _mm_cmpunord_ps(m, m)));
+                        }
                     }
+            }
             if (st == 1) { /* one bin: the block's outputs are contiguous channels */
                 memcpy(y + o0, av, (size_t)cw * sizeof *y);
                 if (mode == MODE_MAXPOS)
