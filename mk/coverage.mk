@@ -13,8 +13,12 @@ COV_BUILD ?= build-cov
 # the default optimisation (-O3): the branches counted are the ones the shipped code has (at
 # -O0 every constant-mode copy of an always_inline loop keeps the branches -O3 folds away);
 # SPP_COVERAGE: the region row write-out out of line, one copy per unit rather than one per
-# call site (kernels/nhwc_roi_row.h says why)
-COV_MAKE = $(MAKE) --no-print-directory SAN="--coverage -DSPP_COVERAGE"
+# call site (kernels/nhwc_roi_row.h says why); -fno-early-inlining: gcov instruments after the
+# early inliner, so a small static inline helper's branches (and the loop tests around the vector
+# vocabulary's one-line operations) were counted once per call site, or filed under the
+# vocabulary's lines; without it each function body is counted once per unit, as gcov means it.
+# The main inliner still inlines them, and always_inline forms keep one copy per form.
+COV_MAKE = $(MAKE) --no-print-directory SAN="--coverage -DSPP_COVERAGE -fno-early-inlining"
 # hit counts past 2^32 are real here (the driver's inner loops), not gcov's overflow bug
 GCOVR = .venv/bin/gcovr -r . --filter 'kernels/' --filter 'src/' --gcov-suspicious-hits-threshold=0 \
 	--merge-mode-functions=separate
