@@ -282,6 +282,41 @@ static inline void scz_t16(const float *const src[16], int nl, __m512 *probe, fl
     }
 }
 
+/* 4 rows of 16 lanes at A (row e at A + 16 e, lane k = channel k) -> out[k * ds + e] for the
+ * first `valid` channels: 4 x 4 transposes within the 128-bit lanes (lane L of u[j] then holds
+ * channel 4L + j's 4 values), a fraction of a 16 x 16 transpose's shuffles. With ds == 4 (a
+ * 2 x 2 level) the 16 channels' values are 64 contiguous floats: a 4 x 4 transpose of the
+ * 128-bit lanes and 4 stores; else one masked store per channel, of the lane holding it. */
+static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
+{
+    const __m512 r0 = _mm512_loadu_ps(A), r1 = _mm512_loadu_ps(A + 16);
+    const __m512 r2 = _mm512_loadu_ps(A + 32), r3 = _mm512_loadu_ps(A + 48);
+    const __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
+    const __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
+    const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
+                         _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
+    if (ds == 4) {
+        const __m512 a = _mm512_shuffle_f32x4(u[0], u[1], 0x44);
+        const __m512 b = _mm512_shuffle_f32x4(u[0], u[1], 0xEE);
+        const __m512 c = _mm512_shuffle_f32x4(u[2], u[3], 0x44);
+        const __m512 d = _mm512_shuffle_f32x4(u[2], u[3], 0xEE);
+        const __m512 o[4] = {_mm512_shuffle_f32x4(a, c, 0x88), _mm512_shuffle_f32x4(a, c, 0xDD),
+                             _mm512_shuffle_f32x4(b, d, 0x88), _mm512_shuffle_f32x4(b, d, 0xDD)};
+        for (int m = 0; m < 4; m++) { /* o[m]: channels 4m .. 4m + 3 */
+            const int live = 4 * valid - 16 * m;
+            if (live >= 16)
+                _mm512_storeu_ps(out + 16 * m, o[m]);
+            else if (live > 0)
+                _mm512_mask_storeu_ps(out + 16 * m, vm_first(live), o[m]);
+        }
+        return;
+    }
+    for (int k = 0; k < valid; k++) { /* the lane's 4 floats land at out + k * ds */
+        const int L = k >> 2;
+        _mm512_mask_storeu_ps(out + k * ds - 4 * L, (__mmask16)(0xFu << (4 * L)), u[k & 3]);
+    }
+}
+
 /* 16 rows of n lanes each (row k at src[k]) -> dst[c * 16 + k], c < n, by scz_t16 blocks
  * (the tail by masked loads); returns 1 if a loaded lane may be NaN. The 16-lane NCHW input
  * stage: a tile of 16 planes (small-cells) or one row of them (nchw_fused_rows16.h). Two 8 x 8
@@ -323,12 +358,15 @@ static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
         return;
     }
 #ifndef NHWC_VOCAB_EXTERNAL
-    for (int64_t e0 = 0; e0 < nn; e0 += 16) { /* a tail block repeats its last row */
+    int64_t e0 = 0;
+    for (; e0 < nn && nn - e0 != 4; e0 += 16) { /* a tail block repeats its last row */
         const float *src[16];
         for (int r = 0; r < 16; r++)
             src[r] = A + (e0 + r < nn ? e0 + r : nn - 1) * SCZ_LANES;
         scz_t16(src, 16, NULL, out + e0, nn, nn - e0 < 16 ? (int)(nn - e0) : 16, valid);
     }
+    if (e0 < nn) /* 4 bins left: a 2 x 2 level, or 6 x 6 after two blocks */
+        scz_t4(A + e0 * SCZ_LANES, out + e0, nn, valid);
 #else
     for (int k = 0; k < valid; k++)
         for (int64_t e = 0; e < nn; e++)
