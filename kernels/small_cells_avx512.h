@@ -317,6 +317,42 @@ static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
     }
 }
 
+/* scz_t16's job for a last block of nc <= 8 columns: rows k = 0..15 (the first nc lanes at
+ * src[k]) -> dst[c * 16 + k], c < nc, by 8 x 8 transposes in both 256-bit halves, half the
+ * shuffles. Vector k < 4 holds rows k and k + 4, vector 4 + k rows 8 + k and 12 + k, so that
+ * the last step's two 128-bit lanes from each side land in row order. */
+static inline void scz_t8(const float *const src[16], int nc, __m512 *probe, float *dst)
+{
+    const __mmask8 m = (__mmask8)((1u << nc) - 1u);
+    __m512 v[8], t[8];
+    for (int k = 0; k < 8; k++) {
+        const int a = k < 4 ? k : k + 4; /* rows a (low half) and a + 4 (high half) */
+        const __m256 lo = _mm256_maskz_loadu_ps(m, src[a]), hi = _mm256_maskz_loadu_ps(m, src[a + 4]);
+        v[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    }
+    for (int i = 0; i < 4; i++)
+        t[i] = _mm512_add_ps(v[i], v[i + 4]);
+    *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(t[0], t[1]),
+                                                 _mm512_add_ps(t[2], t[3])));
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
+    /* v[g + j] (g = 0, 4): in 128-bit lane L, column j (L even) or 4 + j (L odd) of 4 rows */
+    for (int g = 0; g < 8; g += 4) {
+        v[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+        v[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+        v[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        v[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        if (j < nc)
+            _mm512_storeu_ps(dst + j * 16, _mm512_shuffle_f32x4(v[j], v[4 + j], 0x88));
+        if (4 + j < nc)
+            _mm512_storeu_ps(dst + (4 + j) * 16, _mm512_shuffle_f32x4(v[j], v[4 + j], 0xDD));
+    }
+}
+
 /* 16 rows of n lanes each (row k at src[k]) -> dst[c * 16 + k], c < n, by scz_t16 blocks
  * (the tail by masked loads); returns 1 if a loaded lane may be NaN. The 16-lane NCHW input
  * stage: a tile of 16 planes (small-cells) or one row of them (nchw_fused_rows16.h). Two 8 x 8
@@ -329,7 +365,10 @@ static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst
     __m512 probe = _mm512_setzero_ps();
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
         const int nc = n - c0 < 16 ? (int)(n - c0) : 16;
-        scz_t16(s, nc, &probe, dst + c0 * 16, 16, 16, nc);
+        if (nc <= 8)
+            scz_t8(s, nc, &probe, dst + c0 * 16);
+        else
+            scz_t16(s, nc, &probe, dst + c0 * 16, 16, 16, nc);
         for (int k = 0; k < 16; k++)
             s[k] += 16;
     }
