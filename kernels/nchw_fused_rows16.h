@@ -6,7 +6,7 @@
  * nchw_fused.h) at 16 lanes, written over vec_vocab.h's 16-lane vocabulary so tests/emu512/
  * runs it on AVX2 too:
  *  - each input row of the 16 planes is loaded once into a row buffer R (column w at
- *    R + w * 16) by 16 x 16 register transposes (scz_t16_rows of small_cells_avx512.h; the
+ *    R + w * 16) by 16 x 16 register transposes (scz_t16_rows of transpose16.h; the
  *    column tail by masked loads), whose loaded rows are summed on the way as the row's NaN
  *    probe;
  *  - per level read from the input and column bin, the row partial (value and column, the

@@ -1,0 +1,202 @@
+/* transpose16.h: register transposes of 32-bit lanes for the 16-lane kernels
+ * (small_cells_avx512.h, nchw_fused_rows16.h): 16 planes' pixels into a pixel-major tile
+ * ([pixel][16 lanes]), and bins of 16 channels ([bin][16 lanes]) out to SPP's channel-major
+ * output. Bit patterns move unchanged, so the same code carries int32 argmax. Blocks of
+ * 16 x 16 in zmm registers, with cheaper forms for narrow edges: a last block of at most 8
+ * columns by two 8 x 8 transposes in the 256-bit halves, and 4 bins by 4 x 4 transposes
+ * within the 128-bit lanes. Under the emulated vocabulary (NHWC_VOCAB_EXTERNAL, tests/emu512/)
+ * element-by-element copies stand in for the register forms. Not a kernel by itself. */
+#ifndef TRANSPOSE16_H
+#define TRANSPOSE16_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "nhwc_simd.h"
+
+#if VW != 16
+#error "transpose16.h needs the 16-lane vocabulary (VW == 16)"
+#endif
+
+#ifndef NHWC_VOCAB_EXTERNAL
+/* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r: the first nl lanes at src[r], the
+ * rest zero and not read) -> column c of the block to dst + c * ds, lanes [0, nb) of it, for
+ * columns c < nc. probe (or NULL): the rows' sum is added to it (NaN if a lane is NaN). */
+static inline void scz_t16(const float *const src[16], int nl, __m512 *probe, float *dst,
+                           int64_t ds, int nb, int nc)
+{
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = nl == 16 ? _mm512_loadu_ps(src[i]) : _mm512_maskz_loadu_ps(vm_first(nl), src[i]);
+    if (probe) { /* a tree: one chain of 16 adds would wait on the add latency */
+        for (int i = 0; i < 8; i++)
+            t[i] = _mm512_add_ps(r[i], r[i + 8]);
+        for (int i = 0; i < 4; i++)
+            t[i] = _mm512_add_ps(t[i], t[i + 4]);
+        *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(t[0], t[1]),
+                                                     _mm512_add_ps(t[2], t[3])));
+    }
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* u[g][j] (= r[4g + j]): in 128-bit lane L, rows 4g..4g+3 of column 4L + j */
+    for (int g = 0; g < 16; g += 4) {
+        r[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+        r[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+        r[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        r[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    const __mmask16 m = (__mmask16)((1u << nb) - 1u);
+    for (int j = 0; j < 4; j++) {
+        const __m512 lo01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
+        const __m512 hi01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
+        const __m512 lo23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        const __m512 hi23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+        const __m512 o[4] = {_mm512_shuffle_f32x4(lo01, lo23, 0x88),
+                             _mm512_shuffle_f32x4(lo01, lo23, 0xDD),
+                             _mm512_shuffle_f32x4(hi01, hi23, 0x88),
+                             _mm512_shuffle_f32x4(hi01, hi23, 0xDD)};
+        for (int L = 0; L < 4; L++)
+            if (4 * L + j < nc) {
+                if (nb == 16)
+                    _mm512_storeu_ps(dst + (4 * L + j) * ds, o[L]);
+                else
+                    _mm512_mask_storeu_ps(dst + (4 * L + j) * ds, m, o[L]);
+            }
+    }
+}
+
+/* 4 rows of 16 lanes at A (row e at A + 16 e, lane k = channel k) -> out[k * ds + e] for the
+ * first `valid` channels: 4 x 4 transposes within the 128-bit lanes (lane L of u[j] then holds
+ * channel 4L + j's 4 values), a fraction of a 16 x 16 transpose's shuffles. With ds == 4 (a
+ * 2 x 2 level) the 16 channels' values are 64 contiguous floats: a 4 x 4 transpose of the
+ * 128-bit lanes and 4 stores; else one masked store per channel, of the lane holding it. */
+static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
+{
+    const __m512 r0 = _mm512_loadu_ps(A), r1 = _mm512_loadu_ps(A + 16);
+    const __m512 r2 = _mm512_loadu_ps(A + 32), r3 = _mm512_loadu_ps(A + 48);
+    const __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
+    const __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
+    const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
+                         _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
+    if (ds == 4) {
+        const __m512 a = _mm512_shuffle_f32x4(u[0], u[1], 0x44);
+        const __m512 b = _mm512_shuffle_f32x4(u[0], u[1], 0xEE);
+        const __m512 c = _mm512_shuffle_f32x4(u[2], u[3], 0x44);
+        const __m512 d = _mm512_shuffle_f32x4(u[2], u[3], 0xEE);
+        const __m512 o[4] = {_mm512_shuffle_f32x4(a, c, 0x88), _mm512_shuffle_f32x4(a, c, 0xDD),
+                             _mm512_shuffle_f32x4(b, d, 0x88), _mm512_shuffle_f32x4(b, d, 0xDD)};
+        for (int m = 0; m < 4; m++) { /* o[m]: channels 4m .. 4m + 3 */
+            const int live = 4 * valid - 16 * m;
+            if (live >= 16)
+                _mm512_storeu_ps(out + 16 * m, o[m]);
+            else if (live > 0)
+                _mm512_mask_storeu_ps(out + 16 * m, vm_first(live), o[m]);
+        }
+        return;
+    }
+    for (int k = 0; k < valid; k++) { /* the lane's 4 floats land at out + k * ds */
+        const int L = k >> 2;
+        _mm512_mask_storeu_ps(out + k * ds - 4 * L, (__mmask16)(0xFu << (4 * L)), u[k & 3]);
+    }
+}
+
+/* scz_t16's job for a last block of nc <= 8 columns: rows k = 0..15 (the first nc lanes at
+ * src[k]) -> dst[c * 16 + k], c < nc, by 8 x 8 transposes in both 256-bit halves, half the
+ * shuffles. Vector k < 4 holds rows k and k + 4, vector 4 + k rows 8 + k and 12 + k, so that
+ * the last step's two 128-bit lanes from each side land in row order. */
+static inline void scz_t8(const float *const src[16], int nc, __m512 *probe, float *dst)
+{
+    const __mmask8 m = (__mmask8)((1u << nc) - 1u);
+    __m512 v[8], t[8];
+    for (int k = 0; k < 8; k++) {
+        const int a = k < 4 ? k : k + 4; /* rows a (low half) and a + 4 (high half) */
+        const __m256 lo = _mm256_maskz_loadu_ps(m, src[a]);
+        const __m256 hi = _mm256_maskz_loadu_ps(m, src[a + 4]);
+        v[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    }
+    for (int i = 0; i < 4; i++)
+        t[i] = _mm512_add_ps(v[i], v[i + 4]);
+    *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(t[0], t[1]),
+                                                 _mm512_add_ps(t[2], t[3])));
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
+    /* v[g + j] (g = 0, 4): in 128-bit lane L, column j (L even) or 4 + j (L odd) of 4 rows */
+    for (int g = 0; g < 8; g += 4) {
+        v[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+        v[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+        v[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        v[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        if (j < nc)
+            _mm512_storeu_ps(dst + j * 16, _mm512_shuffle_f32x4(v[j], v[4 + j], 0x88));
+        if (4 + j < nc)
+            _mm512_storeu_ps(dst + (4 + j) * 16, _mm512_shuffle_f32x4(v[j], v[4 + j], 0xDD));
+    }
+}
+
+/* 16 rows of n lanes each (row k at src[k]) -> dst[c * 16 + k], c < n, by scz_t16 blocks
+ * (the tail by masked loads); returns 1 if a loaded lane may be NaN. The 16-lane NCHW input
+ * stage: a tile of 16 planes (small-cells) or one row of them (nchw_fused_rows16.h). Two 8 x 8
+ * ymm transposes per block instead measured 1.2-1.45x slower on the Xeon VM's row path. */
+static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst)
+{
+    const float *s[16];
+    for (int k = 0; k < 16; k++)
+        s[k] = src[k];
+    __m512 probe = _mm512_setzero_ps();
+    for (int64_t c0 = 0; c0 < n; c0 += 16) {
+        const int nc = n - c0 < 16 ? (int)(n - c0) : 16;
+        if (nc <= 8)
+            scz_t8(s, nc, &probe, dst + c0 * 16);
+        else
+            scz_t16(s, nc, &probe, dst + c0 * 16, 16, 16, nc);
+        for (int k = 0; k < 16; k++)
+            s[k] += 16;
+    }
+    return vf_anynan(probe);
+}
+#else
+/* The emulated vocabulary's form (tests/emu512/): element by element. */
+static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst)
+{
+    vf s0 = vf_zero();
+    for (int64_t c = 0; c < n; c++) {
+        for (int k = 0; k < 16; k++)
+            dst[c * 16 + k] = src[k][c];
+        s0 = vf_add(s0, vf_loadu(dst + c * 16));
+    }
+    return vf_anynan(s0);
+}
+#endif
+
+/* nn bins of 16 lanes at A (lane k = channel k) -> out[k * nn + e] for the first `valid`
+ * channels; 32-bit patterns only, so it serves argmax too. */
+static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
+{
+    if (nn == 1) {
+        vf_store_n(out, vf_loadu(A), valid);
+        return;
+    }
+#ifndef NHWC_VOCAB_EXTERNAL
+    int64_t e0 = 0;
+    for (; e0 < nn && nn - e0 != 4; e0 += 16) { /* a tail block repeats its last row */
+        const float *src[16];
+        for (int r = 0; r < 16; r++)
+            src[r] = A + (e0 + r < nn ? e0 + r : nn - 1) * 16;
+        scz_t16(src, 16, NULL, out + e0, nn, nn - e0 < 16 ? (int)(nn - e0) : 16, valid);
+    }
+    if (e0 < nn) /* 4 bins left: a 2 x 2 level, or 6 x 6 after two blocks */
+        scz_t4(A + e0 * 16, out + e0, nn, valid);
+#else
+    for (int k = 0; k < valid; k++)
+        for (int64_t e = 0; e < nn; e++)
+            memcpy(out + k * nn + e, A + e * 16 + k, 4);
+#endif
+}
+
+#endif
