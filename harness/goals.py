@@ -17,12 +17,16 @@ its repetitions), never across runs. The goals (docs/benchmarking.md#goals):
     scaling     2 threads at least 1.8x 1 thread on inputs of 10 MB or more (forward)
     auto        every `auto` row (the kernel spp_kernel_auto chose) within 1.10x the fastest
                 kernel of its point
+
+  and, not a goal, the run's noise: each `auto` row against the row of the kernel and path it
+  ran, the same code timed twice (median and 10th-90th percentile of the ratio)
   regions (det-688):
     roi-openvino  inference at least 5x OpenVINO's ROIPooling pyramid at equal threads
     roi-nchw      the best NCHW kernel within 1.2x the best NHWC kernel (inference)
 
-Prints one line per goal and run: `goal <name>: met|NOT met: <evidence>`. Exit 0 (a goal not
-met is a finding, not an error); 2 when a run cannot be read.
+Prints one line per goal and run: `goal <name>: met|NOT met: <evidence>`, then for a whole-map
+run `noise: <spread>`. Exit 0 (a goal not met is a finding, not an error); 2 when a run cannot
+be read.
 """
 import os
 import sys
@@ -117,9 +121,28 @@ def _scaling_goal(rows, target=1.8):
     return name, ok, text.replace(f"(goal {target:.2f}x)", f"(goal {target:.2f}x t1's speed)")
 
 
+def _ran(r):
+    """(kernel, path) a row ran, from its label: `auto: K fwd=P` or `path: fwd=P`."""
+    words = r.get("label", "").split()
+    if words[:1] == ["auto:"]:
+        return (words[1] if len(words) > 1 else "?", " ".join(words[2:]))
+    return (r["kernel"], " ".join(words[1:]) if words[:1] == ["path:"] else "")
+
+
+def _same_code(rows, a):
+    """The row of the kernel and path an auto row ran, at the same point (or None)."""
+    k, path = _ran(a)
+    for r in rows:
+        if (r["kernel"] == k and r["problem"] == a["problem"] and r["threads"] == a["threads"]
+                and r["direction"] == a["direction"] and _ran(r) == (k, path)):
+            return r
+    return None
+
+
 def _auto_goal(rows, target=1.10):
-    """The auto rows (spp_kernel_auto's choice) against the fastest kernel of their point."""
-    worst, n = None, 0
+    """The auto rows (spp_kernel_auto's choice) against the fastest kernel of their point; the
+    evidence also counts the misses where auto ran that fastest row's own kernel and path."""
+    worst, n, over, same = None, 0, 0, 0
     for a in rows:
         if a["kernel"] != "auto":
             continue
@@ -128,20 +151,53 @@ def _auto_goal(rows, target=1.10):
             continue
         n += 1
         ratio = a["median"] / b["median"]
+        if ratio > target:
+            over += 1
+            same += _same_code(rows, a) is b
         if worst is None or ratio > worst[0]:
             worst = (ratio, f"{_name(a)} t{a['threads']} {a['direction']} (auto chose "
                             f"{a.get('label', '').replace('auto: ', '') or '?'}, fastest "
                             f"`{b['kernel']}`)")
-    return _verdict("auto", target, worst, n, lambda v: f"{v:.2f}x the fastest kernel")
+    name, ok, text = _verdict("auto", target, worst, n, lambda v: f"{v:.2f}x the fastest kernel")
+    if ok is not None:
+        text += (f"; {over} point(s) above {target:.2f}x, {same} of them where auto ran the "
+                 "fastest row's own kernel and path")
+    return name, ok, text
 
 
-def whole_map_goals(run):
+def noise(rows):
+    """The run's own noise: each auto row against the row of the kernel and path it ran, the
+    same code timed twice in the run. (n, median, 10th and 90th percentile) or None."""
+    q = sorted(a["median"] / r["median"] for a in rows if a["kernel"] == "auto"
+               for r in [_same_code(rows, a)] if r)
+    if not q:
+        return None
+    pick = lambda f: q[min(len(q) - 1, int(f * len(q)))]  # noqa: E731
+    return len(q), pick(0.5), pick(0.1), pick(0.9)
+
+
+def noise_text(rows):
+    nz = noise(rows)
+    if nz is None:
+        return None
+    n, med, lo, hi = nz
+    return (f"auto against the row of the kernel and path it ran (the same code timed twice): "
+            f"median {med:.2f}x, 10th-90th percentile {lo:.2f}-{hi:.2f}x over {n} point(s); "
+            "differences inside that spread are this run's noise")
+
+
+def labelled_rows(run):
+    """report.analyse's rows of a whole-map run, each with its benchmark label."""
     rows = report.analyse(run)["rows"]
     labels = {r.get("run_name", r["name"]): r.get("label", "") for r in run["benchmarks"]}
     for r in rows:
-        if r["kernel"] == "auto":
-            sfx = "" if r["direction"] == "fwd" else f"/{r['direction']}"
-            r["label"] = labels.get(f"auto/{r['problem']}/t{r['threads']}{sfx}", "")
+        sfx = "" if r["direction"] == "fwd" else f"/{r['direction']}"
+        r["label"] = labels.get(f"{r['kernel']}/{r['problem']}/t{r['threads']}{sfx}", "")
+    return rows
+
+
+def whole_map_goals(run):
+    rows = labelled_rows(run)
     return [_bound_goal(rows, "train-rw", "fwd", 2.0),
             _bound_goal(rows, "infer-rw", "infer", 1.5),
             _peer_goal(rows), _scaling_goal(rows), _auto_goal(rows)]
@@ -185,15 +241,22 @@ def region_goals(run, workload="det-688"):
 
 def goals(run):
     """[(goal, met: True/False/None for not measured, evidence)] of one run."""
-    ctx = run.get("context", {})
-    if "region_config" in ctx or str(ctx.get("executable", "")).endswith("regions"):
+    if is_region_run(run):
         return region_goals(run)
     return whole_map_goals(run)
 
 
+def is_region_run(run):
+    """Whether a run is spp-bench-regions' (else spp-bench's whole maps)."""
+    ctx = run.get("context", {})
+    return "region_config" in ctx or str(ctx.get("executable", "")).endswith("regions")
+
+
 def lines(run):
     word = {True: "met", False: "NOT met", None: "not measured"}
-    return [f"goal {g}: {word[ok]}: {text}" for g, ok, text in goals(run)]
+    out = [f"goal {g}: {word[ok]}: {text}" for g, ok, text in goals(run)]
+    nz = None if is_region_run(run) else noise_text(labelled_rows(run))
+    return out + ([f"noise: {nz}"] if nz else [])
 
 
 def main(argv):

@@ -116,9 +116,7 @@ def slug(s):
     return re.sub(r"[^a-z0-9]+", "-", s).strip("-") or "unknown"
 
 
-def is_region_run(run):
-    ctx = run.get("context", {})
-    return "region_config" in ctx or str(ctx.get("executable", "")).endswith("regions")
+is_region_run = goals.is_region_run
 
 
 def kind(run):
@@ -385,7 +383,16 @@ def goals_section(run, cmd):
     return (["### Goals", "", f"Judged by `harness/goals.py` on this run (`{cmd}`); the goals "
              "are in docs/benchmarking.md#goals.", "", "| goal | verdict | evidence |",
              "|---|---|---|"] +
-            [f"| {g} | {word[ok]} | {text} |" for g, ok, text in goals.goals(run)] + [""])
+            [f"| {g} | {word[ok]} | {text} |" for g, ok, text in goals.goals(run)] + [""] +
+            _noise_lines(run))
+
+
+def _noise_lines(run):
+    """The run's noise under its goals (whole-map runs: auto against the same code's row)."""
+    if is_region_run(run):
+        return []
+    nz = goals.noise_text(goals.labelled_rows(run))
+    return [f"Noise: {nz}.", ""] if nz else []
 
 
 def run_time(run):

@@ -129,3 +129,29 @@ def test_auto_goal_within_ten_percent_of_the_fastest_kernel(auto_time, met):
     assert "auto chose nchw__fast, fastest `nchw__fast`" in v[1]
     # auto is not a kernel of its own: the other goals still see nchw__fast as the best
     assert verdicts(run)["train-rw"][0] is True
+
+
+def test_auto_misses_of_the_same_code_are_counted_and_the_noise_reported():
+    # auto ran nchw__fast's own path, 20 % slower than nchw__fast's row: a miss, and the
+    # run's only same-code pair, so the noise spread is exactly 1.20x
+    run = whole_map_run()
+    run["benchmarks"] += rows(f"auto/{P}/t1", 120.0)
+    for r in run["benchmarks"]:
+        if r["name"].startswith("auto/"):
+            r["label"] = "auto: nchw__fast fwd=rows"
+        elif r["name"].startswith("nchw__fast/"):
+            r["label"] = "path: fwd=rows"
+    v = verdicts(run)["auto"]
+    assert v[0] is False
+    assert v[1].endswith("; 1 point(s) above 1.10x, 1 of them where auto ran the fastest "
+                         "row's own kernel and path")
+    rws = goals.labelled_rows(run)
+    assert goals.noise(rws) == (1, 1.2, 1.2, 1.2)
+    assert "noise: auto against" in "\n".join(goals.lines(run))
+    # another path of the same kernel is not the same code
+    for r in run["benchmarks"]:
+        if r["name"].startswith("auto/"):
+            r["label"] = "auto: nchw__fast fwd=small-cells"
+    assert verdicts(run)["auto"][1].endswith(", 0 of them where auto ran the fastest row's "
+                                             "own kernel and path")
+    assert goals.noise(goals.labelled_rows(run)) is None
