@@ -32,14 +32,12 @@
 #define R16_INLINE static inline __attribute__((always_inline))
 #define R16 16 /* lanes: channels of a group */
 
-/* Row `off` (floats into each plane) of the 16 planes pk -> R[w * 16 + lane]; returns 1 if a
+/* Row `off` (floats into each plane) of the group's planes (the first at p0, plane stride ps,
+ * `valid` of them; the other lanes zero, never stored) -> R[w * 16 + lane]; returns 1 if a
  * lane may be NaN (the loaded values' sum is NaN, or meets inf - inf: only a slower rule). */
-R16_INLINE int r16_row(const float *const pk[R16], int64_t off, int64_t W, float *R)
+R16_INLINE int r16_row(const float *p0, int64_t ps, int valid, int64_t off, int64_t W, float *R)
 {
-    const float *src[R16];
-    for (int k = 0; k < R16; k++)
-        src[k] = pk[k] + off;
-    return scz_t16_rows(src, W, R);
+    return scz_t16_rows(p0 + off, ps, valid, W, R);
 }
 
 /* (v, p) into a bin: stored at its first row, else merged as a later element. Modes: 0 values
@@ -175,9 +173,7 @@ static void r16_group(const spp_plan *pl, const r16_ctx *cx, int64_t b, int64_t 
     const spp_problem *p = &pl->p;
     const int64_t H = p->h, W = p->w, C = p->c;
     const int valid = C - c0 < R16 ? (int)(C - c0) : R16;
-    const float *pk[R16]; /* missing planes repeat the last one (never stored) */
-    for (int k = 0; k < R16; k++)
-        pk[k] = x + (b * C + (k < valid ? c0 + k : c0 + valid - 1)) * H * W;
+    const float *p0 = x + (b * C + c0) * H * W; /* the group's first plane */
     int inl[SPP_MAX_LEVELS];
     const int nin = input_levels(pl, cx->s, inl);
     int mode = argmax ? 1 : 0; /* 0 values only, 1 positions; a NaN row: 2 for that row */
@@ -203,7 +199,7 @@ again:
             for (int64_t off = h * cx->pf_step; off < o1; off += 64)
                 _mm_prefetch(next + off, _MM_HINT_T0);
         }
-        const int row_nan = r16_row(pk, h * W, W, R);
+        const int row_nan = r16_row(p0, H * W, valid, h * W, W, R);
         if (row_nan && mode == 0) { /* values only cannot order a NaN: again with positions */
             mode = 1;
             goto again;

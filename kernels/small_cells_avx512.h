@@ -11,7 +11,7 @@
  * in address order into cell-major tiles (64 bytes per pixel; a partial last group by a
  * masked load, the rest of its lanes zero and never stored), with four running sums
  * probing for NaN; NCHW transposes the group's 16 planes into its tile (scz_t16_rows, the
- * loaded rows summed as the probe; a partial group repeats its last plane, never stored).
+ * loaded rows summed as the probe; a partial group's missing planes are zero, never stored).
  * Per group, like the AVX2 form:
  *  - input levels: row partials of every column bin (columns in increasing order), then per
  *    bin its rows' partials in increasing order, with the scan rule (v > b) | isnan(v);
@@ -312,18 +312,15 @@ static int scz_fill(const scz_ctx *cx, int64_t b, int64_t g0, int64_t g1, float 
 
 /* NCHW: the 16 planes of group g of sample b (contiguous in x) -> the tile Tg, pixel e at
  * Tg + e * 16, by 16 x 16 register transposes (the pixel tail by masked loads, the NaN probe
- * summed on the way); the planes of a partial last group repeat its last live plane (those
- * lanes are never stored). Returns 1 if a lane is NaN (or the sums meet inf - inf: only a
+ * summed on the way); the missing planes of a partial last group are zero lanes (never
+ * stored). Returns 1 if a lane is NaN (or the sums meet inf - inf: only a
  * slower exact run). */
 static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
 {
     const spp_problem *p = &cx->pl->p;
     const int64_t C = p->c, HW = p->h * p->w, c0 = g * SCZ_LANES;
     const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
-    const float *src[SCZ_LANES];
-    for (int k = 0; k < SCZ_LANES; k++)
-        src[k] = cx->x + (b * C + c0 + (k < valid ? k : valid - 1)) * HW;
-    return scz_t16_rows(src, HW, Tg);
+    return scz_t16_rows(cx->x + (b * C + c0) * HW, HW, valid, HW, Tg);
 }
 
 /* One group's bins by the mode rule: avg sums; max values only (argmax NULL), fast with

@@ -19,15 +19,19 @@
 #endif
 
 #ifndef NHWC_VOCAB_EXTERNAL
-/* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r: the first nl lanes at src[r], the
- * rest zero and not read) -> column c of the block to dst + c * ds, lanes [0, nb) of it, for
- * columns c < nc. probe (or NULL): the rows' sum is added to it (NaN if a lane is NaN). */
-static inline void scz_t16(const float *const src[16], int nl, __m512 *probe, float *dst,
-                           int64_t ds, int nb, int nc)
+/* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r < nr: the first nl lanes at
+ * src + r * ss, the rest zero and not read; rows from nr on zero) -> column c of the block to
+ * dst + c * ds, lanes [0, nb) of it, for columns c < nc. probe (or NULL): the rows' sum is
+ * added to it (NaN if a lane is NaN). Rows by base and stride, not by an array of pointers:
+ * the compiler kept such an array in vector registers and paid an extract per load. */
+static inline void scz_t16(const float *src, int64_t ss, int nr, int nl, __m512 *probe,
+                           float *dst, int64_t ds, int nb, int nc)
 {
     __m512 r[16], t[16];
+    const __mmask16 ml = vm_first(nl);
     for (int i = 0; i < 16; i++)
-        r[i] = nl == 16 ? _mm512_loadu_ps(src[i]) : _mm512_maskz_loadu_ps(vm_first(nl), src[i]);
+        r[i] = i >= nr ? _mm512_setzero_ps()
+               : nl == 16 ? _mm512_loadu_ps(src + i * ss) : _mm512_maskz_loadu_ps(ml, src + i * ss);
     if (probe) { /* a tree: one chain of 16 adds would wait on the add latency */
         for (int i = 0; i < 8; i++)
             t[i] = _mm512_add_ps(r[i], r[i + 8]);
@@ -102,18 +106,21 @@ static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
     }
 }
 
-/* scz_t16's job for a last block of nc <= 8 columns: rows k = 0..15 (the first nc lanes at
- * src[k]) -> dst[c * 16 + k], c < nc, by 8 x 8 transposes in both 256-bit halves, half the
- * shuffles. Vector k < 4 holds rows k and k + 4, vector 4 + k rows 8 + k and 12 + k, so that
- * the last step's two 128-bit lanes from each side land in row order. */
-static inline void scz_t8(const float *const src[16], int nc, __m512 *probe, float *dst)
+/* scz_t16's job for a last block of nc <= 8 columns: rows k = 0..15 (k < nr: the first nc
+ * lanes at src + k * ss; from nr on zero) -> dst[c * 16 + k], c < nc, by 8 x 8 transposes in
+ * both 256-bit halves, half the shuffles. Vector k < 4 holds rows k and k + 4, vector 4 + k
+ * rows 8 + k and 12 + k, so that the last step's two 128-bit lanes from each side land in row
+ * order. */
+static inline void scz_t8(const float *src, int64_t ss, int nr, int nc, __m512 *probe,
+                          float *dst)
 {
     const __mmask8 m = (__mmask8)((1u << nc) - 1u);
     __m512 v[8], t[8];
     for (int k = 0; k < 8; k++) {
         const int a = k < 4 ? k : k + 4; /* rows a (low half) and a + 4 (high half) */
-        const __m256 lo = _mm256_maskz_loadu_ps(m, src[a]);
-        const __m256 hi = _mm256_maskz_loadu_ps(m, src[a + 4]);
+        const __m256 lo = a < nr ? _mm256_maskz_loadu_ps(m, src + a * ss) : _mm256_setzero_ps();
+        const __m256 hi =
+            a + 4 < nr ? _mm256_maskz_loadu_ps(m, src + (a + 4) * ss) : _mm256_setzero_ps();
         v[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
     }
     for (int i = 0; i < 4; i++)
@@ -139,35 +146,31 @@ static inline void scz_t8(const float *const src[16], int nc, __m512 *probe, flo
     }
 }
 
-/* 16 rows of n lanes each (row k at src[k]) -> dst[c * 16 + k], c < n, by scz_t16 blocks
- * (the tail by masked loads); returns 1 if a loaded lane may be NaN. The 16-lane NCHW input
- * stage: a tile of 16 planes (small-cells) or one row of them (nchw_fused_rows16.h). Two 8 x 8
- * ymm transposes per block instead measured 1.2-1.45x slower on the Xeon VM's row path. */
-static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst)
+/* Rows k < nr of n lanes each (row k at src + k * ss; rows nr..15 zero, never stored by the
+ * callers) -> dst[c * 16 + k], c < n, by scz_t16 blocks (the tail by masked loads); returns 1
+ * if a loaded lane may be NaN. The 16-lane NCHW input stage: a tile of 16 planes (small-cells)
+ * or one row of them (nchw_fused_rows16.h). Two 8 x 8 ymm transposes per block instead
+ * measured 1.2-1.45x slower on the Xeon VM's row path. */
+static inline int scz_t16_rows(const float *src, int64_t ss, int nr, int64_t n, float *dst)
 {
-    const float *s[16];
-    for (int k = 0; k < 16; k++)
-        s[k] = src[k];
     __m512 probe = _mm512_setzero_ps();
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
         const int nc = n - c0 < 16 ? (int)(n - c0) : 16;
         if (nc <= 8)
-            scz_t8(s, nc, &probe, dst + c0 * 16);
+            scz_t8(src + c0, ss, nr, nc, &probe, dst + c0 * 16);
         else
-            scz_t16(s, nc, &probe, dst + c0 * 16, 16, 16, nc);
-        for (int k = 0; k < 16; k++)
-            s[k] += 16;
+            scz_t16(src + c0, ss, nr, nc, &probe, dst + c0 * 16, 16, 16, nc);
     }
     return vf_anynan(probe);
 }
 #else
 /* The emulated vocabulary's form (tests/emu512/): element by element. */
-static inline int scz_t16_rows(const float *const src[16], int64_t n, float *dst)
+static inline int scz_t16_rows(const float *src, int64_t ss, int nr, int64_t n, float *dst)
 {
     vf s0 = vf_zero();
     for (int64_t c = 0; c < n; c++) {
         for (int k = 0; k < 16; k++)
-            dst[c * 16 + k] = src[k][c];
+            dst[c * 16 + k] = k < nr ? src[k * ss + c] : 0.0f;
         s0 = vf_add(s0, vf_loadu(dst + c * 16));
     }
     return vf_anynan(s0);
@@ -184,11 +187,9 @@ static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
     }
 #ifndef NHWC_VOCAB_EXTERNAL
     int64_t e0 = 0;
-    for (; e0 < nn && nn - e0 != 4; e0 += 16) { /* a tail block repeats its last row */
-        const float *src[16];
-        for (int r = 0; r < 16; r++)
-            src[r] = A + (e0 + r < nn ? e0 + r : nn - 1) * 16;
-        scz_t16(src, 16, NULL, out + e0, nn, nn - e0 < 16 ? (int)(nn - e0) : 16, valid);
+    for (; e0 < nn && nn - e0 != 4; e0 += 16) { /* a tail block's missing rows are zero */
+        const int nb = nn - e0 < 16 ? (int)(nn - e0) : 16;
+        scz_t16(A + e0 * 16, 16, nb, 16, NULL, out + e0, nn, nb, valid);
     }
     if (e0 < nn) /* 4 bins left: a 2 x 2 level, or 6 x 6 after two blocks */
         scz_t4(A + e0 * 16, out + e0, nn, valid);
