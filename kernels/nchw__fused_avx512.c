@@ -24,8 +24,8 @@
  * Workspace: the path's (row buffer, bins and positions per thread: 16 lanes for the rows).
  * Needs AVX-512: skipped (SPP_ERR_ISA) without it or when SPP_MAX_ISA excludes it; `make
  *      test-emu512` runs this file on an AVX2 emulation of the 16-lane vocabulary.
- * Weakest: C far below a multiple of 16 (idle lanes); inference on small planes with nested
- *      levels (the 8-lane small-plane core is 1.02-1.16x faster on this Xeon VM). */
+ * Weakest: C far below a multiple of 16 (idle lanes); the layout change in and out of the
+ *      16-lane tiles on small planes (about half of odd 7x5's time). */
 #define NHWC_AVX512
 #include "small_cells_avx512.h"
 #define NCHW_FUSED_SMALL_CELLS scz_forward

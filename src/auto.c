@@ -52,17 +52,6 @@ static int small_max_t1(const spp_problem *p, int threads)
            spp_input_elems(p) * (int64_t)sizeof(float) <= AUTO_BINMAJOR_DX_BYTES;
 }
 
-/* NCHW max inference of adaptive bins on planes of at most 100 pixels: there the levels nest
- * (one is read from the input) and the 8-lane kernel's values-only small-plane core beats
- * both 16-lane paths: odd 7x5 1.02-1.34x, zf5-180 10x10 N=64 1.11-1.16x (nchw__fused_avx512's
- * time over nchw__fused_avx2's, docs/perf-log.md, 2026-12-06). With sppnet bins the levels of
- * a 10x10 plane do not nest and the 16-lane rows win (0.74-0.92x). */
-static int small_adaptive_infer(const spp_problem *p, int threads)
-{
-    (void)threads;
-    return p->bins == SPP_BINS_ADAPTIVE && plane(p) <= 100;
-}
-
 static const auto_rule rules[] = {
     {"nhwc__avx512", FWD, one_level_t1, "NHWC, one level, one thread: the AVX-512 bin scan"},
     {"nhwc__fused_avx512", FWD, NULL, "NHWC with AVX-512: the 16-lane fused kernel"},
@@ -72,8 +61,6 @@ static const auto_rule rules[] = {
     {"nhwc__fused_avx2", FWD, NULL, "NHWC with AVX2: the fused kernel"},
     {"nhwc__chlast", FWD | BWD, NULL, "NHWC without AVX2"},
     {"nchw__binmajor", BWD, small_max_t1, "NCHW max backward of a dx of at most 1 MiB, one thread"},
-    {"nchw__fused_avx2", SPP_PASS_BIT(SPP_PASS_INFER), small_adaptive_infer,
-     "NCHW inference of adaptive bins on planes of at most 100 pixels: the 8-lane small-plane core"},
     {"nchw__fused_avx512", FWD, NULL,
      "NCHW forward with AVX-512: the fused kernel's 16-lane rows and small-plane core (its avg "
      "rows of planes over 1200 pixels are nchw__fused_avx2's code)"},

@@ -131,3 +131,6 @@ def test_auto_rule_conditions_on_this_cpu():
     assert auto_choice(spp_oracle.parse_problem("n1" + zf5), 2, "backward")[0] != "nchw__binmajor"
     if "nchw__fused_avx2" in runnable:
         assert auto_choice(odd_max, 2, "backward")[0] == "nchw__fused_avx2"
+    if "nchw__fused_avx512" in runnable:  # small NCHW inference: the 16-lane small-plane core
+        assert auto_choice(odd_max, 1, "infer")[0] == "nchw__fused_avx512"
+        assert auto_choice(odd_max, 2, "infer")[0] == "nchw__fused_avx512"
