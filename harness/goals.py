@@ -17,12 +17,12 @@ its repetitions), never across runs. The goals (docs/benchmarking.md#goals):
     scaling     2 threads at least 1.8x 1 thread on inputs of 10 MB or more (forward)
     auto        every `auto` row (the kernel spp_kernel_auto chose) within 1.10x the fastest
                 kernel of its point
-
-  and, not a goal, the run's noise: each `auto` row against the row of the kernel and path it
-  ran, the same code timed twice (median and 10th-90th percentile of the ratio)
   regions (det-688):
     roi-openvino  inference at least 5x OpenVINO's ROIPooling pyramid at equal threads
     roi-nchw      the best NCHW kernel within 1.2x the best NHWC kernel (inference)
+
+and, not a goal, a whole-map run's noise: each `auto` row against the row of the kernel and
+path it ran, the same code timed twice (median and 10th-90th percentile of the ratio).
 
 Prints one line per goal and run: `goal <name>: met|NOT met: <evidence>`, then for a whole-map
 run `noise: <spread>`. Exit 0 (a goal not met is a finding, not an error); 2 when a run cannot
@@ -129,20 +129,25 @@ def _ran(r):
     return (r["kernel"], " ".join(words[1:]) if words[:1] == ["path:"] else "")
 
 
-def _same_code(rows, a):
-    """The row of the kernel and path an auto row ran, at the same point (or None)."""
+def _same_code(index, a):
+    """The row of the kernel and path an auto row ran, at the same point (or None). index:
+    _by_point's dictionary."""
     k, path = _ran(a)
-    for r in rows:
-        if (r["kernel"] == k and r["problem"] == a["problem"] and r["threads"] == a["threads"]
-                and r["direction"] == a["direction"] and _ran(r) == (k, path)):
-            return r
-    return None
+    r = index.get((k, a["problem"], a["threads"], a["direction"]))
+    return r if r is not None and _ran(r) == (k, path) else None
+
+
+def _by_point(rows):
+    """The kernel rows by (kernel, problem, threads, direction)."""
+    return {(r["kernel"], r["problem"], r["threads"], r["direction"]): r for r in rows
+            if not r["is_peer"]}
 
 
 def _auto_goal(rows, target=1.10):
     """The auto rows (spp_kernel_auto's choice) against the fastest kernel of their point; the
     evidence also counts the misses where auto ran that fastest row's own kernel and path."""
     worst, n, over, same = None, 0, 0, 0
+    index = _by_point(rows)
     for a in rows:
         if a["kernel"] != "auto":
             continue
@@ -153,7 +158,7 @@ def _auto_goal(rows, target=1.10):
         ratio = a["median"] / b["median"]
         if ratio > target:
             over += 1
-            same += _same_code(rows, a) is b
+            same += _same_code(index, a) is b
         if worst is None or ratio > worst[0]:
             worst = (ratio, f"{_name(a)} t{a['threads']} {a['direction']} (auto chose "
                             f"{a.get('label', '').replace('auto: ', '') or '?'}, fastest "
@@ -168,8 +173,9 @@ def _auto_goal(rows, target=1.10):
 def noise(rows):
     """The run's own noise: each auto row against the row of the kernel and path it ran, the
     same code timed twice in the run. (n, median, 10th and 90th percentile) or None."""
+    index = _by_point(rows)
     q = sorted(a["median"] / r["median"] for a in rows if a["kernel"] == "auto"
-               for r in [_same_code(rows, a)] if r)
+               for r in [_same_code(index, a)] if r)
     if not q:
         return None
     pick = lambda f: q[min(len(q) - 1, int(f * len(q)))]  # noqa: E731
@@ -196,8 +202,8 @@ def labelled_rows(run):
     return rows
 
 
-def whole_map_goals(run):
-    rows = labelled_rows(run)
+def whole_map_goals(rows):
+    """The whole-map goals on labelled_rows."""
     return [_bound_goal(rows, "train-rw", "fwd", 2.0),
             _bound_goal(rows, "infer-rw", "infer", 1.5),
             _peer_goal(rows), _scaling_goal(rows), _auto_goal(rows)]
@@ -239,11 +245,18 @@ def region_goals(run, workload="det-688"):
     return out
 
 
+def judged(run):
+    """([(goal, met: True/False/None for not measured, evidence)], noise text or None) of one
+    run: its rows analysed once for both."""
+    if is_region_run(run):
+        return region_goals(run), None
+    rows = labelled_rows(run)
+    return whole_map_goals(rows), noise_text(rows)
+
+
 def goals(run):
     """[(goal, met: True/False/None for not measured, evidence)] of one run."""
-    if is_region_run(run):
-        return region_goals(run)
-    return whole_map_goals(run)
+    return judged(run)[0]
 
 
 def is_region_run(run):
@@ -254,8 +267,8 @@ def is_region_run(run):
 
 def lines(run):
     word = {True: "met", False: "NOT met", None: "not measured"}
-    out = [f"goal {g}: {word[ok]}: {text}" for g, ok, text in goals(run)]
-    nz = None if is_region_run(run) else noise_text(labelled_rows(run))
+    verdicts, nz = judged(run)
+    out = [f"goal {g}: {word[ok]}: {text}" for g, ok, text in verdicts]
     return out + ([f"noise: {nz}"] if nz else [])
 
 

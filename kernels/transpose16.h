@@ -19,6 +19,26 @@
 #endif
 
 #ifndef NHWC_VOCAB_EXTERNAL
+/* probe += the sum of 8 vectors, as a tree: one chain of adds would wait on the add latency. */
+static inline void t16_probe8(__m512 *probe, const __m512 v[8])
+{
+    const __m512 a = _mm512_add_ps(v[0], v[4]), b = _mm512_add_ps(v[1], v[5]);
+    const __m512 c = _mm512_add_ps(v[2], v[6]), d = _mm512_add_ps(v[3], v[7]);
+    *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+}
+
+/* 4 x 4 transposes within each 128-bit lane of the rows r[0..3]: in lane L, u[j] holds
+ * element j of that lane of r[0], r[1], r[2], r[3]. The first stage of every form below. */
+static inline void t16_lanes4(const __m512 r[4], __m512 u[4])
+{
+    const __m512 t0 = _mm512_unpacklo_ps(r[0], r[1]), t1 = _mm512_unpackhi_ps(r[0], r[1]);
+    const __m512 t2 = _mm512_unpacklo_ps(r[2], r[3]), t3 = _mm512_unpackhi_ps(r[2], r[3]);
+    u[0] = _mm512_shuffle_ps(t0, t2, 0x44);
+    u[1] = _mm512_shuffle_ps(t0, t2, 0xEE);
+    u[2] = _mm512_shuffle_ps(t1, t3, 0x44);
+    u[3] = _mm512_shuffle_ps(t1, t3, 0xEE);
+}
+
 /* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r < nr: the first nl lanes at
  * src + r * ss, the rest zero and not read; rows from nr on zero) -> column c of the block to
  * dst + c * ds, lanes [0, nb) of it, for columns c < nc. probe (or NULL): the rows' sum is
@@ -29,34 +49,25 @@ static inline void scz_t16(const float *src, int64_t ss, int nr, int nl, __m512 
 {
     __m512 r[16], t[16];
     const __mmask16 ml = vm_first(nl);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 16; i++) {
+        const float *row = src + i * ss;
         r[i] = i >= nr ? _mm512_setzero_ps()
-               : nl == 16 ? _mm512_loadu_ps(src + i * ss) : _mm512_maskz_loadu_ps(ml, src + i * ss);
-    if (probe) { /* a tree: one chain of 16 adds would wait on the add latency */
+               : nl == 16 ? _mm512_loadu_ps(row) : _mm512_maskz_loadu_ps(ml, row);
+    }
+    if (probe) {
         for (int i = 0; i < 8; i++)
             t[i] = _mm512_add_ps(r[i], r[i + 8]);
-        for (int i = 0; i < 4; i++)
-            t[i] = _mm512_add_ps(t[i], t[i + 4]);
-        *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(t[0], t[1]),
-                                                     _mm512_add_ps(t[2], t[3])));
+        t16_probe8(probe, t);
     }
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    /* u[g][j] (= r[4g + j]): in 128-bit lane L, rows 4g..4g+3 of column 4L + j */
-    for (int g = 0; g < 16; g += 4) {
-        r[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
-        r[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
-        r[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
-        r[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
-    }
-    const __mmask16 m = (__mmask16)((1u << nb) - 1u);
+    /* t[4g + j]: in 128-bit lane L, rows 4g..4g+3 of column 4L + j */
+    for (int g = 0; g < 16; g += 4)
+        t16_lanes4(r + g, t + g);
+    const __mmask16 m = vm_first(nb);
     for (int j = 0; j < 4; j++) {
-        const __m512 lo01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
-        const __m512 hi01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
-        const __m512 lo23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
-        const __m512 hi23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+        const __m512 lo01 = _mm512_shuffle_f32x4(t[j], t[4 + j], 0x44);
+        const __m512 hi01 = _mm512_shuffle_f32x4(t[j], t[4 + j], 0xEE);
+        const __m512 lo23 = _mm512_shuffle_f32x4(t[8 + j], t[12 + j], 0x44);
+        const __m512 hi23 = _mm512_shuffle_f32x4(t[8 + j], t[12 + j], 0xEE);
         const __m512 o[4] = {_mm512_shuffle_f32x4(lo01, lo23, 0x88),
                              _mm512_shuffle_f32x4(lo01, lo23, 0xDD),
                              _mm512_shuffle_f32x4(hi01, hi23, 0x88),
@@ -78,12 +89,10 @@ static inline void scz_t16(const float *src, int64_t ss, int nr, int nl, __m512 
  * 128-bit lanes and 4 stores; else one masked store per channel, of the lane holding it. */
 static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
 {
-    const __m512 r0 = _mm512_loadu_ps(A), r1 = _mm512_loadu_ps(A + 16);
-    const __m512 r2 = _mm512_loadu_ps(A + 32), r3 = _mm512_loadu_ps(A + 48);
-    const __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
-    const __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
-    const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
-                         _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
+    const __m512 r[4] = {_mm512_loadu_ps(A), _mm512_loadu_ps(A + 16), _mm512_loadu_ps(A + 32),
+                         _mm512_loadu_ps(A + 48)};
+    __m512 u[4];
+    t16_lanes4(r, u);
     if (ds == 4) {
         const __m512 a = _mm512_shuffle_f32x4(u[0], u[1], 0x44);
         const __m512 b = _mm512_shuffle_f32x4(u[0], u[1], 0xEE);
@@ -123,26 +132,15 @@ static inline void scz_t8(const float *src, int64_t ss, int nr, int nc, __m512 *
             a + 4 < nr ? _mm256_maskz_loadu_ps(m, src + (a + 4) * ss) : _mm256_setzero_ps();
         v[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
     }
-    for (int i = 0; i < 4; i++)
-        t[i] = _mm512_add_ps(v[i], v[i + 4]);
-    *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(t[0], t[1]),
-                                                 _mm512_add_ps(t[2], t[3])));
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
-    }
-    /* v[g + j] (g = 0, 4): in 128-bit lane L, column j (L even) or 4 + j (L odd) of 4 rows */
-    for (int g = 0; g < 8; g += 4) {
-        v[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
-        v[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
-        v[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
-        v[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
-    }
+    t16_probe8(probe, v);
+    /* t[g + j] (g = 0, 4): in 128-bit lane L, column j (L even) or 4 + j (L odd) of 4 rows */
+    t16_lanes4(v, t);
+    t16_lanes4(v + 4, t + 4);
     for (int j = 0; j < 4; j++) {
         if (j < nc)
-            _mm512_storeu_ps(dst + j * 16, _mm512_shuffle_f32x4(v[j], v[4 + j], 0x88));
+            _mm512_storeu_ps(dst + j * 16, _mm512_shuffle_f32x4(t[j], t[4 + j], 0x88));
         if (4 + j < nc)
-            _mm512_storeu_ps(dst + (4 + j) * 16, _mm512_shuffle_f32x4(v[j], v[4 + j], 0xDD));
+            _mm512_storeu_ps(dst + (4 + j) * 16, _mm512_shuffle_f32x4(t[j], t[4 + j], 0xDD));
     }
 }
 

@@ -380,19 +380,12 @@ def run_section(path, run, cpu):
 def goals_section(run, cmd):
     """The goals judged on this run (harness/goals.py), with the command that measured them."""
     word = {True: "met", False: "**not met**", None: "not measured"}
+    verdicts, nz = goals.judged(run)
     return (["### Goals", "", f"Judged by `harness/goals.py` on this run (`{cmd}`); the goals "
              "are in docs/benchmarking.md#goals.", "", "| goal | verdict | evidence |",
              "|---|---|---|"] +
-            [f"| {g} | {word[ok]} | {text} |" for g, ok, text in goals.goals(run)] + [""] +
-            _noise_lines(run))
-
-
-def _noise_lines(run):
-    """The run's noise under its goals (whole-map runs: auto against the same code's row)."""
-    if is_region_run(run):
-        return []
-    nz = goals.noise_text(goals.labelled_rows(run))
-    return [f"Noise: {nz}.", ""] if nz else []
+            [f"| {g} | {word[ok]} | {text} |" for g, ok, text in verdicts] + [""] +
+            ([f"Noise: {nz}.", ""] if nz else []))
 
 
 def run_time(run):
