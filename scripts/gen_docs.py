@@ -332,7 +332,9 @@ def command_text(run):
     cmd = f"make bench CONFIG={cfg} REPETITIONS={reps}"
     if filt:
         cmd += f" BENCH_ARGS='--filter {filt}'"
-    cfg_txt = (f"{cfg}, threads {ctx.get('spp_threads', '?')}, {reps} repetitions, "
+    mt = ctx.get("spp_min_time")
+    cfg_txt = (f"{cfg}, threads {ctx.get('spp_threads', '?')}, {reps} repetitions"
+               f"{f' of at least {mt} s' if mt else ''}, "
                f"filter {filt or 'none'}; peers: {ctx.get('peers', 'not recorded')}")
     return cmd, cfg_txt
 
