@@ -17,7 +17,7 @@
  *    holds a channel.
  * Write-out: the [bin][channel] accumulators to y's [channel][bin] runs with 8x8 and 4x8
  *    register transposes (avx2_transpose.h; a one-bin level is a plain copy); avg means are
- *    scaled 4 lanes at a time in double first (vmulpd, vcvtpd2ps). Path scalar runs naive's
+ *    scaled a vector at a time in double first (vmulpd, vcvtpd2ps). Path scalar runs naive's
  *    loops. */
 #ifndef NHWC_FUSED_FWD_H
 #define NHWC_FUSED_FWD_H
@@ -191,8 +191,9 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
             const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
             if (mode == MODE_SUM) { /* the means, in place: (float)((double)sum * (1 /
-                                       divisor)), 4 lanes at a time, the block's channels only;
-                                       a multiply, not vdivpd (half of a small map's time): the
+                                       divisor)), a vector at a time, the block's channels
+                                       (lanes past them are the accumulators' spare lanes); a
+                                       multiply, not vdivpd (half of a small map's time): the
                                        double product is within 2^-53 of the quotient, far
                                        inside the avg bound, and the same on every thread
                                        count. A NaN mean becomes the default NaN: a sum of two
@@ -201,16 +202,14 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
                                        and multi-thread copies of this code (it did, in the
                                        coverage build), which would break the bitwise
                                        determinism across thread counts. */
-                const __m128 dnan = _mm_castsi128_ps(_mm_set1_epi32(0x7fc00000));
+                const vf dnan = vf_bits(0x7fc00000);
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
-                        const __m256d r = _mm256_set1_pd(
-                            1.0 / (double)(lv->rows[i].div * lv->cols[j].div));
+                        const double r = 1.0 / (double)(lv->rows[i].div * lv->cols[j].div);
                         float *a = av + (int64_t)(i * n + j) * CBW;
-                        for (int e = 0; e < cw; e += 4) {
-                            const __m128 m = _mm256_cvtpd_ps(
-                                _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + e)), r));
-                            _mm_storeu_ps(a + e, _mm_blendv_ps(m, dnan, _mm_cmpunord_ps(m, m)));
+                        for (int e = 0; e < cw; e += VW) {
+                            const vf m = vf_scale_d(vf_loadu(a + e), r);
+                            vf_storeu(a + e, vf_blend(m, dnan, vm_nan(m)));
                         }
                     }
             }

@@ -34,6 +34,7 @@ static inline void vf_store_n(float *p, vf v, int n) { _mm512_mask_storeu_ps(p, 
 static inline vi vi_loadu(const int32_t *p) { return _mm512_loadu_si512((const void *)p); }
 static inline void vi_storeu(int32_t *p, vi v) { _mm512_storeu_si512((void *)p, v); }
 static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline vf vf_bits(int32_t b) { return _mm512_castsi512_ps(_mm512_set1_epi32(b)); }
 static inline vi vi_set1(int32_t a) { return _mm512_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
@@ -79,6 +80,7 @@ static inline void vf_store_n(float *p, vf v, int n) { _mm256_maskstore_ps(p, vm
 static inline vi vi_loadu(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
 static inline void vi_storeu(int32_t *p, vi v) { _mm256_storeu_si256((__m256i *)(void *)p, v); }
 static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline vf vf_bits(int32_t b) { return _mm256_castsi256_ps(_mm256_set1_epi32(b)); }
 static inline vi vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }

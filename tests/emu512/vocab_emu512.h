@@ -61,6 +61,11 @@ static inline void vi_storeu(int32_t *p, vi v)
     _mm256_storeu_si256((__m256i *)(void *)(p + 8), v.hi);
 }
 static inline vf vf_zero(void) { return (vf){_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+static inline vf vf_bits(int32_t b)
+{
+    const __m256 v = _mm256_castsi256_ps(_mm256_set1_epi32(b));
+    return (vf){v, v};
+}
 static inline vi vi_set1(int32_t a) { return (vi){_mm256_set1_epi32(a), _mm256_set1_epi32(a)}; }
 static inline vf vf_add(vf a, vf b) { return (vf){_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
 static inline vi vi_add(vi a, vi b) { return (vi){_mm256_add_epi32(a.lo, b.lo), _mm256_add_epi32(a.hi, b.hi)}; }
