@@ -267,8 +267,7 @@ fused_group(const spp_plan *pl, const nchw_sched *s, int64_t b, int64_t c0, cons
         const int64_t o = b * pl->out_per_sample + lv->out_offset + c0 * nn;
         if (!is_max)
             for (int e = 0; e < nn; e++) {
-                const __m256d r =
-                    _mm256_set1_pd(1.0 / (double)(lv->rows[e / n].div * lv->cols[e % n].div));
+                const __m256d r = _mm256_set1_pd(spp_avg_scale(lv, e / n, e % n));
                 const __m256 v = _mm256_load_ps(A + e * 8);
                 const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), r));
                 const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), r));

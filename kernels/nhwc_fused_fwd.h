@@ -205,7 +205,7 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
                 const vf dnan = vf_bits(0x7fc00000);
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
-                        const double r = 1.0 / (double)(lv->rows[i].div * lv->cols[j].div);
+                        const double r = spp_avg_scale(lv, i, j);
                         float *a = av + (int64_t)(i * n + j) * CBW;
                         for (int e = 0; e < cw; e += VW) {
                             const vf m = vf_scale_d(vf_loadu(a + e), r);

@@ -241,7 +241,7 @@ static void scz_rcp(const spp_plan *pl, const sc_plan *sp, double *rcp)
         double *r = rcp + sp->boff[l];
         for (int i = 0; i < lv->n; i++)
             for (int j = 0; j < lv->n; j++)
-                *r++ = 1.0 / (double)(lv->rows[i].div * lv->cols[j].div);
+                *r++ = spp_avg_scale(lv, i, j);
     }
 }
 
