@@ -87,6 +87,10 @@ typedef struct {
                            * kernel->paths, already resolved by spp_kernel_path (the prepared
                            * operations set it; a zeroed spp_exec leaves the choice to the
                            * kernel) */
+    const void *state;    /* NULL, or what kernel->prepare wrote for this plan, thread count,
+                           * pass and path (the prepared operations keep one per pass); NULL:
+                           * the kernel computes the same at the start of the call, in its
+                           * workspace */
 } spp_exec;
 /* ---- paths (docs/kernels.md#paths) ----
  * A kernel takes one of a few named routes through its code for a given plan, pass and thread
@@ -122,6 +126,13 @@ typedef size_t (*spp_workspace_fn)(const spp_plan *plan, int threads, int path);
 /* The kernel's path for a plan, pass and thread count: its own choice when force < 0, else
  * force (a path serving this pass) if that path is valid for the plan, or -1 if not. */
 typedef int (*spp_choose_path_fn)(const spp_plan *plan, int threads, spp_pass pass, int force);
+/* A pass's state: what the kernel would otherwise derive at the start of every call from the
+ * plan, the thread count and the path alone (a small-plane core's merge program and position
+ * table). state_size gives its bytes (0: none) for path (>= 0, as resolved for the pass);
+ * prepare writes it into state (that many bytes, 64-byte aligned), read-only from then on. */
+typedef size_t (*spp_state_size_fn)(const spp_plan *plan, int threads, spp_pass pass, int path);
+typedef void (*spp_prepare_fn)(const spp_plan *plan, int threads, spp_pass pass, int path,
+                               void *state);
 
 typedef struct spp_kernel {
     const char *name;       /* "layout__strategy", e.g. nhwc__avx2; the file name matches */
@@ -135,6 +146,8 @@ typedef struct spp_kernel {
     const spp_path *paths;  /* npaths >= 1 named paths */
     int npaths;
     spp_choose_path_fn choose_path; /* NULL only when npaths == 1 (one path, always valid) */
+    spp_state_size_fn state_size;   /* NULL: no state (spp_exec.state stays NULL) */
+    spp_prepare_fn prepare;         /* set with state_size */
 } spp_kernel;
 
 /* ---- registry ---- */
@@ -224,8 +237,8 @@ int spp_kernel_path(const spp_kernel *k, const spp_plan *plan, int threads, spp_
 
 /* ---- prepared operations: create once, run many times (docs/design.md#prepared-operations)
  * spp_op_create does everything a run needs except the buffers: it validates the problem, the
- * kernel (layout, ISA) and the thread count, builds the bin plan and allocates the kernel's
- * workspace. spp_op_forward / spp_op_backward then check only the buffers (non-NULL, no
+ * kernel (layout, ISA) and the thread count, builds the bin plan, allocates the kernel's
+ * workspace and has the kernel prepare each pass's state (spp_kernel.prepare). spp_op_forward / spp_op_backward then check only the buffers (non-NULL, no
  * overlap; backward also that every argmax lies in its plane, one pass over argmax) and run
  * the kernel; nothing is written when a check fails. spp_forward and spp_backward are
  * create + run + destroy. An op holds one workspace: run it from one thread at a time (one op

@@ -12,11 +12,13 @@
  * parts; avg, which only the 16-lane core pools, takes disjoint covers).
  * E.g. adaptive 13: level 3's [0,5) = level 6's [0,3) U [2,5). The merge program lists, per
  * covered bin in computation order, its bin index, the piece count and the source bins.
- * Workspace (sc_layout): [sc_plan][position table][per-thread slices][merge program][avg
- * reciprocals]; a slice holds a task's tiles (16 lanes per pixel per group), row partials and
- * bins (values and positions). NHWC tasks take a chunk of 16-channel groups (all of C when the tiles fit
- * SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW tasks one group. Both
- * forms share the layout (the position table has room for 16 lanes per pixel). */
+ * State (what a prepared operation keeps, spp_exec.state): [sc_plan][position table][merge
+ * program][avg reciprocals]. Workspace (sc_layout): room for the state (a call without one
+ * writes it there), then per-thread slices of a task's tiles (16 lanes per pixel per group),
+ * row partials and bins (values and positions). NHWC tasks take a chunk of 16-channel groups
+ * (all of C when the tiles fit SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW
+ * tasks one group. Both forms share the layout (the position table has room for 16 lanes per
+ * pixel). */
 #ifndef FUSED_CELLS_PLAN_H
 #define FUSED_CELLS_PLAN_H
 
@@ -161,11 +163,29 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
 
 static inline size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
 
-/* Workspace: [sc_plan][position table][per-thread slices][merge program][avg reciprocals];
- * the slices do not depend on the program, so a forward builds the plan once, in place. */
+/* The state, everything a call derives from the plan alone: [sc_plan][position table][merge
+ * program][avg reciprocals] (each part 64-byte aligned; the table has room for 16 lanes per
+ * pixel). A prepared operation keeps it (spp_exec.state); otherwise a call writes it at the
+ * start of its workspace. */
+static inline size_t sc_pt_off(void) { return sc_al(sizeof(sc_plan)); }
+static inline size_t sc_prog_off(const spp_plan *pl)
+{
+    return sc_pt_off() + sc_al((size_t)(pl->p.h * pl->p.w) * 64);
+}
+static inline size_t sc_rcp_off(const spp_plan *pl, const sc_plan *sp)
+{
+    return sc_al(sc_prog_off(pl) + (size_t)sp->nprog * 4);
+}
+static inline size_t sc_state_end(const spp_plan *pl, const sc_plan *sp)
+{
+    return sc_rcp_off(pl, sp) + (size_t)pl->bins_per_channel * sizeof(double);
+}
+
+/* Workspace: [the state][per-thread slices]; a slice holds a task's tiles, row partials and
+ * bins, on pages of its own. */
 typedef struct {
-    size_t pt_off, slices, slice, prog_off; /* shared parts, the slices, one slice */
-    size_t tile_off, rp_off, bin_off;       /* inside a slice */
+    size_t slices, slice;             /* the slices' start, one slice */
+    size_t tile_off, rp_off, bin_off; /* inside a slice */
 } sc_ws;
 
 #define SC_TILE_BYTES (256u << 10)
@@ -182,21 +202,17 @@ static inline int64_t sc_chunk(const spp_plan *pl, int threads)
     return spp_group_for_threads(g, G, n, threads);
 }
 
-static inline sc_ws sc_layout(const spp_plan *pl, int threads)
+static inline sc_ws sc_layout(const spp_plan *pl, const sc_plan *sp, int threads)
 {
-    const size_t hw = (size_t)(pl->p.h * pl->p.w);
     int nmax = 1;
     for (int l = 0; l < pl->p.nlevels; l++)
         nmax = pl->lv[l].n > nmax ? pl->lv[l].n : nmax;
     sc_ws w;
-    w.pt_off = sc_al(sizeof(sc_plan));
-    /* AVX2 reads 8 lanes of e per pixel, AVX-512 16; each slice on pages of its own */
-    w.slices = spp_page_round(w.pt_off + sc_al(hw * 64));
+    w.slices = spp_page_round(sc_state_end(pl, sp));
     w.tile_off = 0; /* 16 lanes per pixel (a tile per group), row partial and bin (+ position) */
-    w.rp_off = sc_al(hw * 64 * (size_t)sc_chunk(pl, threads));
+    w.rp_off = sc_al((size_t)(pl->p.h * pl->p.w) * 64 * (size_t)sc_chunk(pl, threads));
     w.bin_off = w.rp_off + sc_al((size_t)pl->p.h * nmax * 128);
     w.slice = spp_page_round(w.bin_off + sc_al((size_t)pl->bins_per_channel * 128));
-    w.prog_off = w.slices + (size_t)(threads < 1 ? 1 : threads) * w.slice;
     return w;
 }
 
@@ -209,11 +225,12 @@ static inline int sc_takes(const spp_plan *pl)
     return pl->p.pool == SPP_POOL_MAX && pl->p.h * pl->p.w <= SC_MAX_HW;
 }
 
-/* After the merge program: the avg bins' reciprocal divisors, one double per bin of a
- * channel (small_cells_avx512.h's means; computed once per call, not per group). */
-static inline size_t sc_rcp_off(const sc_ws *w, const sc_plan *sp)
+/* The state's bytes (a prepared operation's spp_exec.state). */
+static inline size_t sc_state_bytes(const spp_plan *pl)
 {
-    return sc_al(w->prog_off + (size_t)sp->nprog * 4);
+    sc_plan sp;
+    sc_build(&sp, pl, NULL);
+    return sc_state_end(pl, &sp);
 }
 
 /* The core's workspace for any plane, whether sc_takes it or not (a forced path). */
@@ -221,8 +238,8 @@ static inline size_t sc_workspace_any(const spp_plan *pl, int threads)
 {
     sc_plan sp;
     sc_build(&sp, pl, NULL);
-    const sc_ws w = sc_layout(pl, threads);
-    return sc_rcp_off(&w, &sp) + (size_t)pl->bins_per_channel * sizeof(double);
+    const sc_ws w = sc_layout(pl, &sp, threads);
+    return w.slices + (size_t)(threads < 1 ? 1 : threads) * w.slice;
 }
 
 static inline size_t sc_workspace(const spp_plan *pl, int threads)

@@ -26,10 +26,11 @@
  * Max (docs/spec.md#3-max-and-avg): per lane (value, position) in row-major order; rows with
  *      no NaN compare v > best alone. y and argmax bitwise naive's. Avg: float sums in a fixed
  *      order, times the double reciprocal of the divisors' product (the spec's bound).
- * Workspace: the forward path's. Weakest: small planes with many bins per channel; C < 8
+ * Workspace: the forward path's (+ state). Weakest: small planes with many bins per channel; C < 8
  *      (idle lanes); avg levels that no finer level tiles; the shared scalar backward. */
 #include "small_cells_avx2.h"
 #define NCHW_FUSED_SMALL_CELLS sc_forward
+#define NCHW_FUSED_SMALL_PREPARE sc_prepare
 #include "nchw_fused.h"
 
 const spp_kernel spp_kernel_nchw__fused_avx2 = {
@@ -44,4 +45,6 @@ const spp_kernel spp_kernel_nchw__fused_avx2 = {
     .paths = nchw_fused_paths,
     .npaths = (int)(sizeof nchw_fused_paths / sizeof nchw_fused_paths[0]),
     .choose_path = fused_choose,
+    .state_size = fused_state_size,
+    .prepare = fused_prepare,
 };

@@ -21,7 +21,7 @@
  *      group with a possible NaN, or a -0.0 the values-only merge cannot order, reruns with
  *      positions and the NaN-aware rule. Avg: within the avg bound, the mean one double
  *      multiply by the bin's reciprocal divisor; small-cells and rows sum in other orders.
- * Workspace: the path's (row buffer, bins and positions per thread: 16 lanes for the rows).
+ * Workspace: the path's (row buffer, bins and positions per thread); small-cells' plan is state.
  * Needs AVX-512: skipped (SPP_ERR_ISA) without it or when SPP_MAX_ISA excludes it; `make
  *      test-emu512` runs this file on an AVX2 emulation of the 16-lane vocabulary.
  * Weakest: C far below a multiple of 16 (idle lanes); the layout change in and out of the
@@ -29,6 +29,7 @@
 #define NHWC_AVX512
 #include "small_cells_avx512.h"
 #define NCHW_FUSED_SMALL_CELLS scz_forward
+#define NCHW_FUSED_SMALL_PREPARE scz_prepare
 #define NCHW_FUSED_ROWS16
 #include "nchw_fused.h"
 
@@ -44,4 +45,6 @@ const spp_kernel spp_kernel_nchw__fused_avx512 = {
     .paths = nchw_fused_paths,
     .npaths = (int)(sizeof nchw_fused_paths / sizeof nchw_fused_paths[0]),
     .choose_path = fused_choose,
+    .state_size = fused_state_size,
+    .prepare = fused_prepare,
 };

@@ -1,9 +1,10 @@
 /* nchw_fused.h: the NCHW fused kernels' code (path choice, workspace, the row and avg paths,
  * the backward routes), included by nchw__fused_avx2.c and nchw__fused_avx512.c. Not a kernel.
  *
- * The includer supplies the small-plane core as NCHW_FUSED_SMALL_CELLS(pl, x, y, argmax, ex):
- * sc_forward (small_cells_avx2.h, two 8-lane vectors per 16-channel pixel) or scz_forward
- * (small_cells_avx512.h, one 16-lane vector); with NCHW_FUSED_ROWS16 the max row paths run
+ * The includer supplies the small-plane core as NCHW_FUSED_SMALL_CELLS(pl, x, y, argmax, ex)
+ * and its state's writer as NCHW_FUSED_SMALL_PREPARE(pl, state): sc_forward and sc_prepare
+ * (small_cells_avx2.h, two 8-lane vectors per 16-channel pixel) or scz_forward and
+ * scz_prepare (small_cells_avx512.h, one 16-lane vector); with NCHW_FUSED_ROWS16 the max row paths run
  * 16 channels per group (nchw_fused_rows16.h) and small-cells is taken by nfz_takes_small's
  * rule. Everything else is 8-lane AVX2 code (the row bodies of nchw_fused_bins_avx2.h), the
  * same in both kernels; nchw__fused_avx2.c's header describes the paths and their order of
@@ -21,8 +22,8 @@
 #include "nchw_fused_vec_avx2.h"
 #include "nchw_fused_bins_avx2.h"
 
-#ifndef NCHW_FUSED_SMALL_CELLS
-#error "nchw_fused.h: define NCHW_FUSED_SMALL_CELLS (the small-plane core) first"
+#if !defined NCHW_FUSED_SMALL_CELLS || !defined NCHW_FUSED_SMALL_PREPARE
+#error "nchw_fused.h: define NCHW_FUSED_SMALL_CELLS and NCHW_FUSED_SMALL_PREPARE (the small-plane core) first"
 #endif
 
 enum { NFZ_SMALL_CELLS, NFZ_ROWS, NFZ_ROWS_TALL, NFZ_AVG, NFZ_AVG_TALL, NFZ_PLANES,
@@ -277,6 +278,24 @@ fused_group(const spp_plan *pl, const nchw_sched *s, int64_t b, int64_t c0, cons
         if (is_max && argmax)
             store_bins((const float *)(AP + s->bin_off[l] * 8), argmax + o, nn, valid);
     }
+}
+
+/* spp_kernel.state_size and prepare: small-cells keeps its state (fused_cells_plan.h) in a
+ * prepared operation, written by the includer's core (NCHW_FUSED_SMALL_PREPARE); the row
+ * paths plan per call. */
+static size_t fused_state_size(const spp_plan *pl, int threads, spp_pass pass, int path)
+{
+    (void)threads;
+    (void)pass;
+    return path == NFZ_SMALL_CELLS ? sc_state_bytes(pl) : 0;
+}
+
+static void fused_prepare(const spp_plan *pl, int threads, spp_pass pass, int path, void *state)
+{
+    (void)threads;
+    (void)pass;
+    (void)path;
+    NCHW_FUSED_SMALL_PREPARE(pl, state);
 }
 
 static spp_status fused_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,

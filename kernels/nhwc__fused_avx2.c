@@ -24,7 +24,7 @@
  * Parallel split: tasks (sample, channel group), >= 2 per thread when N is small; forward
  *      tasks write disjoint outputs, backward tasks own disjoint dx regions; no atomics. dx
  *      is bitwise naive's (docs/spec.md#4-gradients).
- * Workspace: the most any pass's path needs (nhwc_fused_ws.h).
+ * Workspace: the most any pass's path needs (nhwc_fused_ws.h); small-cells' plan is prepared state.
  * Weakest: small maps with many levels (zf5 13x13 {6,3,2,1}) spend much of their time on
  *      plan decoding and loop overhead; C < 8 leaves most lanes idle. */
 #include "nhwc_fused_fwd.h"
@@ -41,6 +41,18 @@ static spp_status fz_forward_avx2(const spp_plan *pl, const float *x, float *y,
         return SPP_OK;
     }
     return fz_forward(pl, x, y, argmax, ex, path);
+}
+
+/* spp_kernel.prepare (fz_state_size): small-cells' state or the path's plan. */
+static void fz_prepare_avx2(const spp_plan *pl, int threads, spp_pass pass, int path,
+                            void *state)
+{
+    (void)threads;
+    (void)pass;
+    if (path == FZP_SMALL)
+        sc_prepare(pl, state);
+    else
+        fz_plan_write(pl, path, state);
 }
 
 static spp_status fz_backward_avx2(const spp_plan *pl, const float *dy, const int32_t *argmax,
@@ -62,4 +74,6 @@ const spp_kernel spp_kernel_nhwc__fused_avx2 = {
     .paths = spp_fz_paths,
     .npaths = FZP_COUNT,
     .choose_path = spp_fz_choose_path,
+    .state_size = fz_state_size,
+    .prepare = fz_prepare_avx2,
 };

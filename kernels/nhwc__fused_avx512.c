@@ -21,7 +21,7 @@
  *      default NaN).
  * Parallel split: tasks (sample, channel group); backward tasks own their dx regions
  *      (zero-fill and accumulate in one pass), no races, no atomics; dx is naive's.
- * Workspace: the most any pass's path needs (nhwc_fused_ws.h).
+ * Workspace: the most any pass's path needs (nhwc_fused_ws.h); small-cells' plan is prepared state.
  * Needs AVX-512 F/BW/VL/DQ: skipped (SPP_ERR_ISA) on CPUs without it or when SPP_MAX_ISA
  *      excludes it; `make test-emu512` also runs this file's code on an AVX2 emulation of the
  *      16-lane vocabulary (tests/emu512/).
@@ -44,6 +44,18 @@ static spp_status fz_forward_avx512(const spp_plan *pl, const float *x, float *y
     return fz_forward(pl, x, y, argmax, ex, path);
 }
 
+/* spp_kernel.prepare (fz_state_size): small-cells' state or the path's plan. */
+static void fz_prepare_avx512(const spp_plan *pl, int threads, spp_pass pass, int path,
+                            void *state)
+{
+    (void)threads;
+    (void)pass;
+    if (path == FZP_SMALL)
+        scz_prepare(pl, state);
+    else
+        fz_plan_write(pl, path, state);
+}
+
 static spp_status fz_backward_avx512(const spp_plan *pl, const float *dy,
                                      const int32_t *argmax, float *dx, const spp_exec *ex)
 {
@@ -63,4 +75,6 @@ const spp_kernel spp_kernel_nhwc__fused_avx512 = {
     .paths = spp_fz_paths,
     .npaths = FZP_COUNT,
     .choose_path = spp_fz512_choose_path,
+    .state_size = fz_state_size,
+    .prepare = fz_prepare_avx512,
 };

@@ -186,11 +186,8 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
     if (path == FZP_SCALAR)
         return spp_kernel_naive.backward(pl, dy, argmax, dx, ex);
     char *ws = ex->workspace;
-    int32_t *rr;
-    uint8_t *rowon;
-    fz_plan *fp = fz_plan_at(ws, pl, &rr, &rowon);
-    if (path == FZP_BWD_AVG) /* the max paths need no plan */
-        spp_fz_build(fp, rr, rowon, pl, 1, path);
+    const int32_t *rr = NULL;
+    const fz_plan *fp = fz_planned(SPP_PASS_BACKWARD, path) ? fz_plan_for(pl, ex, path, &rr) : NULL;
     char *tws = ws + fz_plan_bytes(pl);
     /* as declared: the backward paths have no partial slots */
     const size_t tb = fz_thread_bytes(pl, 0, fz_tiled(path));

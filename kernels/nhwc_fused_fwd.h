@@ -265,12 +265,8 @@ static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32
     cx.y = y;
     cx.argmax = argmax;
     cx.mode = p->pool == SPP_POOL_AVG ? MODE_SUM : argmax ? MODE_MAXPOS : MODE_MAXVAL;
-    int32_t *rr;
-    uint8_t *rowon;
-    fz_plan *fp = fz_plan_at(ws, pl, &rr, &rowon);
-    spp_fz_build(fp, rr, rowon, pl, cx.mode == MODE_SUM, path);
+    const fz_plan *fp = fz_plan_for(pl, ex, path, &cx.rr);
     cx.fp = fp;
-    cx.rr = rr;
     char *tws = ws + fz_plan_bytes(pl);
     const size_t tb = fz_thread_bytes(pl, fp->pslots, 0); /* as declared: same plan and path */
     const int T = ex->threads < 1 ? 1 : ex->threads;

@@ -72,13 +72,57 @@ static size_t fz_workspace(const spp_plan *pl, int threads, int path)
     return most;
 }
 
-/* The plan's parts in the workspace (fz_plan_bytes): the fz_plan, rr, rowon. */
-static inline fz_plan *fz_plan_at(char *ws, const spp_plan *pl, int32_t **rr, uint8_t **rowon)
+/* The plan's parts (fz_plan_bytes) at st, a prepared state or the workspace's start: the
+ * fz_plan, rr, rowon. */
+static inline fz_plan *fz_plan_at(char *st, const spp_plan *pl, int32_t **rr, uint8_t **rowon)
 {
     const size_t rb = fz_round((size_t)pl->p.h * pl->p.nlevels * 2 * sizeof(int32_t));
-    *rr = (int32_t *)(void *)(ws + fz_round(sizeof(fz_plan)));
-    *rowon = (uint8_t *)(ws + fz_round(sizeof(fz_plan)) + rb);
-    return (fz_plan *)(void *)ws;
+    *rr = (int32_t *)(void *)(st + fz_round(sizeof(fz_plan)));
+    *rowon = (uint8_t *)(st + fz_round(sizeof(fz_plan)) + rb);
+    return (fz_plan *)(void *)st;
+}
+
+/* Whether a path runs on a plan (spp_fz_build): the row paths and the 2-D blocks, and the avg
+ * backward; scalar, small-cells and the max backward paths do not. */
+static inline int fz_planned(spp_pass pass, int path)
+{
+    if (path == FZP_SCALAR || path == FZP_SMALL)
+        return 0;
+    return pass != SPP_PASS_BACKWARD || path == FZP_BWD_AVG;
+}
+
+/* The pass's plan at st (fz_plan_bytes; sums for avg, as both passes pool). */
+static inline void fz_plan_write(const spp_plan *pl, int path, char *st)
+{
+    int32_t *rr;
+    uint8_t *rowon;
+    fz_plan *fp = fz_plan_at(st, pl, &rr, &rowon);
+    spp_fz_build(fp, rr, rowon, pl, pl->p.pool == SPP_POOL_AVG, path);
+}
+
+/* The plan a call runs on: the operation's state, or written into the workspace ws now. */
+static inline const fz_plan *fz_plan_for(const spp_plan *pl, const spp_exec *ex, int path,
+                                         const int32_t **rr)
+{
+    char *st = ex->state ? (char *)(uintptr_t)ex->state : (char *)ex->workspace;
+    if (!ex->state)
+        fz_plan_write(pl, path, st);
+    int32_t *r;
+    uint8_t *rowon;
+    const fz_plan *fp = fz_plan_at(st, pl, &r, &rowon);
+    *rr = r;
+    return fp;
+}
+
+/* The kernels' state_size: small-cells' state (fused_cells_plan.h), or the plan of a path
+ * that runs on one; a prepared operation keeps it, a call without one writes it into the
+ * workspace. */
+static size_t fz_state_size(const spp_plan *pl, int threads, spp_pass pass, int path)
+{
+    (void)threads;
+    if (path == FZP_SMALL)
+        return sc_state_bytes(pl);
+    return fz_planned(pass, path) ? fz_plan_bytes(pl) : 0;
 }
 
 #endif

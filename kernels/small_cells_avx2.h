@@ -25,7 +25,7 @@
  *    register transposes (argmax, as 32-bit patterns, the same way).
  * All paths give naive's bits (docs/spec.md#3-max-and-avg). Threads: OpenMP over tasks
  * (sample, chunk of groups), schedule(static); a group's arithmetic does not depend on the
- * task or thread, so outputs are the same for every thread count. Workspace: sc_workspace.
+ * task or thread, so outputs are the same for every thread count. Workspace, state: sc_layout.
  * Weakest: levels that do not nest are each read from the tile (two or three scans of it). */
 #ifndef SMALL_CELLS_AVX2_H
 #define SMALL_CELLS_AVX2_H
@@ -464,27 +464,35 @@ static void sc_run_task(const sc_ctx *cx, int64_t t, char *mine)
     }
 }
 
+/* The state (fused_cells_plan.h) for this core: the plan and merge program and the position
+ * table (pixel e: 8 lanes of e). */
+static void sc_prepare(const spp_plan *pl, void *state)
+{
+    char *st = state;
+    sc_build((sc_plan *)(void *)st, pl, (int32_t *)(void *)(st + sc_prog_off(pl)));
+    int32_t *PT = (int32_t *)(void *)(st + sc_pt_off());
+    for (int64_t e = 0; e < pl->p.h * pl->p.w; e++)
+        sc_sti(PT + e * 8, _mm256_set1_epi32((int32_t)e));
+}
+
 /* The forward of a max problem (any plane size, any number of levels read from the input):
- * the program once, then the tasks over OpenMP. */
+ * the state (the operation's, or written into the workspace), then the tasks over OpenMP. */
 static void sc_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
                        const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     char *ws = ex->workspace;
-    sc_plan *sp = (sc_plan *)(void *)ws;
+    if (!ex->state)
+        sc_prepare(pl, ws);
+    const char *st = ex->state ? (const char *)ex->state : ws;
+    const sc_plan *sp = (const sc_plan *)(const void *)st;
     const int T = ex->threads < 1 ? 1 : ex->threads;
     sc_ctx cx;
-    cx.w = sc_layout(pl, T);
-    int32_t *prog = (int32_t *)(void *)(ws + cx.w.prog_off);
-    int32_t *PT = (int32_t *)(void *)(ws + cx.w.pt_off);
-    sc_build(sp, pl, prog);
-    const int64_t HW = p->h * p->w;
-    for (int64_t e = 0; e < HW; e++)
-        sc_sti(PT + e * 8, _mm256_set1_epi32((int32_t)e));
+    cx.w = sc_layout(pl, sp, T);
     cx.pl = pl;
     cx.sp = sp;
-    cx.prog = prog;
-    cx.PT = PT;
+    cx.prog = (const int32_t *)(const void *)(st + sc_prog_off(pl));
+    cx.PT = (const int32_t *)(const void *)(st + sc_pt_off());
     cx.x = x;
     cx.y = y;
     cx.argmax = argmax;

@@ -25,7 +25,7 @@
  * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
  * Threads: OpenMP over tasks, schedule(static), num_threads(threads); a group's arithmetic
  * does not depend on the task or thread, so outputs are the same for every thread count.
- * Workspace: sc_workspace (the layout of the AVX2 form). Weakest: like the AVX2 form, levels
+ * Workspace and state: the AVX2 form's. Weakest: like the AVX2 form, levels
  * that do not nest are each read from the tile. */
 #ifndef SMALL_CELLS_AVX512_H
 #define SMALL_CELLS_AVX512_H
@@ -395,35 +395,44 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     }
 }
 
-/* The forward of an NHWC max problem (any plane size, any number of levels read from the
- * input): the program once, then the tasks over OpenMP. */
+/* The state (fused_cells_plan.h) for this core: the plan and merge program, the position
+ * table (pixel e: 16 lanes of e) and, for avg, the bins' reciprocal divisors. */
+static void scz_prepare(const spp_plan *pl, void *state)
+{
+    char *st = state;
+    sc_plan *sp = (sc_plan *)(void *)st;
+    sc_build(sp, pl, (int32_t *)(void *)(st + sc_prog_off(pl)));
+    int32_t *PT = (int32_t *)(void *)(st + sc_pt_off());
+    for (int64_t e = 0; e < pl->p.h * pl->p.w; e++)
+        vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));
+    if (pl->p.pool == SPP_POOL_AVG)
+        scz_rcp(pl, sp, (double *)(void *)(st + sc_rcp_off(pl, sp)));
+}
+
+/* The forward of a small-plane problem (any plane size, any number of levels read from the
+ * input): the state (the operation's, or written into the workspace), then the tasks over
+ * OpenMP. */
 static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *argmax,
                         const spp_exec *ex)
 {
     const spp_problem *p = &pl->p;
     char *ws = ex->workspace;
-    sc_plan *sp = (sc_plan *)(void *)ws;
+    if (!ex->state)
+        scz_prepare(pl, ws);
+    const char *st = ex->state ? (const char *)ex->state : ws;
+    const sc_plan *sp = (const sc_plan *)(const void *)st;
     const int T = ex->threads < 1 ? 1 : ex->threads;
     scz_ctx cx;
-    cx.w = sc_layout(pl, T);
-    int32_t *prog = (int32_t *)(void *)(ws + cx.w.prog_off);
-    int32_t *PT = (int32_t *)(void *)(ws + cx.w.pt_off);
-    sc_build(sp, pl, prog);
-    double *rcp = (double *)(void *)(ws + sc_rcp_off(&cx.w, sp));
-    if (p->pool == SPP_POOL_AVG)
-        scz_rcp(pl, sp, rcp);
-    cx.rcp = rcp;
+    cx.w = sc_layout(pl, sp, T);
+    cx.rcp = (const double *)(const void *)(st + sc_rcp_off(pl, sp));
     int nin = 0;
     for (int l = 0; l < p->nlevels; l++)
         nin += sp->src[l] < 0;
     cx.inplace = p->layout == SPP_LAYOUT_NHWC && p->c % SCZ_LANES == 0 && nin == 1;
-    const int64_t HW = p->h * p->w;
-    for (int64_t e = 0; e < HW; e++)
-        vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));
     cx.pl = pl;
     cx.sp = sp;
-    cx.prog = prog;
-    cx.PT = PT;
+    cx.prog = (const int32_t *)(const void *)(st + sc_prog_off(pl));
+    cx.PT = (const int32_t *)(const void *)(st + sc_pt_off());
     cx.x = x;
     cx.y = y;
     cx.argmax = argmax;

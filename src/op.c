@@ -1,7 +1,8 @@
 /* Prepared whole-map operations (include/spp.h, docs/design.md#prepared-operations): creation
  * does the checks and allocations that depend only on the kernel, the problem and the thread
- * count, once, and resolves the path of every pass; a run checks the buffers and calls the
- * pass's kernel. An `auto` operation may run another kernel per pass (src/auto.c). */
+ * count, once, resolves the path of every pass and has the pass's kernel prepare its state; a
+ * run checks the buffers and calls the pass's kernel. An `auto` operation may run another
+ * kernel per pass (src/auto.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,38 @@ struct spp_op {
     size_t ws_bytes;
     size_t in_bytes, out_bytes;
     int path[SPP_NPASSES];  /* the path each pass runs, -1 for a pass the problem lacks */
+    void *state[SPP_NPASSES]; /* each pass's prepared state (spp_kernel.prepare), or NULL */
 };
+
+static void free_states(void *state[SPP_NPASSES])
+{
+    for (int s = 0; s < SPP_NPASSES; s++)
+        spp_free(state[s]);
+}
+
+/* Each pass's state for the paths path[] (NULL where the kernel keeps none), into state[];
+ * on failure nothing is kept. */
+static spp_status prepare_states(const spp_op *o, const int path[SPP_NPASSES],
+                                 void *state[SPP_NPASSES], spp_error *err)
+{
+    for (int s = 0; s < SPP_NPASSES; s++)
+        state[s] = NULL;
+    for (int s = 0; s < SPP_NPASSES; s++) {
+        const spp_kernel *k = o->k[s];
+        if (path[s] < 0 || !k->state_size)
+            continue;
+        const size_t b = k->state_size(&o->plan, o->ex.threads, (spp_pass)s, path[s]);
+        if (!b)
+            continue;
+        if (!(state[s] = spp_alloc(b))) {
+            free_states(state);
+            return spp_fail(err, SPP_ERR_NOMEM, "state: %zu bytes for the %s pass of kernel %s "
+                            "not available", b, spp_pass_name((spp_pass)s), k->name);
+        }
+        k->prepare(&o->plan, o->ex.threads, (spp_pass)s, path[s], state[s]);
+    }
+    return SPP_OK;
+}
 
 /* Pass s's path with path `name` forced (NULL: none); SPP_ERR_ARG (the message names the pass
  * and the valid paths) when the pass's kernel has the path, it serves the pass and it is not
@@ -108,6 +140,11 @@ static spp_status create(spp_op **op, const spp_kernel *const k[SPP_NPASSES],
         free(o);
         return st;
     }
+    if ((st = prepare_states(o, o->path, o->state, err)) != SPP_OK) {
+        spp_free(o->ex.workspace);
+        free(o);
+        return st;
+    }
     *op = o;
     return SPP_OK;
 }
@@ -156,6 +193,7 @@ spp_status spp_op_forward(spp_op *op, const float *x, float *y, int32_t *argmax,
         return st;
     const spp_pass s = spp_forward_pass(&op->plan.p, argmax);
     op->ex.path = 1 + op->path[s];
+    op->ex.state = op->state[s];
     return op->k[s]->forward(&op->plan, x, y, argmax, &op->ex);
 }
 
@@ -187,6 +225,7 @@ spp_status spp_op_backward(spp_op *op, const float *dy, const int32_t *argmax, f
                                 (int)argmax[i], (long long)plane - 1);
     }
     op->ex.path = 1 + op->path[SPP_PASS_BACKWARD];
+    op->ex.state = op->state[SPP_PASS_BACKWARD];
     return op->k[SPP_PASS_BACKWARD]->backward(&op->plan, dy, need_argmax ? argmax : NULL, dx,
                                               &op->ex);
 }
@@ -241,16 +280,23 @@ spp_status spp_op_force_path(spp_op *op, const char *name, spp_error *err)
     int path[SPP_NPASSES];
     if ((st = resolve_paths(op, forced, path, err)) != SPP_OK)
         return st;
+    void *state[SPP_NPASSES];
+    if ((st = prepare_states(op, path, state, err)) != SPP_OK)
+        return st;
     const size_t need = workspace_for(op, forced);
     if (need > op->ws_bytes) {
         void *ws = spp_alloc_workspace(need);
-        if (!ws)
+        if (!ws) {
+            free_states(state);
             return spp_fail(err, SPP_ERR_NOMEM, "workspace: %zu bytes for path %s not available",
                             need, name);
+        }
         spp_free(op->ex.workspace);
         op->ex.workspace = ws;
         op->ws_bytes = need;
     }
+    free_states(op->state);
+    memcpy(op->state, state, sizeof state);
     memcpy(op->path, path, sizeof path);
     return SPP_OK;
 }
@@ -262,6 +308,7 @@ void spp_op_destroy(spp_op *op)
 {
     if (op) {
         spp_free(op->ex.workspace);
+        free_states(op->state);
         free(op);
     }
 }

@@ -91,6 +91,7 @@ static spp_status plan_run(spp_region_op *op, const spp_box *boxes, int64_t nbox
     ex->threads = op->threads;
     ex->workspace = bytes ? op->ws : NULL;
     ex->path = 1 + path;
+    ex->state = NULL; /* region kernels keep no prepared state */
     op->last[pass] = path;
     return SPP_OK;
 }

@@ -22,7 +22,9 @@
  *            docs/spec.md#3-max-and-avg,
  *            |got - naive| <= 4*count*2^-24*sum|x|/divisor + 2^-24*|naive| (the second term
  *            is naive's own final rounding: naive sums in double, then rounds once);
- *            also a max run with argmax=NULL (y must not change);
+ *            also a max run with argmax=NULL (y must not change); a kernel with prepared
+ *            state (spp_kernel.prepare) also called directly, without it, on the path the
+ *            operation took (y and argmax bitwise the operation's);
  *   backward dx (pre-filled with a NaN pattern: it must be overwritten) within
  *            max(1e-6, 2*(k+2)*2^-24) * sum|terms| of naive's dx, where k is the number of
  *            dy terms added into that element and sum|terms| the sum of their magnitudes:
@@ -378,6 +380,29 @@ static void run_one(case_res *r, const spp_kernel *k, int force, const spp_plan 
         else {
             check_guards(r, ctx2, "y", &B->y);
             cmp_y(r, ctx2, max, R, y, NULL, ny, y_coord, pl);
+        }
+    }
+
+    if (k->state_size && !off && !baseline) { /* the kernel called directly: no prepared state */
+        char ctx3[128];
+        snprintf(ctx3, sizeof ctx3, "%s direct call (no state)", ctx);
+        const int path = spp_kernel_path_find(k, spp_op_path(op, spp_forward_pass(p, am)));
+        const size_t wb = k->workspace_size ? k->workspace_size(pl, threads, path) : 0;
+        void *ws = wb ? spp_alloc(wb) : NULL;
+        const spp_exec ex = {.threads = threads, .workspace = ws, .path = 1 + path};
+        y = gb_arm(&B->y, 0, NULL);
+        am = max ? gb_arm(&B->am, 0, NULL) : NULL;
+        st = wb && !ws ? SPP_ERR_NOMEM : k->forward(pl, x, y, am, &ex);
+        spp_free(ws);
+        if (st != SPP_OK)
+            note(r, "%s: forward returned '%s'", ctx3, spp_status_name(st));
+        else {
+            check_guards(r, ctx3, "y", &B->y);
+            cmp_bits(r, ctx3, "y", p, 0, y_coord, pl, y, first->y, ny);
+            if (max) {
+                check_guards(r, ctx3, "argmax", &B->am);
+                cmp_bits(r, ctx3, "argmax", p, 0, y_coord, pl, am, first->am, ny);
+            }
         }
     }
 
