@@ -2,7 +2,8 @@
  * the input, OpenMP over tasks. Not a kernel; nhwc__fused_avx2.c and nhwc__fused_avx512.c
  * include it.
  *
- * Per call: the plan (spp_fz_build, nhwc_fused_plan.h) into the workspace, then tasks
+ * Per call: the plan (the operation's prepared state, or spp_fz_build into the workspace
+ *    now: fz_plan_for, nhwc_fused_ws.h), then tasks
  *    (sample, channel group; nhwc_fused_ws.h), schedule(dynamic,1) with num_threads(threads),
  *    no OpenMP region for one thread or one task. A task runs the path's code: the 2-D
  *    blocks (nhwc_fused_blocks.h), or the two-phase or row-at-a-time row path

@@ -6,7 +6,8 @@
  *    row front to back instead of reading CBW channels out of every C; groups are split
  *    further (spp_group_for_threads) so there are >= 2 tasks per thread when N is small.
  * Workspace, per path (nhwc_fused_plan.h): none for scalar; the small-plane core's
- *    (sc_workspace_any) for small-cells; else the plan (fz_plan_bytes), then per thread the
+ *    (sc_workspace_any) for small-cells; else room for the plan (fz_plan_bytes; unused when
+ *    the operation keeps it as prepared state, fz_state_size), then per thread the
  *    accumulators of a group (sum n^2 bins x CBW channels x 8 bytes: value and position, or
  *    the avg backward's gradients) and the path's partial slots (one row of column partials,
  *    all rows for two-phase, or the 2-D blocks'), or the tiled max backward's tile when that
