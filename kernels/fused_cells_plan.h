@@ -15,9 +15,9 @@
  * State (what a prepared operation keeps, spp_exec.state): [sc_plan][position table][merge
  * program][avg reciprocals]. Workspace (sc_layout): room for the state (a call without one
  * writes it there), then per-thread slices of a task's tiles (16 lanes per pixel per group),
- * row partials and bins (values and positions). NHWC tasks take a chunk of 16-channel groups
- * (all of C when the tiles fit SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW
- * tasks one group. Both forms share the layout (the position table has room for 16 lanes per
+ * row partials and bins (values and positions) for each group of a wave (sc_wave). NHWC
+ * tasks take a chunk of 16-channel groups (all of C when the tiles fit SC_TILE_BYTES; split so
+ * there are >= 2 tasks per thread), NCHW tasks one group. Both forms share the layout (the position table has room for 16 lanes per
  * pixel). */
 #ifndef FUSED_CELLS_PLAN_H
 #define FUSED_CELLS_PLAN_H
@@ -202,17 +202,32 @@ static inline int64_t sc_chunk(const spp_plan *pl, int threads)
     return spp_group_for_threads(g, G, n, threads);
 }
 
+/* A wave: the groups whose folds the 16-lane core runs side by side, each step of the plan
+ * (a row partial, a bin, a merge) done for every group of the wave before the next, so the
+ * plan is walked once per wave rather than once per group. The row partials and bins a wave
+ * touches (values, and positions when pos) stay within SC_WAVE_BYTES, a third of L1d, which
+ * leaves room for the pixels read; one group per wave when one group's exceed it. */
+#ifndef SC_WAVE_BYTES
+#define SC_WAVE_BYTES (16u << 10)
+#endif
+static inline int64_t sc_wave(const spp_plan *pl, const sc_plan *sp, int threads, int pos)
+{
+    const size_t per = ((size_t)sp->nrp + (size_t)sp->nbins) * (pos ? 128 : 64);
+    int64_t k = (int64_t)(SC_WAVE_BYTES / per);
+    const int64_t gc = sc_chunk(pl, threads);
+    return k < 1 ? 1 : k > gc ? gc : k;
+}
+
 static inline sc_ws sc_layout(const spp_plan *pl, const sc_plan *sp, int threads)
 {
-    int nmax = 1;
-    for (int l = 0; l < pl->p.nlevels; l++)
-        nmax = pl->lv[l].n > nmax ? pl->lv[l].n : nmax;
+    const size_t k = (size_t)sc_wave(pl, sp, threads, 0); /* the widest wave */
     sc_ws w;
     w.slices = spp_page_round(sc_state_end(pl, sp));
-    w.tile_off = 0; /* 16 lanes per pixel (a tile per group), row partial and bin (+ position) */
+    w.tile_off = 0; /* 16 lanes per pixel (a tile per group); per group of a wave, row
+                       partials and bins (values, then positions) */
     w.rp_off = sc_al((size_t)(pl->p.h * pl->p.w) * 64 * (size_t)sc_chunk(pl, threads));
-    w.bin_off = w.rp_off + sc_al((size_t)pl->p.h * nmax * 128);
-    w.slice = spp_page_round(w.bin_off + sc_al((size_t)pl->bins_per_channel * 128));
+    w.bin_off = w.rp_off + sc_al(k * (size_t)sp->nrp * 128);
+    w.slice = spp_page_round(w.bin_off + sc_al(k * (size_t)pl->bins_per_channel * 128));
     return w;
 }
 

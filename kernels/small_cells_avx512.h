@@ -12,19 +12,20 @@
  * masked load, the rest of its lanes zero and never stored), with four running sums
  * probing for NaN; NCHW transposes the group's 16 planes into its tile (scz_t16_rows, the
  * loaded rows summed as the probe; a partial group's missing planes are zero, never stored).
- * Per group, like the AVX2 form:
+ * Per wave of groups (sc_wave; NCHW: the task's one group), every step of the plan for each
+ * group of the wave before the next, with the rules of the AVX2 form:
  *  - input levels: row partials of every column bin (columns in increasing order), then per
  *    bin its rows' partials in increasing order, with the scan rule (v > b) | isnan(v);
  *  - covered levels: merged from a finer level's bins by the merge program with the total
  *    order of spp_max_better, (v > b) | (v == b & p < bp), plus the NaN terms when exact;
  *  - fast path (no NaN in the probe): b = max(v, b), the position following v > b (a mask);
  *  - values only (argmax NULL, no NaN): no positions; merges by value too, exact while the
- *    merged-from bins hold no -0.0, else the group reruns with positions;
- *  - NaN: the exact folds with positions; avg: sums, covers disjoint, then the means.
+ *    merged-from bins hold no -0.0, else the whole wave reruns with positions;
+ *  - NaN in the wave's probe: the exact folds with positions; avg: sums, then the means.
  * Ties keep the first element in row-major order, NaN the last NaN, -0.0 == +0.0 (the first
  * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
- * Threads: OpenMP over tasks, schedule(static), num_threads(threads); a group's arithmetic
- * does not depend on the task or thread, so outputs are the same for every thread count.
+ * Threads: OpenMP over tasks, schedule(static), num_threads(threads); every mode gives
+ * naive's bits, so outputs do not depend on the wave, the task or the thread count.
  * Workspace and state: the AVX2 form's. Weakest: like the AVX2 form, levels
  * that do not nest are each read from the tile. */
 #ifndef SMALL_CELLS_AVX512_H
@@ -137,15 +138,18 @@ SCZ_INLINE int scz_negzero(const float *bv, int64_t n)
     return z != 0;
 }
 
-/* One group's bins into BV/BP ([bin][16 lanes]) from its pixels T (pixel e at T + e * ps:
- * a tile, ps = 16, or an NHWC sample in place, ps = C); PT: pixel e's 16 lanes of e. Mode
- * as scz_part (modes 0 and SCZ_SUM leave BP alone), and pr its probe; mode 0 returns 1, with
- * the bins unfinished, when a level that others merge from holds a -0.0. */
+/* A wave's bins: for each of its ng groups k, the bins into BV/BP + k * bgs ([bin][16 lanes])
+ * from its pixels T + k * gs (pixel e at + e * ps: a tile, ps = 16, or an NHWC sample in
+ * place, ps = C), row partials in RV/RP + k * rgs. Every step of the plan runs for all the
+ * groups before the next (independent chains, the plan read once). PT: pixel e's 16 lanes
+ * of e. Mode as scz_part (modes 0 and SCZ_SUM leave BP alone), and pr its probe; mode 0
+ * returns 1, with the bins unfinished, when a level that others merge from holds a -0.0. */
 SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *prog,
-                        const int32_t *PT, const float *T, int64_t ps, float *RV, int32_t *RP,
-                        float *BV, int32_t *BP, int mode, vf *pr)
+                        const int32_t *PT, const float *T, int64_t ps, int64_t gs, int64_t ng,
+                        float *RV, int32_t *RP, float *BV, int32_t *BP, int mode, vf *pr)
 {
-    const int64_t W = pl->p.w;
+    const int64_t W = pl->p.w, rgs = (int64_t)sp->nrp * SCZ_LANES;
+    const int64_t bgs = (int64_t)sp->nbins * SCZ_LANES;
     const int32_t *pq = prog;
     for (int t = 0; t < pl->p.nlevels; t++) {
         const int l = sp->order[t];
@@ -154,26 +158,30 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
         if (sp->src[l] >= 0) { /* covered: its bins' programs come next, in order */
             for (int e = 0; e < n * n; e++) {
                 const int32_t dst = pq[0], k = pq[1];
-                vf b = vf_loadu(BV + (int64_t)pq[2] * SCZ_LANES);
-                if (mode == SCZ_SUM) { /* a disjoint cover (sc_build): each cell once */
-                    for (int32_t s = 1; s < k; s++)
-                        b = vf_add(b, vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES));
-                } else if (mode == 0) { /* no -0.0 and no NaN: equal values are equal bits */
-                    for (int32_t s = 1; s < k; s++)
-                        b = vf_max(vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES), b);
-                } else {
-                    vi q = vi_loadu(BP + (int64_t)pq[2] * SCZ_LANES);
-                    for (int32_t s = 1; s < k; s++) {
-                        const vf v = vf_loadu(BV + (int64_t)pq[2 + s] * SCZ_LANES);
-                        const vi p = vi_loadu(BP + (int64_t)pq[2 + s] * SCZ_LANES);
-                        if (mode == 1)
-                            v_merge_fast(&b, &q, v, p);
-                        else
-                            scz_merge(&b, &q, v, p);
+                for (int64_t g = 0; g < ng; g++) {
+                    float *bv = BV + g * bgs;
+                    int32_t *bp = BP + g * bgs;
+                    vf b = vf_loadu(bv + (int64_t)pq[2] * SCZ_LANES);
+                    if (mode == SCZ_SUM) { /* a disjoint cover (sc_build): each cell once */
+                        for (int32_t s = 1; s < k; s++)
+                            b = vf_add(b, vf_loadu(bv + (int64_t)pq[2 + s] * SCZ_LANES));
+                    } else if (mode == 0) { /* no -0.0 and no NaN: equal values are equal bits */
+                        for (int32_t s = 1; s < k; s++)
+                            b = vf_max(vf_loadu(bv + (int64_t)pq[2 + s] * SCZ_LANES), b);
+                    } else {
+                        vi q = vi_loadu(bp + (int64_t)pq[2] * SCZ_LANES);
+                        for (int32_t s = 1; s < k; s++) {
+                            const vf v = vf_loadu(bv + (int64_t)pq[2 + s] * SCZ_LANES);
+                            const vi p = vi_loadu(bp + (int64_t)pq[2 + s] * SCZ_LANES);
+                            if (mode == 1)
+                                v_merge_fast(&b, &q, v, p);
+                            else
+                                scz_merge(&b, &q, v, p);
+                        }
+                        vi_storeu(bp + (int64_t)dst * SCZ_LANES, q);
                     }
-                    vi_storeu(BP + (int64_t)dst * SCZ_LANES, q);
+                    vf_storeu(bv + (int64_t)dst * SCZ_LANES, b);
                 }
-                vf_storeu(BV + (int64_t)dst * SCZ_LANES, b);
                 pq += 2 + k;
             }
             continue;
@@ -190,13 +198,17 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
                     const int len = (int)(lv->cols[j].end - lv->cols[j].start);
                     const float *p = T + e0 * ps;
                     const int32_t *pt = PT + e0 * SCZ_LANES;
+#define SCZ_PARTS(L)                                                                           \
+    for (int64_t g = 0; g < ng; g++)                                                           \
+        scz_part(p + g * gs, ps, pt, L, rv + g * rgs, rp + g * rgs, mode, pr);
                     switch (len) { /* constant lengths unroll */
-                    case 1: scz_part(p, ps, pt, 1, rv, rp, mode, pr); break;
-                    case 2: scz_part(p, ps, pt, 2, rv, rp, mode, pr); break;
-                    case 3: scz_part(p, ps, pt, 3, rv, rp, mode, pr); break;
-                    case 4: scz_part(p, ps, pt, 4, rv, rp, mode, pr); break;
-                    default: scz_part(p, ps, pt, len, rv, rp, mode, pr); break;
+                    case 1: SCZ_PARTS(1) break;
+                    case 2: SCZ_PARTS(2) break;
+                    case 3: SCZ_PARTS(3) break;
+                    case 4: SCZ_PARTS(4) break;
+                    default: SCZ_PARTS(len) break;
                     }
+#undef SCZ_PARTS
                 }
             }
             if (lv->rows[i].end > hdone)
@@ -213,21 +225,26 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
             for (int j = 0; j < n; j++, bv += SCZ_LANES, bp += SCZ_LANES) {
                 const float *r0 = rv + j * SCZ_LANES;
                 const int32_t *p0 = rp + j * SCZ_LANES;
+#define SCZ_ROWS(L)                                                                            \
+    for (int64_t g = 0; g < ng; g++)                                                           \
+        scz_rows(r0 + g * rgs, p0 + g * rgs, rs, L, bv + g * bgs, bp + g * bgs, mode);
                 switch (len) {
-                case 1: scz_rows(r0, p0, rs, 1, bv, bp, mode); break;
-                case 2: scz_rows(r0, p0, rs, 2, bv, bp, mode); break;
-                case 3: scz_rows(r0, p0, rs, 3, bv, bp, mode); break;
-                case 4: scz_rows(r0, p0, rs, 4, bv, bp, mode); break;
-                default: scz_rows(r0, p0, rs, len, bv, bp, mode); break;
+                case 1: SCZ_ROWS(1) break;
+                case 2: SCZ_ROWS(2) break;
+                case 3: SCZ_ROWS(3) break;
+                case 4: SCZ_ROWS(4) break;
+                default: SCZ_ROWS(len) break;
                 }
+#undef SCZ_ROWS
             }
         }
         if (mode == 0) { /* covered levels merge by value alone: only without -0.0 */
             int merged = 0;
             for (int u = 0; u < pl->p.nlevels; u++)
                 merged |= sp->src[u] == l;
-            if (merged && scz_negzero(BV + (int64_t)sp->boff[l] * SCZ_LANES, (int64_t)n * n))
-                return 1;
+            for (int64_t g = 0; merged && g < ng; g++)
+                if (scz_negzero(BV + g * bgs + (int64_t)sp->boff[l] * SCZ_LANES, (int64_t)n * n))
+                    return 1;
         }
     }
     return 0;
@@ -267,6 +284,7 @@ typedef struct {
     char *ws; /* the threads' slices */
     sc_ws w;
     int64_t G, gc, nch; /* groups per sample, per task, tasks per sample */
+    int64_t wave;       /* groups per wave (sc_wave) */
 } scz_ctx;
 
 /* Groups [g0, g1) of sample b into their tiles (T + (g - g0) * HW * 16), pixel by pixel in
@@ -323,33 +341,40 @@ static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
     return scz_t16_rows(cx->x + (b * C + c0) * HW, HW, valid, HW, Tg);
 }
 
-/* One group's bins by the mode rule: avg sums; max values only (argmax NULL), fast with
- * positions, or exact when the group may hold a NaN. nan: the tile's probe, or -1 for pixels
- * read in place, probed on the way (a NaN then reruns the group exact). Not inlined, and the
- * probe pointer a run-time value: one copy of each mode's folds serves both forms. */
+/* A wave's bins (scz_task) by the mode rule: avg sums; max values only (argmax NULL), fast
+ * with positions, or exact when a group of the wave may hold a NaN. nan: the tiles' probe,
+ * or -1 for pixels read in place, probed on the way (a NaN then reruns the wave exact). Not
+ * inlined, and the probe pointer a run-time value: one copy of each mode's folds serves both
+ * forms. */
 static __attribute__((noinline)) void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps,
-                                                int nan, float *RV, int32_t *RP, float *BV,
-                                                int32_t *BP)
+                                                int64_t gs, int64_t ng, int nan, float *RV,
+                                                int32_t *RP, float *BV, int32_t *BP)
 {
     const spp_plan *pl = cx->pl;
+    const sc_plan *sp = cx->sp;
     if (pl->p.pool == SPP_POOL_AVG) {
-        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, SCZ_SUM, NULL);
-        scz_means(cx->rcp, cx->sp->nbins, BV);
+        scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, ng, RV, RP, BV, BP, SCZ_SUM, NULL);
+        for (int64_t g = 0; g < ng; g++)
+            scz_means(cx->rcp, sp->nbins, BV + g * sp->nbins * SCZ_LANES);
         return;
     }
     vf pr = vf_zero();
     vf *const prp = nan < 0 ? &pr : NULL;
     int mode = nan > 0 ? 2 : cx->argmax ? 1 : 0;
-    if (mode == 0 && scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 0, prp)) {
+    if (mode == 0 &&
+        scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, ng, RV, RP, BV, BP, 0, prp)) {
         mode = 1; /* a -0.0 the values-only merge cannot order */
         pr = vf_zero();
     }
-    if (mode == 1)
-        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 1, prp);
+    if (mode == 1 && ng == 1) /* a copy for one-group waves: no wave loops (13x13 N=1
+                                 with 256 channels: 0.93x the time of the wave loops) */
+        scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, 1, RV, RP, BV, BP, 1, prp);
+    else if (mode == 1)
+        scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, ng, RV, RP, BV, BP, 1, prp);
     if (prp && vf_anynan(pr))
         mode = 2;
     if (mode == 2)
-        scz_task(pl, cx->sp, cx->prog, cx->PT, Tg, ps, RV, RP, BV, BP, 2, NULL);
+        scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, ng, RV, RP, BV, BP, 2, NULL);
 }
 
 /* NHWC groups are read in place (pixel stride C) when C is a multiple of 16 and one level is
@@ -359,8 +384,9 @@ static __attribute__((noinline)) void scz_group(const scz_ctx *cx, const float *
  * 1.02-1.05x in place), and a pixel stride not a multiple of 64 bytes splits every load
  * over two lines (odd, C = 67: 1.03-1.08x). docs/perf-log.md, 2026-12-06. */
 
-/* Task t = (sample, chunk of groups): per group its pixels (in place, or in a tile: NHWC
- * copies, NCHW transposes), its bins and their write-out. */
+/* Task t = (sample, chunk of groups): its pixels (in place, or in tiles: NHWC copies the
+ * chunk, NCHW transposes its one group), then per wave of groups its bins (scz_group) and
+ * per group their write-out. */
 static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
 {
     const spp_plan *pl = cx->pl;
@@ -368,29 +394,37 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     const int64_t C = p->c, HW = p->h * p->w, G = cx->G;
     const int64_t b = t / cx->nch, g0 = t % cx->nch * cx->gc;
     const int64_t g1 = g0 + cx->gc < G ? g0 + cx->gc : G;
+    const int64_t rgs = (int64_t)cx->sp->nrp * SCZ_LANES, bgs = (int64_t)cx->sp->nbins * SCZ_LANES;
     float *T = (float *)(void *)(mine + cx->w.tile_off);
     float *RV = (float *)(void *)(mine + cx->w.rp_off);
-    int32_t *RP = (int32_t *)(void *)(mine + cx->w.rp_off + (size_t)cx->sp->nrp * SCZ_LANES * 4);
+    int32_t *RP = (int32_t *)(void *)(RV + cx->wave * rgs);
     float *BV = (float *)(void *)(mine + cx->w.bin_off);
-    int32_t *BP = (int32_t *)(void *)(mine + cx->w.bin_off + (size_t)cx->sp->nbins * SCZ_LANES * 4);
+    int32_t *BP = (int32_t *)(void *)(BV + cx->wave * bgs);
     const int nhwc = p->layout == SPP_LAYOUT_NHWC;
     const int nan = nhwc && !cx->inplace ? scz_fill(cx, b, g0, g1, T) : 0;
-    for (int64_t g = g0; g < g1; g++) {
-        const int64_t c0 = g * SCZ_LANES;
-        const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
+    for (int64_t w0 = g0; w0 < g1; w0 += cx->wave) {
+        const int64_t ng = w0 + cx->wave < g1 ? cx->wave : g1 - w0;
         if (cx->inplace) /* every group has 16 live channels */
-            scz_group(cx, cx->x + b * HW * C + c0, C, -1, RV, RP, BV, BP);
+            scz_group(cx, cx->x + (b * HW * C + w0 * SCZ_LANES), C, SCZ_LANES, ng, -1, RV, RP,
+                      BV, BP);
         else if (nhwc) /* the chunk's tiles, filled pixel by pixel in address order */
-            scz_group(cx, T + (g - g0) * HW * SCZ_LANES, SCZ_LANES, nan, RV, RP, BV, BP);
+            scz_group(cx, T + (w0 - g0) * HW * SCZ_LANES, SCZ_LANES, HW * SCZ_LANES, ng, nan,
+                      RV, RP, BV, BP);
         else /* one group per task (sc_chunk): its planes transposed into the tile */
-            scz_group(cx, T, SCZ_LANES, scz_fill_nchw(cx, b, g, T), RV, RP, BV, BP);
-        for (int l = 0; l < p->nlevels; l++) {
-            const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
-            const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
-            scz_store(BV + (int64_t)cx->sp->boff[l] * SCZ_LANES, cx->y + o, nn, valid);
-            if (cx->argmax)
-                scz_store((const float *)(const void *)(BP + (int64_t)cx->sp->boff[l] * SCZ_LANES),
-                          (float *)(void *)(cx->argmax + o), nn, valid);
+            scz_group(cx, T, SCZ_LANES, HW * SCZ_LANES, 1, scz_fill_nchw(cx, b, w0, T), RV, RP,
+                      BV, BP);
+        for (int64_t k = 0; k < ng; k++) {
+            const int64_t c0 = (w0 + k) * SCZ_LANES;
+            const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
+            for (int l = 0; l < p->nlevels; l++) {
+                const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
+                const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
+                const int64_t bo = k * bgs + (int64_t)cx->sp->boff[l] * SCZ_LANES;
+                scz_store(BV + bo, cx->y + o, nn, valid);
+                if (cx->argmax)
+                    scz_store((const float *)(const void *)(BP + bo),
+                              (float *)(void *)(cx->argmax + o), nn, valid);
+            }
         }
     }
 }
@@ -440,6 +474,8 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     cx.G = (p->c + SCZ_LANES - 1) / SCZ_LANES;
     cx.gc = sc_chunk(pl, T);
     cx.nch = (cx.G + cx.gc - 1) / cx.gc;
+    cx.wave = p->layout != SPP_LAYOUT_NHWC ? 1
+              : sc_wave(pl, sp, T, p->pool == SPP_POOL_MAX && argmax != NULL);
     const int64_t ntask = p->n * cx.nch;
     if (T == 1 || ntask == 1) { /* no team start-up for one thread */
         for (int64_t g = 0; g < ntask; g++)

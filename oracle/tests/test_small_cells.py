@@ -4,7 +4,8 @@ than 512 input elements) has a values-only form that merges coarse bins by value
 must fall back to positions when a merged bin holds -0.0, and to the exact folds on NaN; the
 fills here make those cases common: zero maxima of both signs (in every channel, or only in
 some 16-channel groups so that groups of one call take different forms), NaNs of distinct
-payloads, all -inf and +inf ties."""
+payloads (everywhere, or only in the second 16-channel group, which the 16-lane NHWC core runs
+in one wave with the first), all -inf and +inf ties."""
 import itertools
 
 import numpy as np
@@ -15,11 +16,12 @@ import spp_oracle as O
 from spp_testkit import assert_max_exact, kernel_cases, seed_of, threads_for, valid
 
 SHAPES = [(2, 33, 13, 13, [6, 3, 2, 1]), (1, 17, 10, 10, [6, 3, 2, 1]),
-          (3, 16, 7, 5, [4, 2, 1]), (1, 40, 19, 21, [6, 3, 2, 1]), (2, 20, 13, 13, [3, 2, 1])]
+          (3, 16, 7, 5, [4, 2, 1]), (1, 40, 19, 21, [6, 3, 2, 1]), (2, 20, 13, 13, [3, 2, 1]),
+          (2, 48, 13, 13, [6, 3, 2, 1])]  # groups of 16 live channels: read in place, in waves
 PROBLEMS = [dict(n=n, c=c, h=h, w=w, levels=lv, pool="max", bins=b, layout=l)
             for (n, c, h, w, lv), b, l in itertools.product(SHAPES, O.CONVENTIONS, O.LAYOUTS)]
 PROBLEMS = [d for d in PROBLEMS if valid(d)]
-FILLS = ["zeros", "zeros-some-groups", "negzero-first", "nan", "ninf", "pinf"]
+FILLS = ["zeros", "zeros-some-groups", "negzero-first", "nan", "nan-some-groups", "ninf", "pinf"]
 
 
 def _fill(d, kind):
@@ -43,6 +45,11 @@ def _fill(d, kind):
         x[r < 0.05] = np.inf
         x = x.astype(np.float32)
         k = np.flatnonzero(r.ravel() > 0.93)
+        x.reshape(-1).view(np.uint32)[k] = 0x7FC00000 | (k.astype(np.uint32) & 0x3FFFFF)
+    elif kind == "nan-some-groups":   # NaNs only in channels 16..31: the second group of a wave
+        x = rng.integers(0, 3, shape).astype(np.float32)
+        ch = np.broadcast_to(np.arange(c)[None, :, None, None], shape).ravel()
+        k = np.flatnonzero((r.ravel() > 0.97) & (ch >= 16) & (ch < 32))
         x.reshape(-1).view(np.uint32)[k] = 0x7FC00000 | (k.astype(np.uint32) & 0x3FFFFF)
     elif kind == "ninf":
         x = rng.integers(-3, 3, shape).astype(np.float64)
