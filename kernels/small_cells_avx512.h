@@ -12,8 +12,8 @@
  * masked load, the rest of its lanes zero and never stored), with four running sums
  * probing for NaN; NCHW transposes the group's 16 planes into its tile (scz_t16_rows, the
  * loaded rows summed as the probe; a partial group's missing planes are zero, never stored).
- * Per wave of groups (sc_wave; NCHW: the task's one group), every step of the plan for each
- * group of the wave before the next, with the rules of the AVX2 form:
+ * Per wave of groups (sc_wave: NHWC values-only passes; else one group), every step of the
+ * plan for each group of the wave before the next, with the rules of the AVX2 form:
  *  - input levels: row partials of every column bin (columns in increasing order), then per
  *    bin its rows' partials in increasing order, with the scan rule (v > b) | isnan(v);
  *  - covered levels: merged from a finer level's bins by the merge program with the total
@@ -343,12 +343,10 @@ static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
 
 /* A wave's bins (scz_task) by the mode rule: avg sums; max values only (argmax NULL), fast
  * with positions, or exact when a group of the wave may hold a NaN. nan: the tiles' probe,
- * or -1 for pixels read in place, probed on the way (a NaN then reruns the wave exact). Not
- * inlined, and the probe pointer a run-time value: one copy of each mode's folds serves both
- * forms. */
-static __attribute__((noinline)) void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps,
-                                                int64_t gs, int64_t ng, int nan, float *RV,
-                                                int32_t *RP, float *BV, int32_t *BP)
+ * or -1 for pixels read in place, probed on the way (a NaN then reruns the wave exact). */
+SCZ_INLINE void scz_wave_bins(const scz_ctx *cx, const float *Tg, int64_t ps, int64_t gs,
+                              int64_t ng, int nan, float *RV, int32_t *RP, float *BV,
+                              int32_t *BP)
 {
     const spp_plan *pl = cx->pl;
     const sc_plan *sp = cx->sp;
@@ -366,15 +364,41 @@ static __attribute__((noinline)) void scz_group(const scz_ctx *cx, const float *
         mode = 1; /* a -0.0 the values-only merge cannot order */
         pr = vf_zero();
     }
-    if (mode == 1 && ng == 1) /* a copy for one-group waves: no wave loops (13x13 N=1
-                                 with 256 channels: 0.93x the time of the wave loops) */
-        scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, 1, RV, RP, BV, BP, 1, prp);
-    else if (mode == 1)
+    if (mode == 1)
         scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, ng, RV, RP, BV, BP, 1, prp);
     if (prp && vf_anynan(pr))
         mode = 2;
     if (mode == 2)
         scz_task(pl, sp, cx->prog, cx->PT, Tg, ps, gs, ng, RV, RP, BV, BP, 2, NULL);
+}
+
+/* scz_wave_bins, not inlined, and the probe pointer a run-time value: one copy of each mode's
+ * folds serves both forms. One-group max waves (every NHWC pass with argmax, every NCHW pass)
+ * take a function of their own, without the wave loops, which cost up to 1.12x the time
+ * there, and so does avg where every wave is one group (NCHW). NHWC avg does not: a sum's
+ * NaN payload follows the operand order each copy was compiled with, and its last wave's
+ * width depends on the thread count. */
+static __attribute__((noinline)) void scz_group1(const scz_ctx *cx, const float *Tg, int64_t ps,
+                                                 int nan, float *RV, int32_t *RP, float *BV,
+                                                 int32_t *BP)
+{
+    scz_wave_bins(cx, Tg, ps, 0, 1, nan, RV, RP, BV, BP);
+}
+
+static __attribute__((noinline)) void scz_groupn(const scz_ctx *cx, const float *Tg, int64_t ps,
+                                                 int64_t gs, int64_t ng, int nan, float *RV,
+                                                 int32_t *RP, float *BV, int32_t *BP)
+{
+    scz_wave_bins(cx, Tg, ps, gs, ng, nan, RV, RP, BV, BP);
+}
+
+static inline void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps, int64_t gs,
+                             int64_t ng, int nan, float *RV, int32_t *RP, float *BV, int32_t *BP)
+{
+    if (ng == 1 && (cx->pl->p.pool == SPP_POOL_MAX || cx->pl->p.layout != SPP_LAYOUT_NHWC))
+        scz_group1(cx, Tg, ps, nan, RV, RP, BV, BP);
+    else
+        scz_groupn(cx, Tg, ps, gs, ng, nan, RV, RP, BV, BP);
 }
 
 /* NHWC groups are read in place (pixel stride C) when C is a multiple of 16 and one level is
@@ -474,8 +498,9 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     cx.G = (p->c + SCZ_LANES - 1) / SCZ_LANES;
     cx.gc = sc_chunk(pl, T);
     cx.nch = (cx.G + cx.gc - 1) / cx.gc;
-    cx.wave = p->layout != SPP_LAYOUT_NHWC ? 1
-              : sc_wave(pl, sp, T, p->pool == SPP_POOL_MAX && argmax != NULL);
+    cx.wave = p->layout != SPP_LAYOUT_NHWC || (p->pool == SPP_POOL_MAX && argmax)
+                  ? 1 /* with positions, waves measured slower (docs/perf-log.md, 2026-12-07) */
+                  : sc_wave(pl, sp, T);
     const int64_t ntask = p->n * cx.nch;
     if (T == 1 || ntask == 1) { /* no team start-up for one thread */
         for (int64_t g = 0; g < ntask; g++)
