@@ -17,8 +17,8 @@
  * writes it there), then per-thread slices of a task's tiles (16 lanes per pixel per group),
  * row partials and bins (values and positions) for each group of a wave (sc_wave). NHWC
  * tasks take a chunk of 16-channel groups (all of C when the tiles fit SC_TILE_BYTES; split so
- * there are >= 2 tasks per thread), NCHW tasks one group. Both forms share the layout (the position table has room for 16 lanes per
- * pixel). */
+ * there are >= 2 tasks per thread), NCHW tasks one group. Both forms share the layout (the
+ * position table has room for 16 lanes per pixel). */
 #ifndef FUSED_CELLS_PLAN_H
 #define FUSED_CELLS_PLAN_H
 
@@ -204,16 +204,19 @@ static inline int64_t sc_chunk(const spp_plan *pl, int threads)
 
 /* A wave: the groups whose folds the 16-lane core runs side by side, each step of the plan
  * (a row partial, a bin, a merge) done for every group of the wave before the next, so the
- * plan is walked once per wave rather than once per group. Values-only passes (max without
- * argmax, avg) run in waves whose row partials and bins stay within SC_WAVE_BYTES, a third of
- * L1d, which leaves room for the pixels read; one group per wave when one group's exceed it.
- * The layout has room for positions too (a values-only wave that meets a -0.0 reruns with
- * them). */
+ * plan is walked once per wave rather than once per group. NHWC passes without positions
+ * (max without argmax, avg) run in waves whose row partials and bins stay within
+ * SC_WAVE_BYTES, a third of L1d, which leaves room for the pixels read; one group per wave
+ * when one group's exceed it. Passes with positions and NCHW take one group: with positions
+ * waves measured slower (docs/perf-log.md, 2026-12-07). The layout has room for positions
+ * too (a values-only wave that meets a -0.0 reruns with them). */
 #ifndef SC_WAVE_BYTES
 #define SC_WAVE_BYTES (16u << 10)
 #endif
-static inline int64_t sc_wave(const spp_plan *pl, const sc_plan *sp, int threads)
+static inline int64_t sc_wave(const spp_plan *pl, const sc_plan *sp, int threads, int positions)
 {
+    if (positions || pl->p.layout != SPP_LAYOUT_NHWC)
+        return 1;
     const size_t per = ((size_t)sp->nrp + (size_t)sp->nbins) * 64;
     int64_t k = (int64_t)(SC_WAVE_BYTES / per);
     const int64_t gc = sc_chunk(pl, threads);
@@ -222,7 +225,7 @@ static inline int64_t sc_wave(const spp_plan *pl, const sc_plan *sp, int threads
 
 static inline sc_ws sc_layout(const spp_plan *pl, const sc_plan *sp, int threads)
 {
-    const size_t k = (size_t)sc_wave(pl, sp, threads);
+    const size_t k = (size_t)sc_wave(pl, sp, threads, 0); /* the widest */
     sc_ws w;
     w.slices = spp_page_round(sc_state_end(pl, sp));
     w.tile_off = 0; /* 16 lanes per pixel (a tile per group); per group of a wave, row

@@ -498,9 +498,7 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     cx.G = (p->c + SCZ_LANES - 1) / SCZ_LANES;
     cx.gc = sc_chunk(pl, T);
     cx.nch = (cx.G + cx.gc - 1) / cx.gc;
-    cx.wave = p->layout != SPP_LAYOUT_NHWC || (p->pool == SPP_POOL_MAX && argmax)
-                  ? 1 /* with positions, waves measured slower (docs/perf-log.md, 2026-12-07) */
-                  : sc_wave(pl, sp, T);
+    cx.wave = sc_wave(pl, sp, T, p->pool == SPP_POOL_MAX && argmax);
     const int64_t ntask = p->n * cx.nch;
     if (T == 1 || ntask == 1) { /* no team start-up for one thread */
         for (int64_t g = 0; g < ntask; g++)
