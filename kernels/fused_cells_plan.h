@@ -11,14 +11,16 @@
  * the max of a union under the total order of docs/spec.md#3-max-and-avg is the max of the
  * parts; avg, which only the 16-lane core pools, takes disjoint covers).
  * E.g. adaptive 13: level 3's [0,5) = level 6's [0,3) U [2,5). The merge program lists, per
- * covered bin in computation order, its bin index, the piece count and the source bins.
+ * covered bin in computation order, its bin index, the piece count and the source bins. The
+ * fold program (the 16-lane core's; the AVX2 core walks the plan, prefetching by rows) lists
+ * an input level's row partials and bins as flat runs of one length each.
  * State (what a prepared operation keeps, spp_exec.state): [sc_plan][position table][merge
- * program][avg reciprocals]. Workspace (sc_layout): room for the state (a call without one
- * writes it there), then per-thread slices of a task's tiles (16 lanes per pixel per group),
- * row partials and bins (values and positions) for each group of a wave (sc_wave). NHWC
- * tasks take a chunk of 16-channel groups (all of C when the tiles fit SC_TILE_BYTES; split so
- * there are >= 2 tasks per thread), NCHW tasks one group. Both forms share the layout (the
- * position table has room for 16 lanes per pixel). */
+ * and fold programs][avg reciprocals]. Workspace (sc_layout): room for the state (a call
+ * without one writes it there), then per-thread slices of a task's tiles (16 lanes per pixel
+ * per group), row partials and bins (values and positions) for each group of a wave
+ * (sc_wave). NHWC tasks take a chunk of 16-channel groups (all of C when the tiles fit
+ * SC_TILE_BYTES; split so there are >= 2 tasks per thread), NCHW tasks one group. Both forms
+ * share the layout (the position table has room for 16 lanes per pixel). */
 #ifndef FUSED_CELLS_PLAN_H
 #define FUSED_CELLS_PLAN_H
 
@@ -38,7 +40,8 @@ typedef struct {
     int32_t boff[SPP_MAX_LEVELS]; /* first bin (16-lane slot) of level l in the bin tile */
     int32_t nbins;             /* sum n^2 */
     int32_t nrp;               /* row-partial slots: max over input levels of H * n */
-    int64_t nprog;             /* int32s of the merge program */
+    int64_t fold[SPP_MAX_LEVELS]; /* input level l: its fold program at prog + fold[l] */
+    int64_t nprog;             /* int32s of the program (merges, then the input levels' folds) */
 } sc_plan;
 
 /* Cover of [s, e) by intervals iv[0..m) lying inside it, greedy left to right (each piece
@@ -98,8 +101,74 @@ static int64_t sc_input_cost(const spp_plan *pl, int l)
     return pl->p.h * cw + a->n * rh;
 }
 
-/* The plan and, if prog is non-NULL, the merge program: per covered bin (in computation
- * order) its bin index, the piece count k, then k source bin indices (row pieces outer). */
+/* One half of an input level's fold program at prog + q (prog may be NULL: counting only):
+ * row partials (kind 0: length = the column bin's width; pair = first pixel h * W + start,
+ * partial slot h * n + j, for every row some bin holds) or bins (kind 1: length = the row bin's
+ * height; pair = first partial slot start * n + j, bin slot). Written as [runs], then per run
+ * [length, count, count pairs]: one run per distinct length, ascending, pairs in plan order, so
+ * that a core walks a flat list with the length fixed per run instead of the plan's intervals
+ * (the order of partials and of bins does not change a result: each is its own fold). Returns
+ * the new end. */
+static int64_t sc_fold_runs(const spp_plan *pl, const sc_plan *sp, int l, int kind, int32_t *prog,
+                            int64_t q)
+{
+    const spp_level_plan *lv = &pl->lv[l];
+    const int n = lv->n;
+    const spp_interval *iv = kind ? lv->rows : lv->cols;
+    const int64_t at = q++;
+    int32_t runs = 0;
+    for (int64_t prev = 0;;) {
+        int64_t len = INT64_MAX;
+        for (int k = 0; k < n; k++)
+            if (iv[k].end - iv[k].start > prev && iv[k].end - iv[k].start < len)
+                len = iv[k].end - iv[k].start;
+        if (len == INT64_MAX)
+            break;
+        const int64_t head = q;
+        int32_t cnt = 0;
+        q += 2;
+#define SC_PAIR(A, B)                                                                          \
+    do {                                                                                       \
+        if (prog) {                                                                            \
+            prog[q] = (int32_t)(A);                                                            \
+            prog[q + 1] = (int32_t)(B);                                                        \
+        }                                                                                      \
+        q += 2;                                                                                \
+        cnt++;                                                                                 \
+    } while (0)
+        if (kind == 0) { /* rows in increasing order, each once (starts and ends never decrease) */
+            int64_t hdone = 0;
+            for (int i = 0; i < n; i++) {
+                for (int64_t h = lv->rows[i].start > hdone ? lv->rows[i].start : hdone;
+                     h < lv->rows[i].end; h++)
+                    for (int j = 0; j < n; j++)
+                        if (lv->cols[j].end - lv->cols[j].start == len)
+                            SC_PAIR(h * pl->p.w + lv->cols[j].start, h * n + j);
+                if (lv->rows[i].end > hdone)
+                    hdone = lv->rows[i].end;
+            }
+        } else {
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    if (lv->rows[i].end - lv->rows[i].start == len)
+                        SC_PAIR(lv->rows[i].start * n + j, sp->boff[l] + i * n + j);
+        }
+#undef SC_PAIR
+        if (prog) {
+            prog[head] = (int32_t)len;
+            prog[head + 1] = cnt;
+        }
+        runs++;
+        prev = len;
+    }
+    if (prog)
+        prog[at] = runs;
+    return q;
+}
+
+/* The plan and, if prog is non-NULL, the program: first the merge program, per covered bin
+ * (in computation order) its bin index, the piece count k, then k source bin indices (row
+ * pieces outer); then per input level its fold program (sc_fold_runs: row partials, bins). */
 static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
 {
     const int L = pl->p.nlevels;
@@ -158,15 +227,22 @@ static void sc_build(sc_plan *sp, const spp_plan *pl, int32_t *prog)
             }
     }
     sp->nrp = nrp;
+    for (int l = 0; l < L; l++) {
+        sp->fold[l] = -1;
+        if (sp->src[l] < 0) {
+            sp->fold[l] = q;
+            q = sc_fold_runs(pl, sp, l, 1, prog, sc_fold_runs(pl, sp, l, 0, prog, q));
+        }
+    }
     sp->nprog = q;
 }
 
 static inline size_t sc_al(size_t b) { return (b + 63) / 64 * 64; }
 
 /* The state, everything a call derives from the plan alone: [sc_plan][position table][merge
- * program][avg reciprocals] (each part 64-byte aligned; the table has room for 16 lanes per
- * pixel). A prepared operation keeps it (spp_exec.state); otherwise a call writes it at the
- * start of its workspace. */
+ * and fold programs][avg reciprocals] (each part 64-byte aligned; the table has room for 16
+ * lanes per pixel). A prepared operation keeps it (spp_exec.state); otherwise a call writes it
+ * at the start of its workspace. */
 static inline size_t sc_pt_off(void) { return sc_al(sizeof(sc_plan)); }
 static inline size_t sc_prog_off(const spp_plan *pl)
 {

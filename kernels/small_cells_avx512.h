@@ -14,8 +14,8 @@
  * loaded rows summed as the probe; a partial group's missing planes are zero, never stored).
  * Per wave of groups (sc_wave: NHWC values-only passes; else one group), every step of the
  * plan for each group of the wave before the next, with the rules of the AVX2 form:
- *  - input levels: row partials of every column bin (columns in increasing order), then per
- *    bin its rows' partials in increasing order, with the scan rule (v > b) | isnan(v);
+ *  - input levels: row partials (columns in increasing order), then per bin its rows'
+ *    partials in increasing order, scan rule (v > b) | isnan(v), from the fold program;
  *  - covered levels: merged from a finer level's bins by the merge program with the total
  *    order of spp_max_better, (v > b) | (v == b & p < bp), plus the NaN terms when exact;
  *  - fast path (no NaN in the probe): b = max(v, b), the position following v > b (a mask);
@@ -148,7 +148,7 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
                         const int32_t *PT, const float *T, int64_t ps, int64_t gs, int64_t ng,
                         float *RV, int32_t *RP, float *BV, int32_t *BP, int mode, vf *pr)
 {
-    const int64_t W = pl->p.w, rgs = (int64_t)sp->nrp * SCZ_LANES;
+    const int64_t rgs = (int64_t)sp->nrp * SCZ_LANES;
     const int64_t bgs = (int64_t)sp->nbins * SCZ_LANES;
     const int32_t *pq = prog;
     for (int t = 0; t < pl->p.nlevels; t++) {
@@ -186,57 +186,52 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
             }
             continue;
         }
-        /* row partials of every row some bin holds (starts and ends never decrease) */
-        int64_t hdone = 0;
-        for (int i = 0; i < n; i++) {
-            const int64_t h0 = lv->rows[i].start > hdone ? lv->rows[i].start : hdone;
-            for (int64_t h = h0; h < lv->rows[i].end; h++) {
-                float *rv = RV + h * n * SCZ_LANES;
-                int32_t *rp = RP + h * n * SCZ_LANES;
-                for (int j = 0; j < n; j++, rv += SCZ_LANES, rp += SCZ_LANES) {
-                    const int64_t e0 = h * W + lv->cols[j].start;
-                    const int len = (int)(lv->cols[j].end - lv->cols[j].start);
-                    const float *p = T + e0 * ps;
-                    const int32_t *pt = PT + e0 * SCZ_LANES;
+        /* its fold program (sc_fold_runs): row partials, then bins, in runs of one length */
+        const int32_t *fq = prog + sp->fold[l];
+        for (int32_t runs = *fq++; runs > 0; runs--) {
+            const int32_t len = fq[0], cnt = fq[1];
+            const int32_t *e = fq + 2;
+            fq = e + 2 * cnt;
 #define SCZ_PARTS(L)                                                                           \
-    for (int64_t g = 0; g < ng; g++)                                                           \
-        scz_part(p + g * gs, ps, pt, L, rv + g * rgs, rp + g * rgs, mode, pr);
-                    switch (len) { /* constant lengths unroll */
-                    case 1: SCZ_PARTS(1) break;
-                    case 2: SCZ_PARTS(2) break;
-                    case 3: SCZ_PARTS(3) break;
-                    case 4: SCZ_PARTS(4) break;
-                    default: SCZ_PARTS(len) break;
-                    }
+    for (int32_t k = 0; k < cnt; k++) {                                                        \
+        const float *p = T + e[2 * k] * ps;                                                    \
+        const int32_t *pt = PT + e[2 * k] * SCZ_LANES;                                         \
+        float *rv = RV + e[2 * k + 1] * SCZ_LANES;                                             \
+        int32_t *rp = RP + e[2 * k + 1] * SCZ_LANES;                                           \
+        for (int64_t g = 0; g < ng; g++)                                                       \
+            scz_part(p + g * gs, ps, pt, L, rv + g * rgs, rp + g * rgs, mode, pr);            \
+    }
+            switch (len) { /* constant lengths unroll */
+            case 1: SCZ_PARTS(1) break;
+            case 2: SCZ_PARTS(2) break;
+            case 3: SCZ_PARTS(3) break;
+            case 4: SCZ_PARTS(4) break;
+            default: SCZ_PARTS(len) break;
+            }
 #undef SCZ_PARTS
-                }
-            }
-            if (lv->rows[i].end > hdone)
-                hdone = lv->rows[i].end;
         }
-        /* bins: their rows' partials in increasing row order */
-        float *bv = BV + (int64_t)sp->boff[l] * SCZ_LANES;
-        int32_t *bp = BP + (int64_t)sp->boff[l] * SCZ_LANES;
-        const int64_t rs = (int64_t)n * SCZ_LANES;
-        for (int i = 0; i < n; i++) {
-            const int len = (int)(lv->rows[i].end - lv->rows[i].start);
-            const float *rv = RV + lv->rows[i].start * rs;
-            const int32_t *rp = RP + lv->rows[i].start * rs;
-            for (int j = 0; j < n; j++, bv += SCZ_LANES, bp += SCZ_LANES) {
-                const float *r0 = rv + j * SCZ_LANES;
-                const int32_t *p0 = rp + j * SCZ_LANES;
+        const int64_t rs = (int64_t)n * SCZ_LANES; /* a bin's rows: partial slots n apart */
+        for (int32_t runs = *fq++; runs > 0; runs--) {
+            const int32_t len = fq[0], cnt = fq[1];
+            const int32_t *e = fq + 2;
+            fq = e + 2 * cnt;
 #define SCZ_ROWS(L)                                                                            \
-    for (int64_t g = 0; g < ng; g++)                                                           \
-        scz_rows(r0 + g * rgs, p0 + g * rgs, rs, L, bv + g * bgs, bp + g * bgs, mode);
-                switch (len) {
-                case 1: SCZ_ROWS(1) break;
-                case 2: SCZ_ROWS(2) break;
-                case 3: SCZ_ROWS(3) break;
-                case 4: SCZ_ROWS(4) break;
-                default: SCZ_ROWS(len) break;
-                }
-#undef SCZ_ROWS
+    for (int32_t k = 0; k < cnt; k++) {                                                        \
+        const float *r0 = RV + e[2 * k] * SCZ_LANES;                                           \
+        const int32_t *p0 = RP + e[2 * k] * SCZ_LANES;                                         \
+        float *bv = BV + e[2 * k + 1] * SCZ_LANES;                                             \
+        int32_t *bp = BP + e[2 * k + 1] * SCZ_LANES;                                           \
+        for (int64_t g = 0; g < ng; g++)                                                       \
+            scz_rows(r0 + g * rgs, p0 + g * rgs, rs, L, bv + g * bgs, bp + g * bgs, mode);     \
+    }
+            switch (len) {
+            case 1: SCZ_ROWS(1) break;
+            case 2: SCZ_ROWS(2) break;
+            case 3: SCZ_ROWS(3) break;
+            case 4: SCZ_ROWS(4) break;
+            default: SCZ_ROWS(len) break;
             }
+#undef SCZ_ROWS
         }
         if (mode == 0) { /* covered levels merge by value alone: only without -0.0 */
             int merged = 0;
