@@ -138,6 +138,16 @@ SCZ_INLINE int scz_negzero(const float *bv, int64_t n)
     return z != 0;
 }
 
+/* M(L) for the run's length len, a constant for lengths up to 4 (those loops unroll). */
+#define SCZ_BY_LEN(M)                                                                          \
+    switch (len) {                                                                             \
+    case 1: M(1) break;                                                                        \
+    case 2: M(2) break;                                                                        \
+    case 3: M(3) break;                                                                        \
+    case 4: M(4) break;                                                                        \
+    default: M(len) break;                                                                     \
+    }
+
 /* A wave's bins: for each of its ng groups k, the bins into BV/BP + k * bgs ([bin][16 lanes])
  * from its pixels T + k * gs (pixel e at + e * ps: a tile, ps = 16, or an NHWC sample in
  * place, ps = C), row partials in RV/RP + k * rgs. Every step of the plan runs for all the
@@ -201,13 +211,7 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
         for (int64_t g = 0; g < ng; g++)                                                       \
             scz_part(p + g * gs, ps, pt, L, rv + g * rgs, rp + g * rgs, mode, pr);            \
     }
-            switch (len) { /* constant lengths unroll */
-            case 1: SCZ_PARTS(1) break;
-            case 2: SCZ_PARTS(2) break;
-            case 3: SCZ_PARTS(3) break;
-            case 4: SCZ_PARTS(4) break;
-            default: SCZ_PARTS(len) break;
-            }
+            SCZ_BY_LEN(SCZ_PARTS)
 #undef SCZ_PARTS
         }
         const int64_t rs = (int64_t)n * SCZ_LANES; /* a bin's rows: partial slots n apart */
@@ -224,13 +228,7 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
         for (int64_t g = 0; g < ng; g++)                                                       \
             scz_rows(r0 + g * rgs, p0 + g * rgs, rs, L, bv + g * bgs, bp + g * bgs, mode);     \
     }
-            switch (len) {
-            case 1: SCZ_ROWS(1) break;
-            case 2: SCZ_ROWS(2) break;
-            case 3: SCZ_ROWS(3) break;
-            case 4: SCZ_ROWS(4) break;
-            default: SCZ_ROWS(len) break;
-            }
+            SCZ_BY_LEN(SCZ_ROWS)
 #undef SCZ_ROWS
         }
         if (mode == 0) { /* covered levels merge by value alone: only without -0.0 */
