@@ -138,14 +138,20 @@ SCZ_INLINE int scz_negzero(const float *bv, int64_t n)
     return z != 0;
 }
 
-/* M(L) for the run's length len, a constant for lengths up to 4 (those loops unroll). */
-#define SCZ_BY_LEN(M)                                                                          \
-    switch (len) {                                                                             \
-    case 1: M(1) break;                                                                        \
-    case 2: M(2) break;                                                                        \
-    case 3: M(3) break;                                                                        \
-    case 4: M(4) break;                                                                        \
-    default: M(len) break;                                                                     \
+/* The runs of a fold program at fq (sc_fold_runs), fq left past them: per run M(L) over its
+ * cnt entries e (pairs), L the run's length, a constant up to 4 (those loops unroll). */
+#define SCZ_RUNS(M)                                                                            \
+    for (int32_t runs = *fq++; runs > 0; runs--) {                                             \
+        const int32_t len = fq[0], cnt = fq[1];                                                \
+        const int32_t *e = fq + 2;                                                             \
+        fq = e + 2 * cnt;                                                                      \
+        switch (len) {                                                                         \
+        case 1: M(1) break;                                                                    \
+        case 2: M(2) break;                                                                    \
+        case 3: M(3) break;                                                                    \
+        case 4: M(4) break;                                                                    \
+        default: M(len) break;                                                                 \
+        }                                                                                      \
     }
 
 /* A wave's bins: for each of its ng groups k, the bins into BV/BP + k * bgs ([bin][16 lanes])
@@ -198,10 +204,6 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
         }
         /* its fold program (sc_fold_runs): row partials, then bins, in runs of one length */
         const int32_t *fq = prog + sp->fold[l];
-        for (int32_t runs = *fq++; runs > 0; runs--) {
-            const int32_t len = fq[0], cnt = fq[1];
-            const int32_t *e = fq + 2;
-            fq = e + 2 * cnt;
 #define SCZ_PARTS(L)                                                                           \
     for (int32_t k = 0; k < cnt; k++) {                                                        \
         const float *p = T + e[2 * k] * ps;                                                    \
@@ -211,14 +213,9 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
         for (int64_t g = 0; g < ng; g++)                                                       \
             scz_part(p + g * gs, ps, pt, L, rv + g * rgs, rp + g * rgs, mode, pr);            \
     }
-            SCZ_BY_LEN(SCZ_PARTS)
+        SCZ_RUNS(SCZ_PARTS)
 #undef SCZ_PARTS
-        }
         const int64_t rs = (int64_t)n * SCZ_LANES; /* a bin's rows: partial slots n apart */
-        for (int32_t runs = *fq++; runs > 0; runs--) {
-            const int32_t len = fq[0], cnt = fq[1];
-            const int32_t *e = fq + 2;
-            fq = e + 2 * cnt;
 #define SCZ_ROWS(L)                                                                            \
     for (int32_t k = 0; k < cnt; k++) {                                                        \
         const float *r0 = RV + e[2 * k] * SCZ_LANES;                                           \
@@ -228,9 +225,8 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
         for (int64_t g = 0; g < ng; g++)                                                       \
             scz_rows(r0 + g * rgs, p0 + g * rgs, rs, L, bv + g * bgs, bp + g * bgs, mode);     \
     }
-            SCZ_BY_LEN(SCZ_ROWS)
+        SCZ_RUNS(SCZ_ROWS)
 #undef SCZ_ROWS
-        }
         if (mode == 0) { /* covered levels merge by value alone: only without -0.0 */
             int merged = 0;
             for (int u = 0; u < pl->p.nlevels; u++)
