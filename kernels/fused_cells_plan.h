@@ -254,7 +254,7 @@ static inline size_t sc_rcp_off(const spp_plan *pl, const sc_plan *sp)
 }
 static inline size_t sc_state_end(const spp_plan *pl, const sc_plan *sp)
 {
-    return sc_rcp_off(pl, sp) + (size_t)pl->bins_per_channel * sizeof(double);
+    return sc_rcp_off(pl, sp) + (size_t)pl->bins_per_channel * sizeof(float);
 }
 
 /* Workspace: [the state][per-thread slices]; a slice holds a task's tiles, row partials and

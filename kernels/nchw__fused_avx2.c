@@ -25,7 +25,7 @@
  *      prefetch the next group's input a slice per row.
  * Max (docs/spec.md#3-max-and-avg): per lane (value, position) in row-major order; rows with
  *      no NaN compare v > best alone. y and argmax bitwise naive's. Avg: float sums in a fixed
- *      order, times the double reciprocal of the divisors' product (the spec's bound).
+ *      order, times the float scale of the divisors' product (spp_avg_scale; the spec's bound).
  * Workspace: the forward path's (+ state). Weakest: small planes with many bins per channel; C < 8
  *      (idle lanes); avg levels that no finer level tiles; the shared scalar backward. */
 #include "small_cells_avx2.h"

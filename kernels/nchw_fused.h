@@ -258,22 +258,17 @@ fused_group(const spp_plan *pl, const nchw_sched *s, int64_t b, int64_t c0, cons
             }
     }
 
-    /* bins -> y (and argmax): lane k is channel c0 + k. For avg, the means first (one divisor
-     * per bin for all lanes): (float)((double)sum * (1 / divisor)), a multiply rather than
-     * vdivpd, within 2^-53 of the quotient before the float rounding (the avg bound). */
+    /* bins -> y (and argmax): lane k is channel c0 + k. For avg, the means first (one scale
+     * per bin for all lanes): sum * spp_avg_scale, one float multiply (the avg bound). */
     for (int l = 0; l < L; l++) {
         const spp_level_plan *lv = &pl->lv[l];
         const int n = lv->n, nn = n * n;
         float *A = AV + s->bin_off[l] * 8;
         const int64_t o = b * pl->out_per_sample + lv->out_offset + c0 * nn;
         if (!is_max)
-            for (int e = 0; e < nn; e++) {
-                const __m256d r = _mm256_set1_pd(spp_avg_scale(lv, e / n, e % n));
-                const __m256 v = _mm256_load_ps(A + e * 8);
-                const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), r));
-                const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), r));
-                _mm256_store_ps(A + e * 8, _mm256_set_m128(hi, lo));
-            }
+            for (int e = 0; e < nn; e++)
+                _mm256_store_ps(A + e * 8, _mm256_mul_ps(_mm256_load_ps(A + e * 8),
+                                                         _mm256_set1_ps(spp_avg_scale(lv, e / n, e % n))));
         store_bins(A, y + o, nn, valid);
         if (is_max && argmax)
             store_bins((const float *)(AP + s->bin_off[l] * 8), argmax + o, nn, valid);

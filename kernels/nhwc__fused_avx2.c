@@ -19,7 +19,7 @@
  *    bwd-scatter-nt (dx >= 16 MiB, one thread) or bwd-scatter: zero-fill, scatter; avg: bwd-avg.
  * Max: fast folds, NaN probe, exact rerun on a possible NaN: first maximum on ties (-0.0 ==
  *      +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, naive's
- *      (docs/spec.md#3-max-and-avg). Avg: float sums times a double reciprocal, same for any
+ *      (docs/spec.md#3-max-and-avg). Avg: float sums times a float scale, same for any
  *      thread count; a NaN mean is the default NaN on the row paths.
  * Parallel split: tasks (sample, channel group), >= 2 per thread when N is small; forward
  *      tasks write disjoint outputs, backward tasks own disjoint dx regions; no atomics. dx

@@ -16,8 +16,8 @@
  *    bwd-scatter-nt (other max backward: zero-fill and scatter; -nt: streamed, 1 thread), bwd-avg.
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise
- *      (docs/spec.md#3-max-and-avg). Avg: float sums times the double reciprocal of the two
- *      divisors' product, identical for every thread count (row paths: a NaN mean is the
+ *      (docs/spec.md#3-max-and-avg). Avg: float sums times the float scale of the two
+ *      divisors' product (spp_avg_scale), identical for every thread count (row paths: a NaN mean is the
  *      default NaN).
  * Parallel split: tasks (sample, channel group); backward tasks own their dx regions
  *      (zero-fill and accumulate in one pass), no races, no atomics; dx is naive's.

@@ -18,7 +18,7 @@
  *    holds a channel.
  * Write-out: the [bin][channel] accumulators to y's [channel][bin] runs with 8x8 and 4x8
  *    register transposes (avx2_transpose.h; a one-bin level is a plain copy); avg means are
- *    scaled a vector at a time in double first (vmulpd, vcvtpd2ps). Path scalar runs naive's
+ *    scaled a vector at a time first (one float multiply). Path scalar runs naive's
  *    loops. */
 #ifndef NHWC_FUSED_FWD_H
 #define NHWC_FUSED_FWD_H
@@ -191,13 +191,13 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             const int64_t o0 = spp_y_index(pl, b, l, c0, 0, 0);
             float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
             const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
-            if (mode == MODE_SUM) { /* the means, in place: (float)((double)sum * (1 /
-                                       divisor)), a vector at a time, the block's channels
-                                       (lanes past them are the accumulators' spare lanes); a
-                                       multiply, not vdivpd (half of a small map's time): the
-                                       double product is within 2^-53 of the quotient, far
-                                       inside the avg bound, and the same on every thread
-                                       count. A NaN mean becomes the default NaN: a sum of two
+            if (mode == MODE_SUM) { /* the means, in place: sum * the bin's float scale
+                                       (spp_avg_scale), a vector at a time, the block's
+                                       channels (lanes past them are the accumulators' spare
+                                       lanes); one multiply, not a divide (half of a small
+                                       map's time once) nor a trip through double, and the
+                                       same on every thread count. A NaN mean becomes the
+                                       default NaN: a sum of two
                                        NaNs keeps its first operand's, and the compiler may
                                        order an addition's operands differently in the one-
                                        and multi-thread copies of this code (it did, in the
@@ -206,10 +206,10 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
                 const vf dnan = vf_bits(0x7fc00000);
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
-                        const double r = spp_avg_scale(lv, i, j);
+                        const vf r = vf_set1(spp_avg_scale(lv, i, j));
                         float *a = av + (int64_t)(i * n + j) * CBW;
                         for (int e = 0; e < cw; e += VW) {
-                            const vf m = vf_scale_d(vf_loadu(a + e), r);
+                            const vf m = vf_mul(vf_loadu(a + e), r);
                             vf_storeu(a + e, vf_blend(m, dnan, vm_nan(m)));
                         }
                     }

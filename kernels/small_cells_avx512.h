@@ -239,25 +239,24 @@ SCZ_INLINE int scz_task(const spp_plan *pl, const sc_plan *sp, const int32_t *pr
     return 0;
 }
 
-/* Avg: per bin (in BV's order) the reciprocal of its divisor, once per call. */
-static void scz_rcp(const spp_plan *pl, const sc_plan *sp, double *rcp)
+/* Avg: per bin (in BV's order) its scale (spp_avg_scale), once per call. */
+static void scz_rcp(const spp_plan *pl, const sc_plan *sp, float *rcp)
 {
     for (int l = 0; l < pl->p.nlevels; l++) {
         const spp_level_plan *lv = &pl->lv[l];
-        double *r = rcp + sp->boff[l];
+        float *r = rcp + sp->boff[l];
         for (int i = 0; i < lv->n; i++)
             for (int j = 0; j < lv->n; j++)
                 *r++ = spp_avg_scale(lv, i, j);
     }
 }
 
-/* Avg: the nb bins' sums -> means in place, (float)((double)sum * rcp) per lane: a multiply
- * rather than a divide; the double product is within 2^-53 of the quotient, far inside the
- * avg bound (docs/spec.md#3-max-and-avg). */
-SCZ_INLINE void scz_means(const double *rcp, int64_t nb, float *BV)
+/* Avg: the nb bins' sums -> means in place, sum * rcp per lane: one float multiply, inside
+ * the avg bound (spp_avg_scale, docs/spec.md#3-max-and-avg). */
+SCZ_INLINE void scz_means(const float *rcp, int64_t nb, float *BV)
 {
     for (int64_t e = 0; e < nb; e++)
-        vf_storeu(BV + e * SCZ_LANES, vf_scale_d(vf_loadu(BV + e * SCZ_LANES), rcp[e]));
+        vf_storeu(BV + e * SCZ_LANES, vf_mul(vf_loadu(BV + e * SCZ_LANES), vf_set1(rcp[e])));
 }
 
 /* Everything a task needs, read-only and shared by the threads. */
@@ -265,7 +264,7 @@ typedef struct {
     const spp_plan *pl;
     const sc_plan *sp;
     const int32_t *prog, *PT;
-    const double *rcp; /* avg: the bins' reciprocal divisors */
+    const float *rcp; /* avg: the bins' scales */
     int inplace;       /* NHWC groups of 16 live channels read from x (see scz_run_task) */
     const float *x;
     float *y;
@@ -453,7 +452,7 @@ static void scz_prepare(const spp_plan *pl, void *state)
     for (int64_t e = 0; e < pl->p.h * pl->p.w; e++)
         vi_storeu(PT + e * SCZ_LANES, vi_set1((int32_t)e));
     if (pl->p.pool == SPP_POOL_AVG)
-        scz_rcp(pl, sp, (double *)(void *)(st + sc_rcp_off(pl, sp)));
+        scz_rcp(pl, sp, (float *)(void *)(st + sc_rcp_off(pl, sp)));
 }
 
 /* The forward of a small-plane problem (any plane size, any number of levels read from the
@@ -471,7 +470,7 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     const int T = ex->threads < 1 ? 1 : ex->threads;
     scz_ctx cx;
     cx.w = sc_layout(pl, sp, T);
-    cx.rcp = (const double *)(const void *)(st + sc_rcp_off(pl, sp));
+    cx.rcp = (const float *)(const void *)(st + sc_rcp_off(pl, sp));
     int nin = 0;
     for (int l = 0; l < p->nlevels; l++)
         nin += sp->src[l] < 0;

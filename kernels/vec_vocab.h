@@ -11,8 +11,8 @@
  *    16-lane one on AVX2, so the AVX-512 kernels' code also runs where AVX-512 is missing).
  * Semantics shared by all three: vm_gt/vm_eq are ordered (false when either side is NaN),
  * vf_max(a, b) is a > b ? a : b (vmaxps: the second operand on ties and NaN), vf_blend and
- * vi_blend take b where the mask is set, vi_upd(p, c, m) is m ? c : p; vf_scale_d(a, r) is
- * (float)((double)a * r) per lane (an avg mean: one rounding of the double product). */
+ * vi_blend take b where the mask is set, vi_upd(p, c, m) is m ? c : p; vf_mul is a float
+ * multiply (an avg mean: the sum times the bin's float scale, spp_avg_scale). */
 #ifndef VEC_VOCAB_H
 #define VEC_VOCAB_H
 
@@ -37,6 +37,8 @@ static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
 static inline vf vf_bits(int32_t b) { return _mm512_castsi512_ps(_mm512_set1_epi32(b)); }
 static inline vi vi_set1(int32_t a) { return _mm512_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
 static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 static inline vm vm_nan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
@@ -56,13 +58,6 @@ static inline vm vm_zero_tie(vf a, vf b)
                                          _mm512_castps_si512(b));
 }
 static inline int vm_any(vm m) { return m != 0; }
-static inline vf vf_scale_d(vf a, double r)
-{
-    const __m512d d = _mm512_set1_pd(r);
-    const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(a)), d));
-    const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1)), d));
-    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-}
 #else
 #define VW 8
 typedef __m256 vf;
@@ -83,6 +78,8 @@ static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
 static inline vf vf_bits(int32_t b) { return _mm256_castsi256_ps(_mm256_set1_epi32(b)); }
 static inline vi vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
 static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 static inline vm vm_nan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
@@ -108,13 +105,6 @@ static inline vm vm_zero_tie(vf a, vf b)
     return _mm256_andnot_ps(_mm256_castsi256_ps(same), _mm256_cmp_ps(a, b, _CMP_EQ_OQ));
 }
 static inline int vm_any(vm m) { return _mm256_movemask_ps(m) != 0; }
-static inline vf vf_scale_d(vf a, double r)
-{
-    const __m256d d = _mm256_set1_pd(r);
-    const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)), d));
-    const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)), d));
-    return _mm256_set_m128(hi, lo);
-}
 #endif
 
 #endif

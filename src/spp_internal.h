@@ -71,13 +71,14 @@ static inline int64_t spp_y_index(const spp_plan *pl, int64_t b, int l, int64_t 
     return b * pl->out_per_sample + pl->lv[l].out_offset + c * n * n + (int64_t)i * n + j;
 }
 
-/* The avg scale of bin (i, j) of a level: 1 / (row divisor * column divisor), in double. The
- * SIMD kernels' means are (float)((double)sum * scale), a multiply rather than a divide: the
- * product is within 2^-53 of the quotient, far inside the avg bound (docs/spec.md#3-max-and-avg),
- * and every kernel that takes it from here gets the same bits. */
-static inline double spp_avg_scale(const spp_level_plan *lv, int i, int j)
+/* The avg scale of bin (i, j) of a level: the float nearest 1 / (row divisor * column
+ * divisor). The SIMD kernels' means are sum * scale in float, one multiply rather than a divide
+ * or a trip through double: the scale and the product are each rounded once (relative error
+ * at most 2^-24 each), inside the avg bound's 4 * count * 2^-24 (docs/spec.md#3-max-and-avg),
+ * and every kernel that takes the scale from here gets the same bits. */
+static inline float spp_avg_scale(const spp_level_plan *lv, int i, int j)
 {
-    return 1.0 / (double)(lv->rows[i].div * lv->cols[j].div);
+    return 1.0f / (float)(lv->rows[i].div * lv->cols[j].div);
 }
 
 /* Max backward of one NHWC sample and level: every output adds its dy at its argmax, in

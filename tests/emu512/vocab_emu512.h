@@ -68,6 +68,11 @@ static inline vf vf_bits(int32_t b)
 }
 static inline vi vi_set1(int32_t a) { return (vi){_mm256_set1_epi32(a), _mm256_set1_epi32(a)}; }
 static inline vf vf_add(vf a, vf b) { return (vf){_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
+static inline vf vf_mul(vf a, vf b)
+{
+    return (vf){_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)};
+}
+static inline vf vf_set1(float a) { return (vf){_mm256_set1_ps(a), _mm256_set1_ps(a)}; }
 static inline vi vi_add(vi a, vi b) { return (vi){_mm256_add_epi32(a.lo, b.lo), _mm256_add_epi32(a.hi, b.hi)}; }
 static inline vm vm_gt(vf a, vf b)
 {
@@ -110,17 +115,5 @@ static inline vm vm_zero_tie(vf a, vf b) /* equal, bits differ: as vcmpps then v
     return (vm)(vm_eq(a, b) & ~emu_bits(_mm256_castsi256_ps(slo), _mm256_castsi256_ps(shi)));
 }
 static inline int vm_any(vm m) { return m != 0; }
-/* (float)((double)a * r) per lane, as vf_scale_d's vcvtps2pd, vmulpd, vcvtpd2ps */
-static inline __m256 emu_scale8(__m256 a, __m256d d)
-{
-    const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)), d));
-    const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)), d));
-    return _mm256_set_m128(hi, lo);
-}
-static inline vf vf_scale_d(vf a, double r)
-{
-    const __m256d d = _mm256_set1_pd(r);
-    return (vf){emu_scale8(a.lo, d), emu_scale8(a.hi, d)};
-}
 
 #endif
