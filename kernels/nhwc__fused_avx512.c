@@ -2,7 +2,8 @@
  *
  * The same source as nhwc__fused_avx2 (nhwc_fused_fwd.h, nhwc_fused_bwd.h, planner and path
  * choice nhwc_fused_plan.c), built with NHWC_AVX512: 16-lane zmm vectors (vec_vocab.h), blocks
- * of 64 channels, __mmask16 compare masks and masked loads/stores for the channel tail.
+ * of 64 channels (the forward's last block also takes a tail of up to 16: nhwc_simd.h),
+ * __mmask16 compare masks and masked loads/stores for the channel tail.
  * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan.
  * Paths: nhwc__fused_avx2's, with the same names, chosen by the same code with the lane width
  *      (spp_fz512_choose_path) and forcible on the same problems:

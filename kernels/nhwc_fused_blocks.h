@@ -37,7 +37,7 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
     const int64_t C = p->c, W = p->w;
     const fz_axis *ra = &fp->ra, *ca = &fp->ca;
     const int ncl = ca->nleaf;
-    vf sum[NV];
+    vf sum[NVX];
     vm tie = vm_nan(vf_zero()); /* no lane set */
     for (int k = 0; k < NVM(masked); k++)
         sum[k] = vf_zero();
@@ -47,11 +47,11 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
         for (int kl = 0; kl < ncl; kl++) {
             const int c = ca->leaf[kl];
             const int64_t w0 = ca->qs[c], w1 = ca->qe[c];
-            vf b[NV];
-            vi bp[NV];
+            vf b[NVX];
+            vi bp[NVX];
             const float *x0 = xs + (h0 * W + w0) * C;
             for (int k = 0; k < NVM(masked); k++) {
-                b[k] = v_ld(x0 + k * VW, masked, cnt[k]);
+                b[k] = v_ld(x0 + k * VW, FZ_MASKED(masked, k), cnt[k]);
                 if (pos)
                     bp[k] = vi_set1((int32_t)(h0 * W + w0));
             }
@@ -62,7 +62,7 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
                 for (int64_t w = ws; w < w1; w++) {
                     const float *xe = xs + (h * W + w) * C;
                     for (int k = 0; k < NVM(masked); k++) {
-                        const vf v = v_ld(xe + k * VW, masked, cnt[k]);
+                        const vf v = v_ld(xe + k * VW, FZ_MASKED(masked, k), cnt[k]);
                         sum[k] = vf_add(sum[k], v);
                         if (pos)
                             v_fold_fast(&b[k], &bp[k], v, pv);
@@ -73,7 +73,7 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
                         pv = vi_add(pv, one);
                 }
             }
-            const int64_t o = ((int64_t)r * ncl + kl) * CBW;
+            const int64_t o = ((int64_t)r * ncl + kl) * FZ_SLOT;
             for (int k = 0; k < NVM(masked); k++) {
                 sum[k] = vf_add(sum[k], b[k]); /* the first element */
                 vf_storeu(Sv + o + k * VW, b[k]);
@@ -89,23 +89,23 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
         if (np == 0)
             continue;
         for (int kl = 0; kl < ncl; kl++) {
-            vf b[NV];
-            vi bp[NV];
-            int64_t o = ((int64_t)ra->piece[r][0] * ncl + kl) * CBW;
+            vf b[NVX];
+            vi bp[NVX];
+            int64_t o = ((int64_t)ra->piece[r][0] * ncl + kl) * FZ_SLOT;
             for (int k = 0; k < NVM(masked); k++) {
                 b[k] = vf_loadu(Sv + o + k * VW);
                 if (pos)
                     bp[k] = vi_loadu(Sp + o + k * VW);
             }
             for (int m = 1; m < np; m++) {
-                o = ((int64_t)ra->piece[r][m] * ncl + kl) * CBW;
+                o = ((int64_t)ra->piece[r][m] * ncl + kl) * FZ_SLOT;
                 for (int k = 0; k < NVM(masked); k++)
                     if (pos)
                         v_fold_fast(&b[k], &bp[k], vf_loadu(Sv + o + k * VW), vi_loadu(Sp + o + k * VW));
                     else
                         b[k] = vf_max(vf_loadu(Sv + o + k * VW), b[k]);
             }
-            o = ((int64_t)r * ncl + kl) * CBW;
+            o = ((int64_t)r * ncl + kl) * FZ_SLOT;
             for (int k = 0; k < NVM(masked); k++) {
                 vf_storeu(Sv + o + k * VW, b[k]);
                 if (pos)
@@ -128,16 +128,16 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
                 continue;
             }
             slot[c] = cbase + c;
-            vf b[NV];
-            vi bp[NV];
-            int64_t o = slot[ca->piece[c][0]] * CBW;
+            vf b[NVX];
+            vi bp[NVX];
+            int64_t o = slot[ca->piece[c][0]] * FZ_SLOT;
             for (int k = 0; k < NVM(masked); k++) {
                 b[k] = vf_loadu(Sv + o + k * VW);
                 if (pos)
                     bp[k] = vi_loadu(Sp + o + k * VW);
             }
             for (int m = 1; m < np; m++) {
-                o = slot[ca->piece[c][m]] * CBW;
+                o = slot[ca->piece[c][m]] * FZ_SLOT;
                 for (int k = 0; k < NVM(masked); k++) {
                     const vf v = vf_loadu(Sv + o + k * VW);
                     if (pos) {
@@ -148,7 +148,7 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
                     }
                 }
             }
-            o = slot[c] * CBW;
+            o = slot[c] * FZ_SLOT;
             for (int k = 0; k < NVM(masked); k++) {
                 vf_storeu(Sv + o + k * VW, b[k]);
                 if (pos)
@@ -161,11 +161,11 @@ NHWC_INLINE int fz_blocks(const fz_plan *fp, const spp_plan *pl, const float *xs
                 if (ra->map[l][i] != r)
                     continue;
                 for (int j = 0; j < n; j++) {
-                    const int64_t o = slot[ca->map[l][j]] * CBW;
-                    const int64_t d = (int64_t)(fp->lbin[l] + i * n + j) * CBW;
-                    memcpy(Av + d, Sv + o, CBW * sizeof *Av);
+                    const int64_t o = slot[ca->map[l][j]] * FZ_SLOT;
+                    const int64_t d = (int64_t)(fp->lbin[l] + i * n + j) * FZ_SLOT;
+                    memcpy(Av + d, Sv + o, FZ_SLOT * sizeof *Av);
                     if (pos)
-                        memcpy(Ap + d, Sp + o, CBW * sizeof *Ap);
+                        memcpy(Ap + d, Sp + o, FZ_SLOT * sizeof *Ap);
                 }
             }
         }

@@ -192,7 +192,7 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
     /* as declared: the backward paths have no partial slots */
     const size_t tb = fz_thread_bytes(pl, 0, fz_tiled(path));
     const int T = ex->threads < 1 ? 1 : ex->threads;
-    const int64_t nblk = (C + CBW - 1) / CBW, gsz = fz_group(pl, T);
+    const int64_t nblk = (C + CBW - 1) / CBW, gsz = fz_group(pl, T, nblk);
     const int64_t ngrp = (nblk + gsz - 1) / gsz, ntask = p->n * ngrp;
     if (T == 1 || ntask == 1) {
         for (int64_t t = 0; t < ntask; t++) {

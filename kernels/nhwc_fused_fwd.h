@@ -30,70 +30,72 @@
 #include "nhwc_fused_rows.h"
 #include "nhwc_fused_ws.h"
 
-/* CALL(m) with the block's form m as a constant: 0 whole, 1 a tail of more than one vector,
- * 2 a tail of at most one (NVM, nhwc_simd.h). */
-#define FZ_BY_FORM(masked, cnt, CALL)                                                            \
+/* CALL(m) with the block's form m (fz_block_form, nhwc_simd.h) as a constant: 0 whole, 1 a
+ * tail of more than one vector, 2 a tail of at most one, 3 whole vectors and a tail of at most
+ * one (16-lane builds only: no copy of the code for it elsewhere). */
+#define FZ_BY_FORM(form, CALL)                                                                   \
     do {                                                                                         \
-        if (!(masked))                                                                           \
+        if ((form) == 0)                                                                         \
             CALL(0);                                                                             \
-        else if ((cnt)[1] == 0)                                                                  \
+        else if ((form) == 2)                                                                    \
             CALL(2);                                                                             \
+        else if (NVX > NV && (form) == 3)                                                        \
+            CALL(3);                                                                             \
         else                                                                                     \
             CALL(1);                                                                             \
     } while (0)
 
 /* One task: sample b (xb: its first element), channel blocks [k0, k1), rows in order and,
  * inside a row, the blocks in order, so the row is read front to back. Accumulators of block
- * k are at Av/Ap + (k - k0) * bins * CBW. Returns 1 if the fast max path saw a possible NaN. */
+ * k are at Av/Ap + (k - k0) * bins * FZ_SLOT. Returns 1 if the fast max path saw a possible NaN. */
 NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl,
                         const float *xb, int64_t k0, int64_t k1, int mode, int fast,
                         float *Pv, int32_t *Pp, float *Av, int32_t *Ap)
 {
     const spp_problem *p = &pl->p;
-    const int64_t H = p->h, abin = pl->bins_per_channel * CBW;
+    const int64_t H = p->h, abin = pl->bins_per_channel * FZ_SLOT;
     vf tot = vf_zero();
     if (fp->blk && mode != MODE_SUM && fast) { /* the 2-D blocks, block by block */
         const int pos = mode == MODE_MAXPOS;
         int tie = 0;
         for (int64_t kb = k0; kb < k1; kb++) {
-            int cnt[NV];
-            const int masked = block_counts(p->c, kb * CBW, cnt);
+            int cnt[NVX];
+            const int masked = fz_block_form(p->c, kb, cnt);
             const float *xs = xb + kb * CBW;
             float *av = Av + (kb - k0) * abin;
             int32_t *ap = Ap + (kb - k0) * abin;
 #define FZ_BLK(m) tie |= fz_blocks(fp, pl, xs, cnt, m, pos, Pv, Pp, av, ap, &tot)
-            FZ_BY_FORM(masked, cnt, FZ_BLK);
+            FZ_BY_FORM(masked, FZ_BLK);
 #undef FZ_BLK
         }
         return tie || vf_anynan(tot);
     }
     if (fp->two) { /* block by block: all rows' partials, then the bins */
-        const int64_t rs = (int64_t)fp->nq * CBW;
+        const int64_t rs = (int64_t)fp->nq * FZ_SLOT;
         if (fp->two == 2 && k0 < k1)
             fz_prefetch(xb + k0 * CBW, p->c, p->w, 0, FZ_PD < H ? FZ_PD : H);
         for (int64_t kb = k0; kb < k1; kb++) {
-            int cnt[NV];
-            const int masked = block_counts(p->c, kb * CBW, cnt);
+            int cnt[NVX];
+            const int masked = fz_block_form(p->c, kb, cnt);
             const float *xs = xb + kb * CBW, *xn = kb + 1 < k1 ? xb + (kb + 1) * CBW : NULL;
             if (fp->two == 2) { /* interval by interval */
 #define FZ_ALL(m) fz_cols_all(fp, pl, xs, xn, kb == k0, cnt, m, mode, fast, Pv, Pp, &tot)
-                FZ_BY_FORM(masked, cnt, FZ_ALL);
+                FZ_BY_FORM(masked, FZ_ALL);
 #undef FZ_ALL
             } else { /* row by row */
                 for (int64_t h = 0; h < H; h++) {
                     if (!fp->rowon[h])
                         continue;
 #define FZ_ROW(m) fz_cols(fp, pl, xs, h, 1, cnt, m, mode, fast, Pv + h * rs, Pp + h * rs, &tot, NULL)
-                    FZ_BY_FORM(masked, cnt, FZ_ROW);
+                    FZ_BY_FORM(masked, FZ_ROW);
 #undef FZ_ROW
                 }
             }
             float *av = Av + (kb - k0) * abin;
             int32_t *ap = Ap + (kb - k0) * abin;
-            if (masked && cnt[1] == 0)
-                fz_bins(fp, pl, 1, mode, fast, Pv, Pp, av, ap);
-            else
-                fz_bins(fp, pl, NV, mode, fast, Pv, Pp, av, ap);
+#define FZ_BINS(m) fz_bins(fp, pl, NVM(m), mode, fast, Pv, Pp, av, ap)
+            FZ_BY_FORM(masked, FZ_BINS);
+#undef FZ_BINS
         }
         return fast && mode != MODE_SUM && vf_anynan(tot);
     }
@@ -109,24 +111,23 @@ NHWC_INLINE int fz_task(const fz_plan *fp, const int32_t *rr, const spp_plan *pl
          * nhwc_fused_rows.h). */
         fz_cursor cur = {NULL, NULL, 0, 0, 0};
         if (h + FZ_PF_ROWS < H) {
-            const int64_t cg = p->c - k0 * CBW < (k1 - k0) * CBW ? p->c - k0 * CBW : (k1 - k0) * CBW;
+            const int64_t cg = fz_block_end(p->c, k1 - 1) - k0 * CBW;
             cur.px = (const char *)(xb + k0 * CBW + (h + FZ_PF_ROWS) * p->w * p->c);
             cur.stride = p->c * 4;
             cur.end = cur.px + p->w * cur.stride;
             cur.gb = cg * 4;
         }
         for (int64_t kb = k0; kb < k1; kb++) {
-            int cnt[NV];
-            const int masked = block_counts(p->c, kb * CBW, cnt);
+            int cnt[NVX];
+            const int masked = fz_block_form(p->c, kb, cnt);
             float *av = Av + (kb - k0) * abin;
             int32_t *ap = Ap + (kb - k0) * abin;
 #define FZ_ROW(m) fz_cols(fp, pl, xb + kb * CBW, h, 0, cnt, m, mode, fast, Pv, Pp, &tot, &cur)
-            FZ_BY_FORM(masked, cnt, FZ_ROW);
+            FZ_BY_FORM(masked, FZ_ROW);
 #undef FZ_ROW
-            if (masked && cnt[1] == 0)
-                fz_rowfold(fp, rr, pl, h, 1, mode, fast, Pv, Pp, av, ap);
-            else
-                fz_rowfold(fp, rr, pl, h, NV, mode, fast, Pv, Pp, av, ap);
+#define FZ_FOLD(m) fz_rowfold(fp, rr, pl, h, NVM(m), mode, fast, Pv, Pp, av, ap)
+            FZ_BY_FORM(masked, FZ_FOLD);
+#undef FZ_FOLD
         }
     }
     return fast && mode != MODE_SUM && vf_anynan(tot);
@@ -172,7 +173,7 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
     int32_t *Ap = (int32_t *)(void *)(mine + (size_t)gsz * abin * 4);
     float *Pv = (float *)(void *)(mine + (size_t)gsz * abin * 8);
     int32_t *Pp = (int32_t *)(void *)(mine + (size_t)gsz * abin * 8 +
-                                      (size_t)fp->pslots * CBW * 4);
+                                      (size_t)fp->pslots * FZ_SLOT * 4);
     const int64_t b = t / ngrp, k0 = (t % ngrp) * gsz;
     const int64_t k1 = k0 + gsz < nblk ? k0 + gsz : nblk;
     const float *xb = x + b * H * W * C;
@@ -184,13 +185,13 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
         fz_task_run(fp, rr, pl, xb, k0, k1, MODE_SUM, Pv, Pp, Av, Ap);
     for (int64_t kb = k0; kb < k1; kb++) {
         /* write out: per channel, the level's n*n bins are contiguous in y */
-        const int64_t c0 = kb * CBW, cw = C - c0 < CBW ? C - c0 : CBW;
+        const int64_t c0 = kb * CBW, cw = fz_block_end(C, kb) - c0;
         for (int l = 0; l < p->nlevels; l++) {
             const spp_level_plan *lv = &pl->lv[l];
             const int n = lv->n, st = n * n;
             const int64_t o0 = spp_y_index(pl, b, l, c0, 0, 0);
-            float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
-            const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * CBW;
+            float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * FZ_SLOT;
+            const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * FZ_SLOT;
             if (mode == MODE_SUM) { /* the means, in place: sum * the bin's float scale
                                        (spp_avg_scale), a vector at a time, the block's
                                        channels (lanes past them are the accumulators' spare
@@ -207,7 +208,7 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
                         const vf r = vf_set1(spp_avg_scale(lv, i, j));
-                        float *a = av + (int64_t)(i * n + j) * CBW;
+                        float *a = av + (int64_t)(i * n + j) * FZ_SLOT;
                         for (int e = 0; e < cw; e += VW) {
                             const vf m = vf_mul(vf_loadu(a + e), r);
                             vf_storeu(a + e, vf_blend(m, dnan, vm_nan(m)));
@@ -226,25 +227,25 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             const int64_t c8 = cw / 8 * 8;
             for (int64_t ch = 0; ch < c8; ch += 8) {
                 for (int k = 0; k < k8; k += 8) {
-                    avx2_t8x8(av + (int64_t)k * CBW + ch, CBW, y + o0 + ch * st + k, st);
+                    avx2_t8x8(av + (int64_t)k * FZ_SLOT + ch, FZ_SLOT, y + o0 + ch * st + k, st);
                     if (mode == MODE_MAXPOS)
-                        avx2_t8x8((const float *)(const void *)(ap + (int64_t)k * CBW + ch),
-                                  CBW, (float *)(void *)(argmax + o0 + ch * st + k), st);
+                        avx2_t8x8((const float *)(const void *)(ap + (int64_t)k * FZ_SLOT + ch),
+                                  FZ_SLOT, (float *)(void *)(argmax + o0 + ch * st + k), st);
                 }
                 if (k4 > k8) {
-                    avx2_t4x8(av + (int64_t)k8 * CBW + ch, CBW, y + o0 + ch * st + k8, st);
+                    avx2_t4x8(av + (int64_t)k8 * FZ_SLOT + ch, FZ_SLOT, y + o0 + ch * st + k8, st);
                     if (mode == MODE_MAXPOS)
-                        avx2_t4x8((const float *)(const void *)(ap + (int64_t)k8 * CBW + ch),
-                                  CBW, (float *)(void *)(argmax + o0 + ch * st + k8), st);
+                        avx2_t4x8((const float *)(const void *)(ap + (int64_t)k8 * FZ_SLOT + ch),
+                                  FZ_SLOT, (float *)(void *)(argmax + o0 + ch * st + k8), st);
                 }
             }
             for (int64_t ch = k4 < st ? 0 : c8; ch < cw; ch++) {
                 float *yo = y + o0 + ch * st;
                 int32_t *ao = mode == MODE_MAXPOS ? argmax + o0 + ch * st : NULL;
                 for (int k = ch < c8 ? k4 : 0; k < st; k++) {
-                    yo[k] = av[(int64_t)k * CBW + ch];
+                    yo[k] = av[(int64_t)k * FZ_SLOT + ch];
                     if (mode == MODE_MAXPOS)
-                        ao[k] = ap[(int64_t)k * CBW + ch];
+                        ao[k] = ap[(int64_t)k * FZ_SLOT + ch];
                 }
             }
         }
@@ -271,10 +272,10 @@ static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32
     char *tws = ws + fz_plan_bytes(pl);
     const size_t tb = fz_thread_bytes(pl, fp->pslots, 0); /* as declared: same plan and path */
     const int T = ex->threads < 1 ? 1 : ex->threads;
-    cx.nblk = (p->c + CBW - 1) / CBW;
-    cx.gsz = fz_group(pl, T);
+    cx.nblk = fz_fwd_blocks(p->c);
+    cx.gsz = fz_group(pl, T, cx.nblk);
     cx.ngrp = (cx.nblk + cx.gsz - 1) / cx.gsz;
-    cx.abin = pl->bins_per_channel * CBW;
+    cx.abin = pl->bins_per_channel * FZ_SLOT;
     const int64_t ntask = p->n * cx.ngrp;
     if (T == 1 || ntask == 1) { /* no OpenMP region: small problems pay no team start-up */
         for (int64_t t = 0; t < ntask; t++)

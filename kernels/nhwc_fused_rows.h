@@ -57,10 +57,10 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
                          vf *tot, fz_cursor *pc)
 {
     const int fmax = fast && mode != MODE_SUM;
-    vf b[NV], sum[NV];
-    vi bp[NV];
+    vf b[NVX], sum[NVX];
+    vi bp[NVX];
     for (int k = 0; k < NVM(masked); k++) {
-        b[k] = v_ld(xr + s * C + k * VW, masked, cnt[k]);
+        b[k] = v_ld(xr + s * C + k * VW, FZ_MASKED(masked, k), cnt[k]);
         sum[k] = b[k];
         if (mode == MODE_MAXPOS)
             bp[k] = vi_set1(hw + (int32_t)s);
@@ -75,7 +75,7 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
         if (pc)
             fz_cursor_step(pc);
         for (int k = 0; k < NVM(masked); k++) {
-            const vf v = v_ld(xe + k * VW, masked, cnt[k]);
+            const vf v = v_ld(xe + k * VW, FZ_MASKED(masked, k), cnt[k]);
             if (fmax)
                 sum[k] = vf_add(sum[k], v);
             if (mode == MODE_MAXPOS) {
@@ -105,18 +105,18 @@ NHWC_INLINE void fz_scan(const float *xr, int64_t C, int64_t s, int64_t e, int32
 NHWC_INLINE void fz_merge(const float *Pv, const int32_t *Pp, const int16_t *pc, int np,
                           const int nv, int mode, int fast, float *dv, int32_t *dp)
 {
-    vf b[NV];
-    vi bp[NV];
+    vf b[NVX];
+    vi bp[NVX];
     for (int k = 0; k < nv; k++) {
-        b[k] = vf_loadu(Pv + pc[0] * CBW + k * VW);
+        b[k] = vf_loadu(Pv + pc[0] * FZ_SLOT + k * VW);
         if (mode == MODE_MAXPOS)
-            bp[k] = vi_loadu(Pp + pc[0] * CBW + k * VW);
+            bp[k] = vi_loadu(Pp + pc[0] * FZ_SLOT + k * VW);
     }
     for (int m = 1; m < np; m++)
         for (int k = 0; k < nv; k++) {
-            const vf v = vf_loadu(Pv + pc[m] * CBW + k * VW);
+            const vf v = vf_loadu(Pv + pc[m] * FZ_SLOT + k * VW);
             if (mode == MODE_MAXPOS) {
-                const vi vp = vi_loadu(Pp + pc[m] * CBW + k * VW);
+                const vi vp = vi_loadu(Pp + pc[m] * FZ_SLOT + k * VW);
                 if (fast)
                     v_fold_fast(&b[k], &bp[k], v, vp);
                 else
@@ -148,7 +148,7 @@ NHWC_INLINE void fz_prefetch(const float *xs, int64_t C, int64_t W, int64_t h0, 
 }
 
 /* Row h of one channel block (xs: the block's channel c0 in sample b): the column partials
- * into P (nq slots of CBW lanes), shorter intervals first. */
+ * into P (nq slots of FZ_SLOT lanes), shorter intervals first. */
 NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs, int64_t h,
                          int pf, const int *cnt, int masked, int mode, int fast, float *Pv,
                          int32_t *Pp, vf *tot, fz_cursor *pc)
@@ -163,9 +163,9 @@ NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs,
         const int q = fp->ord[t];
         if (fp->np[q] == 0)
             fz_scan(xr, C, fp->qs[q], fp->qe[q], (int32_t)(h * W), cnt, masked, mode, fast,
-                    Pv + q * CBW, Pp + q * CBW, tot, pc);
+                    Pv + q * FZ_SLOT, Pp + q * FZ_SLOT, tot, pc);
         else
-            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], NVM(masked), mode, fast, Pv + q * CBW, Pp + q * CBW);
+            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], NVM(masked), mode, fast, Pv + q * FZ_SLOT, Pp + q * FZ_SLOT);
     }
 }
 
@@ -180,7 +180,7 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
     const spp_problem *p = &pl->p;
     const int64_t C = p->c, H = p->h, W = p->w;
     const int nq = fp->nq;
-    const int64_t rs = (int64_t)nq * CBW;
+    const int64_t rs = (int64_t)nq * FZ_SLOT;
     /* memory: the first block of a task fetches its own rows FZ_PD ahead during the first
      * interval; every block fetches the next one a few pixels per scanned (interval, row),
      * spread over its whole run (a burst of prefetches stalls on the miss buffers) */
@@ -202,7 +202,7 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
                 }
                 if (fp->rowon[h])
                     fz_scan(xs + h * W * C, C, s, e, (int32_t)(h * W), cnt, masked, mode, fast,
-                            Pv + h * rs + q * CBW, Pp + h * rs + q * CBW, tot, NULL);
+                            Pv + h * rs + q * FZ_SLOT, Pp + h * rs + q * FZ_SLOT, tot, NULL);
             }
         } else {
             int16_t pc[FZ_MAXP];
@@ -210,8 +210,8 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
                 pc[m] = fp->piece[q][m];
             for (int64_t h = 0; h < H; h++)
                 if (fp->rowon[h])
-                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, NVM(masked), mode, fast, Pv + h * rs + q * CBW,
-                             Pp + h * rs + q * CBW);
+                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, NVM(masked), mode, fast, Pv + h * rs + q * FZ_SLOT,
+                             Pp + h * rs + q * FZ_SLOT);
         }
     }
 }
@@ -229,12 +229,12 @@ NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan
         const int n = lv->n, lo = rr[2 * (l * H + h)], hi = rr[2 * (l * H + h) + 1];
         for (int i = lo; i <= hi; i++) {
             const int first = lv->rows[i].start == h;
-            float *av = Av + (int64_t)(fp->lbin[l] + i * n) * CBW;
-            int32_t *ap = Ap + (int64_t)(fp->lbin[l] + i * n) * CBW;
-            for (int j = 0; j < n; j++, av += CBW, ap += CBW) {
+            float *av = Av + (int64_t)(fp->lbin[l] + i * n) * FZ_SLOT;
+            int32_t *ap = Ap + (int64_t)(fp->lbin[l] + i * n) * FZ_SLOT;
+            for (int j = 0; j < n; j++, av += FZ_SLOT, ap += FZ_SLOT) {
                 const int q = fp->colq[l][j];
-                const float *pv = Pv + q * CBW;
-                const int32_t *pp = Pp + q * CBW;
+                const float *pv = Pv + q * FZ_SLOT;
+                const int32_t *pp = Pp + q * FZ_SLOT;
                 for (int k = 0; k < nv; k++) {
                     const vf v = vf_loadu(pv + k * VW);
                     if (first) {
@@ -269,20 +269,20 @@ NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, const int nv, in
                          const float *Pv, const int32_t *Pp, float *Av, int32_t *Ap)
 {
     const spp_problem *p = &pl->p;
-    const int64_t rs = (int64_t)fp->nq * CBW; /* one row of partials */
+    const int64_t rs = (int64_t)fp->nq * FZ_SLOT; /* one row of partials */
     for (int l = 0; l < p->nlevels; l++) {
         const spp_level_plan *lv = &pl->lv[l];
         const int n = lv->n;
         for (int i = 0; i < n; i++) {
             const int64_t r0 = lv->rows[i].start, r1 = lv->rows[i].end;
-            float *av = Av + (int64_t)(fp->lbin[l] + i * n) * CBW;
-            int32_t *ap = Ap + (int64_t)(fp->lbin[l] + i * n) * CBW;
-            for (int j = 0; j < n; j++, av += CBW, ap += CBW) {
+            float *av = Av + (int64_t)(fp->lbin[l] + i * n) * FZ_SLOT;
+            int32_t *ap = Ap + (int64_t)(fp->lbin[l] + i * n) * FZ_SLOT;
+            for (int j = 0; j < n; j++, av += FZ_SLOT, ap += FZ_SLOT) {
                 const int64_t q = fp->colq[l][j];
-                const float *pv = Pv + r0 * rs + q * CBW;
-                const int32_t *pp = Pp + r0 * rs + q * CBW;
-                vf b[NV];
-                vi bp[NV];
+                const float *pv = Pv + r0 * rs + q * FZ_SLOT;
+                const int32_t *pp = Pp + r0 * rs + q * FZ_SLOT;
+                vf b[NVX];
+                vi bp[NVX];
                 for (int k = 0; k < nv; k++) {
                     b[k] = vf_loadu(pv + k * VW);
                     if (mode == MODE_MAXPOS)

@@ -30,16 +30,16 @@ static int64_t fz_group_max(const spp_plan *pl)
     int64_t g = (int64_t)(FZ_GROUP_BYTES / ((size_t)pl->bins_per_channel * CBW * 8));
     return g < 1 ? 1 : g > nblk ? nblk : g;
 }
-static int64_t fz_group(const spp_plan *pl, int threads)
+static int64_t fz_group(const spp_plan *pl, int threads, int64_t nblk)
 {
-    const int64_t nblk = (pl->p.c + CBW - 1) / CBW, n = pl->p.n;
-    return spp_group_for_threads(fz_group_max(pl), nblk, n, threads);
+    const int64_t g = fz_group_max(pl);
+    return spp_group_for_threads(g < nblk ? g : nblk, nblk, pl->p.n, threads);
 }
 /* Per thread: a group's accumulators and pslots partial slots, or (tile set) the tiled max
  * backward's tile if that is more. */
 static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int tile)
 {
-    const size_t a = fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * CBW * 8);
+    const size_t a = fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * FZ_SLOT * 8);
     const size_t t = tile ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
     return spp_page_round(a > t ? a : t); /* a page of its own per thread */
 }

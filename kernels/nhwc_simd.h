@@ -2,7 +2,7 @@
  * the vocabulary of vec_vocab.h (the includer picks AVX2 or AVX-512). Not a kernel.
  *
  * Channel blocks: CBW = NV * VW contiguous channels (32 on AVX2, 64 on AVX-512) kept in NV
- *    registers through a scan. The last block of C loads with a lane mask (masked-off lanes
+ *    registers through a scan (the fused forward's last block: up to NVX, fz_block_end). The last block of C loads with a lane mask (masked-off lanes
  *    read nothing and compute garbage that is never stored to y); dx stores in it are masked.
  * Max total order (docs/spec.md#3-max-and-avg, spp_max_better), vectorized:
  *  - scan rule, when the candidate (v, p) is known to come after the current best in
@@ -62,10 +62,25 @@ NHWC_INLINE void v_merge_fast(vf *b, vi *bp, vf v, vi p)
     *bp = vi_blend(*bp, p, u);
 }
 
+/* The fused forward's blocks (fz_block_end): on 16-lane builds the last block also takes a
+ * tail of at most VW channels (C = 67: one block of 4 whole vectors and 3 lanes, not a second
+ * block), because a block's plan walk costs about as much as its arithmetic on small maps.
+ * Its slots (partials, accumulators) are FZ_SLOT floats apart. The 8-lane build keeps NV:
+ * a fifth pair of ymm value and position registers would spill. */
+#if VW == 16
+#define NVX (NV + 1)
+#else
+#define NVX NV
+#endif
+#define FZ_SLOT (NVX * VW)
+
 /* The vectors of a channel block a fused scan carries: masked 0 (a whole block) and 1 (a tail
  * block wider than one vector) carry NV, masked 2 (a tail of at most VW channels, C = 67's 3
- * say) one, so a narrow tail costs a quarter of a block rather than a whole one. */
-#define NVM(masked) ((masked) == 2 ? 1 : NV)
+ * say) one, so a narrow tail costs a quarter of a block rather than a whole one; masked 3 (the
+ * forward's last block with a tail, NVX > NV only) NVX. */
+#define NVM(masked) ((masked) == 2 ? 1 : (masked) == 3 ? NVX : NV)
+/* Whether vector k of a block of that form loads with a lane mask (form 3's first NV do not). */
+#define FZ_MASKED(masked, k) ((masked) != 0 && !((masked) == 3 && (k) < NV))
 
 /* Load NV vectors of a channel block; masked (tail block) loads cnt[k] lanes of vector k. */
 NHWC_INLINE vf v_ld(const float *p, int masked, int n)
@@ -82,6 +97,30 @@ static inline int block_counts(int64_t C, int64_t c0, int cnt[NV])
         cnt[k] = m <= 0 ? 0 : m >= VW ? VW : (int)m;
     }
     return rem < CBW;
+}
+/* The fused forward's block kb ends at channel fz_block_end(C, kb): CBW on, or C where that
+ * leaves a tail the block can carry (NVX > NV). fz_fwd_blocks(C): how many blocks there are. */
+static inline int64_t fz_block_end(int64_t C, int64_t kb)
+{
+    const int64_t e = (kb + 1) * CBW;
+    return C - e <= (int64_t)(NVX - NV) * VW ? C : e;
+}
+static inline int64_t fz_fwd_blocks(int64_t C)
+{
+    const int64_t b = (C - (int64_t)(NVX - NV) * VW + CBW - 1) / CBW;
+    return b < 1 ? 1 : b;
+}
+/* Lane counts of the NVX vectors of the fused forward's block kb; returns its form (masked
+ * above: 0 whole, 1 a tail wider than one vector, 2 a tail of at most one, 3 NV whole vectors
+ * and a tail of at most one). */
+static inline int fz_block_form(int64_t C, int64_t kb, int cnt[NVX])
+{
+    const int64_t rem = fz_block_end(C, kb) - kb * CBW;
+    for (int k = 0; k < NVX; k++) {
+        const int64_t m = rem - (int64_t)k * VW;
+        cnt[k] = m <= 0 ? 0 : m >= VW ? VW : (int)m;
+    }
+    return rem == CBW ? 0 : rem > CBW ? 3 : rem <= VW ? 2 : 1;
 }
 #define NHWC_MIN_C 2
 extern const spp_kernel spp_kernel_naive;
