@@ -192,7 +192,8 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             const int64_t o0 = spp_y_index(pl, b, l, c0, 0, 0);
             float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * FZ_SLOT;
             const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * FZ_SLOT;
-            if (mode == MODE_SUM) { /* the means, in place: sum * the bin's float scale
+            if (mode == MODE_SUM && !fp->two) { /* (two-phase: fz_bins stored the means)
+                                       the means, in place: sum * the bin's float scale
                                        (spp_avg_scale), a vector at a time, the block's
                                        channels (lanes past them are the accumulators' spare
                                        lanes); one multiply, not a divide (half of a small
@@ -204,15 +205,12 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
                                        and multi-thread copies of this code (it did, in the
                                        coverage build), which would break the bitwise
                                        determinism across thread counts. */
-                const vf dnan = vf_bits(0x7fc00000);
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
                         const vf r = vf_set1(spp_avg_scale(lv, i, j));
                         float *a = av + (int64_t)(i * n + j) * FZ_SLOT;
-                        for (int e = 0; e < cw; e += VW) {
-                            const vf m = vf_mul(vf_loadu(a + e), r);
-                            vf_storeu(a + e, vf_blend(m, dnan, vm_nan(m)));
-                        }
+                        for (int e = 0; e < cw; e += VW)
+                            vf_storeu(a + e, fz_mean(vf_loadu(a + e), r));
                     }
             }
             if (st == 1) { /* one bin: the block's outputs are contiguous channels */

@@ -262,9 +262,18 @@ NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan
     }
 }
 
+/* An avg mean: the sum times the bin's scale (spp_avg_scale), a NaN as the default NaN (the
+ * write-out's means in nhwc_fused_fwd.h say why). */
+NHWC_INLINE vf fz_mean(vf sum, vf scale)
+{
+    const vf m = vf_mul(sum, scale);
+    return vf_blend(m, vf_bits(0x7fc00000), vm_nan(m));
+}
+
 /* Two-phase, second phase: every bin of one block folds its rows' partials (P: all rows, row
  * h at slot h * nq) in registers, rows in increasing order as in fz_rowfold (same arithmetic,
- * same results), and is stored once. */
+ * same results), and is stored once; sums as their means (fz_mean), so the write-out does not
+ * pass over them again. */
 NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, const int nv, int mode, int fast,
                          const float *Pv, const int32_t *Pp, float *Av, int32_t *Ap)
 {
@@ -305,8 +314,9 @@ NHWC_INLINE void fz_bins(const fz_plan *fp, const spp_plan *pl, const int nv, in
                         }
                     }
                 }
+                const vf sc = mode == MODE_SUM ? vf_set1(spp_avg_scale(lv, i, j)) : vf_zero();
                 for (int k = 0; k < nv; k++) {
-                    vf_storeu(av + k * VW, b[k]);
+                    vf_storeu(av + k * VW, mode == MODE_SUM ? fz_mean(b[k], sc) : b[k]);
                     if (mode == MODE_MAXPOS)
                         vi_storeu(ap + k * VW, bp[k]);
                 }
