@@ -190,7 +190,7 @@ static spp_status fz_backward(const spp_plan *pl, const float *dy, const int32_t
     const fz_plan *fp = fz_planned(SPP_PASS_BACKWARD, path) ? fz_plan_for(pl, ex, path, &rr) : NULL;
     char *tws = ws + fz_plan_bytes(pl);
     /* as declared: the backward paths have no partial slots */
-    const size_t tb = fz_thread_bytes(pl, 0, fz_tiled(path));
+    const size_t tb = fz_thread_bytes(pl, 0, path);
     const int T = ex->threads < 1 ? 1 : ex->threads;
     const int64_t nblk = (C + CBW - 1) / CBW, gsz = fz_group(pl, T, nblk);
     const int64_t ngrp = (nblk + gsz - 1) / gsz, ntask = p->n * ngrp;

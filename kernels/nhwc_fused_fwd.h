@@ -18,8 +18,8 @@
  *    holds a channel.
  * Write-out: the [bin][channel] accumulators to y's [channel][bin] runs with 8x8 and 4x8
  *    register transposes (avx2_transpose.h; a one-bin level is a plain copy); avg means are
- *    scaled a vector at a time first (one float multiply). Path scalar runs naive's
- *    loops. */
+ *    scaled a vector at a time first (one float multiply; two-phase: as fz_bins folds the
+ *    bins). Path scalar runs naive's loops. */
 #ifndef NHWC_FUSED_FWD_H
 #define NHWC_FUSED_FWD_H
 
@@ -268,7 +268,7 @@ static spp_status fz_forward(const spp_plan *pl, const float *x, float *y, int32
     const fz_plan *fp = fz_plan_for(pl, ex, path, &cx.rr);
     cx.fp = fp;
     char *tws = ws + fz_plan_bytes(pl);
-    const size_t tb = fz_thread_bytes(pl, fp->pslots, 0); /* as declared: same plan and path */
+    const size_t tb = fz_thread_bytes(pl, fp->pslots, path); /* as declared: same plan and path */
     const int T = ex->threads < 1 ? 1 : ex->threads;
     cx.nblk = fz_fwd_blocks(p->c);
     cx.gsz = fz_group(pl, T, cx.nblk);

@@ -35,15 +35,17 @@ static int64_t fz_group(const spp_plan *pl, int threads, int64_t nblk)
     const int64_t g = fz_group_max(pl);
     return spp_group_for_threads(g < nblk ? g : nblk, nblk, pl->p.n, threads);
 }
-/* Per thread: a group's accumulators and pslots partial slots, or (tile set) the tiled max
- * backward's tile if that is more. */
-static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int tile)
+static inline int fz_tiled(int path) { return path == FZP_BT || path == FZP_BT_PFW; }
+/* Per thread, on a path: a group's accumulators and pslots partial slots (FZ_SLOT floats each
+ * on the forward's paths, CBW on the backward's), or the tiled max backward's tile if that is
+ * more. */
+static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int path)
 {
-    const size_t a = fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * FZ_SLOT * 8);
-    const size_t t = tile ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
+    const size_t sw = path >= FZP_BT ? CBW : FZ_SLOT;
+    const size_t a = fz_round(((size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots) * sw * 8);
+    const size_t t = fz_tiled(path) ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
     return spp_page_round(a > t ? a : t); /* a page of its own per thread */
 }
-static inline int fz_tiled(int path) { return path == FZP_BT || path == FZP_BT_PFW; }
 
 /* The workspace one path needs. */
 static size_t fz_path_workspace(const spp_plan *pl, int threads, int path)
@@ -53,7 +55,7 @@ static size_t fz_path_workspace(const spp_plan *pl, int threads, int path)
     if (path == FZP_SMALL)
         return sc_workspace_any(pl, threads);
     return fz_plan_bytes(pl) + (size_t)(threads < 1 ? 1 : threads) *
-                                   fz_thread_bytes(pl, spp_fz_count_slots(pl, path), fz_tiled(path));
+                                   fz_thread_bytes(pl, spp_fz_count_slots(pl, path), path);
 }
 
 /* The kernels' workspace_size: the most any pass of the problem needs, each pass on its own
