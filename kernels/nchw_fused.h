@@ -266,9 +266,10 @@ fused_group(const spp_plan *pl, const nchw_sched *s, int64_t b, int64_t c0, cons
         float *A = AV + s->bin_off[l] * 8;
         const int64_t o = b * pl->out_per_sample + lv->out_offset + c0 * nn;
         if (!is_max)
-            for (int e = 0; e < nn; e++)
-                _mm256_store_ps(A + e * 8, _mm256_mul_ps(_mm256_load_ps(A + e * 8),
-                                                         _mm256_set1_ps(spp_avg_scale(lv, e / n, e % n))));
+            for (int e = 0; e < nn; e++) {
+                const __m256 sc = _mm256_set1_ps(spp_avg_scale(lv, e / n, e % n));
+                _mm256_store_ps(A + e * 8, _mm256_mul_ps(_mm256_load_ps(A + e * 8), sc));
+            }
         store_bins(A, y + o, nn, valid);
         if (is_max && argmax)
             store_bins((const float *)(AP + s->bin_off[l] * 8), argmax + o, nn, valid);

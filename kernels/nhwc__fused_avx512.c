@@ -17,9 +17,9 @@
  *    bwd-scatter-nt (other max backward: zero-fill and scatter; -nt: streamed, 1 thread), bwd-avg.
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise
- *      (docs/spec.md#3-max-and-avg). Avg: float sums times the float scale of the two
- *      divisors' product (spp_avg_scale), identical for every thread count (row paths: a NaN mean is the
- *      default NaN).
+ *      (docs/spec.md#3-max-and-avg). Avg: float sums times the float scale of the divisors'
+ *      product (spp_avg_scale), the same for every thread count; on the row paths a NaN mean
+ *      is the default NaN.
  * Parallel split: tasks (sample, channel group); backward tasks own their dx regions
  *      (zero-fill and accumulate in one pass), no races, no atomics; dx is naive's.
  * Workspace: the most any pass's path needs (nhwc_fused_ws.h); small-cells' plan is prepared state.

@@ -165,7 +165,8 @@ NHWC_INLINE void fz_cols(const fz_plan *fp, const spp_plan *pl, const float *xs,
             fz_scan(xr, C, fp->qs[q], fp->qe[q], (int32_t)(h * W), cnt, masked, mode, fast,
                     Pv + q * FZ_SLOT, Pp + q * FZ_SLOT, tot, pc);
         else
-            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], NVM(masked), mode, fast, Pv + q * FZ_SLOT, Pp + q * FZ_SLOT);
+            fz_merge(Pv, Pp, fp->piece[q], fp->np[q], NVM(masked), mode, fast, Pv + q * FZ_SLOT,
+                     Pp + q * FZ_SLOT);
     }
 }
 
@@ -210,8 +211,8 @@ NHWC_INLINE void fz_cols_all(const fz_plan *fp, const spp_plan *pl, const float 
                 pc[m] = fp->piece[q][m];
             for (int64_t h = 0; h < H; h++)
                 if (fp->rowon[h])
-                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, NVM(masked), mode, fast, Pv + h * rs + q * FZ_SLOT,
-                             Pp + h * rs + q * FZ_SLOT);
+                    fz_merge(Pv + h * rs, Pp + h * rs, pc, np, NVM(masked), mode, fast,
+                             Pv + h * rs + q * FZ_SLOT, Pp + h * rs + q * FZ_SLOT);
         }
     }
 }

@@ -2,8 +2,9 @@
  * the vocabulary of vec_vocab.h (the includer picks AVX2 or AVX-512). Not a kernel.
  *
  * Channel blocks: CBW = NV * VW contiguous channels (32 on AVX2, 64 on AVX-512) kept in NV
- *    registers through a scan (the fused forward's last block: up to NVX, fz_block_end). The last block of C loads with a lane mask (masked-off lanes
- *    read nothing and compute garbage that is never stored to y); dx stores in it are masked.
+ *    registers through a scan (the fused forward's last block: up to NVX, fz_block_end).
+ *    The last block of C loads with a lane mask (masked-off lanes read nothing and compute
+ *    garbage that is never stored to y); dx stores in it are masked.
  * Max total order (docs/spec.md#3-max-and-avg, spp_max_better), vectorized:
  *  - scan rule, when the candidate (v, p) is known to come after the current best in
  *    row-major order: upd = (v > best) | isnan(v). The ordered > is false when either side
