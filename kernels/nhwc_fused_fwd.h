@@ -192,19 +192,10 @@ static void fz_fwd_one(const fz_ctx *cx, int64_t t, char *mine)
             const int64_t o0 = spp_y_index(pl, b, l, c0, 0, 0);
             float *av = Av + (kb - k0) * abin + (int64_t)fp->lbin[l] * FZ_SLOT;
             const int32_t *ap = Ap + (kb - k0) * abin + (int64_t)fp->lbin[l] * FZ_SLOT;
-            if (mode == MODE_SUM && !fp->two) { /* (two-phase: fz_bins stored the means)
-                                       the means, in place: sum * the bin's float scale
-                                       (spp_avg_scale), a vector at a time, the block's
-                                       channels (lanes past them are the accumulators' spare
-                                       lanes); one multiply, not a divide (half of a small
-                                       map's time once) nor a trip through double, and the
-                                       same on every thread count. A NaN mean becomes the
-                                       default NaN: a sum of two
-                                       NaNs keeps its first operand's, and the compiler may
-                                       order an addition's operands differently in the one-
-                                       and multi-thread copies of this code (it did, in the
-                                       coverage build), which would break the bitwise
-                                       determinism across thread counts. */
+            if (mode == MODE_SUM && !fp->two) { /* the means (fz_mean), in place, a vector
+                                       at a time over the block's channels (lanes past them are
+                                       the accumulators' spare lanes); two-phase stored them
+                                       as it folded the bins */
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < n; j++) {
                         const vf r = vf_set1(spp_avg_scale(lv, i, j));

@@ -263,8 +263,11 @@ NHWC_INLINE void fz_rowfold(const fz_plan *fp, const int32_t *rr, const spp_plan
     }
 }
 
-/* An avg mean: the sum times the bin's scale (spp_avg_scale), a NaN as the default NaN (the
- * write-out's means in nhwc_fused_fwd.h say why). */
+/* An avg mean: the sum times the bin's float scale (spp_avg_scale), one multiply, not a
+ * divide nor a trip through double, the same on every thread count. A NaN mean becomes the
+ * default NaN: a sum of two NaNs keeps its first operand's, and the compiler may order an
+ * addition's operands differently in the one- and multi-thread copies of this code (it did,
+ * in the coverage build), which would break the bitwise determinism across thread counts. */
 NHWC_INLINE vf fz_mean(vf sum, vf scale)
 {
     const vf m = vf_mul(sum, scale);

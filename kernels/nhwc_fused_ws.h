@@ -41,7 +41,7 @@ static inline int fz_tiled(int path) { return path == FZP_BT || path == FZP_BT_P
  * more. */
 static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int path)
 {
-    const size_t sw = path >= FZP_BT ? CBW : FZ_SLOT;
+    const size_t sw = path >= FZP_BT ? CBW : FZ_SLOT; /* the backward's paths come last */
     const size_t slots = (size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots;
     const size_t a = fz_round(slots * sw * 8);
     const size_t t = fz_tiled(path) ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;

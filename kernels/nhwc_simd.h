@@ -89,15 +89,19 @@ NHWC_INLINE vf v_ld(const float *p, int masked, int n)
     return masked ? vf_load_n(p, n) : vf_loadu(p);
 }
 
-/* Lane counts of the NV vectors of the block at channel c0; returns 1 if the block is partial. */
-static inline int block_counts(int64_t C, int64_t c0, int cnt[NV])
+/* Lane counts of nv vectors holding rem channels (full vectors first, then the rest, then 0). */
+static inline void lane_counts(int64_t rem, int nv, int *cnt)
 {
-    const int64_t rem = C - c0;
-    for (int k = 0; k < NV; k++) {
+    for (int k = 0; k < nv; k++) {
         const int64_t m = rem - (int64_t)k * VW;
         cnt[k] = m <= 0 ? 0 : m >= VW ? VW : (int)m;
     }
-    return rem < CBW;
+}
+/* Lane counts of the NV vectors of the block at channel c0; returns 1 if the block is partial. */
+static inline int block_counts(int64_t C, int64_t c0, int cnt[NV])
+{
+    lane_counts(C - c0, NV, cnt);
+    return C - c0 < CBW;
 }
 /* The fused forward's block kb ends at channel fz_block_end(C, kb): CBW on, or C where that
  * leaves a tail the block can carry (NVX > NV). fz_fwd_blocks(C): how many blocks there are. */
@@ -117,10 +121,7 @@ static inline int64_t fz_fwd_blocks(int64_t C)
 static inline int fz_block_form(int64_t C, int64_t kb, int cnt[NVX])
 {
     const int64_t rem = fz_block_end(C, kb) - kb * CBW;
-    for (int k = 0; k < NVX; k++) {
-        const int64_t m = rem - (int64_t)k * VW;
-        cnt[k] = m <= 0 ? 0 : m >= VW ? VW : (int)m;
-    }
+    lane_counts(rem, NVX, cnt);
     return rem == CBW ? 0 : rem > CBW ? 3 : rem <= VW ? 2 : 1;
 }
 #define NHWC_MIN_C 2
