@@ -6,15 +6,15 @@
  * __mmask16 compare masks and masked loads/stores for the channel tail.
  * Layouts: nhwc only. Pools: max and avg. Conventions: all three, from the plan.
  * Paths: nhwc__fused_avx2's, with the same names, chosen by the same code with the lane width
- *      (spp_fz512_choose_path) and forcible on the same problems:
+ *      (spp_fz512_choose_path) and forcible on the same problems, and one of its own:
  *  - scalar (<= 512 input elements: naive's loops);
  *  - small-cells (forward max, H*W <= 400, C >= 2, one level read from the input or
  *    H*W <= 64): the core of small_cells_avx512.h, the 16 channels of a tile pixel in one zmm;
  *  - blocks-2d (max, maps of >= 600 cells within L3, 2 MiB values only);
  *  - two-phase (H*W <= 64, H x column intervals <= 320), rows (otherwise); two-phase-cols
  *    forced only;
- *  - bwd-tile, bwd-tile-pfw (max backward of small maps: an L1 tile), bwd-scatter,
- *    bwd-scatter-nt (other max backward: zero-fill and scatter; -nt: streamed, 1 thread), bwd-avg.
+ *  - bwd-tile, bwd-tile-pfw (max, small maps), bwd-scatter, bwd-scatter-nt (max), bwd-avg;
+ *    its own bwd-window (avg, H*W <= 400, <= 16 window cells per output; max forced only).
  * Max: fast folds plus a NaN probe, an exact rerun on a possible NaN: first maximum on ties,
  *      last NaN, all -inf -> first element; y == x[argmax] bitwise
  *      (docs/spec.md#3-max-and-avg). Avg: float sums times the float scale of the divisors'

@@ -311,7 +311,15 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    its copy-out prefetches dx for writing when dx is at least FZ_BT_PFW_BYTES (on a dx in
  *    L2 the prefetches cost 1.12-1.37x); the scatter's zero-fill streams where
  *    spp_bwd_streams says so from FZ_NT_BYTES (one thread, dx larger than the last-level
- *    cache). */
+ *    cache).
+ *  - the avg backward by windows in an L1 tile (16 lanes) on maps of at most FZ_BT_MAX_HW
+ *    pixels whose bins' windows hold at most FZ_WIN_CELLS cells per output: its vector
+ *    divides and tile beat bwd-avg's scalar divides and row walk where windows are small
+ *    (odd 7x5: 0.40x the time at 1 thread, 10x10 {6,3,2,1}, 12 cells per output: 0.75x) and
+ *    lose where they are large (13x13 {6,3,2,1}, 18 cells: 1.01x; {3,2,1}, 42 cells: 1.38x;
+ *    20x20, 57 cells: 1.37x). For max it lost to bwd-tile even on odd (1.09-1.14x at 1
+ *    thread): a compare and a masked add per window cell cost more than a scalar
+ *    read-modify-write per output. docs/perf-log.md, 2026-12-07. */
 #define FZ_MIN_ELEMS 512
 #define FZ_SC_MIN_C 2
 #define FZ_SC_ANY_HW 64
@@ -325,6 +333,9 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
 #define FZ_BT_MAX_HW 400
 #define FZ_BT_PFW_BYTES (1u << 20)
 #define FZ_NT_BYTES (16u << 20)
+#ifndef FZ_WIN_CELLS
+#define FZ_WIN_CELLS 16
+#endif
 
 #define FZ_FWD (SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_INFER))
 #define FZ_BWD SPP_PASS_BIT(SPP_PASS_BACKWARD)
@@ -344,7 +355,25 @@ const spp_path spp_fz_paths[FZP_COUNT] = {
     [FZP_SCATTER] = {"bwd-scatter", FZ_BWD, "max backward otherwise, dx < 16 MiB, within the L3 or threads > 1"},
     [FZP_SCATTER_NT] = {"bwd-scatter-nt", FZ_BWD, "max backward otherwise, dx >= 16 MiB and > L3, 1 thread"},
     [FZP_BWD_AVG] = {"bwd-avg", FZ_BWD, "avg backward (inputs of > 512 elements)"},
+    [FZP_BWD_WIN] = {"bwd-window", FZ_BWD,
+                     "avg, 16 lanes, H*W <= 400, <= 16 window cells per output; max: forced only"},
 };
+
+/* The cells of all bins' windows, per channel: the bwd-window path's work. */
+static int64_t fz_window_cells(const spp_plan *pl)
+{
+    int64_t cells = 0;
+    for (int l = 0; l < pl->p.nlevels; l++) {
+        const spp_level_plan *lv = &pl->lv[l];
+        int64_t rows = 0, cols = 0;
+        for (int i = 0; i < lv->n; i++) {
+            rows += lv->rows[i].end - lv->rows[i].start;
+            cols += lv->cols[i].end - lv->cols[i].start;
+        }
+        cells += rows * cols;
+    }
+    return cells;
+}
 
 /* The row path for nq column intervals: two-phase or rows (wide: the 16-lane kernel). */
 static int fz_row_route(const spp_plan *pl, int nq, int wide)
@@ -377,6 +406,8 @@ static int fz_valid(const spp_plan *pl, spp_pass pass, int path, int wide)
     }
     case FZP_BWD_AVG:
         return !max;
+    case FZP_BWD_WIN:
+        return wide;
     default: /* scalar and the row paths: any problem */
         return 1;
     }
@@ -393,7 +424,10 @@ static int fz_choose(const spp_plan *pl, int threads, spp_pass pass, int force, 
         return FZP_SCALAR;
     if (pass == SPP_PASS_BACKWARD) {
         if (p->pool != SPP_POOL_MAX)
-            return FZP_BWD_AVG;
+            return wide && hw <= FZ_BT_MAX_HW &&
+                           fz_window_cells(pl) <= FZ_WIN_CELLS * pl->bins_per_channel
+                       ? FZP_BWD_WIN
+                       : FZP_BWD_AVG;
         if (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw)
             return bytes >= FZ_BT_PFW_BYTES ? FZP_BT_PFW : FZP_BT;
         return spp_bwd_streams((int64_t)bytes, FZ_NT_BYTES, threads) ? FZP_SCATTER_NT

@@ -36,6 +36,20 @@ static int64_t fz_group(const spp_plan *pl, int threads, int64_t nblk)
     return spp_group_for_threads(g < nblk ? g : nblk, nblk, pl->p.n, threads);
 }
 static inline int fz_tiled(int path) { return path == FZP_BT || path == FZP_BT_PFW; }
+/* The bins of the pyramid's largest level. */
+static inline int64_t fz_win_bins(const spp_plan *pl)
+{
+    int64_t st = 0;
+    for (int l = 0; l < pl->p.nlevels; l++)
+        st = (int64_t)pl->lv[l].n * pl->lv[l].n > st ? (int64_t)pl->lv[l].n * pl->lv[l].n : st;
+    return st;
+}
+/* The bwd-window path's per-thread bytes (nhwc_fused_bwd_window.h): its tile, then a level's
+ * dy and argmax, 16 lanes each. */
+static inline size_t fz_win_bytes(const spp_plan *pl)
+{
+    return (size_t)(pl->p.h * pl->p.w + 2 * fz_win_bins(pl)) * 16 * 4;
+}
 /* Per thread, on a path: a group's accumulators and pslots partial slots (FZ_SLOT floats each
  * on the forward's paths, CBW on the backward's), or the tiled max backward's tile if that is
  * more. */
@@ -44,7 +58,9 @@ static size_t fz_thread_bytes(const spp_plan *pl, int64_t pslots, int path)
     const size_t sw = path >= FZP_BT ? CBW : FZ_SLOT; /* the backward's paths come last */
     const size_t slots = (size_t)fz_group_max(pl) * pl->bins_per_channel + (size_t)pslots;
     const size_t a = fz_round(slots * sw * 8);
-    const size_t t = fz_tiled(path) ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4 : 0;
+    const size_t t = fz_tiled(path) ? (size_t)(pl->p.h * pl->p.w) * FZ_BT_LANES * 4
+                     : path == FZP_BWD_WIN ? fz_win_bytes(pl)
+                                           : 0;
     return spp_page_round(a > t ? a : t); /* a page of its own per thread */
 }
 

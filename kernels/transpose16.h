@@ -116,7 +116,8 @@ static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
 }
 
 /* scz_t16's job for a last block of nc <= 8 columns: rows k = 0..15 (k < nr: the first nc
- * lanes at src + k * ss; from nr on zero) -> dst[c * 16 + k], c < nc, by 8 x 8 transposes in
+ * lanes at src + k * ss; from nr on zero) -> dst[c * 16 + k], c < nc (probe or NULL as
+ * scz_t16's), by 8 x 8 transposes in
  * both 256-bit halves, half the shuffles. Vector k < 4 holds rows k and k + 4, vector 4 + k
  * rows 8 + k and 12 + k, so that the last step's two 128-bit lanes from each side land in row
  * order. */
@@ -132,7 +133,8 @@ static inline void scz_t8(const float *src, int64_t ss, int nr, int nc, __m512 *
             a + 4 < nr ? _mm256_maskz_loadu_ps(m, src + (a + 4) * ss) : _mm256_setzero_ps();
         v[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
     }
-    t16_probe8(probe, v);
+    if (probe)
+        t16_probe8(probe, v);
     /* t[g + j] (g = 0, 4): in 128-bit lane L, column j (L even) or 4 + j (L odd) of 4 rows */
     t16_lanes4(v, t);
     t16_lanes4(v + 4, t + 4);
@@ -144,22 +146,36 @@ static inline void scz_t8(const float *src, int64_t ss, int nr, int nc, __m512 *
     }
 }
 
-/* Rows k < nr of n lanes each (row k at src + k * ss; rows nr..15 zero, never stored by the
- * callers) -> dst[c * 16 + k], c < n, by scz_t16 blocks (the tail by masked loads); returns 1
- * if a loaded lane may be NaN. The 16-lane NCHW input stage: a tile of 16 planes (small-cells)
- * or one row of them (nchw_fused_rows16.h). Two 8 x 8 ymm transposes per block instead
- * measured 1.2-1.45x slower on the Xeon VM's row path. */
-static inline int scz_t16_rows(const float *src, int64_t ss, int nr, int64_t n, float *dst)
+/* Rows k < nr of n lanes each (row k at src + k * ss; rows nr..15 zero) -> dst[c * 16 + k],
+ * c < n, by scz_t16 blocks (the tail by masked loads); probe (or NULL) as scz_t16's. */
+static inline void scz_t16_rows_to(const float *src, int64_t ss, int nr, int64_t n, float *dst,
+                                   __m512 *probe)
 {
-    __m512 probe = _mm512_setzero_ps();
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
         const int nc = n - c0 < 16 ? (int)(n - c0) : 16;
         if (nc <= 8)
-            scz_t8(src + c0, ss, nr, nc, &probe, dst + c0 * 16);
+            scz_t8(src + c0, ss, nr, nc, probe, dst + c0 * 16);
         else
-            scz_t16(src + c0, ss, nr, nc, &probe, dst + c0 * 16, 16, 16, nc);
+            scz_t16(src + c0, ss, nr, nc, probe, dst + c0 * 16, 16, 16, nc);
     }
+}
+
+/* scz_t16_rows_to for the 16-lane NCHW input stage (a tile of 16 planes in small-cells, or one
+ * row of them in nchw_fused_rows16.h), the rows never stored by the callers; returns 1 if a
+ * loaded lane may be NaN. Two 8 x 8 ymm transposes per block instead measured 1.2-1.45x
+ * slower on the Xeon VM's row path. */
+static inline int scz_t16_rows(const float *src, int64_t ss, int nr, int64_t n, float *dst)
+{
+    __m512 probe = _mm512_setzero_ps();
+    scz_t16_rows_to(src, ss, nr, n, dst, &probe);
     return vf_anynan(probe);
+}
+
+/* scz_t16_rows_to without a probe: bit patterns only (int32 argmax too, whose small values
+ * would be denormal operands of a probe's adds). */
+static inline void scz_t16_bits(const void *src, int64_t ss, int nr, int64_t n, void *dst)
+{
+    scz_t16_rows_to((const float *)src, ss, nr, n, (float *)dst, NULL);
 }
 #else
 /* The emulated vocabulary's form (tests/emu512/): element by element. */
@@ -172,6 +188,15 @@ static inline int scz_t16_rows(const float *src, int64_t ss, int nr, int64_t n, 
         s0 = vf_add(s0, vf_loadu(dst + c * 16));
     }
     return vf_anynan(s0);
+}
+static inline void scz_t16_bits(const void *src, int64_t ss, int nr, int64_t n, void *dst)
+{
+    for (int64_t c = 0; c < n; c++)
+        for (int k = 0; k < 16; k++) {
+            const int32_t z = 0;
+            memcpy((char *)dst + (c * 16 + k) * 4,
+                   k < nr ? (const char *)src + (k * ss + c) * 4 : (const char *)&z, 4);
+        }
 }
 #endif
 

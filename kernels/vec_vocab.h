@@ -38,6 +38,7 @@ static inline vf vf_bits(int32_t b) { return _mm512_castsi512_ps(_mm512_set1_epi
 static inline vi vi_set1(int32_t a) { return _mm512_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
 static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
 static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
@@ -46,6 +47,7 @@ static inline vm vm_or(vm a, vm b) { return (vm)(a | b); }
 static inline vm vm_and(vm a, vm b) { return (vm)(a & b); }
 static inline vm vm_eq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
 static inline vm vi_gt(vi a, vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
+static inline vm vi_eq(vi a, vi b) { return _mm512_cmpeq_epi32_mask(a, b); }
 static inline vf vf_blend(vf a, vf b, vm m) { return _mm512_mask_blend_ps(m, a, b); } /* m ? b : a */
 static inline vi vi_blend(vi a, vi b, vm m) { return _mm512_mask_blend_epi32(m, a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); } /* a > b ? a : b */
@@ -79,6 +81,7 @@ static inline vf vf_bits(int32_t b) { return _mm256_castsi256_ps(_mm256_set1_epi
 static inline vi vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
 static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
 static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
 static inline vm vm_gt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
@@ -87,6 +90,7 @@ static inline vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
 static inline vm vm_and(vm a, vm b) { return _mm256_and_ps(a, b); }
 static inline vm vm_eq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
 static inline vm vi_gt(vi a, vi b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b)); }
+static inline vm vi_eq(vi a, vi b) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b)); }
 static inline vf vf_blend(vf a, vf b, vm m) { return _mm256_blendv_ps(a, b, m); } /* m ? b : a */
 static inline vi vi_blend(vi a, vi b, vm m)
 {

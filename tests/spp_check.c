@@ -327,6 +327,38 @@ static int case_paths(const spp_kernel *k, const spp_problem *p, int threads, in
     return op ? 0 : -1;
 }
 
+/* The max backward given an argmax of cells outside their bins: any cell of the plane is valid
+ * (docs/spec.md#4-gradients), and dx must still be naive's, bitwise. The forward's argmax,
+ * each entry moved by a hash of its index, so most land outside their bins. */
+static void check_any_argmax(case_res *r, const char *ctx, spp_op *op, const spp_plan *pl,
+                             const ref_t *R)
+{
+    const spp_problem *p = &pl->p;
+    const int64_t nx = spp_input_elems(p), ny = spp_output_elems(p), hw = p->h * p->w;
+    int32_t *am = malloc((size_t)ny * sizeof *am);
+    float *want = malloc((size_t)nx * sizeof *want), *got = malloc((size_t)nx * sizeof *got);
+    if (!am || !want || !got)
+        die("out of memory for a backward of %lld inputs", (long long)nx);
+    for (int64_t o = 0; o < ny; o++)
+        am[o] = (int32_t)(((uint64_t)R->am[o] + (uint64_t)o * 2654435761u) % (uint64_t)hw);
+    spp_error err;
+    if (spp_backward(spp_kernel_find("naive"), p, R->dy, am, want, 1, &err) != SPP_OK)
+        note(r, "%s argmax outside the bins: naive's backward failed: %s", ctx, err.msg);
+    else if (spp_op_backward(op, R->dy, am, got, &err) != SPP_OK)
+        note(r, "%s argmax outside the bins: backward failed: %s", ctx, err.msg);
+    else
+        for (int64_t i = 0; i < nx; i++)
+            if (memcmp(got + i, want + i, 4) != 0) {
+                char c[96], a[48], b[48];
+                x_coord(p, i, c);
+                note(r, "%s argmax outside the bins: dx %s is %s, naive gave %s", ctx, c,
+                     fstr(got[i], a), fstr(want[i], b));
+            }
+    free(am);
+    free(want);
+    free(got);
+}
+
 static void run_one(case_res *r, const spp_kernel *k, int force, const spp_plan *pl, int fill,
                     int threads, int off, bufs *B, const ref_t *R, outs *baseline,
                     const outs *first)
@@ -411,6 +443,8 @@ static void run_one(case_res *r, const spp_kernel *k, int force, const spp_plan 
     int32_t *amin = max ? gb_arm(&B->amin, off, R->am) : NULL;
     float *dx = gb_arm(&B->dx, off, NULL);
     st = spp_op_backward(op, dy, amin, dx, &err);
+    if (st == SPP_OK && max && !off && !baseline)
+        check_any_argmax(r, ctx, op, pl, R);
     spp_op_destroy(op);
     if (st != SPP_OK) {
         note(r, "%s: backward returned '%s': %s", ctx, spp_status_name(st), err.msg);

@@ -104,8 +104,9 @@ def test_auto_operation_runs_each_pass_on_the_rules_kernel_with_naives_results(s
 
 
 def test_auto_rule_conditions_on_this_cpu():
-    """The conditions of src/auto.c: one level on one thread takes the AVX-512 bin scan; tiny
-    NHWC backward (avg and max) on one thread the channel-last loops, a large one the fused
+    """The conditions of src/auto.c: one level on one thread takes the AVX-512 bin scan; NHWC
+    avg backward of small windows the 16-lane fused kernel's window path (with AVX-512), tiny
+    NHWC backward on one thread otherwise the channel-last loops, a large one the fused
     kernel's backward; NCHW max backward of a dx of at most 1 MiB on one
     thread the bin-major kernel; with two threads the fused kernels again."""
     runnable = {k.name for k in spp_lib.kernels() if k.runnable}
@@ -117,8 +118,17 @@ def test_auto_rule_conditions_on_this_cpu():
     if "nhwc__avx512" in runnable:
         assert auto_choice(vgg, 1, "infer")[0] == "nhwc__avx512"
         assert auto_choice(vgg, 2, "infer")[0] == "nhwc__fused_avx512"
-    assert auto_choice(odd_avg, 1, "backward")[0] == "nhwc__chlast"
-    assert auto_choice(odd_avg, 2, "backward")[0] != "nhwc__chlast"
+    if "nhwc__fused_avx512" in runnable:
+        for t in (1, 2):
+            assert auto_choice(odd_avg, t, "backward")[0] == "nhwc__fused_avx512"
+            with spp_lib.Op("nhwc__fused_avx512", odd_avg, threads=t) as op:
+                assert op.path("backward") == "bwd-window"
+        # 13x13 {6,3,2,1}: 18 window cells per output, beyond the window path's limit
+        zf5_avg = spp_oracle.parse_problem("n1c256h13w13_l6.3.2.1_avg_adaptive_nhwc")
+        assert auto_choice(zf5_avg, 2, "backward")[0] != "nhwc__fused_avx512"
+    else:
+        assert auto_choice(odd_avg, 1, "backward")[0] == "nhwc__chlast"
+        assert auto_choice(odd_avg, 2, "backward")[0] != "nhwc__chlast"
     assert auto_choice(odd_max_nhwc, 1, "backward")[0] == "nhwc__chlast"
     assert auto_choice(odd_max_nhwc, 2, "backward")[0] != "nhwc__chlast"
     if "nhwc__fused_avx2" in runnable:

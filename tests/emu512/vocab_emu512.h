@@ -72,6 +72,10 @@ static inline vf vf_mul(vf a, vf b)
 {
     return (vf){_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)};
 }
+static inline vf vf_div(vf a, vf b)
+{
+    return (vf){_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi)};
+}
 static inline vf vf_set1(float a) { return (vf){_mm256_set1_ps(a), _mm256_set1_ps(a)}; }
 static inline vi vi_add(vi a, vi b) { return (vi){_mm256_add_epi32(a.lo, b.lo), _mm256_add_epi32(a.hi, b.hi)}; }
 static inline vm vm_gt(vf a, vf b)
@@ -92,6 +96,11 @@ static inline vm vi_gt(vi a, vi b)
 {
     return emu_bits(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a.lo, b.lo)),
                     _mm256_castsi256_ps(_mm256_cmpgt_epi32(a.hi, b.hi)));
+}
+static inline vm vi_eq(vi a, vi b)
+{
+    return emu_bits(_mm256_castsi256_ps(_mm256_cmpeq_epi32(a.lo, b.lo)),
+                    _mm256_castsi256_ps(_mm256_cmpeq_epi32(a.hi, b.hi)));
 }
 static inline vf vf_blend(vf a, vf b, vm m) /* m ? b : a */
 {
