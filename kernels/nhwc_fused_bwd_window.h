@@ -12,10 +12,10 @@
  * terms in naive's order: dx bitwise naive's. Adding the masked-off lanes' zero instead would
  * be exact too (a tile element that starts at +0.0 never holds -0.0), but a masked add is one
  * instruction. The tile is then written to dx once, one 64-byte line per pixel.
- * Cost: one vector operation per window cell per 16 channels, against bwd-tile's one scalar
- * read-modify-write per output and channel, whose chains through repeated argmax cells of
- * overlapping bins wait on store forwarding; so it is taken where windows are small
- * (nhwc_fused_plan.c). */
+ * Cost: a vector add per window cell per 16 channels, and one vector divide per bin, where
+ * bwd-avg divides one float at a time; so avg takes it where windows are small
+ * (nhwc_fused_plan.c). Max pays a compare and a masked add per cell, which lost to bwd-tile's
+ * one scalar read-modify-write per output even on 7x5: max runs it only when forced. */
 #ifndef NHWC_FUSED_BWD_WINDOW_H
 #define NHWC_FUSED_BWD_WINDOW_H
 
