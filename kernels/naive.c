@@ -48,7 +48,7 @@ static spp_status naive_forward(const spp_plan *pl, const float *x, float *y, in
                             for (int64_t h = r.start; h < r.end; h++)
                                 for (int64_t w = q.start; w < q.end; w++)
                                     sum += x[spp_x_index(p, b, c, h, w)];
-                            y[o] = (float)(sum / (double)(r.div * q.div));
+                            y[o] = (float)(sum / (double)spp_bin_div(r, q));
                         }
                     }
         }
@@ -73,7 +73,7 @@ static spp_status naive_backward(const spp_plan *pl, const float *dy, const int3
                             const int64_t a = argmax[o];
                             dx[spp_x_index(p, b, c, a / p->w, a % p->w)] += dy[o];
                         } else {
-                            const float g = dy[o] / (float)(r.div * q.div);
+                            const float g = dy[o] / spp_avg_grad_div(r, q);
                             for (int64_t h = r.start; h < r.end; h++)
                                 for (int64_t w = q.start; w < q.end; w++)
                                     dx[spp_x_index(p, b, c, h, w)] += g;

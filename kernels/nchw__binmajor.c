@@ -175,7 +175,7 @@ static spp_status binmajor_backward(const spp_plan *pl, const float *dy, const i
                         if (p->pool == SPP_POOL_MAX) {
                             plane[argmax[o]] += dy[o];
                         } else {
-                            const float g = dy[o] / (float)(r.div * q.div);
+                            const float g = dy[o] / spp_avg_grad_div(r, q);
                             for (int64_t h = r.start; h < r.end; h++)
                                 for (int64_t w = q.start; w < q.end; w++)
                                     plane[h * W + w] += g;

@@ -178,7 +178,7 @@ static void tiled_plane(const spp_plan *pl, const nchw_sched *s, const tiled_ws 
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
                     y[o + i * n + j] = (float)((double)A[i * n + j] /
-                                               (double)(lv->rows[i].div * lv->cols[j].div));
+                                               (double)spp_bin_div(lv->rows[i], lv->cols[j]));
         }
     }
 }

@@ -92,7 +92,7 @@ static inline float nchw_rect_avg(const float *pl, int64_t W, spp_interval r, sp
         for (; w < q.end; w++)
             s0 += row[w];
     }
-    return (float)(((s0 + s1) + (s2 + s3)) / (double)(r.div * q.div));
+    return (float)(((s0 + s1) + (s2 + s3)) / (double)spp_bin_div(r, q));
 }
 
 /* All levels of plane (b, c), bins computed directly. */
@@ -222,7 +222,7 @@ static inline void nchw_plane_backward(const spp_plan *pl, int64_t b, int64_t c,
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {
                 const spp_interval r = lv->rows[i], q = lv->cols[j];
-                const float g = dy[o + (int64_t)i * n + j] / (float)(r.div * q.div);
+                const float g = dy[o + (int64_t)i * n + j] / spp_avg_grad_div(r, q);
                 for (int64_t h = r.start; h < r.end; h++) {
                     float *row = plane + h * W;
                     for (int64_t w = q.start; w < q.end; w++)

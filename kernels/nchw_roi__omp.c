@@ -78,7 +78,7 @@ static spp_status roi_nchw_omp_forward(const spp_region_plan *pl, const float *x
                             for (int64_t h = q.start; h < q.end; h++)
                                 for (int64_t w = s.start; w < s.end; w++)
                                     sum += xc[h * W + w];
-                            y[o] = (float)(sum / (double)(q.div * s.div));
+                            y[o] = (float)(sum / (double)spp_bin_div(q, s));
                         }
                     }
             }
@@ -110,7 +110,7 @@ static spp_status roi_nchw_omp_backward(const spp_region_plan *pl, const float *
                             continue;
                         }
                         const spp_interval q = rows[i], s = cols[j];
-                        const float g = dy[o] / (float)(q.div * s.div);
+                        const float g = dy[o] / spp_avg_grad_div(q, s);
                         for (int64_t h = q.start; h < q.end; h++)
                             for (int64_t w = s.start; w < s.end; w++)
                                 dc[h * W + w] += g;

@@ -52,7 +52,7 @@ nchw_small_avg_group(const spp_plan *pl, const float *x, float *y, int64_t g0, c
                         for (int k = 0; k < g; k++)
                             s[k] += e[k * HW];
                     }
-                const double d = (double)(r.div * q.div);
+                const double d = (double)spp_bin_div(r, q);
                 for (int k = 0; k < g; k++)
                     y[o[k] + (int64_t)i * n + j] = (float)(s[k] / d);
             }
@@ -93,7 +93,7 @@ nchw_small_avg_bwd_group(const spp_plan *pl, const float *dy, float *dx, int64_t
             const spp_interval r = lv->rows[i];
             for (int j = 0; j < n; j++) {
                 const spp_interval q = lv->cols[j];
-                const float d = (float)(r.div * q.div);
+                const float d = spp_avg_grad_div(r, q);
                 float gr[NCHW_SMALL_G];
                 for (int k = 0; k < g; k++)
                     gr[k] = dy[o[k] + (int64_t)i * n + j] / d;

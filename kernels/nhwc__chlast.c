@@ -116,7 +116,7 @@ static spp_status chlast_forward(const spp_plan *pl, const float *x, float *y, i
                                 argmax[o + c * stride] = pos[c];
                     } else {
                         bin_sum(xs, C, W, r, q, acc);
-                        const double div = (double)(r.div * q.div);
+                        const double div = (double)spp_bin_div(r, q);
                         for (int64_t c = 0; c < C; c++)
                             y[o + c * stride] = (float)((double)acc[c] / div);
                     }
@@ -149,7 +149,7 @@ static spp_status chlast_backward(const spp_plan *pl, const float *dy, const int
                 for (int j = 0; j < n; j++) {
                     const spp_interval r = lv->rows[i], q = lv->cols[j];
                     const int64_t o = spp_y_index(pl, b, l, 0, i, j);
-                    const float div = (float)(r.div * q.div);
+                    const float div = spp_avg_grad_div(r, q);
                     for (int64_t c = 0; c < C; c++)
                         g[c] = dy[o + c * stride] / div;
                     for (int64_t h = r.start; h < r.end; h++)

@@ -98,7 +98,7 @@ static spp_status bs_forward(const spp_plan *pl, const float *x, float *y, int32
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) {
                     const spp_interval r = lv->rows[i], q = lv->cols[j];
-                    const double div = (double)(r.div * q.div);
+                    const double div = (double)spp_bin_div(r, q);
                     for (int64_t c0 = 0; c0 < C; c0 += CBW) {
                         int cnt[NV];
                         const int masked = block_counts(C, c0, cnt);
@@ -158,7 +158,7 @@ static spp_status bs_backward(const spp_plan *pl, const float *dy, const int32_t
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) {
                     const spp_interval r = lv->rows[i], q = lv->cols[j];
-                    const float div = (float)(r.div * q.div);
+                    const float div = spp_avg_grad_div(r, q);
                     for (int64_t c0 = 0; c0 < C; c0 += CBW) {
                         int cnt[NV];
                         const int masked = block_counts(C, c0, cnt);

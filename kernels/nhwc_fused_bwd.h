@@ -146,7 +146,7 @@ NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_pl
             const int64_t bw = C - kb * CBW < CBW ? C - kb * CBW : CBW;
             for (int k = 0; k < st; k++) {
                 float *g = G + (kb - k0) * abin + (int64_t)(fp->lbin[l] + k) * CBW;
-                const float div = (float)(lv->rows[k / n].div * lv->cols[k % n].div);
+                const float div = spp_avg_grad_div(lv->rows[k / n], lv->cols[k % n]);
                 for (int64_t ch = 0; ch < CBW; ch++)
                     g[ch] = ch < bw ? dy[o0 + ch * st + k] / div : 0.0f;
             }

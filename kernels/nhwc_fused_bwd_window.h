@@ -83,7 +83,7 @@ static void fz_back_window(const spp_plan *pl, int64_t b, int64_t c0, int64_t c1
                                        D + k * 16, A + k * 16, live);
                         continue;
                     }
-                    const vf g = vf_div(vf_loadu(D + k * 16), vf_set1((float)(r->div * q->div)));
+                    const vf g = vf_div(vf_loadu(D + k * 16), vf_set1(spp_avg_grad_div(*r, *q)));
                     const int64_t q0 = q->start, nq = q->end - q0, r1 = r->end;
                     for (int64_t h = r->start; h < r1; h++) {
                         float *t = T + (h * W + q0) * 16;

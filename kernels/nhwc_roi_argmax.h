@@ -264,7 +264,7 @@ roi_region_chunk(const spp_region_plan *pl, int64_t r, const float *x, int want_
                     }
                 } else {
                     const __m256 div = _mm256_set1_ps(
-                        (float)(box_iv[ri + i].div * box_iv[ci + j].div));
+                        spp_avg_grad_div(box_iv[ri + i], box_iv[ci + j]));
                     for (int k = 0; k < nv; k++) {
                         __m256 sum = _mm256_setzero_ps();
                         for (int a = alo; a < ahi; a++)

@@ -40,7 +40,7 @@ static inline void roi_backward_channels(const spp_region_plan *pl, const float 
                         continue;
                     }
                     const spp_interval q = rows[i], s = cols[j];
-                    const float div = (float)(q.div * s.div);
+                    const float div = spp_avg_grad_div(q, s);
                     for (int64_t c0 = cb0; c0 < cb1; c0 += ROI_CB) {
                         const int valid = cb1 - c0 < ROI_CB ? (int)(cb1 - c0) : ROI_CB;
                         for (int c = 0; c < valid; c++)

@@ -58,7 +58,7 @@ static spp_status roi_naive_forward(const spp_region_plan *pl, const float *x, f
                             for (int64_t h = q.start; h < q.end; h++)
                                 for (int64_t w = s.start; w < s.end; w++)
                                     sum += x[map_index(p, c, h, w)];
-                            y[o] = (float)(sum / (double)(q.div * s.div));
+                            y[o] = (float)(sum / (double)spp_bin_div(q, s));
                         }
                     }
         }
@@ -86,7 +86,7 @@ static spp_status roi_naive_backward(const spp_region_plan *pl, const float *dy,
                             const int64_t a = argmax[o];
                             dx[map_index(p, c, a / p->w, a % p->w)] += dy[o];
                         } else {
-                            const float g = dy[o] / (float)(q.div * s.div);
+                            const float g = dy[o] / spp_avg_grad_div(q, s);
                             for (int64_t h = q.start; h < q.end; h++)
                                 for (int64_t w = s.start; w < s.end; w++)
                                     dx[map_index(p, c, h, w)] += g;

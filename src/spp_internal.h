@@ -71,6 +71,21 @@ static inline int64_t spp_y_index(const spp_plan *pl, int64_t b, int l, int64_t 
     return b * pl->out_per_sample + pl->lv[l].out_offset + c * n * n + (int64_t)i * n + j;
 }
 
+/* The divisor of a 2-D avg bin: its row divisor times its column divisor, in integers
+ * (docs/spec.md#2-bins; caffe's count padding). The one place kernels multiply them. */
+static inline int64_t spp_bin_div(spp_interval r, spp_interval q)
+{
+    return r.div * q.div;
+}
+
+/* The avg backward's divisor of a bin as a float: every kernel's dx term is
+ * dy / spp_avg_grad_div (a float divide, naive's quotient), so that avg dx is bitwise naive's
+ * in every kernel (docs/spec.md#4-gradients). */
+static inline float spp_avg_grad_div(spp_interval r, spp_interval q)
+{
+    return (float)spp_bin_div(r, q);
+}
+
 /* The avg scale of bin (i, j) of a level: the float nearest 1 / (row divisor * column
  * divisor). The SIMD kernels' means are sum * scale in float, one multiply rather than a divide
  * or a trip through double: the scale and the product are each rounded once (relative error
@@ -78,7 +93,7 @@ static inline int64_t spp_y_index(const spp_plan *pl, int64_t b, int l, int64_t 
  * and every kernel that takes the scale from here gets the same bits. */
 static inline float spp_avg_scale(const spp_level_plan *lv, int i, int j)
 {
-    return 1.0f / (float)(lv->rows[i].div * lv->cols[j].div);
+    return 1.0f / spp_avg_grad_div(lv->rows[i], lv->cols[j]);
 }
 
 /* Max backward of one NHWC sample and level: every output adds its dy at its argmax, in
