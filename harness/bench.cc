@@ -53,13 +53,18 @@ void usage(FILE *f)
     std::fprintf(
         f,
         "usage: spp-bench [--config FILE.ini] [--problem STRING ...] [--kernels a,b]\n"
-        "                 [--threads 1,2] [--direction fwd|bwd|fwdbwd[,..]] [--dram-mib N]\n"
-        "                 [--list | --list-problems] [--benchmark_* flags]\n"
+        "                 [--threads 1,2] [--path NAME[,..]] [--direction fwd|bwd|fwdbwd[,..]]\n"
+        "                 [--dram-mib N] [--list | --list-problems] [--benchmark_* flags]\n"
         "  --config FILE      sweep grids (format: harness/sweep_config.h, configs/*.ini)\n"
         "  --problem STRING   one problem, e.g. n64c256h13w13_l6.3.2.1_max_adaptive_nchw\n"
         "                     (repeatable); --kernels (default: every kernel and auto, the\n"
         "                     rows of an auto operation) and --threads (default 1)\n"
         "                     apply to --problem only\n"
+        "  --path NAME[,..]   also time each kernel of --kernels with this path forced\n"
+        "                     (spp_op_force_path; the paths: spp list --paths), as rows\n"
+        "                     KERNEL@NAME/...; a path the kernel lacks, that serves none of\n"
+        "                     the row's passes or that is not valid for the problem is a\n"
+        "                     visible skip with the reason. --problem and --kernels only\n"
         "  --direction D      fwd, bwd or fwdbwd, or a comma list; overrides the config's\n"
         "                     (default: the config's, fwd for --problem)\n"
         "  --dram-mib N       buffer of the bound_dram rows (default 512; keep it well above the L3)\n"
@@ -95,6 +100,7 @@ struct Entry {
     RwForm rw = RW_TRAIN;      // BOUND_READWRITE: its form
     bool infer = false;        // KERNEL, max, SWEEP_FWD: the inference forward (argmax NULL)
     bool is_auto = false;      // KERNEL: an auto row (spp_op_create_auto; k is its forward's)
+    std::string path;          // KERNEL: the path forced (spp_op_force_path); "": k's choice
     std::string skip;          // non-empty: a visible skip with this message
     size_t bytes = 0;          // input bytes (kernel, read-once) or buffer bytes (dram)
 };
@@ -479,6 +485,10 @@ std::unique_ptr<Bufs> make_bufs(const Entry &e, int idx)
         b.error = std::string("error: ") + err.msg;
         return bp;
     }
+    if (!e.path.empty() && spp_op_force_path(b.op, e.path.c_str(), &err) != SPP_OK) {
+        b.error = std::string("error: --path ") + e.path + ": " + err.msg;
+        return bp;
+    }
     const size_t out = (size_t)spp_output_elems(&e.p);
     const bool max = e.p.pool == SPP_POOL_MAX, back = e.dir != SWEEP_FWD;
     b.y = shared_buf(pb.y, out);
@@ -718,6 +728,7 @@ struct Args {
     bool want_auto = true; // the auto rows; --kernels without auto leaves them out
     std::vector<int> threads;
     std::vector<sweep_direction> dirs;
+    std::vector<std::string> paths; // --path: forced-path rows of the --kernels
     bool list = false, list_problems = false;
 };
 
@@ -782,6 +793,15 @@ Args parse_args(int argc, char **argv)
             }
         } else if (arg == "--threads") {
             a.threads = parse_threads(value());
+        } else if (arg == "--path") {
+            const std::string v = value();
+            for (const std::string &s : split(v, ',')) {
+                if (s.empty())
+                    die("--path '" + v + "': expected path names separated by ',' (spp list "
+                        "--paths)");
+                if (std::find(a.paths.begin(), a.paths.end(), s) == a.paths.end())
+                    a.paths.push_back(s);
+            }
         } else if (arg == "--direction") {
             const std::string v = value();
             for (const std::string &s : split(v, ',')) {
@@ -812,9 +832,24 @@ Args parse_args(int argc, char **argv)
     }
     if (a.config.empty() && a.problems.empty())
         die("nothing to run: give --config FILE.ini and/or --problem STRING (see --help)");
-    if (a.problems.empty() && (a.kernels_given || !a.threads.empty()))
-        die("--kernels and --threads apply to --problem only (select a config's rows with "
-            "--benchmark_filter)");
+    if (a.problems.empty() && (a.kernels_given || !a.threads.empty() || !a.paths.empty()))
+        die("--kernels, --threads and --path apply to --problem only (select a config's rows "
+            "with --benchmark_filter)");
+    for (const std::string &name : a.paths) {
+        if (a.kernels.empty())
+            die("--path '" + name + "': expected --kernels naming the kernels whose path to "
+                "force (auto chooses its own paths)");
+        bool found = false;
+        std::string known;
+        for (const spp_kernel *k : a.kernels) {
+            found |= spp_kernel_path_find(k, name.c_str()) >= 0;
+            known += std::string(known.empty() ? "" : "; ") + k->name + ":";
+            for (int j = 0; j < k->npaths; j++)
+                known += std::string(j ? ", " : " ") + k->paths[j].name;
+        }
+        if (!found)
+            die("--path '" + name + "': no kernel of --kernels has this path (" + known + ")");
+    }
     if (a.list && a.list_problems)
         die("--list and --list-problems: give one");
     return a;
@@ -838,6 +873,32 @@ std::string visible_skip(const spp_kernel *k, sweep_direction d)
     if (d != SWEEP_FWD && !k->backward)
         return "skipped: no backward pass";
     return "";
+}
+
+// Whether path j of k serves a pass the row times (the forward or inference of fwd rows, the
+// backward of bwd rows, either of fwdbwd rows).
+bool path_serves(const spp_kernel *k, int j, sweep_direction d, bool infer)
+{
+    const unsigned fwd = SPP_PASS_BIT(infer ? SPP_PASS_INFER : SPP_PASS_FORWARD);
+    const unsigned row = d == SWEEP_FWD ? fwd : d == SWEEP_BWD ? SPP_PASS_BIT(SPP_PASS_BACKWARD)
+                                                           : fwd | SPP_PASS_BIT(SPP_PASS_BACKWARD);
+    return (k->paths[j].passes & row) != 0;
+}
+
+// Why a forced-path row (--path) cannot run, or "": the kernel lacks the path, or the library
+// refuses it for the problem (its message says why and lists the paths that are valid).
+std::string path_skip(const spp_kernel *k, const std::string &name, const spp_problem &p, int t)
+{
+    if (spp_kernel_path_find(k, name.c_str()) < 0)
+        return "skipped: kernel " + std::string(k->name) + " has no path '" + name + "'";
+    spp_op *op = nullptr;
+    spp_error err;
+    std::string why;
+    if (spp_op_create(&op, k, &p, t, &err) != SPP_OK ||
+        spp_op_force_path(op, name.c_str(), &err) != SPP_OK)
+        why = std::string("skipped: ") + err.msg;
+    spp_op_destroy(op);
+    return why;
 }
 
 struct Plan {
@@ -911,6 +972,29 @@ struct Plan {
         }
         kernels[s].push_back(e);
         return 1;
+    }
+    // The rows KERNEL@PATH of a point (--path): as add_kernel's, with the path forced; none
+    // for a row whose passes the path does not serve (counted in unserved).
+    int unserved = 0;
+    int add_path(const std::string &s, const spp_problem &p, const spp_kernel *k, int t,
+                 sweep_direction d, const std::string &path)
+    {
+        const std::string row = std::string(k->name) + "@" + path;
+        const int j = spp_kernel_path_find(k, path.c_str());
+        int n = 0;
+        for (const bool infer : {false, true}) {
+            if (infer && (d != SWEEP_FWD || p.pool != SPP_POOL_MAX))
+                continue;
+            if (j >= 0 && !path_serves(k, j, d, infer)) {
+                unserved++;
+                continue;
+            }
+            const size_t before = kernels[s].size();
+            n += add_kernel_row(s, p, k, t, d, path_skip(k, path, p, t), infer, row.c_str());
+            for (size_t i = before; i < kernels[s].size(); i++)
+                kernels[s][i].path = path;
+        }
+        return n;
     }
 };
 
@@ -1017,6 +1101,9 @@ void expand_problems(Plan &pl, const Args &a)
                                spp_layout_name(p.layout);
                     }
                     pl.add_kernel(s, p, k, t, d, skip);
+                    if (skip.empty())
+                        for (const std::string &path : a.paths)
+                            pl.add_path(s, p, k, t, d, path);
                 }
                 if (a.want_auto)
                     pl.add_auto(s, p, t, d);
@@ -1025,6 +1112,9 @@ void expand_problems(Plan &pl, const Args &a)
     if (layout_skips && !g_quiet)
         std::fprintf(stderr, "--problem: %lld kernel benchmarks skipped (kernel lacks the layout)\n",
                      (long long)layout_skips);
+    if (pl.unserved && !g_quiet)
+        std::fprintf(stderr, "--path: %d forced-path rows not added (the path serves none of the "
+                     "row's passes)\n", pl.unserved);
 }
 
 // Orders the run: DRAM rows, then per problem its read-once bounds and its kernels.
