@@ -14,9 +14,9 @@
  *    interval of all levels, then folds the row partials into the bins containing the row;
  *    two-phase keeps all rows' partials and folds each bin in registers (nhwc_fused_rows.h).
  *    two-phase-cols (partials built interval by interval) is forced only. 32-channel blocks.
- *  - backward (nhwc_fused_bwd.h): max on maps of <= 400 pixels with an output per 4 pixels:
- *    bwd-tile (dx < 1 MiB) or bwd-tile-pfw, an L1 tile written to dx once; other max:
- *    bwd-scatter-nt (dx >= 16 MiB, one thread) or bwd-scatter: zero-fill, scatter; avg: bwd-avg.
+ *  - backward (nhwc_fused_bwd.h): max, H*W <= 400, an output per 4 pixels: bwd-tile (dx < 1
+ *    MiB) or bwd-tile-pfw; other max: bwd-scatter-nt (dx >= 16 MiB, 1 thread) or bwd-scatter;
+ *    avg: bwd-window (H*W <= 400, <= 8 window cells per output; max: forced) else bwd-avg.
  * Max: fast folds, NaN probe, exact rerun on a possible NaN: first maximum on ties (-0.0 ==
  *      +0.0), last NaN, all -inf -> first element, y == x[argmax] bitwise, naive's
  *      (docs/spec.md#3-max-and-avg). Avg: float sums times a float scale, same for any
@@ -72,7 +72,7 @@ const spp_kernel spp_kernel_nhwc__fused_avx2 = {
     .backward = fz_backward_avx2,
     .workspace_size = fz_workspace,
     .paths = spp_fz_paths,
-    .npaths = FZP_BWD_WIN, /* the paths before the 16-lane bwd-window */
+    .npaths = FZP_COUNT,
     .choose_path = spp_fz_choose_path,
     .state_size = fz_state_size,
     .prepare = fz_prepare_avx2,

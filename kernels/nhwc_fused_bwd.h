@@ -18,18 +18,16 @@
  *    dx row by row: zeroed, then every bin containing the row adds its gradient over its
  *    columns (masked stores in the channel tail). The plan (spp_fz_build) gives the row
  *    ranges.
- *  - bwd-window (16 lanes, max or avg): per 16 channels, each bin's dy added over its window
- *    in an L1 tile, written to dx once (nhwc_fused_bwd_window.h).
+ *  - bwd-window (max or avg): per VW channels, each bin's dy added over its window in an L1
+ *    tile, written to dx once (nhwc_fused_bwd_window.h).
  *  - scalar: naive's loops. */
 #ifndef NHWC_FUSED_BWD_H
 #define NHWC_FUSED_BWD_H
 
 #include <omp.h>
 
-#include "nhwc_fused_ws.h"
-#if VW == 16
 #include "nhwc_fused_bwd_window.h"
-#endif
+#include "nhwc_fused_ws.h"
 
 #define FZ_BT_PFW 32
 /* prefetchw by hand: the AVX2 files are built without -mprfchw, so __builtin_prefetch(p, 1)
@@ -79,12 +77,10 @@ NHWC_INLINE void fz_back_task(const fz_plan *fp, const int32_t *rr, const spp_pl
     const int64_t c0 = k0 * CBW, c1 = k1 * CBW < C ? k1 * CBW : C, cw = c1 - c0;
     const int64_t abin = pl->bins_per_channel * CBW;
     const int full = c0 == 0 && c1 == C; /* the task's region is contiguous */
-#if VW == 16
     if (path == FZP_BWD_WIN) {
         fz_back_window(pl, b, c0, c1, dy, argmax, dxs, G);
         return;
     }
-#endif
     if (fz_tiled(path)) { /* G: the tile, [pixel][FZ_BT_LANES channels] */
         const int64_t HW = H * W;
         const int pfw = path == FZP_BT_PFW;

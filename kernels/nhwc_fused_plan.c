@@ -312,14 +312,16 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
  *    L2 the prefetches cost 1.12-1.37x); the scatter's zero-fill streams where
  *    spp_bwd_streams says so from FZ_NT_BYTES (one thread, dx larger than the last-level
  *    cache).
- *  - the avg backward by windows in an L1 tile (16 lanes) on maps of at most FZ_BT_MAX_HW
- *    pixels whose bins' windows hold at most FZ_WIN_CELLS cells per output: its vector
- *    divides and tile beat bwd-avg's scalar divides and row walk where windows are small
- *    (odd 7x5: 0.40x the time at 1 thread, 10x10 {6,3,2,1}, 12 cells per output: 0.75x) and
- *    lose where they are large (13x13 {6,3,2,1}, 18 cells: 1.01x; {3,2,1}, 42 cells: 1.38x;
- *    20x20, 57 cells: 1.37x). For max it lost to bwd-tile even on odd (1.09-1.14x at 1
- *    thread): a compare and a masked add per window cell cost more than a scalar
- *    read-modify-write per output. docs/perf-log.md, 2026-12-07. */
+ *  - the avg backward by windows in an L1 tile on maps of at most FZ_BT_MAX_HW pixels whose
+ *    bins' windows hold at most FZ_WIN_CELLS (16 lanes) or FZ_WIN_CELLS_8 (8 lanes) cells per
+ *    output: its vector divides and tile beat bwd-avg's scalar divides and row walk where
+ *    windows are small and lose where they are large. 16 lanes, time over bwd-avg at 1
+ *    thread: odd 7x5 (7-7.8 cells) 0.40x, 10x10 {6,3,2,1} (12 cells) 0.75x, 13x13 {6,3,2,1}
+ *    (18 cells) 1.01x, {3,2,1} (42 cells) 1.38x, 20x20 (57 cells) 1.37x. 8 lanes: odd
+ *    0.63-0.66x (0.83-0.89x at 2 threads), 10x10 {6,3,2,1} already 1.11-1.13x, 13x13
+ *    1.34-1.90x. For max it lost to bwd-tile even on odd (1.09-1.14x at 1 thread, 16 lanes):
+ *    a compare and a masked add per window cell cost more than a scalar read-modify-write
+ *    per output. docs/perf-log.md, 2026-12-07. */
 #define FZ_MIN_ELEMS 512
 #define FZ_SC_MIN_C 2
 #define FZ_SC_ANY_HW 64
@@ -335,6 +337,9 @@ void spp_fz_build(fz_plan *fp, int32_t *rr, uint8_t *rowon, const spp_plan *pl, 
 #define FZ_NT_BYTES (16u << 20)
 #ifndef FZ_WIN_CELLS
 #define FZ_WIN_CELLS 16
+#endif
+#ifndef FZ_WIN_CELLS_8
+#define FZ_WIN_CELLS_8 8
 #endif
 
 #define FZ_FWD (SPP_PASS_BIT(SPP_PASS_FORWARD) | SPP_PASS_BIT(SPP_PASS_INFER))
@@ -356,7 +361,8 @@ const spp_path spp_fz_paths[FZP_COUNT] = {
     [FZP_SCATTER_NT] = {"bwd-scatter-nt", FZ_BWD, "max backward otherwise, dx >= 16 MiB and > L3, 1 thread"},
     [FZP_BWD_AVG] = {"bwd-avg", FZ_BWD, "avg backward (inputs of > 512 elements)"},
     [FZP_BWD_WIN] = {"bwd-window", FZ_BWD,
-                     "avg, 16 lanes, H*W <= 400, <= 16 window cells per output; max: forced only"},
+                     "avg, H*W <= 400, <= 16 window cells per output (8 lanes: <= 8); max: forced "
+                     "only"},
 };
 
 /* The cells of all bins' windows, per channel: the bwd-window path's work. */
@@ -406,9 +412,7 @@ static int fz_valid(const spp_plan *pl, spp_pass pass, int path, int wide)
     }
     case FZP_BWD_AVG:
         return !max;
-    case FZP_BWD_WIN:
-        return wide;
-    default: /* scalar and the row paths: any problem */
+    default: /* scalar, the row paths and bwd-window: any problem */
         return 1;
     }
 }
@@ -424,8 +428,9 @@ static int fz_choose(const spp_plan *pl, int threads, spp_pass pass, int force, 
         return FZP_SCALAR;
     if (pass == SPP_PASS_BACKWARD) {
         if (p->pool != SPP_POOL_MAX)
-            return wide && hw <= FZ_BT_MAX_HW &&
-                           fz_window_cells(pl) <= FZ_WIN_CELLS * pl->bins_per_channel
+            return hw <= FZ_BT_MAX_HW &&
+                           fz_window_cells(pl) <= (wide ? FZ_WIN_CELLS : FZ_WIN_CELLS_8) *
+                                                      pl->bins_per_channel
                        ? FZP_BWD_WIN
                        : FZP_BWD_AVG;
         if (hw <= FZ_BT_MAX_HW && 4 * pl->bins_per_channel >= hw)

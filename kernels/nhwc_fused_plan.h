@@ -46,7 +46,7 @@ enum {
     FZP_SCATTER,    /* max backward: zero-fill (memset), then scatter */
     FZP_SCATTER_NT, /* the same, zero-fill by streaming stores */
     FZP_BWD_AVG,    /* avg backward, row by row */
-    FZP_BWD_WIN,    /* max or avg backward, bins' windows in an L1 tile: 16 lanes only, last */
+    FZP_BWD_WIN,    /* max or avg backward, bins' windows in an L1 tile */
     FZP_COUNT
 };
 extern const spp_path spp_fz_paths[FZP_COUNT];

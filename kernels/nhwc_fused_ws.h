@@ -45,10 +45,10 @@ static inline int64_t fz_win_bins(const spp_plan *pl)
     return st;
 }
 /* The bwd-window path's per-thread bytes (nhwc_fused_bwd_window.h): its tile, then a level's
- * dy and argmax, 16 lanes each. */
+ * dy and argmax, VW lanes each. */
 static inline size_t fz_win_bytes(const spp_plan *pl)
 {
-    return (size_t)(pl->p.h * pl->p.w + 2 * fz_win_bins(pl)) * 16 * 4;
+    return (size_t)(pl->p.h * pl->p.w + 2 * fz_win_bins(pl)) * VW * 4;
 }
 /* Per thread, on a path: a group's accumulators and pslots partial slots (FZ_SLOT floats each
  * on the forward's paths, CBW on the backward's), or the tiled max backward's tile if that is

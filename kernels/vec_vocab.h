@@ -60,6 +60,7 @@ static inline vm vm_zero_tie(vf a, vf b)
                                          _mm512_castps_si512(b));
 }
 static inline int vm_any(vm m) { return m != 0; }
+static inline unsigned vm_bits(vm m) { return m; } /* bit i: lane i */
 #else
 #define VW 8
 typedef __m256 vf;
@@ -109,6 +110,7 @@ static inline vm vm_zero_tie(vf a, vf b)
     return _mm256_andnot_ps(_mm256_castsi256_ps(same), _mm256_cmp_ps(a, b, _CMP_EQ_OQ));
 }
 static inline int vm_any(vm m) { return _mm256_movemask_ps(m) != 0; }
+static inline unsigned vm_bits(vm m) { return (unsigned)_mm256_movemask_ps(m); } /* bit i: lane i */
 #endif
 
 #endif

@@ -39,20 +39,30 @@ static int tiny_t1(const spp_problem *p, int threads)
     return threads == 1 && plane(p) <= 64;
 }
 
-/* NHWC avg backward where the 16-lane fused kernel takes its window path (bwd-window: small
- * planes whose bins' windows are small): its vector divides and L1 tile beat the per-bin loop
- * and the 8-lane row walk (odd, 7x5: 0.66-0.73x nhwc__chlast's time at 1 thread, 0.57x
- * nhwc__fused_avx2's at 2; docs/perf-log.md, 2026-12-07). The kernel's own rule decides, so
- * the two cannot drift apart. */
-static int avg_window(const spp_problem *p, int threads)
+/* NHWC avg backward where a fused kernel takes its window path (bwd-window: small planes
+ * whose bins' windows are small): its vector divides and L1 tile beat the per-bin loop and the
+ * row walk (odd, 7x5: 16 lanes 0.66-0.73x nhwc__chlast's time at 1 thread, 0.57x
+ * nhwc__fused_avx2's row walk at 2; 8 lanes 0.79-0.87x nhwc__chlast's at 1 thread, 0.83-0.89x
+ * the row walk at 2; docs/perf-log.md, 2026-12-07). The kernel's own rule decides, so the two
+ * cannot drift apart; the 8-lane limit is the stricter, so with AVX-512 the 16-lane rule
+ * fires first wherever the 8-lane one would. */
+static int takes_window(const char *kernel, const spp_problem *p, int threads)
 {
-    const spp_kernel *k = spp_kernel_find("nhwc__fused_avx512");
+    const spp_kernel *k = spp_kernel_find(kernel);
     if (p->pool != SPP_POOL_AVG || !k || !k->choose_path)
         return 0;
     spp_plan pl;
     spp_plan_fill(&pl, p);
     const int path = k->choose_path(&pl, threads, SPP_PASS_BACKWARD, -1);
     return path >= 0 && path < k->npaths && strcmp(k->paths[path].name, "bwd-window") == 0;
+}
+static int avg_window16(const spp_problem *p, int threads)
+{
+    return takes_window("nhwc__fused_avx512", p, threads);
+}
+static int avg_window8(const spp_problem *p, int threads)
+{
+    return takes_window("nhwc__fused_avx2", p, threads);
 }
 
 /* NCHW max backward on one thread of a dx of at most AUTO_BINMAJOR_DX_BYTES: the bin-major
@@ -72,8 +82,10 @@ static int small_max_t1(const spp_problem *p, int threads)
 static const auto_rule rules[] = {
     {"nhwc__avx512", FWD, one_level_t1, "NHWC, one level, one thread: the AVX-512 bin scan"},
     {"nhwc__fused_avx512", FWD, NULL, "NHWC with AVX-512: the 16-lane fused kernel"},
-    {"nhwc__fused_avx512", BWD, avg_window,
+    {"nhwc__fused_avx512", BWD, avg_window16,
      "NHWC avg backward of small windows: the 16-lane fused kernel's bwd-window"},
+    {"nhwc__fused_avx2", BWD, avg_window8,
+     "NHWC avg backward of small windows without AVX-512: the 8-lane fused kernel's bwd-window"},
     {"nhwc__chlast", BWD, tiny_t1, "NHWC backward of tiny planes on one thread"},
     {"nhwc__fused_avx2", BWD, NULL,
      "NHWC backward: the fused kernel's 8-lane backward (at least as fast as the 16-lane one)"},

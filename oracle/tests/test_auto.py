@@ -2,6 +2,9 @@
 thread count and pass the rule names a registered kernel that takes the layout and runs on this
 CPU, and an auto operation (a kernel per pass) gives naive's results, forward and backward."""
 import ctypes as ct
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -105,7 +108,7 @@ def test_auto_operation_runs_each_pass_on_the_rules_kernel_with_naives_results(s
 
 def test_auto_rule_conditions_on_this_cpu():
     """The conditions of src/auto.c: one level on one thread takes the AVX-512 bin scan; NHWC
-    avg backward of small windows the 16-lane fused kernel's window path (with AVX-512), tiny
+    avg backward of small windows a fused kernel's window path (16 lanes with AVX-512, else 8), tiny
     NHWC backward on one thread otherwise the channel-last loops, a large one the fused
     kernel's backward; NCHW max backward of a dx of at most 1 MiB on one
     thread the bin-major kernel; with two threads the fused kernels again."""
@@ -126,9 +129,16 @@ def test_auto_rule_conditions_on_this_cpu():
         # 13x13 {6,3,2,1}: 18 window cells per output, beyond the window path's limit
         zf5_avg = spp_oracle.parse_problem("n1c256h13w13_l6.3.2.1_avg_adaptive_nhwc")
         assert auto_choice(zf5_avg, 2, "backward")[0] != "nhwc__fused_avx512"
-    else:
-        assert auto_choice(odd_avg, 1, "backward")[0] == "nhwc__chlast"
-        assert auto_choice(odd_avg, 2, "backward")[0] != "nhwc__chlast"
+    elif "nhwc__fused_avx2" in runnable:  # the 8-lane window path, for windows of <= 8 cells
+        for t in (1, 2):
+            assert auto_choice(odd_avg, t, "backward")[0] == "nhwc__fused_avx2"
+            with spp_lib.Op("nhwc__fused_avx2", odd_avg, threads=t) as op:
+                assert op.path("backward") == "bwd-window"
+        # 10x10 {6,3,2,1} sppnet: 12 window cells per output, beyond the 8-lane limit
+        ten = spp_oracle.parse_problem("n4c24h10w10_l6.3.2.1_avg_sppnet_nhwc")
+        with spp_lib.Op("nhwc__fused_avx2", ten, threads=1) as op:
+            assert op.path("backward") == "bwd-avg"
+        assert auto_choice(ten, 1, "backward")[0] == "nhwc__fused_avx2"  # its row walk
     assert auto_choice(odd_max_nhwc, 1, "backward")[0] == "nhwc__chlast"
     assert auto_choice(odd_max_nhwc, 2, "backward")[0] != "nhwc__chlast"
     if "nhwc__fused_avx2" in runnable:
@@ -144,3 +154,18 @@ def test_auto_rule_conditions_on_this_cpu():
     if "nchw__fused_avx512" in runnable:  # small NCHW inference: the 16-lane small-plane core
         assert auto_choice(odd_max, 1, "infer")[0] == "nchw__fused_avx512"
         assert auto_choice(odd_max, 2, "infer")[0] == "nchw__fused_avx512"
+
+
+def test_auto_rule_conditions_without_avx512():
+    """The same conditions as an AVX2-only CPU sees them (SPP_MAX_ISA=avx2, in a process of its
+    own: the library reads the variable once), so the AVX2 branches run on this CPU too."""
+    if "nhwc__fused_avx2" not in {k.name for k in spp_lib.kernels() if k.runnable}:
+        pytest.skip("this CPU has no AVX2")
+    env = dict(os.environ, SPP_MAX_ISA="avx2")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        f"{os.path.abspath(__file__)}::test_auto_rule_conditions_on_this_cpu"],
+                       env=env, capture_output=True, text=True, timeout=300,
+                       cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                           os.path.abspath(__file__)))))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout

@@ -124,5 +124,6 @@ static inline vm vm_zero_tie(vf a, vf b) /* equal, bits differ: as vcmpps then v
     return (vm)(vm_eq(a, b) & ~emu_bits(_mm256_castsi256_ps(slo), _mm256_castsi256_ps(shi)));
 }
 static inline int vm_any(vm m) { return m != 0; }
+static inline unsigned vm_bits(vm m) { return m; } /* bit i: lane i */
 
 #endif
