@@ -72,7 +72,7 @@ static inline int64_t spp_y_index(const spp_plan *pl, int64_t b, int l, int64_t 
 }
 
 /* The divisor of a 2-D avg bin: its row divisor times its column divisor, in integers
- * (docs/spec.md#2-bins; caffe's count padding). The one place kernels multiply them. */
+ * (docs/spec.md#2-bins; caffe's divisors count padding). The one place kernels multiply them. */
 static inline int64_t spp_bin_div(spp_interval r, spp_interval q)
 {
     return r.div * q.div;
