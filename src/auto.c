@@ -17,7 +17,8 @@
 typedef struct {
     const char *kernel;
     unsigned passes;
-    int (*when)(const spp_problem *p, int threads); /* NULL: always */
+    /* NULL: always; k is the rule's own kernel, so a condition can ask its path choice */
+    int (*when)(const spp_kernel *k, const spp_problem *p, int threads);
     const char *why;
 } auto_rule;
 
@@ -26,43 +27,36 @@ static int64_t plane(const spp_problem *p) { return p->h * p->w; }
 /* One level on one thread: the fused kernel shares work between levels, and with one level
  * there is none to share, while its plan and row partials still cost; the bin scan reads each
  * element once as well (vgg16-600, {7}: 1.13x faster forward, 1.44x inference). */
-static int one_level_t1(const spp_problem *p, int threads)
+static int one_level_t1(const spp_kernel *k, const spp_problem *p, int threads)
 {
+    (void)k;
     return p->nlevels == 1 && threads == 1;
 }
 
 /* NHWC backward of tiny planes on one thread: the per-bin loop over contiguous channels beats
  * the fused kernel's row-wise avg backward (odd, 7x5: 1.7x) and its tiled max backward (odd:
  * the fused kernel 1.10-1.14x the fastest, this one 1.01-1.05x, in two paper runs). */
-static int tiny_t1(const spp_problem *p, int threads)
+static int tiny_t1(const spp_kernel *k, const spp_problem *p, int threads)
 {
+    (void)k;
     return threads == 1 && plane(p) <= 64;
 }
 
-/* NHWC avg backward where a fused kernel takes its window path (bwd-window: small planes
- * whose bins' windows are small): its vector divides and L1 tile beat the per-bin loop and the
- * row walk (odd, 7x5: 16 lanes 0.66-0.73x nhwc__chlast's time at 1 thread, 0.57x
+/* NHWC avg backward where the rule's fused kernel takes its window path (bwd-window: small
+ * planes whose bins' windows are small): its vector divides and L1 tile beat the per-bin loop
+ * and the row walk (odd, 7x5: 16 lanes 0.66-0.73x nhwc__chlast's time at 1 thread, 0.57x
  * nhwc__fused_avx2's row walk at 2; 8 lanes 0.79-0.87x nhwc__chlast's at 1 thread, 0.83-0.89x
  * the row walk at 2; docs/perf-log.md, 2026-12-07). The kernel's own rule decides, so the two
  * cannot drift apart; the 8-lane limit is the stricter, so with AVX-512 the 16-lane rule
  * fires first wherever the 8-lane one would. */
-static int takes_window(const char *kernel, const spp_problem *p, int threads)
+static int avg_window(const spp_kernel *k, const spp_problem *p, int threads)
 {
-    const spp_kernel *k = spp_kernel_find(kernel);
-    if (p->pool != SPP_POOL_AVG || !k || !k->choose_path)
+    if (p->pool != SPP_POOL_AVG || !k->choose_path)
         return 0;
     spp_plan pl;
     spp_plan_fill(&pl, p);
     const int path = k->choose_path(&pl, threads, SPP_PASS_BACKWARD, -1);
     return path >= 0 && path < k->npaths && strcmp(k->paths[path].name, "bwd-window") == 0;
-}
-static int avg_window16(const spp_problem *p, int threads)
-{
-    return takes_window("nhwc__fused_avx512", p, threads);
-}
-static int avg_window8(const spp_problem *p, int threads)
-{
-    return takes_window("nhwc__fused_avx2", p, threads);
 }
 
 /* NCHW max backward on one thread of a dx of at most AUTO_BINMAJOR_DX_BYTES: the bin-major
@@ -73,8 +67,9 @@ static int avg_window8(const spp_problem *p, int threads)
  * (2.1 MB) 1.14-1.17x; odd 7x5 (300 KB) 0.81-0.87x in the paper runs of 07:10 and 09:07. */
 #define AUTO_BINMAJOR_DX_BYTES ((int64_t)1 << 20)
 
-static int small_max_t1(const spp_problem *p, int threads)
+static int small_max_t1(const spp_kernel *k, const spp_problem *p, int threads)
 {
+    (void)k;
     return p->pool == SPP_POOL_MAX && threads == 1 &&
            spp_input_elems(p) * (int64_t)sizeof(float) <= AUTO_BINMAJOR_DX_BYTES;
 }
@@ -82,9 +77,9 @@ static int small_max_t1(const spp_problem *p, int threads)
 static const auto_rule rules[] = {
     {"nhwc__avx512", FWD, one_level_t1, "NHWC, one level, one thread: the AVX-512 bin scan"},
     {"nhwc__fused_avx512", FWD, NULL, "NHWC with AVX-512: the 16-lane fused kernel"},
-    {"nhwc__fused_avx512", BWD, avg_window16,
+    {"nhwc__fused_avx512", BWD, avg_window,
      "NHWC avg backward of small windows: the 16-lane fused kernel's bwd-window"},
-    {"nhwc__fused_avx2", BWD, avg_window8,
+    {"nhwc__fused_avx2", BWD, avg_window,
      "NHWC avg backward of small windows without AVX-512: the 8-lane fused kernel's bwd-window"},
     {"nhwc__chlast", BWD, tiny_t1, "NHWC backward of tiny planes on one thread"},
     {"nhwc__fused_avx2", BWD, NULL,
@@ -105,10 +100,11 @@ const spp_kernel *spp_kernel_auto(const spp_problem *p, int threads, spp_pass pa
 {
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         const auto_rule *r = &rules[i];
-        if (!(r->passes & SPP_PASS_BIT(pass)) || (r->when && !r->when(p, threads)))
+        if (!(r->passes & SPP_PASS_BIT(pass)))
             continue;
         const spp_kernel *k = spp_kernel_find(r->kernel);
-        if (k && spp_kernel_has_layout(k, p->layout) && !spp_isa_unavailable(k->isa)) {
+        if (k && spp_kernel_has_layout(k, p->layout) && !spp_isa_unavailable(k->isa) &&
+            (!r->when || r->when(k, p, threads))) {
             if (why)
                 *why = r->why;
             return k;
