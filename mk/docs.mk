@@ -18,7 +18,7 @@ DOCS_README ?= README.md
 # the paper runs of each machine the benchmarks ran on (docs/perf-log.md#machines)
 CROSS_RUNS ?= "results/published/20261122T084408Z-vm.json.xz=Zen 3" \
 	"results/published/20261122T110207Z-vm.json.xz=Zen 4" \
-	"results/published/20261207T183430Z-vm.json.xz=Intel Xeon (2026-12-07)"
+	"results/published/20261207T230558Z-vm.json.xz=Intel Xeon (2026-12-07)"
 
 .PHONY: docs docs-kernels docs-results docs-headline docs-machines publish
 
