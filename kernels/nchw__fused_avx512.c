@@ -14,7 +14,8 @@
  *    bins; values only for inference. The row lists as a table per call (H <= 4096) or per
  *    group and row (taller). Taken for every other max forward.
  *  - "avg", "avg-tall" (avg, H*W > 1200), "planes", "small-avg", "stream": nchw__fused_avx2's.
- * Parallel split: OpenMP over (sample, group of 16 channels), schedule(static); a group's
+ * Parallel split: OpenMP, schedule(static), over (sample, group of 16 channels); small-cells
+ *      over groups of 16 consecutive planes of the N * C, which may span samples. A group's
  *      arithmetic does not depend on the thread, so outputs are the same for every count.
  * Max (docs/spec.md#3-max-and-avg): first maximum on ties (-0.0 == +0.0 keeps the first),
  *      the last NaN, all -inf -> the first element; y and argmax bitwise naive's. A row or
@@ -24,8 +25,8 @@
  * Workspace: the path's (row buffer, bins and positions per thread); small-cells' plan is state.
  * Needs AVX-512: skipped (SPP_ERR_ISA) without it or when SPP_MAX_ISA excludes it; `make
  *      test-emu512` runs this file on an AVX2 emulation of the 16-lane vocabulary.
- * Weakest: C far below a multiple of 16 (idle lanes); the layout change in and out of the
- *      16-lane tiles on small planes (about half of odd 7x5's time). */
+ * Weakest: the rows with C far below a multiple of 16 (idle lanes); the layout change in and
+ *      out of the 16-lane tiles on small planes (about half of odd 7x5's time). */
 #define NHWC_AVX512
 #include "small_cells_avx512.h"
 #define NCHW_FUSED_SMALL_CELLS scz_forward

@@ -235,10 +235,10 @@ again:
     for (int l = 0; l < p->nlevels; l++) {
         const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
         const int64_t o = b * pl->out_per_sample + pl->lv[l].out_offset + c0 * nn;
-        scz_store(AV + cx->s->bin_off[l] * R16, y + o, nn, valid);
+        scz_store(AV + cx->s->bin_off[l] * R16, scz_cols_to(y + o, valid), nn);
         if (argmax)
             scz_store((const float *)(const void *)(AP + cx->s->bin_off[l] * R16),
-                      (float *)(void *)(argmax + o), nn, valid);
+                      scz_cols_to((float *)(void *)(argmax + o), valid), nn);
     }
 }
 

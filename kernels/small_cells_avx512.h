@@ -5,7 +5,8 @@
  * AVX2 too; only the transposes (transpose16.h) have an AVX-512 form of their own, replaced
  * by plain copies in the emulation. Not a kernel by itself; its plan is fused_cells_plan.h.
  *
- * Per task (sample, chunk of 16-channel groups; NCHW: one group): NHWC reads the groups in
+ * Per task (NHWC: sample, chunk of 16-channel groups; NCHW: 16 consecutive planes of the
+ * N * C, which may span samples; scz_write stores to each sample): NHWC reads the groups in
  * place when C is a multiple of 16 and one level is read from the input (the probe summed
  * from the pixels read: a NaN reruns the group exact), else copies the groups pixel by pixel
  * in address order into cell-major tiles (64 bytes per pixel; a partial last group by a
@@ -26,8 +27,7 @@
  * zero's bits): naive's y and argmax bitwise (docs/spec.md#3-max-and-avg).
  * Threads: OpenMP over tasks, schedule(static), num_threads(threads); every mode gives
  * naive's bits, so outputs do not depend on the wave, the task or the thread count.
- * Workspace and state: the AVX2 form's. Weakest: like the AVX2 form, levels
- * that do not nest are each read from the tile. */
+ * Workspace, state: the AVX2 form's. Weakest: levels that do not nest each read the tile. */
 #ifndef SMALL_CELLS_AVX512_H
 #define SMALL_CELLS_AVX512_H
 
@@ -316,17 +316,54 @@ static int scz_fill(const scz_ctx *cx, int64_t b, int64_t g0, int64_t g1, float 
     return vf_anynan(vf_add(vf_add(s0, s1), vf_add(s2, s3)));
 }
 
-/* NCHW: the 16 planes of group g of sample b (contiguous in x) -> the tile Tg, pixel e at
- * Tg + e * 16, by 16 x 16 register transposes (the pixel tail by masked loads, the NaN probe
- * summed on the way); the missing planes of a partial last group are zero lanes (never
- * stored). Returns 1 if a lane is NaN (or the sums meet inf - inf: only a
- * slower exact run). */
-static int scz_fill_nchw(const scz_ctx *cx, int64_t b, int64_t g, float *Tg)
+/* NCHW: the 16 planes from plane q0 of the N * C (contiguous in x, so a group may span
+ * samples) -> the tile Tg, pixel e at Tg + e * 16, by 16 x 16 register transposes (the pixel
+ * tail by masked loads, the NaN probe summed on the way); the missing planes of a partial last
+ * group are zero lanes (never stored). Returns 1 if a lane is NaN (or the sums meet inf - inf:
+ * only a slower exact run). */
+static int scz_fill_nchw(const scz_ctx *cx, int64_t q0, int valid, float *Tg)
 {
-    const spp_problem *p = &cx->pl->p;
-    const int64_t C = p->c, HW = p->h * p->w, c0 = g * SCZ_LANES;
-    const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
-    return scz_t16_rows(cx->x + (b * C + c0) * HW, HW, valid, HW, Tg);
+    const int64_t HW = cx->pl->p.h * cx->pl->p.w;
+    return scz_t16_rows(cx->x + q0 * HW, HW, valid, HW, Tg);
+}
+
+/* A group's bins (BV/BP: [bin][16 lanes]) to y and argmax: lanes [0, valid) are the channels
+ * from c0 of sample b on, continued into the next samples' first channels (an NCHW group of
+ * planes that spans samples). Per level one transpose serves two samples' runs of channels
+ * (more calls only when C < 16 puts three samples in a group). Offsets as if the group's first
+ * lane were at them: they stay within y, whose earlier samples hold those lanes' outputs. */
+static void scz_write(const scz_ctx *cx, const float *BV, const int32_t *BP, int64_t b,
+                      int64_t c0, int valid)
+{
+    const spp_plan *pl = cx->pl;
+    const int64_t C = pl->p.c;
+    for (int l = 0; l < pl->p.nlevels; l++) {
+        const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
+        const int64_t bo = (int64_t)cx->sp->boff[l] * SCZ_LANES;
+        int64_t bb = b, cc = c0;
+        for (int k = 0; k < valid;) {
+            const int r0 = C - cc < valid - k ? (int)(C - cc) : valid - k;
+            const int64_t oa = spp_y_index(pl, bb, l, cc, 0, 0) - k * nn;
+            int64_t ob = oa;
+            int split = 16, hi = k + r0;
+            if (hi < valid) { /* the next sample's first channels */
+                const int r1 = C < valid - hi ? (int)C : valid - hi;
+                ob = spp_y_index(pl, bb + 1, l, 0, 0, 0) - hi * nn;
+                split = hi;
+                hi += r1;
+            }
+            const scz_cols dy = {cx->y + oa, cx->y + ob, k, split, hi};
+            scz_store(BV + bo, dy, nn);
+            if (cx->argmax) {
+                float *am = (float *)(void *)cx->argmax;
+                const scz_cols da = {am + oa, am + ob, k, split, hi};
+                scz_store((const float *)(const void *)(BP + bo), da, nn);
+            }
+            bb += 2;
+            cc = 0;
+            k = hi;
+        }
+    }
 }
 
 /* A wave's bins (scz_task) by the mode rule: avg sums; max values only (argmax NULL), fast
@@ -389,6 +426,23 @@ static inline void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps, int
         scz_groupn(cx, Tg, ps, gs, ng, nan, RV, RP, BV, BP);
 }
 
+/* NCHW task t: the group of 16 planes from plane 16 t of the N * C: its tile, bins and
+ * write-out. */
+static void scz_run_nchw(const scz_ctx *cx, int64_t t, char *mine)
+{
+    const spp_problem *p = &cx->pl->p;
+    const int64_t q0 = t * SCZ_LANES, NC = p->n * p->c;
+    const int valid = NC - q0 < SCZ_LANES ? (int)(NC - q0) : SCZ_LANES;
+    float *T = (float *)(void *)(mine + cx->w.tile_off);
+    float *RV = (float *)(void *)(mine + cx->w.rp_off);
+    int32_t *RP = (int32_t *)(void *)(RV + (int64_t)cx->sp->nrp * SCZ_LANES);
+    float *BV = (float *)(void *)(mine + cx->w.bin_off);
+    int32_t *BP = (int32_t *)(void *)(BV + (int64_t)cx->sp->nbins * SCZ_LANES);
+    scz_group(cx, T, SCZ_LANES, p->h * p->w * SCZ_LANES, 1, scz_fill_nchw(cx, q0, valid, T), RV,
+              RP, BV, BP);
+    scz_write(cx, BV, BP, q0 / p->c, q0 % p->c, valid);
+}
+
 /* NHWC groups are read in place (pixel stride C) when C is a multiple of 16 and one level is
  * read from the input: the tile's copy then costs more than it saves (13x13 N=1 with 256
  * channels: 0.72x the time, 10x10 and 13x13 N=64 0.86-0.92x at one thread). With two input
@@ -396,9 +450,8 @@ static inline void scz_group(const scz_ctx *cx, const float *Tg, int64_t ps, int
  * 1.02-1.05x in place), and a pixel stride not a multiple of 64 bytes splits every load
  * over two lines (odd, C = 67: 1.03-1.08x). docs/perf-log.md, 2026-12-06. */
 
-/* Task t = (sample, chunk of groups): its pixels (in place, or in tiles: NHWC copies the
- * chunk, NCHW transposes its one group), then per wave of groups its bins (scz_group) and
- * per group their write-out. */
+/* NHWC task t = (sample, chunk of groups): its pixels (in place, or copied into tiles), then
+ * per wave of groups its bins (scz_group) and per group their write-out. */
 static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
 {
     const spp_plan *pl = cx->pl;
@@ -412,31 +465,19 @@ static void scz_run_task(const scz_ctx *cx, int64_t t, char *mine)
     int32_t *RP = (int32_t *)(void *)(RV + cx->wave * rgs);
     float *BV = (float *)(void *)(mine + cx->w.bin_off);
     int32_t *BP = (int32_t *)(void *)(BV + cx->wave * bgs);
-    const int nhwc = p->layout == SPP_LAYOUT_NHWC;
-    const int nan = nhwc && !cx->inplace ? scz_fill(cx, b, g0, g1, T) : 0;
+    const int nan = cx->inplace ? 0 : scz_fill(cx, b, g0, g1, T);
     for (int64_t w0 = g0; w0 < g1; w0 += cx->wave) {
         const int64_t ng = w0 + cx->wave < g1 ? cx->wave : g1 - w0;
         if (cx->inplace) /* every group has 16 live channels */
             scz_group(cx, cx->x + (b * HW * C + w0 * SCZ_LANES), C, SCZ_LANES, ng, -1, RV, RP,
                       BV, BP);
-        else if (nhwc) /* the chunk's tiles, filled pixel by pixel in address order */
+        else /* the chunk's tiles, filled pixel by pixel in address order */
             scz_group(cx, T + (w0 - g0) * HW * SCZ_LANES, SCZ_LANES, HW * SCZ_LANES, ng, nan,
                       RV, RP, BV, BP);
-        else /* one group per task (sc_chunk): its planes transposed into the tile */
-            scz_group(cx, T, SCZ_LANES, HW * SCZ_LANES, 1, scz_fill_nchw(cx, b, w0, T), RV, RP,
-                      BV, BP);
         for (int64_t k = 0; k < ng; k++) {
             const int64_t c0 = (w0 + k) * SCZ_LANES;
-            const int valid = C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES;
-            for (int l = 0; l < p->nlevels; l++) {
-                const int64_t nn = (int64_t)pl->lv[l].n * pl->lv[l].n;
-                const int64_t o = spp_y_index(pl, b, l, c0, 0, 0);
-                const int64_t bo = k * bgs + (int64_t)cx->sp->boff[l] * SCZ_LANES;
-                scz_store(BV + bo, cx->y + o, nn, valid);
-                if (cx->argmax)
-                    scz_store((const float *)(const void *)(BP + bo),
-                              (float *)(void *)(cx->argmax + o), nn, valid);
-            }
+            scz_write(cx, BV + k * bgs, BP + k * bgs, b, c0,
+                      C - c0 < SCZ_LANES ? (int)(C - c0) : SCZ_LANES);
         }
     }
 }
@@ -487,10 +528,11 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
     cx.gc = sc_chunk(pl, T);
     cx.nch = (cx.G + cx.gc - 1) / cx.gc;
     cx.wave = sc_wave(pl, sp, T, p->pool == SPP_POOL_MAX && argmax);
-    const int64_t ntask = p->n * cx.nch;
+    const int nchw = p->layout != SPP_LAYOUT_NHWC; /* NCHW: groups over the N * C planes */
+    const int64_t ntask = nchw ? (p->n * p->c + SCZ_LANES - 1) / SCZ_LANES : p->n * cx.nch;
     if (T == 1 || ntask == 1) { /* no team start-up for one thread */
         for (int64_t g = 0; g < ntask; g++)
-            scz_run_task(&cx, g, cx.ws);
+            nchw ? scz_run_nchw(&cx, g, cx.ws) : scz_run_task(&cx, g, cx.ws);
         return;
     }
 #pragma omp parallel num_threads(T)
@@ -498,7 +540,7 @@ static void scz_forward(const spp_plan *pl, const float *x, float *y, int32_t *a
         char *mine = cx.ws + (size_t)omp_get_thread_num() * cx.w.slice;
 #pragma omp for schedule(static)
         for (int64_t g = 0; g < ntask; g++)
-            scz_run_task(&cx, g, mine);
+            nchw ? scz_run_nchw(&cx, g, mine) : scz_run_task(&cx, g, mine);
     }
 }
 

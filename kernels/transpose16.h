@@ -4,8 +4,10 @@
  * output. Bit patterns move unchanged, so the same code carries int32 argmax. Blocks of
  * 16 x 16 in zmm registers, with cheaper forms for narrow edges: a last block of at most 8
  * columns by two 8 x 8 transposes in the 256-bit halves, and 4 bins by 4 x 4 transposes
- * within the 128-bit lanes. Under the emulated vocabulary (NHWC_VOCAB_EXTERNAL, tests/emu512/)
- * element-by-element copies stand in for the register forms. Not a kernel by itself. */
+ * within the 128-bit lanes. A block's columns may go to two places (scz_cols: the lanes of
+ * two samples' channels in one group). Under the emulated vocabulary (NHWC_VOCAB_EXTERNAL,
+ * tests/emu512/) element-by-element copies stand in for the register forms. Not a kernel by
+ * itself. */
 #ifndef TRANSPOSE16_H
 #define TRANSPOSE16_H
 
@@ -18,6 +20,27 @@
 #error "transpose16.h needs the 16-lane vocabulary (VW == 16)"
 #endif
 
+/* Where a block's columns go: column c, lo <= c < hi, to (c < split ? a : b) + c * ds. a and
+ * b are bases as if column 0 were there: a group of lanes that spans two samples' outputs
+ * (NCHW small-cells) is stored by one transpose. */
+typedef struct {
+    float *a, *b;
+    int lo, split, hi;
+} scz_cols;
+
+/* All of a's columns below nc. */
+static inline scz_cols scz_cols_to(float *a, int nc)
+{
+    const scz_cols d = {a, a, 0, 16, nc};
+    return d;
+}
+
+/* The column's address (e: its first element). */
+static inline float *scz_col(const scz_cols *d, int c, int64_t ds)
+{
+    return (c < d->split ? d->a : d->b) + c * ds;
+}
+
 #ifndef NHWC_VOCAB_EXTERNAL
 /* probe += the sum of 8 vectors, as a tree: one chain of adds would wait on the add latency. */
 static inline void t16_probe8(__m512 *probe, const __m512 v[8])
@@ -25,6 +48,15 @@ static inline void t16_probe8(__m512 *probe, const __m512 v[8])
     const __m512 a = _mm512_add_ps(v[0], v[4]), b = _mm512_add_ps(v[1], v[5]);
     const __m512 c = _mm512_add_ps(v[2], v[6]), d = _mm512_add_ps(v[3], v[7]);
     *probe = _mm512_add_ps(*probe, _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+}
+
+/* Bits [lo, hi) of 64 (none when hi <= lo). */
+static inline uint64_t t16_bits64(int lo, int hi)
+{
+    if (hi <= lo)
+        return 0;
+    const uint64_t below_hi = hi >= 64 ? ~0ull : (1ull << hi) - 1u;
+    return below_hi & ~((1ull << lo) - 1u);
 }
 
 /* 4 x 4 transposes within each 128-bit lane of the rows r[0..3]: in lane L, u[j] holds
@@ -41,11 +73,11 @@ static inline void t16_lanes4(const __m512 r[4], __m512 u[4])
 
 /* Rows r = 0..15 of a 16 x 16 block of 32-bit lanes (row r < nr: the first nl lanes at
  * src + r * ss, the rest zero and not read; rows from nr on zero) -> column c of the block to
- * dst + c * ds, lanes [0, nb) of it, for columns c < nc. probe (or NULL): the rows' sum is
- * added to it (NaN if a lane is NaN). Rows by base and stride, not by an array of pointers:
- * the compiler kept such an array in vector registers and paid an extract per load. */
+ * scz_col(d, c, ds), lanes [0, nb) of it, for the columns d names. probe (or NULL): the rows'
+ * sum is added to it (NaN if a lane is NaN). Rows by base and stride, not by an array of
+ * pointers: the compiler kept such an array in vector registers and paid an extract per load. */
 static inline void scz_t16(const float *src, int64_t ss, int nr, int nl, __m512 *probe,
-                           float *dst, int64_t ds, int nb, int nc)
+                           scz_cols d, int64_t ds, int nb)
 {
     __m512 r[16], t[16];
     const __mmask16 ml = vm_first(nl);
@@ -73,21 +105,21 @@ static inline void scz_t16(const float *src, int64_t ss, int nr, int nl, __m512 
                              _mm512_shuffle_f32x4(hi01, hi23, 0x88),
                              _mm512_shuffle_f32x4(hi01, hi23, 0xDD)};
         for (int L = 0; L < 4; L++)
-            if (4 * L + j < nc) {
+            if (4 * L + j >= d.lo && 4 * L + j < d.hi) {
                 if (nb == 16)
-                    _mm512_storeu_ps(dst + (4 * L + j) * ds, o[L]);
+                    _mm512_storeu_ps(scz_col(&d, 4 * L + j, ds), o[L]);
                 else
-                    _mm512_mask_storeu_ps(dst + (4 * L + j) * ds, m, o[L]);
+                    _mm512_mask_storeu_ps(scz_col(&d, 4 * L + j, ds), m, o[L]);
             }
     }
 }
 
-/* 4 rows of 16 lanes at A (row e at A + 16 e, lane k = channel k) -> out[k * ds + e] for the
- * first `valid` channels: 4 x 4 transposes within the 128-bit lanes (lane L of u[j] then holds
+/* 4 rows of 16 lanes at A (row e at A + 16 e, lane k = channel k) -> scz_col(dc, k, ds)[e]
+ * for the channels dc names: 4 x 4 transposes within the 128-bit lanes (lane L of u[j] then holds
  * channel 4L + j's 4 values), a fraction of a 16 x 16 transpose's shuffles. With ds == 4 (a
  * 2 x 2 level) the 16 channels' values are 64 contiguous floats: a 4 x 4 transpose of the
  * 128-bit lanes and 4 stores; else one masked store per channel, of the lane holding it. */
-static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
+static inline void scz_t4(const float *A, const scz_cols *dc, int64_t ds)
 {
     const __m512 r[4] = {_mm512_loadu_ps(A), _mm512_loadu_ps(A + 16), _mm512_loadu_ps(A + 32),
                          _mm512_loadu_ps(A + 48)};
@@ -100,18 +132,21 @@ static inline void scz_t4(const float *A, float *out, int64_t ds, int valid)
         const __m512 d = _mm512_shuffle_f32x4(u[2], u[3], 0xEE);
         const __m512 o[4] = {_mm512_shuffle_f32x4(a, c, 0x88), _mm512_shuffle_f32x4(a, c, 0xDD),
                              _mm512_shuffle_f32x4(b, d, 0x88), _mm512_shuffle_f32x4(b, d, 0xDD)};
+        /* float 4k + i belongs to channel k: a's floats, then b's */
+        const int s = dc->split < dc->hi ? dc->split : dc->hi;
+        const uint64_t fa = t16_bits64(4 * dc->lo, 4 * s), fb = t16_bits64(4 * s, 4 * dc->hi);
         for (int m = 0; m < 4; m++) { /* o[m]: channels 4m .. 4m + 3 */
-            const int live = 4 * valid - 16 * m;
-            if (live >= 16)
-                _mm512_storeu_ps(out + 16 * m, o[m]);
-            else if (live > 0)
-                _mm512_mask_storeu_ps(out + 16 * m, vm_first(live), o[m]);
+            if ((__mmask16)(fa >> 16 * m))
+                _mm512_mask_storeu_ps(dc->a + 16 * m, (__mmask16)(fa >> 16 * m), o[m]);
+            if ((__mmask16)(fb >> 16 * m))
+                _mm512_mask_storeu_ps(dc->b + 16 * m, (__mmask16)(fb >> 16 * m), o[m]);
         }
         return;
     }
-    for (int k = 0; k < valid; k++) { /* the lane's 4 floats land at out + k * ds */
+    for (int k = dc->lo; k < dc->hi; k++) { /* the lane's 4 floats land at its column */
         const int L = k >> 2;
-        _mm512_mask_storeu_ps(out + k * ds - 4 * L, (__mmask16)(0xFu << (4 * L)), u[k & 3]);
+        _mm512_mask_storeu_ps(scz_col(dc, k, ds) - 4 * L, (__mmask16)(0xFu << (4 * L)),
+                              u[k & 3]);
     }
 }
 
@@ -156,7 +191,7 @@ static inline void scz_t16_rows_to(const float *src, int64_t ss, int nr, int64_t
         if (nc <= 8)
             scz_t8(src + c0, ss, nr, nc, probe, dst + c0 * 16);
         else
-            scz_t16(src + c0, ss, nr, nc, probe, dst + c0 * 16, 16, 16, nc);
+            scz_t16(src + c0, ss, nr, nc, probe, scz_cols_to(dst + c0 * 16, nc), 16, 16);
     }
 }
 
@@ -200,26 +235,32 @@ static inline void scz_t16_bits(const void *src, int64_t ss, int nr, int64_t n, 
 }
 #endif
 
-/* nn bins of 16 lanes at A (lane k = channel k) -> out[k * nn + e] for the first `valid`
- * channels; 32-bit patterns only, so it serves argmax too. */
-static inline void scz_store(const float *A, float *out, int64_t nn, int valid)
+/* nn bins of 16 lanes at A (lane k = channel k) -> scz_col(&d, k, nn)[e] for the channels
+ * d names; 32-bit patterns only, so it serves argmax too. */
+static inline void scz_store(const float *A, scz_cols d, int64_t nn)
 {
-    if (nn == 1) {
-        vf_store_n(out, vf_loadu(A), valid);
+#ifndef NHWC_VOCAB_EXTERNAL
+    if (nn == 1) { /* the lanes' values are contiguous outputs */
+        const int s = d.split < d.hi ? d.split : d.hi;
+        const __m512 v = _mm512_loadu_ps(A);
+        _mm512_mask_storeu_ps(d.a, (__mmask16)t16_bits64(d.lo, s), v);
+        _mm512_mask_storeu_ps(d.b, (__mmask16)t16_bits64(s, d.hi), v);
         return;
     }
-#ifndef NHWC_VOCAB_EXTERNAL
     int64_t e0 = 0;
     for (; e0 < nn && nn - e0 != 4; e0 += 16) { /* a tail block's missing rows are zero */
         const int nb = nn - e0 < 16 ? (int)(nn - e0) : 16;
-        scz_t16(A + e0 * 16, 16, nb, 16, NULL, out + e0, nn, nb, valid);
+        const scz_cols de = {d.a + e0, d.b + e0, d.lo, d.split, d.hi};
+        scz_t16(A + e0 * 16, 16, nb, 16, NULL, de, nn, nb);
     }
-    if (e0 < nn) /* 4 bins left: a 2 x 2 level, or 6 x 6 after two blocks */
-        scz_t4(A + e0 * 16, out + e0, nn, valid);
+    if (e0 < nn) { /* 4 bins left: a 2 x 2 level, or 6 x 6 after two blocks */
+        const scz_cols de = {d.a + e0, d.b + e0, d.lo, d.split, d.hi};
+        scz_t4(A + e0 * 16, &de, nn);
+    }
 #else
-    for (int k = 0; k < valid; k++)
+    for (int k = d.lo; k < d.hi; k++)
         for (int64_t e = 0; e < nn; e++)
-            memcpy(out + k * nn + e, A + e * 16 + k, 4);
+            memcpy(scz_col(&d, k, nn) + e, A + e * 16 + k, 4);
 #endif
 }
 
