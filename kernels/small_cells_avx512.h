@@ -345,7 +345,7 @@ static void scz_write(const scz_ctx *cx, const float *BV, const int32_t *BP, int
             const int r0 = C - cc < valid - k ? (int)(C - cc) : valid - k;
             const int64_t oa = spp_y_index(pl, bb, l, cc, 0, 0) - k * nn;
             int64_t ob = oa;
-            int split = 16, hi = k + r0;
+            int hi = k + r0, split = hi; /* one run: every column to a */
             if (hi < valid) { /* the next sample's first channels */
                 const int r1 = C < valid - hi ? (int)C : valid - hi;
                 ob = spp_y_index(pl, bb + 1, l, 0, 0, 0) - hi * nn;

@@ -20,8 +20,8 @@
 #error "transpose16.h needs the 16-lane vocabulary (VW == 16)"
 #endif
 
-/* Where a block's columns go: column c, lo <= c < hi, to (c < split ? a : b) + c * ds. a and
- * b are bases as if column 0 were there: a group of lanes that spans two samples' outputs
+/* Where a block's columns go: column c, lo <= c < hi, to (c < split ? a : b) + c * ds, with
+ * lo <= split <= hi. a and b are bases as if column 0 were there: a group of lanes that spans two samples' outputs
  * (NCHW small-cells) is stored by one transpose. */
 typedef struct {
     float *a, *b;
@@ -31,7 +31,7 @@ typedef struct {
 /* All of a's columns below nc. */
 static inline scz_cols scz_cols_to(float *a, int nc)
 {
-    const scz_cols d = {a, a, 0, 16, nc};
+    const scz_cols d = {a, a, 0, nc, nc};
     return d;
 }
 
@@ -133,8 +133,8 @@ static inline void scz_t4(const float *A, const scz_cols *dc, int64_t ds)
         const __m512 o[4] = {_mm512_shuffle_f32x4(a, c, 0x88), _mm512_shuffle_f32x4(a, c, 0xDD),
                              _mm512_shuffle_f32x4(b, d, 0x88), _mm512_shuffle_f32x4(b, d, 0xDD)};
         /* float 4k + i belongs to channel k: a's floats, then b's */
-        const int s = dc->split < dc->hi ? dc->split : dc->hi;
-        const uint64_t fa = t16_bits64(4 * dc->lo, 4 * s), fb = t16_bits64(4 * s, 4 * dc->hi);
+        const uint64_t fa = t16_bits64(4 * dc->lo, 4 * dc->split);
+        const uint64_t fb = t16_bits64(4 * dc->split, 4 * dc->hi);
         for (int m = 0; m < 4; m++) { /* o[m]: channels 4m .. 4m + 3 */
             if ((__mmask16)(fa >> 16 * m))
                 _mm512_mask_storeu_ps(dc->a + 16 * m, (__mmask16)(fa >> 16 * m), o[m]);
@@ -241,10 +241,9 @@ static inline void scz_store(const float *A, scz_cols d, int64_t nn)
 {
 #ifndef NHWC_VOCAB_EXTERNAL
     if (nn == 1) { /* the lanes' values are contiguous outputs */
-        const int s = d.split < d.hi ? d.split : d.hi;
         const __m512 v = _mm512_loadu_ps(A);
-        _mm512_mask_storeu_ps(d.a, (__mmask16)t16_bits64(d.lo, s), v);
-        _mm512_mask_storeu_ps(d.b, (__mmask16)t16_bits64(s, d.hi), v);
+        _mm512_mask_storeu_ps(d.a, (__mmask16)t16_bits64(d.lo, d.split), v);
+        _mm512_mask_storeu_ps(d.b, (__mmask16)t16_bits64(d.split, d.hi), v);
         return;
     }
     int64_t e0 = 0;
